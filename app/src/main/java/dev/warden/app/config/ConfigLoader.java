@@ -1,0 +1,214 @@
+package dev.warden.app.config;
+
+import dev.warden.core.config.AgentConfig;
+import dev.warden.core.config.ApproverConfig;
+import dev.warden.core.config.ConsoleConfig;
+import dev.warden.core.config.DatabaseConfig;
+import dev.warden.core.config.HostPort;
+import dev.warden.core.config.Secret;
+import dev.warden.core.config.UpstreamConfig;
+import dev.warden.core.config.WardenConfig;
+import dev.warden.core.engine.Engines;
+import dev.warden.core.yaml.ConfigException;
+import dev.warden.core.yaml.YamlNode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * Reads {@code warden.yaml} strictly into a {@link WardenConfig}. Every error names the file, the line and the key;
+ * warnings (inline secrets) go to the given sink. Secrets are never part of a message.
+ */
+public final class ConfigLoader {
+    private static final List<String> TOP_KEYS = List.of("data_dir", "policy", "agents", "approvers", "databases", "tags", "console");
+    private static final List<String> AGENT_KEYS = List.of("name", "secret", "secret_env", "databases");
+    private static final List<String> APPROVER_KEYS = List.of("name", "token", "token_env");
+    private static final List<String> DATABASE_KEYS = List.of("name", "engine", "listen", "upstream", "statement_timeout");
+    private static final List<String> UPSTREAM_KEYS = List.of("host", "port", "database", "user", "password", "password_env");
+    private static final List<String> CONSOLE_KEYS = List.of("listen");
+
+    private final Function<String, String> env;
+    private final Consumer<String> warnings;
+
+    public ConfigLoader(Function<String, String> env, Consumer<String> warnings) {
+        this.env = env;
+        this.warnings = warnings;
+    }
+
+    public static ConfigLoader standard() {
+        return new ConfigLoader(System::getenv, w -> System.err.println("warning: " + w));
+    }
+
+    public WardenConfig load(Path file) throws ConfigException {
+        Path abs = file.toAbsolutePath().normalize();
+        YamlNode root = YamlNode.read(file);
+        Map<String, YamlNode> top = root.map(TOP_KEYS);
+        Path base = abs.getParent();
+
+        Path dataDir = base.resolve(top.containsKey("data_dir") ? nonBlank(top.get("data_dir")) : "warden-data").normalize();
+        if (!top.containsKey("policy")) throw root.error("missing key 'policy'");
+        Path policy = base.resolve(nonBlank(top.get("policy"))).normalize();
+
+        List<AgentConfig> agents = new ArrayList<>();
+        Set<String> agentNames = new HashSet<>();
+        for (YamlNode n : listOf(top.get("agents"))) {
+            AgentConfig a = agent(n);
+            if (!agentNames.add(a.name())) throw n.error("duplicate agent name '" + a.name() + "'");
+            agents.add(a);
+        }
+        List<ApproverConfig> approvers = new ArrayList<>();
+        Set<String> approverNames = new HashSet<>();
+        for (YamlNode n : listOf(top.get("approvers"))) {
+            ApproverConfig a = approver(n);
+            if (!approverNames.add(a.name())) throw n.error("duplicate approver name '" + a.name() + "'");
+            if (agentNames.contains(a.name())) throw n.error("'" + a.name() + "' is an agent; an agent identity can never approve");
+            approvers.add(a);
+        }
+        List<DatabaseConfig> databases = new ArrayList<>();
+        Map<String, YamlNode> databaseNodes = new LinkedHashMap<>();
+        for (YamlNode n : listOf(top.get("databases"))) {
+            DatabaseConfig d = database(n);
+            if (databaseNodes.containsKey(d.name())) throw n.error("duplicate database name '" + d.name() + "'");
+            databaseNodes.put(d.name(), n);
+            databases.add(d);
+        }
+        checkListeners(databases, databaseNodes);
+        for (int i = 0; i < agents.size(); i++) {
+            for (String db : agents.get(i).databases()) {
+                if (!databaseNodes.containsKey(db)) {
+                    throw top.get("agents").list().get(i).error("databases: no configured database is named '" + db + "'");
+                }
+            }
+        }
+        Map<String, List<String>> tags = new LinkedHashMap<>();
+        if (top.containsKey("tags") && !top.get("tags").isNull()) {
+            YamlNode t = top.get("tags");
+            if (!t.isMap()) throw t.error("expected a mapping of tag name to column patterns");
+            for (Map.Entry<String, YamlNode> e : t.map(null).entrySet()) {
+                List<String> globs = e.getValue().strings();
+                if (globs.isEmpty()) throw e.getValue().error("the list is empty");
+                tags.put(e.getKey(), List.copyOf(globs));
+            }
+        }
+        Optional<ConsoleConfig> console = Optional.empty();
+        if (top.containsKey("console") && !top.get("console").isNull()) {
+            Map<String, YamlNode> c = top.get("console").map(CONSOLE_KEYS);
+            HostPort listen = c.containsKey("listen") ? hostPort(c.get("listen")) : new HostPort("127.0.0.1", 8080);
+            console = Optional.of(new ConsoleConfig(listen));
+        }
+        return new WardenConfig(abs, dataDir, policy, agents, approvers, databases, tags, console);
+    }
+
+    private static void checkListeners(List<DatabaseConfig> databases, Map<String, YamlNode> nodes) throws ConfigException {
+        Map<HostPort, String> engineByListen = new LinkedHashMap<>();
+        for (DatabaseConfig d : databases) {
+            String other = engineByListen.putIfAbsent(d.listen(), d.engine());
+            if (other != null && !other.equals(d.engine())) {
+                throw nodes.get(d.name()).error("listen: " + d.listen() + " already serves a " + other + " database; one listener speaks one protocol");
+            }
+        }
+    }
+
+    private static List<YamlNode> listOf(YamlNode n) throws ConfigException {
+        return n == null || n.isNull() ? List.of() : n.list();
+    }
+
+    private AgentConfig agent(YamlNode n) throws ConfigException {
+        Map<String, YamlNode> m = n.map(AGENT_KEYS);
+        String name = name(n, m);
+        Secret secret = secret(n, m, "secret", "secret_env", "agent '" + name + "'");
+        List<String> dbs = m.containsKey("databases") ? m.get("databases").strings() : List.of();
+        return new AgentConfig(name, secret, dbs);
+    }
+
+    private ApproverConfig approver(YamlNode n) throws ConfigException {
+        Map<String, YamlNode> m = n.map(APPROVER_KEYS);
+        String name = name(n, m);
+        return new ApproverConfig(name, secret(n, m, "token", "token_env", "approver '" + name + "'"));
+    }
+
+    private DatabaseConfig database(YamlNode n) throws ConfigException {
+        Map<String, YamlNode> m = n.map(DATABASE_KEYS);
+        String name = name(n, m);
+        YamlNode engineNode = required(n, m, "engine");
+        String engine = engineNode.string();
+        if (!Engines.KNOWN.contains(engine)) throw engineNode.error("unknown engine '" + engine + "' (expected one of " + Engines.KNOWN + ")");
+        HostPort listen = hostPort(required(n, m, "listen"));
+        YamlNode up = required(n, m, "upstream");
+        Map<String, YamlNode> u = up.map(UPSTREAM_KEYS);
+        String host = nonBlank(required(up, u, "host"));
+        int port = u.containsKey("port") ? port(u.get("port")) : defaultPort(engine);
+        String database = nonBlank(required(up, u, "database"));
+        String user = u.containsKey("user") ? nonBlank(u.get("user")) : null;
+        Secret password = u.containsKey("password") || u.containsKey("password_env")
+                ? secret(up, u, "password", "password_env", "database '" + name + "'") : null;
+        if (user == null && !"mongodb".equals(engine)) throw up.error("missing key 'user'");
+        Duration timeout = m.containsKey("statement_timeout") ? m.get("statement_timeout").duration() : Duration.ofSeconds(30);
+        return new DatabaseConfig(name, engine, listen, new UpstreamConfig(host, port, database, user, password), timeout);
+    }
+
+    private static int defaultPort(String engine) {
+        return switch (engine) {
+            case "mysql" -> 3306;
+            case "mongodb" -> 27017;
+            default -> 5432;
+        };
+    }
+
+    private static String name(YamlNode n, Map<String, YamlNode> m) throws ConfigException {
+        return nonBlank(required(n, m, "name"));
+    }
+
+    private static YamlNode required(YamlNode parent, Map<String, YamlNode> m, String key) throws ConfigException {
+        YamlNode v = m.get(key);
+        if (v == null || v.isNull()) throw parent.error("missing key '" + key + "'");
+        return v;
+    }
+
+    private static String nonBlank(YamlNode n) throws ConfigException {
+        String s = n.string();
+        if (s.isBlank()) throw n.error("must not be empty");
+        return s;
+    }
+
+    private static int port(YamlNode n) throws ConfigException {
+        long p = n.integer();
+        if (p < 1 || p > 65535) throw n.error("port must be between 1 and 65535");
+        return (int) p;
+    }
+
+    private static HostPort hostPort(YamlNode n) throws ConfigException {
+        try {
+            return HostPort.parse(n.string());
+        } catch (IllegalArgumentException e) {
+            throw n.error(e.getMessage());
+        }
+    }
+
+    /** Exactly one of the inline key (with a warning) or the environment key; the variable must be set and non-empty. */
+    private Secret secret(YamlNode parent, Map<String, YamlNode> m, String inline, String envKey, String owner) throws ConfigException {
+        boolean hasInline = m.containsKey(inline);
+        boolean hasEnv = m.containsKey(envKey);
+        if (hasInline && hasEnv) throw m.get(inline).error("give either '" + inline + "' or '" + envKey + "', not both");
+        if (!hasInline && !hasEnv) throw parent.error("missing key '" + envKey + "' (or '" + inline + "')");
+        if (hasInline) {
+            String v = m.get(inline).string();
+            if (v.isEmpty()) throw m.get(inline).error("must not be empty");
+            warnings.accept(m.get(inline).file() + ":" + m.get(inline).line() + ": " + m.get(inline).key()
+                    + ": the " + owner + " has an inline secret; use '" + envKey + "' outside demos and tests");
+            return new Secret(v);
+        }
+        String var = nonBlank(m.get(envKey));
+        String v = env.apply(var);
+        if (v == null || v.isEmpty()) throw m.get(envKey).error("the environment variable " + var + " is not set");
+        return new Secret(v);
+    }
+}

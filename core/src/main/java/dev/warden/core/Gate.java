@@ -1,0 +1,178 @@
+package dev.warden.core;
+
+import dev.warden.core.approval.ApprovalRequest;
+import dev.warden.core.approval.Approvals;
+import dev.warden.core.engine.ClassifyContext;
+import dev.warden.core.ledger.Durability;
+import dev.warden.core.ledger.Entry;
+import dev.warden.core.ledger.Ledger;
+import dev.warden.core.ledger.LedgerException;
+import dev.warden.core.policy.Policy;
+import dev.warden.core.policy.PolicyEngine;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+/**
+ * The one pipeline every front end asks: classify, enrich, decide, approve, record. The same for every engine.
+ *
+ * <p>Contract: an operation may be forwarded only when {@link #judge} returned a verdict with {@code run == true};
+ * by then its decision entry is in the ledger. Every failure on the way (no such database, a classifier or catalog
+ * that throws, a ledger that cannot write, an approval that times out) ends in a refusal.
+ */
+public final class Gate {
+    private final Map<String, Target> targets;
+    private final AtomicReference<Policy> policy;
+    private final Approvals approvals;
+    private final Ledger ledger;
+    private final String consoleUrl;
+
+    /**
+     * @param consoleUrl where approvers decide, for messages to agents; {@code null} when no console runs
+     */
+    public Gate(Map<String, Target> targets, Policy policy, Approvals approvals, Ledger ledger, String consoleUrl) {
+        this.targets = Map.copyOf(targets);
+        this.policy = new AtomicReference<>(policy);
+        this.approvals = approvals;
+        this.ledger = ledger;
+        this.consoleUrl = consoleUrl;
+    }
+
+    public Policy policy() {
+        return policy.get();
+    }
+
+    public Ledger ledger() {
+        return ledger;
+    }
+
+    public Approvals approvals() {
+        return approvals;
+    }
+
+    public Optional<Target> target(String database) {
+        return Optional.ofNullable(targets.get(database));
+    }
+
+    /** Puts a new policy in force and records it. The old one stays if the entry cannot be written. */
+    public void install(Policy next) throws LedgerException {
+        ledger.append(new Entry.PolicyEntry(next.source(), next.hash(), next.rules().size()), Durability.SYNCED);
+        policy.set(next);
+    }
+
+    /** Step 1: what the text does. Never throws; a classifier failure is an {@code unknown} statement. */
+    public Classification classify(Operation op, ClassifyContext context) {
+        Target t = targets.get(op.database());
+        if (t == null) return Classification.unknown(op.text(), "database '" + op.database() + "' is not configured");
+        if (!t.engine().equals(op.engine())) {
+            return Classification.unknown(op.text(), "database '" + op.database() + "' is a " + t.engine() + " database");
+        }
+        try {
+            return t.classifier().classify(op.text(), context);
+        } catch (RuntimeException e) {
+            return Classification.unknown(op.text(), "the classifier failed: " + e);
+        }
+    }
+
+    /** The policy's decision on a classification, without enrichment, approval or record. */
+    public Decision preview(Operation op, Classification c) {
+        return PolicyEngine.decide(policy.get(), op, c);
+    }
+
+    /** Steps 1 to 5 for a text judged as a whole. */
+    public Verdict submit(Operation op, ClassifyContext context, Hold hold) {
+        return judge(op, classify(op, context), context, hold);
+    }
+
+    /**
+     * Steps 2 to 5: enrich with the bound parameters, decide, approve when the rule says so, record. For a
+     * {@code hold} approval this blocks the calling (virtual) thread until a person decides or the timeout passes.
+     */
+    public Verdict judge(Operation op, Classification c, ClassifyContext context, Hold hold) {
+        Policy p = policy.get();
+        Classification enriched = enrich(op, c, context);
+        Decision d = PolicyEngine.decide(p, op, enriched);
+        return switch (d.action()) {
+            case ALLOW -> record(op, enriched, d, p, null, true);
+            case DENY -> record(op, enriched, d, p, null, false);
+            case APPROVE -> approve(op, enriched, d, p, hold);
+        };
+    }
+
+    private Classification enrich(Operation op, Classification c, ClassifyContext context) {
+        Target t = targets.get(op.database());
+        if (t == null) return c;
+        try {
+            return t.catalog().enrich(op, c, context);
+        } catch (RuntimeException e) {
+            // Without enrichment, rows_over rules treat the estimate as exceeded and tags are unknown.
+            return c.withEnrichment(c.tags(), Classification.NO_ESTIMATE, "enrichment failed: " + e.getMessage());
+        }
+    }
+
+    private Verdict approve(Operation op, Classification c, Decision d, Policy p, Hold hold) {
+        if (approvals == null) {
+            return record(op, c, d, p, null, false, "warden: " + d.summary() + "; no approval service is configured");
+        }
+        Optional<ApprovalRequest> ticket = approvals.redeem(op);
+        if (ticket.isPresent()) return record(op, c, d, p, ticket.get().id(), true);
+        ApprovalRequest request = approvals.open(op, c, d, hold != null && hold.inTransaction());
+        String where = consoleUrl == null ? "" : " at " + consoleUrl + "/#/requests/" + request.id();
+        if (d.approval().mode() == ApprovalSpec.Mode.TICKET || hold == null) {
+            return record(op, c, d, p, request.id(), false, "warden: " + d.summary() + "; approval request "
+                    + request.id() + " is pending" + where + "; once approved, send the identical statement again");
+        }
+        Verdict held = record(op, c, d, p, request.id(), false, null);
+        if (held.seq() < 0) return held;
+        hold.onHold().accept(new Held(request, "warden: waiting for approval of request " + request.id() + where
+                + " (rule \"" + d.rule() + "\", times out in " + d.approval().timeout().toSeconds() + "s)"));
+        ApprovalRequest done;
+        try {
+            done = approvals.await(request.id(), d.approval().timeout());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Verdict(false, d, c, held.seq(), request.id(), "warden: approval request " + request.id() + " abandoned: the session ended");
+        }
+        return switch (done.status()) {
+            case USED, APPROVED -> new Verdict(true, d, c, held.seq(), request.id(), null);
+            case DENIED -> new Verdict(false, d, c, held.seq(), request.id(), "warden: approval request " + request.id()
+                    + " was denied by " + done.decidedBy() + (done.comment() == null || done.comment().isBlank() ? "" : ": " + done.comment()));
+            default -> new Verdict(false, d, c, held.seq(), request.id(), "warden: approval request " + request.id()
+                    + " expired after " + d.approval().timeout().toSeconds() + "s without a decision");
+        };
+    }
+
+    private Verdict record(Operation op, Classification c, Decision d, Policy p, String approvalId, boolean run) {
+        return record(op, c, d, p, approvalId, run, run ? null : "warden: " + d.summary());
+    }
+
+    private Verdict record(Operation op, Classification c, Decision d, Policy p, String approvalId, boolean run, String message) {
+        // An allowed read waits only for its bytes to be written; everything else waits for the fsync.
+        Durability durability = d.action() == Action.ALLOW && c.kind().ordinal() <= Kind.READ.ordinal()
+                ? Durability.WRITTEN : Durability.SYNCED;
+        try {
+            long seq = ledger.append(new Entry.DecisionEntry(op, c, d, p.hash(), approvalId), durability);
+            return new Verdict(run, d, c, seq, approvalId, message);
+        } catch (LedgerException | RuntimeException e) {
+            Decision refused = new Decision(Action.DENY, d.rule(), List.of("the ledger cannot record the decision: " + e.getMessage()), null);
+            return new Verdict(false, refused, c, -1, approvalId, "warden: refused because the audit ledger cannot record it");
+        }
+    }
+
+    /** Step 6: records what happened upstream. A failure here is reported, and the ledger marks itself unhealthy. */
+    public void outcome(Verdict verdict, Outcome outcome) throws LedgerException {
+        if (verdict.seq() < 0) return;
+        ledger.append(new Entry.OutcomeEntry(verdict.seq(), outcome), Durability.WRITTEN);
+    }
+
+    /**
+     * How a front end waits for a {@code hold} approval: {@code onHold} is told before the wait begins (the wire
+     * front end sends a notice naming the request), and whether the session is inside a transaction block.
+     */
+    public record Hold(Consumer<Held> onHold, boolean inTransaction) {}
+
+    /** A statement now waiting for a person, and the message to show the agent. */
+    public record Held(ApprovalRequest request, String message) {}
+}

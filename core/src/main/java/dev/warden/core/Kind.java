@@ -1,0 +1,27 @@
+package dev.warden.core;
+
+import java.util.Locale;
+
+/**
+ * What a statement does, ordered by risk: the operation's kind is the riskiest of its statements.
+ * {@link #UNKNOWN} is anything the classifier cannot positively label, and ranks highest.
+ */
+public enum Kind {
+    TCL, READ, SESSION, WRITE, DDL, DCL, ADMIN, UNKNOWN;
+
+    /** The lower-case name used in policies, JSON and the ledger. */
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static Kind parse(String label) {
+        for (Kind k : values()) {
+            if (k.label().equals(label)) return k;
+        }
+        throw new IllegalArgumentException("unknown kind '" + label + "'");
+    }
+
+    public static Kind riskiest(Kind a, Kind b) {
+        return a.ordinal() >= b.ordinal() ? a : b;
+    }
+}

@@ -1,0 +1,36 @@
+package dev.warden.core.approval;
+
+import dev.warden.core.Classification;
+import dev.warden.core.Decision;
+import dev.warden.core.Operation;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The approval store. Requests bind the exact operation (agent, database, statement hash); an approval is used
+ * once and expires. Only configured approvers decide; agents never can.
+ */
+public interface Approvals {
+    /** Opens a pending request. */
+    ApprovalRequest open(Operation operation, Classification classification, Decision decision, boolean inTransaction);
+
+    /**
+     * Ticket mode: finds an approved, unexpired, unused request for exactly this agent, database and statement
+     * hash, marks it used and returns it.
+     */
+    Optional<ApprovalRequest> redeem(Operation operation);
+
+    /**
+     * Hold mode: waits until the request is decided or the timeout passes (then it is expired). An approved request
+     * is marked used before this returns, so it runs once.
+     */
+    ApprovalRequest await(String id, Duration timeout) throws InterruptedException;
+
+    /** Records one approver's verdict. Throws {@link IllegalArgumentException} or {@link IllegalStateException} when not allowed. */
+    ApprovalRequest decide(String id, String approver, boolean approve, String comment);
+
+    Optional<ApprovalRequest> get(String id);
+
+    List<ApprovalRequest> list();
+}

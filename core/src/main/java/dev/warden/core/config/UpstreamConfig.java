@@ -1,0 +1,9 @@
+package dev.warden.core.config;
+
+/** How Warden reaches the real database. The password is the database's own; agents never see it. */
+public record UpstreamConfig(String host, int port, String database, String user, Secret password) {
+    @Override
+    public String toString() {
+        return "UpstreamConfig[" + user + "@" + host + ":" + port + "/" + database + "]";
+    }
+}

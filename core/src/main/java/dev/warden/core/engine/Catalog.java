@@ -1,0 +1,19 @@
+package dev.warden.core.engine;
+
+import dev.warden.core.Classification;
+import dev.warden.core.Operation;
+
+/**
+ * What a live database knows: columns, function attributes, sensitivity tags, row estimates. Enrichment
+ * never lets a statement reach the database; an estimate is the catalog's own query.
+ */
+public interface Catalog extends AutoCloseable {
+    /** Adds tags and the row estimate. Without a usable catalog it returns the classification unchanged but says why. */
+    Classification enrich(Operation operation, Classification classification, ClassifyContext context);
+
+    @Override
+    default void close() {}
+
+    /** No live catalog: enrichment is not available. */
+    Catalog NONE = (op, c, ctx) -> c.withEnrichment(c.tags(), Classification.NO_ESTIMATE, "no catalog: enrichment not available");
+}

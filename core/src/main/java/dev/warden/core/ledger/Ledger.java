@@ -1,0 +1,15 @@
+package dev.warden.core.ledger;
+
+/**
+ * The append-only record of every action and decision. {@code append} returns the entry's sequence number only
+ * once the entry is as durable as asked; if it cannot be, it throws and the caller denies.
+ */
+public interface Ledger extends AutoCloseable {
+    long append(Entry entry, Durability durability) throws LedgerException;
+
+    /** False once the ledger has failed to write; the service reports itself unhealthy. */
+    boolean healthy();
+
+    @Override
+    void close();
+}

@@ -1,0 +1,46 @@
+package dev.warden.postgres.catalog;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What the classifier asks about names: which relation an identifier resolves to, its columns, and which functions
+ * a call may reach. Two sources implement it: the live catalog of a database and, offline, the checked-in table of
+ * PostgreSQL's built-in functions.
+ */
+public interface SchemaInfo {
+    /**
+     * Resolves a relation name through the search path. {@code schema} is {@code null} for an unqualified name.
+     * Returns the qualified {@code schema.name}, or empty when it is not known (offline: unqualified names resolve
+     * to the first real schema of the search path, {@code public} by default).
+     */
+    Optional<String> relation(List<String> searchPath, String schema, String name);
+
+    /** The columns of a relation in order, or empty when not known (then {@code *} cannot be expanded). */
+    Optional<List<String>> columns(String qualifiedRelation);
+
+    /**
+     * Every function a call of {@code schema.name} (or of an unqualified {@code name} through the search path,
+     * {@code pg_catalog} first as PostgreSQL does implicitly) with {@code argCount} arguments may resolve to. An empty
+     * list means the function is not known, which the classifier treats as not proven pure.
+     */
+    List<FunctionInfo> functions(List<String> searchPath, String schema, String name, int argCount);
+
+    /** True when a live database answered; false for the offline table. */
+    boolean live();
+
+    /**
+     * One function.
+     *
+     * @param volatility      {@code i} immutable, {@code s} stable, {@code v} volatile
+     * @param securityDefiner runs with its owner's rights
+     * @param language        such as {@code internal}, {@code c}, {@code sql}, {@code plpgsql}
+     * @param builtIn         part of PostgreSQL itself (in {@code pg_catalog} and not from an extension)
+     */
+    record FunctionInfo(String schema, String name, char volatility, boolean securityDefiner, String language,
+                        boolean builtIn) {
+        public String qualifiedName() {
+            return schema + "." + name;
+        }
+    }
+}
