@@ -7,6 +7,7 @@ import dev.warden.core.ledger.Durability;
 import dev.warden.core.ledger.Entry;
 import dev.warden.core.ledger.Ledger;
 import dev.warden.core.ledger.LedgerException;
+import dev.warden.core.metrics.Metrics;
 import dev.warden.core.policy.Policy;
 import dev.warden.core.policy.PolicyEngine;
 import java.util.List;
@@ -118,7 +119,12 @@ public final class Gate {
         }
         Optional<ApprovalRequest> ticket = approvals.redeem(op);
         if (ticket.isPresent()) return record(op, c, d, p, ticket.get().id(), true);
-        ApprovalRequest request = approvals.open(op, c, d, hold != null && hold.inTransaction());
+        ApprovalRequest request;
+        try {
+            request = approvals.open(op, c, d, hold != null && hold.inTransaction());
+        } catch (RuntimeException e) {
+            return record(op, c, d, p, null, false, "warden: " + d.summary() + "; the approval request could not be opened: " + e.getMessage());
+        }
         String where = consoleUrl == null ? "" : " at " + consoleUrl + "/#/requests/" + request.id();
         if (d.approval().mode() == ApprovalSpec.Mode.TICKET || hold == null) {
             return record(op, c, d, p, request.id(), false, "warden: " + d.summary() + "; approval request "
@@ -154,9 +160,11 @@ public final class Gate {
                 ? Durability.WRITTEN : Durability.SYNCED;
         try {
             long seq = ledger.append(new Entry.DecisionEntry(op, c, d, p.hash(), approvalId), durability);
+            Metrics.shared().decision(d.action().label(), op.engine());
             return new Verdict(run, d, c, seq, approvalId, message);
         } catch (LedgerException | RuntimeException e) {
             Decision refused = new Decision(Action.DENY, d.rule(), List.of("the ledger cannot record the decision: " + e.getMessage()), null);
+            Metrics.shared().decision(Action.DENY.label(), op.engine());
             return new Verdict(false, refused, c, -1, approvalId, "warden: refused because the audit ledger cannot record it");
         }
     }
@@ -164,6 +172,7 @@ public final class Gate {
     /** Step 6: records what happened upstream. A failure here is reported, and the ledger marks itself unhealthy. */
     public void outcome(Verdict verdict, Outcome outcome) throws LedgerException {
         if (verdict.seq() < 0) return;
+        Metrics.shared().upstream(outcome.durationMicros() * 1000);
         ledger.append(new Entry.OutcomeEntry(verdict.seq(), outcome), Durability.WRITTEN);
     }
 
