@@ -14,10 +14,9 @@ import java.util.function.LongSupplier;
  * gate, the ledger and the front ends are built by different modules that all report to the one {@code /metrics}.
  */
 public final class Metrics {
-    private static final Metrics SHARED = new Metrics();
-
     /** Latency bucket upper bounds in seconds. */
     private static final double[] BUCKETS = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+    private static final Metrics SHARED = new Metrics();
 
     private final Map<String, LongAdder> decisions = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> approvalEvents = new ConcurrentHashMap<>();
