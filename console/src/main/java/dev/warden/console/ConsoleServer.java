@@ -128,7 +128,7 @@ public final class ConsoleServer implements AutoCloseable {
     // --- dispatch ---
 
     private void handle(HttpExchange ex) {
-        try (ex) {
+        try {
             secureHeaders(ex.getResponseHeaders());
             String path = ex.getRequestURI().getPath();
             String method = ex.getRequestMethod();
@@ -151,6 +151,8 @@ public final class ConsoleServer implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "console request failed", e);
             error(ex, 500, "internal error");
+        } finally {
+            ex.close();
         }
     }
 
