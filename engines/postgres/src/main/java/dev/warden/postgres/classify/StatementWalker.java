@@ -62,8 +62,9 @@ final class StatementWalker {
             facts.opaque("the parse tree holds no statement node");
             return facts;
         }
+        boolean pathUnknown = state.searchPathUnknown;
         top(type, stmt.get(type));
-        if (state.searchPathUnknown) {
+        if (pathUnknown) {
             facts.opaque("an earlier statement changed the search path to a value the classifier cannot know");
         }
         return facts;
@@ -605,7 +606,7 @@ final class StatementWalker {
         }
         if (PRIVILEGE_SETTINGS.contains(lname)) {
             facts.flag(Flag.PRIVILEGE);
-            facts.command = (reset ? "RESET " : "SET ") + lname.toUpperCase(Locale.ROOT);
+            facts.command = (reset ? "RESET " : "SET ") + lname.replace('_', ' ').toUpperCase(Locale.ROOT);
             if (lname.equals("role") || lname.equals("session_authorization") || lname.equals("session_replication_role")) {
                 facts.raise(Kind.DCL, facts.command + " changes the identity or privileges the session acts with");
             } else {
@@ -614,6 +615,12 @@ final class StatementWalker {
             return;
         }
         facts.raise(Kind.SESSION, (reset ? "RESET " : "SET ") + name + " changes a session setting");
+        if (LEXING_SETTINGS.contains(lname) && !reset && !"VAR_SET_DEFAULT".equals(kind)) {
+            String v = null;
+            JsonNode args = b.get("args");
+            if (args != null && args.size() == 1) v = constString(args.get(0));
+            lexingSetting(lname, v);
+        }
         if (lname.equals("search_path")) {
             if (reset || "VAR_SET_DEFAULT".equals(kind)) {
                 state.searchPath = dev.warden.core.engine.ClassifyContext.DEFAULT_SEARCH_PATH;
@@ -635,6 +642,30 @@ final class StatementWalker {
                 state.searchPathUnknown = true;
             }
         }
+    }
+
+    /** Settings that change how the server reads the bytes of later texts (string escapes, client encoding). */
+    private static final Set<String> LEXING_SETTINGS = Set.of("standard_conforming_strings", "client_encoding",
+            "backslash_quote");
+    /** Client encodings whose characters never hide an ASCII quote or backslash in a later byte. */
+    private static final Set<String> SAFE_ENCODINGS = Set.of("utf8", "unicode", "sql_ascii", "latin1", "latin2",
+            "latin3", "latin4", "latin5", "latin6", "latin7", "latin8", "latin9", "latin10", "win1250", "win1251",
+            "win1252", "win1253", "win1254", "win1255", "win1256", "win1257", "win1258", "koi8r", "koi8u", "euc_jp",
+            "euc_kr", "euc_cn", "euc_tw", "iso_8859_5", "iso_8859_6", "iso_8859_7", "iso_8859_8");
+
+    /**
+     * A value that makes the server read strings differently from the grammar Warden parses with (standard
+     * conforming strings on, an ASCII-safe encoding) would let the next text mean one thing to Warden and another to
+     * the server: such a change cannot be labelled.
+     */
+    private void lexingSetting(String setting, String value) {
+        String v = value == null ? null : value.toLowerCase(Locale.ROOT).replace("-", "_");
+        boolean safe = switch (setting) {
+            case "standard_conforming_strings" -> v != null && (v.equals("on") || v.equals("true") || v.equals("1") || v.equals("yes"));
+            case "client_encoding" -> v != null && SAFE_ENCODINGS.contains(v.replace("_", "").equals("utf8") ? "utf8" : v);
+            default -> v != null && (v.equals("off") || v.equals("false") || v.equals("safe_encoding"));
+        };
+        if (!safe) facts.opaque(setting + " = " + value + " makes the server read later statements differently from Warden's parser");
     }
 
     private void prepare(JsonNode b) {
@@ -869,7 +900,7 @@ final class StatementWalker {
         String setting = args != null && args.size() > 0 ? constString(args.get(0)) : null;
         if (setting == null) {
             facts.flag(Flag.PRIVILEGE);
-            facts.raise(Kind.DCL, "function " + q + " changes a setting whose name is computed (it may be the role)");
+            facts.opaque("function " + q + " changes a setting whose name is computed (it may be the role, the search path or how strings are read)");
             state.searchPathUnknown = true;
             return;
         }
@@ -884,6 +915,7 @@ final class StatementWalker {
             return;
         }
         facts.raise(Kind.SESSION, "function " + q + " changes the setting " + s);
+        if (LEXING_SETTINGS.contains(s)) lexingSetting(s, args.size() > 1 ? constString(args.get(1)) : null);
         if (s.equals("search_path")) {
             String v = args.size() > 1 ? constString(args.get(1)) : null;
             if (v == null) {
@@ -925,6 +957,8 @@ final class StatementWalker {
         String rel = text(rv, "relname");
         String sch = text(rv, "schemaname");
         if (sch != null) return sch + "." + rel;
+        // CREATE TEMP TABLE x / SELECT … INTO TEMP x: temporary relations live in the session's own schema.
+        if ("t".equals(text(rv, "relpersistence"))) return "pg_temp." + rel;
         return schema.relation(path, null, rel).orElse(firstSchema() + "." + rel);
     }
 
