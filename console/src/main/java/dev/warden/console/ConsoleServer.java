@@ -324,7 +324,20 @@ public final class ConsoleServer implements AutoCloseable {
         return m;
     }
 
+    private volatile Map<String, Object> lastVerification;
+    private volatile long lastVerified;
+
+    /** Verifying recomputes the whole tree, so a result is reused for 30 seconds. */
     private Map<String, Object> verification() {
+        Map<String, Object> cached = lastVerification;
+        if (cached != null && System.nanoTime() - lastVerified < 30_000_000_000L) return cached;
+        Map<String, Object> fresh = verifyNow();
+        lastVerification = fresh;
+        lastVerified = System.nanoTime();
+        return fresh;
+    }
+
+    private Map<String, Object> verifyNow() {
         Map<String, Object> m = new LinkedHashMap<>();
         if (services.verifier() == null) {
             m.put("status", "unavailable");

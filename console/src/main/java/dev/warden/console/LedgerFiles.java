@@ -26,6 +26,7 @@ import java.util.stream.Stream;
  */
 final class LedgerFiles {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final java.util.regex.Pattern SEGMENT = java.util.regex.Pattern.compile("\\d{20}\\.jsonl");
 
     record Filter(String agent, String database, String decision, String object, String type, Instant from, Instant to,
                   int limit) {
@@ -73,7 +74,8 @@ final class LedgerFiles {
         if (!Files.isDirectory(dir)) return List.of();
         List<Path> segments;
         try (Stream<Path> s = Files.list(dir)) {
-            segments = s.filter(p -> p.getFileName().toString().endsWith(".jsonl")).sorted().toList();
+            // Only well-named segments (20-digit first seq): any other *.jsonl file is not part of the ledger.
+            segments = s.filter(p -> SEGMENT.matcher(p.getFileName().toString()).matches()).sorted().toList();
         }
         for (Path seg : segments) {
             try (BufferedReader r = Files.newBufferedReader(seg, StandardCharsets.UTF_8)) {

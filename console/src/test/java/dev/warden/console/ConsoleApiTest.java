@@ -186,12 +186,13 @@ class ConsoleApiTest {
     void ledgerBrowserFilters() throws Exception {
         Path ledgerDir = dir.resolve("ledger");
         Files.createDirectories(ledgerDir);
-        Files.writeString(ledgerDir.resolve("00000001.jsonl"), String.join("\n",
+        Files.writeString(ledgerDir.resolve("00000000000000000000.jsonl"), String.join("\n",
                 "{\"seq\":0,\"time\":\"2026-01-01T00:00:00Z\",\"type\":\"policy\",\"source\":\"policy.yaml\"}",
-                "{\"seq\":1,\"time\":\"2026-01-01T00:00:01Z\",\"type\":\"decision\",\"operation\":{\"agent\":\"claude\",\"database\":\"shop\",\"statement\":\"SELECT * FROM orders\"},\"classification\":{\"statements\":[{\"objects\":[{\"name\":\"public.orders\"}]}]},\"decision\":{\"decision\":\"allow\",\"rule\":\"reads\"}}",
+                "{\"seq\":1,\"time\":\"2026-01-01T00:00:01Z\",\"type\":\"decision\",\"agent\":\"claude\",\"database\":\"shop\",\"statement\":\"SELECT * FROM orders\",\"classification\":{\"statements\":[{\"objects\":[{\"name\":\"public.orders\"}]}]},\"decision\":\"allow\",\"rule\":\"reads\"}",
                 "{\"seq\":2,\"time\":\"2026-01-01T00:00:02Z\",\"type\":\"decision\",\"operation\":{\"agent\":\"claude\",\"database\":\"shop\",\"statement\":\"DROP TABLE audit_log\"},\"classification\":{\"statements\":[{\"objects\":[{\"name\":\"public.audit_log\"}]}]},\"decision\":{\"decision\":\"deny\",\"rule\":\"no-drops\"}}",
                 "{\"seq\":3,\"time\":\"2026-01-01T00:00:03Z\",\"type\":\"decision\",\"operation\":{\"agent\":\"other\",\"database\":\"crm\",\"statement\":\"SELECT 1\"},\"decision\":{\"decision\":\"allow\"}}",
                 "not json") + "\n");
+        Files.writeString(ledgerDir.resolve("planted.jsonl"), "{\"seq\":9,\"type\":\"decision\",\"agent\":\"claude\"}\n");
         String bearer = "Bearer " + ConsoleFixture.ALICE;
         Map<String, Object> all = obj(call("GET", "/api/ledger", null, "Authorization", bearer));
         assertThat((List<?>) all.get("entries")).hasSize(5);

@@ -257,9 +257,9 @@
       v.className = 'verification ' + data.verification.status;
       v.textContent = 'Ledger verification: ' + data.verification.status + (data.verification.detail ? ' — ' + data.verification.detail : '');
       for (const e of data.entries) {
-        const op = e.operation || {};
+        const op = e.operation || e;
         const d = e.decision && typeof e.decision === 'object' ? e.decision.decision : (e.decision || e.verdict || '');
-        const what = op.statement || (e.request_id ? e.request_id + (e.comment ? ' — ' + e.comment : '') : (e.source || ''));
+        const what = op.statement || (e.request_id ? e.request_id + (e.comment ? ' — ' + e.comment : '') : (e.source || (e.decision_seq !== undefined ? 'outcome of #' + e.decision_seq + ': ' + (e.status || '') + (e.error ? ' ' + e.error : '') : '')));
         const tr = el('tr');
         tr.append(el('td', null, e.seq), el('td', null, e.time), el('td', null, e.type), el('td', null, op.agent || ''),
           el('td', null, op.database || ''), el('td', null, d), el('td', 'stmt', what), el('td', null, e.approver || ''));
