@@ -55,6 +55,19 @@
     }
   }
 
+  // Events and responses can arrive out of order (an approval's response after the "used" event it caused), so a
+  // request only moves forward: pending, then approved, then a final state.
+  const RANK = { pending: 0, approved: 1, used: 2, denied: 2, expired: 2 };
+  function upsert(r) {
+    const old = state.requests.get(r.id);
+    if (old) {
+      const a = RANK[old.status] ?? 0, b = RANK[r.status] ?? 0;
+      if (b < a) return;
+      if (b === a && r.status === 'pending' && r.approved_by.length < old.approved_by.length) return;
+    }
+    state.requests.set(r.id, r);
+  }
+
   // --- login ---
   async function checkSession() {
     try {
@@ -110,7 +123,7 @@
     es.addEventListener('hello', () => { $('#live').classList.add('on'); loadRequests(); });
     es.addEventListener('request', ev => {
       const m = JSON.parse(ev.data);
-      state.requests.set(m.request.id, m.request);
+      upsert(m.request);
       renderRequests();
     });
     es.addEventListener('agent', () => { if (current() === 'agents') loadAgents(); });
@@ -127,7 +140,7 @@
   async function loadRequests() {
     try {
       const list = await api('GET', '/api/requests');
-      state.requests = new Map(list.map(r => [r.id, r]));
+      list.forEach(upsert);
       renderRequests();
     } catch (e) {
       if (e.status === 401) showLogin();
@@ -174,7 +187,7 @@
       try {
         const updated = await api('POST', '/api/requests/' + encodeURIComponent(r.id) + (approve ? '/approve' : '/deny'),
           { comment: $('.comment', c).value });
-        state.requests.set(updated.id, updated);
+        upsert(updated);
         renderRequests();
       } catch (e) {
         err.textContent = e.message;
@@ -320,7 +333,7 @@
     if (tab === 'agents') loadAgents();
     if (tab === 'pending' || tab === 'history') renderRequests();
     if (state.focus && !state.requests.has(state.focus)) {
-      api('GET', '/api/requests/' + encodeURIComponent(state.focus)).then(r => { state.requests.set(r.id, r); renderRequests(); }).catch(() => {});
+      api('GET', '/api/requests/' + encodeURIComponent(state.focus)).then(r => { upsert(r); renderRequests(); }).catch(() => {});
     }
   }
   window.addEventListener('hashchange', route);
