@@ -1,6 +1,6 @@
 package dev.warden.console;
 
-import dev.warden.core.config.TlsConfig;
+import dev.warden.core.config.ConsoleTlsConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -21,7 +21,7 @@ import javax.net.ssl.SSLContext;
 final class PemTls {
     private PemTls() {}
 
-    static SSLContext context(TlsConfig tls) throws IOException {
+    static SSLContext context(ConsoleTlsConfig tls) throws IOException {
         try {
             Collection<? extends Certificate> chain;
             try (InputStream in = Files.newInputStream(tls.cert())) {
@@ -44,7 +44,7 @@ final class PemTls {
         }
     }
 
-    private static PrivateKey key(String pem, TlsConfig tls) throws IOException, GeneralSecurityException {
+    private static PrivateKey key(String pem, ConsoleTlsConfig tls) throws IOException, GeneralSecurityException {
         if (pem.contains("BEGIN RSA PRIVATE KEY") || pem.contains("BEGIN EC PRIVATE KEY") || pem.contains("ENCRYPTED")) {
             throw new IOException(tls.key() + ": the key must be an unencrypted PKCS#8 PEM (BEGIN PRIVATE KEY); convert it with: "
                     + "openssl pkcs8 -topk8 -nocrypt -in " + tls.key() + " -out key.pk8.pem");

@@ -17,7 +17,7 @@ import dev.warden.core.config.ApproverConfig;
 import dev.warden.core.config.ConsoleConfig;
 import dev.warden.core.config.HostPort;
 import dev.warden.core.config.Secret;
-import dev.warden.core.config.TlsConfig;
+import dev.warden.core.config.ConsoleTlsConfig;
 import dev.warden.core.ledger.MemoryLedger;
 import dev.warden.core.metrics.Metrics;
 import java.nio.file.Path;
@@ -45,7 +45,7 @@ final class ConsoleFixture implements AutoCloseable {
         this(dataDir, null);
     }
 
-    ConsoleFixture(Path dataDir, TlsConfig tls) throws Exception {
+    ConsoleFixture(Path dataDir, ConsoleTlsConfig tls) throws Exception {
         this.dataDir = dataDir;
         approvals = FileApprovals.open(dataDir, ledger, approvers);
         agents = AgentSwitch.open(dataDir, ledger, Set.of("claude"));

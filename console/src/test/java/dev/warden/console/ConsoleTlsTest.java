@@ -3,7 +3,7 @@ package dev.warden.console;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.warden.core.config.TlsConfig;
+import dev.warden.core.config.ConsoleTlsConfig;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -33,7 +33,7 @@ class ConsoleTlsTest {
         String log = new String(p.getInputStream().readAllBytes());
         assertThat(p.waitFor()).as(log).isZero();
 
-        try (ConsoleFixture f = new ConsoleFixture(dir.resolve("data"), new TlsConfig(cert, key))) {
+        try (ConsoleFixture f = new ConsoleFixture(dir.resolve("data"), new ConsoleTlsConfig(cert, key))) {
             assertThat(f.url()).startsWith("https://127.0.0.1:");
             KeyStore trust = KeyStore.getInstance("PKCS12");
             trust.load(null, null);
@@ -70,6 +70,6 @@ class ConsoleTlsTest {
                 .redirectErrorStream(true).start();
         p.getInputStream().readAllBytes();
         assertThat(p.waitFor()).isZero();
-        assertThatThrownBy(() -> PemTls.context(new TlsConfig(cert, key))).hasMessageContaining("PKCS#8").hasMessageContaining("openssl pkcs8");
+        assertThatThrownBy(() -> PemTls.context(new ConsoleTlsConfig(cert, key))).hasMessageContaining("PKCS#8").hasMessageContaining("openssl pkcs8");
     }
 }

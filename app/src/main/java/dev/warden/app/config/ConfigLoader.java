@@ -6,16 +6,11 @@ import dev.warden.core.config.ConsoleConfig;
 import dev.warden.core.config.DatabaseConfig;
 import dev.warden.core.config.HostPort;
 import dev.warden.core.config.Secret;
-import dev.warden.core.config.TlsConfig;
 import dev.warden.core.config.UpstreamConfig;
-import dev.warden.core.config.WebhookConfig;
 import dev.warden.core.config.WardenConfig;
 import dev.warden.core.engine.Engines;
 import dev.warden.core.yaml.ConfigException;
 import dev.warden.core.yaml.YamlNode;
-import java.net.URI;
-import java.net.URISyntaxException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,7 +34,7 @@ public final class ConfigLoader {
     private static final List<String> DATABASE_KEYS = List.of("name", "engine", "listen", "upstream", "statement_timeout");
     private static final List<String> UPSTREAM_KEYS = List.of("host", "port", "database", "user", "password", "password_env");
     private static final List<String> CONSOLE_KEYS = List.of("listen", "tls", "url");
-    private static final List<String> TLS_KEYS = List.of("cert", "key");
+    private static final List<String> CONSOLE_TLS_KEYS = List.of("cert", "key");
     private static final List<String> WEBHOOK_KEYS = List.of("url", "format", "secret", "secret_env");
 
     private final Function<String, String> env;
@@ -109,54 +104,54 @@ public final class ConfigLoader {
         if (top.containsKey("console") && !top.get("console").isNull()) {
             Map<String, YamlNode> c = top.get("console").map(CONSOLE_KEYS);
             HostPort listen = c.containsKey("listen") ? hostPort(c.get("listen")) : new HostPort("127.0.0.1", 8080);
-            Optional<TlsConfig> tls = Optional.empty();
+            Optional<dev.warden.core.config.ConsoleTlsConfig> tls = Optional.empty();
             if (c.containsKey("tls") && !c.get("tls").isNull()) {
                 YamlNode t = c.get("tls");
-                Map<String, YamlNode> tm = t.map(TLS_KEYS);
-                tls = Optional.of(new TlsConfig(existingFile(base, required(t, tm, "cert")), existingFile(base, required(t, tm, "key"))));
+                Map<String, YamlNode> tm = t.map(CONSOLE_TLS_KEYS);
+                tls = Optional.of(new dev.warden.core.config.ConsoleTlsConfig(existingFile(base, required(t, tm, "cert")), existingFile(base, required(t, tm, "key"))));
             }
             Optional<String> url = Optional.empty();
             if (c.containsKey("url")) url = Optional.of(httpUrl(c.get("url")).toString().replaceAll("/+$", ""));
             console = Optional.of(new ConsoleConfig(listen, tls, url));
         }
-        List<WebhookConfig> webhooks = new ArrayList<>();
+        List<dev.warden.core.config.WebhookConfig> webhooks = new ArrayList<>();
         for (YamlNode n : listOf(top.get("webhooks"))) webhooks.add(webhook(n));
         return new WardenConfig(abs, dataDir, policy, agents, approvers, databases, tags, console, webhooks);
     }
 
-    private WebhookConfig webhook(YamlNode n) throws ConfigException {
+    private dev.warden.core.config.WebhookConfig webhook(YamlNode n) throws ConfigException {
         Map<String, YamlNode> m = n.map(WEBHOOK_KEYS);
-        URI url = httpUrl(required(n, m, "url"));
-        WebhookConfig.Format format = WebhookConfig.Format.JSON;
+        java.net.URI url = httpUrl(required(n, m, "url"));
+        dev.warden.core.config.WebhookConfig.Format format = dev.warden.core.config.WebhookConfig.Format.JSON;
         if (m.containsKey("format")) {
             String f = m.get("format").string();
             format = switch (f) {
-                case "json" -> WebhookConfig.Format.JSON;
-                case "slack" -> WebhookConfig.Format.SLACK;
+                case "json" -> dev.warden.core.config.WebhookConfig.Format.JSON;
+                case "slack" -> dev.warden.core.config.WebhookConfig.Format.SLACK;
                 default -> throw m.get("format").error("unknown format '" + f + "' (expected json or slack)");
             };
         }
         Secret secret = m.containsKey("secret") || m.containsKey("secret_env")
                 ? secret(n, m, "secret", "secret_env", "webhook " + url.getHost()) : null;
-        return new WebhookConfig(url, format, secret);
+        return new dev.warden.core.config.WebhookConfig(url, format, secret);
     }
 
-    private static URI httpUrl(YamlNode n) throws ConfigException {
+    private static java.net.URI httpUrl(YamlNode n) throws ConfigException {
         String s = nonBlank(n);
         try {
-            URI u = new URI(s);
+            java.net.URI u = new java.net.URI(s);
             if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
                 throw n.error("expected an http:// or https:// URL, got '" + s + "'");
             }
             return u;
-        } catch (URISyntaxException e) {
+        } catch (java.net.URISyntaxException e) {
             throw n.error("not a valid URL: " + e.getMessage());
         }
     }
 
     private static Path existingFile(Path base, YamlNode n) throws ConfigException {
         Path p = base.resolve(nonBlank(n)).normalize();
-        if (!Files.isReadable(p)) throw n.error("cannot read " + p);
+        if (!java.nio.file.Files.isReadable(p)) throw n.error("cannot read " + p);
         return p;
     }
 

@@ -9,7 +9,7 @@ import java.util.Optional;
  * @param tls    HTTPS when present
  * @param url    the address people use to reach it (links in messages and webhooks); empty means derived from listen
  */
-public record ConsoleConfig(HostPort listen, Optional<TlsConfig> tls, Optional<String> url) {
+public record ConsoleConfig(HostPort listen, Optional<ConsoleTlsConfig> tls, Optional<String> url) {
     public ConsoleConfig {
         tls = tls == null ? Optional.empty() : tls;
         url = url == null ? Optional.empty() : url;
