@@ -1,5 +1,6 @@
 package dev.warden.core;
 
+import dev.warden.core.approval.AgentSwitch;
 import dev.warden.core.approval.ApprovalRequest;
 import dev.warden.core.approval.Approvals;
 import dev.warden.core.engine.ClassifyContext;
@@ -29,16 +30,32 @@ public final class Gate {
     private final Approvals approvals;
     private final Ledger ledger;
     private final String consoleUrl;
+    private final AgentSwitch agents;
 
     /**
      * @param consoleUrl where approvers decide, for messages to agents; {@code null} when no console runs
      */
     public Gate(Map<String, Target> targets, Policy policy, Approvals approvals, Ledger ledger, String consoleUrl) {
+        this(targets, policy, approvals, ledger, consoleUrl, null);
+    }
+
+    /**
+     * @param agents the kill switch, or {@code null}: a disabled agent's operations are denied here, whatever the
+     *               front end; front ends also find it through {@link #agents()} to refuse connections and end sessions
+     */
+    public Gate(Map<String, Target> targets, Policy policy, Approvals approvals, Ledger ledger, String consoleUrl,
+                AgentSwitch agents) {
         this.targets = Map.copyOf(targets);
         this.policy = new AtomicReference<>(policy);
         this.approvals = approvals;
         this.ledger = ledger;
         this.consoleUrl = consoleUrl;
+        this.agents = agents;
+    }
+
+    /** The kill switch, when one is configured. */
+    public Optional<AgentSwitch> agents() {
+        return Optional.ofNullable(agents);
     }
 
     public Policy policy() {
@@ -93,6 +110,9 @@ public final class Gate {
      */
     public Verdict judge(Operation op, Classification c, ClassifyContext context, Hold hold) {
         Policy p = policy.get();
+        if (agents != null && !agents.allows(op.agent())) {
+            return record(op, c, Decision.deny(null, "agent '" + op.agent() + "' is disabled by an approver (kill switch)"), p, null, false);
+        }
         Classification enriched = enrich(op, c, context);
         Decision d = PolicyEngine.decide(p, op, enriched);
         return switch (d.action()) {

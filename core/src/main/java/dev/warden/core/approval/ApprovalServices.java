@@ -8,8 +8,8 @@ import java.io.IOException;
 /**
  * Everything human approval needs, built from the configuration in one call for the service wiring
  * ({@code warden proxy}, {@code warden demo}): the approvers, the request store under the data directory, the kill
- * switch, and webhooks subscribed to new requests. Pass {@link #approvals} to the {@code Gate}, {@link #agents} to the
- * front ends, and all of it to the console.
+ * switch, and webhooks subscribed to new requests. Pass {@link #approvals} and {@link #agents} to the {@code Gate}
+ * (front ends find the switch through {@code Gate.agents()}), and all of it to the console.
  */
 public record ApprovalServices(Approvers approvers, FileApprovals approvals, AgentSwitch agents, String consoleUrl)
         implements AutoCloseable {

@@ -115,6 +115,22 @@ class GateApprovalTest {
     }
 
     @Test
+    void aDisabledAgentIsDeniedAtTheGate() throws Exception {
+        AgentSwitch sw = AgentSwitch.open(dir, ledger, Set.of("agent"));
+        Gate g = new Gate(Map.of("tickets", new Target("tickets", "postgres", DDL, Catalog.NONE)),
+                PolicyLoader.parse(dir.resolve("policy.yaml"), POLICY.getBytes(StandardCharsets.UTF_8)), approvals, ledger, null, sw);
+        assertThat(g.agents()).contains(sw);
+        sw.disable("agent", "alice", "runaway");
+        Verdict v = g.submit(op("tickets", "CREATE INDEX i ON orders(id)"), ClassifyContext.defaults(), null);
+        assertThat(v.run()).isFalse();
+        assertThat(v.message()).contains("disabled");
+        assertThat(approvals.list()).as("no request is opened for a disabled agent").isEmpty();
+        assertThat(ledger.entries()).filteredOn(e -> e instanceof Entry.DecisionEntry).hasSize(1);
+        sw.enable("agent", "alice", null);
+        assertThat(g.submit(op("tickets", "CREATE INDEX i ON orders(id)"), ClassifyContext.defaults(), null).approvalId()).isNotNull();
+    }
+
+    @Test
     void anApprovalStoreThatCannotRecordDenies() throws Exception {
         approvals.close();
         var failing = new dev.warden.core.ledger.Ledger() {
