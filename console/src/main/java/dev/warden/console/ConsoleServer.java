@@ -220,7 +220,7 @@ public final class ConsoleServer implements AutoCloseable {
         if (auth != null) {
             if (!auth.regionMatches(true, 0, "Bearer ", 0, 7)) throw new HttpError(401, "use Authorization: Bearer <approver token>");
             Approvers.Caller c = services.approvers().authenticate(auth.substring(7).strip())
-                    .orElseThrow(() -> new HttpError(401, "unknown token"));
+                    .orElseThrow(() -> refused());
             if (c.agent()) throw new HttpError(403, "'" + c.name() + "' is an agent identity; agents can never approve or use the console");
             if (!services.approvers().mayDecide(c.name())) throw new HttpError(403, "not an approver");
             return new Caller(c.name(), null);
@@ -256,12 +256,22 @@ public final class ConsoleServer implements AutoCloseable {
         Map<String, Object> body = body(ex);
         Object token = body.get("token");
         if (!(token instanceof String t)) throw new HttpError(400, "expected {\"token\": \"...\"}");
-        Approvers.Caller c = services.approvers().authenticate(t).orElseThrow(() -> new HttpError(401, "unknown token"));
+        Approvers.Caller c = services.approvers().authenticate(t).orElseThrow(() -> refused());
         if (c.agent()) throw new HttpError(403, "'" + c.name() + "' is an agent identity; agents can never approve or use the console");
         if (!services.approvers().mayDecide(c.name())) throw new HttpError(403, "not an approver");
         LoginSessions.Session s = sessions.create(c.name());
         ex.getResponseHeaders().add("Set-Cookie", cookie(s.id(), LoginSessions.LIFETIME.toSeconds()));
         json(ex, 200, Map.of("approver", s.approver(), "csrf", s.csrf()));
+    }
+
+    /** A wrong token costs the caller a pause (on its own virtual thread), which makes guessing slower still. */
+    private static HttpError refused() {
+        try {
+            Thread.sleep(250);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return new HttpError(401, "unknown token");
     }
 
     private String cookie(String value, long maxAge) {

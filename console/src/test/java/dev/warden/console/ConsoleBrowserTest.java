@@ -144,4 +144,39 @@ class ConsoleBrowserTest {
         assertThat(browser.findElement(By.cssSelector("#history-rows tr[data-id='" + id + "']")).getText()).contains("used").contains("bob");
         assertThat(Files.readString(dir.resolve("approvals/" + id + ".json"), StandardCharsets.UTF_8)).contains("\"status\":\"used\"");
     }
+
+    @Test
+    void killSwitchAndAuditBrowserFromThePage() throws Exception {
+        Path ledgerDir = Files.createDirectories(f.dataDir.resolve("ledger"));
+        Files.writeString(ledgerDir.resolve("00000000000000000000.jsonl"),
+                "{\"seq\":0,\"time\":\"2026-01-01T00:00:00Z\",\"type\":\"decision\",\"agent\":\"claude\",\"database\":\"shop\","
+                + "\"statement\":\"DROP TABLE audit_log\",\"decision\":\"deny\",\"rule\":\"protect-audit-log\"}\n"
+                + "{\"seq\":1,\"time\":\"2026-01-01T00:00:01Z\",\"type\":\"decision\",\"agent\":\"claude\",\"database\":\"shop\","
+                + "\"statement\":\"SELECT 1\",\"decision\":\"allow\",\"rule\":\"reads\"}\n");
+        ApprovalRequest pending = f.open("DROP INDEX i", dev.warden.core.ApprovalSpec.Mode.TICKET, 1, false);
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+        wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+        browser.get(f.url() + "/#/agents");
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token"))).sendKeys(ConsoleFixture.ALICE);
+        browser.findElement(By.id("login-button")).click();
+
+        WebElement row = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#agent-rows tr[data-agent='claude']")));
+        row.findElement(By.cssSelector(".agent-comment")).sendKeys("runaway loop");
+        row.findElement(By.cssSelector("button")).click();
+        wait.until(d -> !f.agents.allows("claude"));
+        wait.until(d -> d.findElement(By.cssSelector("#agent-rows tr[data-agent='claude']")).getText().contains("disabled"));
+        assertThat(f.approvals.get(pending.id()).orElseThrow().status()).isEqualTo(ApprovalRequest.Status.DENIED);
+        assertThat(f.ledger.entries()).filteredOn(e -> e instanceof Entry.ApprovalEntry a && "agent_disabled".equals(a.verdict()))
+                .singleElement().satisfies(e -> assertThat(((Entry.ApprovalEntry) e).approver()).isEqualTo("alice"));
+
+        browser.findElement(By.cssSelector("nav a[data-tab='audit']")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("verification"), "verified"));
+        WebElement decision = browser.findElement(By.cssSelector("#audit-form select[name='decision']"));
+        new org.openqa.selenium.support.ui.Select(decision).selectByVisibleText("deny");
+        browser.findElement(By.cssSelector("#audit-form button")).click();
+        wait.until(d -> {
+            List<WebElement> rows = d.findElements(By.cssSelector("#audit-rows tr"));
+            return rows.size() == 1 && rows.getFirst().getText().contains("DROP TABLE audit_log");
+        });
+    }
 }
