@@ -50,6 +50,8 @@ public final class FileApprovals implements Approvals, AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final int MAX_COMMENT = 1000;
     static final String WARDEN = "warden";
+    /** Finished requests older than this are dropped at start; the ledger keeps their every event. */
+    static final Duration RETENTION = Duration.ofDays(30);
 
     private final Path dir;
     private final Ledger ledger;
@@ -106,6 +108,12 @@ public final class FileApprovals implements Approvals, AutoCloseable {
         loaded.sort(Comparator.comparing(ApprovalRequest::created));
         Instant now = clock.instant();
         for (ApprovalRequest r : loaded) {
+            boolean finished = r.status() == ApprovalRequest.Status.DENIED || r.status() == ApprovalRequest.Status.EXPIRED
+                    || r.status() == ApprovalRequest.Status.USED;
+            if (finished && r.created().isBefore(now.minus(RETENTION))) {
+                Files.deleteIfExists(dir.resolve(r.id() + ".json"));
+                continue;
+            }
             boolean live = r.status() == ApprovalRequest.Status.PENDING || r.status() == ApprovalRequest.Status.APPROVED;
             if (live && r.decision().approval().mode() == ApprovalSpec.Mode.HOLD) {
                 // Persist the denial before recording it: if the ledger is down, the request must still never run.

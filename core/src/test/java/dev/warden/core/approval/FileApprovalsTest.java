@@ -198,6 +198,24 @@ class FileApprovalsTest {
     }
 
     @Test
+    void finishedRequestsAreDroppedAfterTheRetention() throws Exception {
+        Operation op = op("claude", "shop", "DROP INDEX i");
+        ApprovalRequest done = openTicket(op);
+        store.decide(done.id(), "alice", false, null);
+        ApprovalRequest open = openTicket(op("claude", "shop", "DROP INDEX j"));
+        store.close();
+        clock.advance(FileApprovals.RETENTION.plusDays(1));
+        FileApprovals again = FileApprovals.open(dir, ledger, approvers, clock, new Metrics());
+        try {
+            assertThat(again.get(done.id())).isEmpty();
+            assertThat(dir.resolve("approvals/" + done.id() + ".json")).doesNotExist();
+            assertThat(again.get(open.id())).get().extracting(ApprovalRequest::status).isEqualTo(ApprovalRequest.Status.EXPIRED);
+        } finally {
+            again.close();
+        }
+    }
+
+    @Test
     void unreadableRequestIsSetAsideAndNeverUsable() throws Exception {
         store.close();
         Files.writeString(dir.resolve("approvals/rbroken.json"), "{\"id\":\"rbroken\",\"status\":\"approved\"");
