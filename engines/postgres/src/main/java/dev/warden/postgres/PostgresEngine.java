@@ -9,6 +9,8 @@ import dev.warden.core.engine.Engine;
 import dev.warden.core.engine.FrontEnd;
 import dev.warden.core.engine.FrontEndContext;
 import dev.warden.core.engine.UpstreamSession;
+import dev.warden.postgres.catalog.NoSchema;
+import dev.warden.postgres.catalog.PostgresCatalog;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +30,8 @@ public final class PostgresEngine implements Engine {
 
     @Override
     public Catalog catalog(DatabaseConfig database, Map<String, List<String>> tags) {
-        return Catalog.NONE;
+        // Until the live catalog has loaded (or while it cannot be reached), names go to the offline table.
+        return new PostgresCatalog(database, tags, NoSchema.INSTANCE, PostgresCatalog.Options.DEFAULTS);
     }
 
     @Override

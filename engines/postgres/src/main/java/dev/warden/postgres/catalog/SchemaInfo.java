@@ -30,6 +30,15 @@ public interface SchemaInfo {
     boolean live();
 
     /**
+     * Grows whenever an answer given before may no longer hold (the catalog was read again and differs, the
+     * connection was lost, the live catalog came or went). A cache of classifications must drop entries made under
+     * an older generation. The offline table never changes.
+     */
+    default long generation() {
+        return 0;
+    }
+
+    /**
      * One function.
      *
      * @param volatility      {@code i} immutable, {@code s} stable, {@code v} volatile

@@ -1,0 +1,127 @@
+package dev.warden.postgres.catalog;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.warden.core.Classification;
+import dev.warden.core.Kind;
+import dev.warden.core.Statement;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The planner's estimate of rows in scope: {@code EXPLAIN (FORMAT JSON)} of the statement, never {@code ANALYZE},
+ * on Warden's own connection, in a read-only transaction with a short statement timeout that is always rolled back.
+ * The planner can evaluate functions while it plans, so the estimate is asked only when every function of the
+ * statement is proven pure and nothing it reads expands into user code.
+ */
+final class RowEstimate {
+    /** Commands whose plan says how many rows they return or change. */
+    private static final Set<String> ESTIMATED = Set.of("SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "VALUES", "TABLE");
+    private static final String PREPARED_NAME = "warden_estimate";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private RowEstimate() {}
+
+    /** Why no estimate may be asked for this classification, or empty when it may. */
+    static Optional<String> refusal(String text, Classification c, CatalogSnapshot snapshot) {
+        if (c.statements().size() != 1) return Optional.of("the text holds " + c.statements().size() + " statements");
+        Statement s = c.statements().getFirst();
+        if (c.kind() != Kind.READ && c.kind() != Kind.WRITE) return Optional.of("the statement is " + c.kind().label());
+        if (!s.unproven().isEmpty()) {
+            return Optional.of("the planner could run functions not proven pure: " + String.join(", ", s.unproven()));
+        }
+        String command = s.command().trim().toUpperCase(Locale.ROOT);
+        String first = command.isEmpty() ? "" : command.split("\\s+")[0];
+        if (!ESTIMATED.contains(first)) return Optional.of("no estimate for " + (command.isEmpty() ? "this statement" : command));
+        for (var o : s.objects()) {
+            var r = snapshot.relation(o.name());
+            if (r.isPresent() && r.get().runsUserCode()) {
+                return Optional.of(o.name() + " expands into user code while it is planned");
+            }
+        }
+        // The driver splits texts at ';' by its own reading of the quotes; with none left, exactly one statement
+        // reaches the server, which refuses more than one in a prepared statement anyway.
+        if (body(text).indexOf(';') >= 0) return Optional.of("the text contains ';' inside the statement");
+        return Optional.empty();
+    }
+
+    /** The statement without trailing semicolons and white space. */
+    static String body(String text) {
+        int end = text.length();
+        while (end > 0 && (Character.isWhitespace(text.charAt(end - 1)) || text.charAt(end - 1) == ';')) end--;
+        return text.substring(0, end);
+    }
+
+    /**
+     * Plans the statement. The caller holds the connection exclusively; it is left outside any transaction.
+     *
+     * @throws SQLException when the server refuses (then the estimate is unavailable)
+     */
+    static long explain(Connection conn, String text, List<String> parameters, List<String> searchPath,
+                        Duration timeout) throws SQLException {
+        String body = body(text);
+        boolean prepared = false;
+        try (java.sql.Statement st = conn.createStatement()) {
+            // The driver must not rewrite JDBC escapes such as {fn ...} inside the agent's text.
+            st.setEscapeProcessing(false);
+            st.execute("SET TRANSACTION READ ONLY");
+            st.execute("SET LOCAL statement_timeout = " + Math.max(1, timeout.toMillis()));
+            // Names in the statement resolve as they would in the agent's session.
+            st.execute("SET LOCAL search_path = " + (searchPath.isEmpty() ? "''" : SearchPath.render(searchPath)));
+            String explain;
+            if (parameters.isEmpty()) {
+                explain = "EXPLAIN (FORMAT JSON) " + body;
+            } else {
+                st.execute("PREPARE " + PREPARED_NAME + " AS " + body);
+                prepared = true;
+                StringBuilder args = new StringBuilder();
+                for (String p : parameters) {
+                    if (!args.isEmpty()) args.append(", ");
+                    // Untyped literals take the parameter types the server inferred, as bound values do.
+                    args.append(p == null ? "NULL" : "'" + p.replace("'", "''") + "'");
+                }
+                explain = "EXPLAIN (FORMAT JSON) EXECUTE " + PREPARED_NAME + "(" + args + ")";
+            }
+            try (ResultSet rs = st.executeQuery(explain)) {
+                if (!rs.next()) throw new SQLException("EXPLAIN returned no plan");
+                return rows(rs.getString(1));
+            }
+        } finally {
+            conn.rollback();
+            // Prepared statements outlive the transaction.
+            if (prepared) {
+                try (java.sql.Statement st = conn.createStatement()) {
+                    st.execute("DEALLOCATE " + PREPARED_NAME);
+                } finally {
+                    conn.rollback();
+                }
+            }
+        }
+    }
+
+    /** Rows of the top plan node; for INSERT/UPDATE/DELETE the rows fed to the modification. */
+    static long rows(String planJson) throws SQLException {
+        try {
+            JsonNode plan = JSON.readTree(planJson).path(0).path("Plan");
+            if ("ModifyTable".equals(plan.path("Node Type").asText())) {
+                JsonNode fed = null;
+                for (JsonNode child : plan.path("Plans")) {
+                    if (fed == null || "Outer".equals(child.path("Parent Relationship").asText())) fed = child;
+                }
+                if (fed != null) plan = fed;
+            }
+            JsonNode rows = plan.path("Plan Rows");
+            if (!rows.isNumber()) throw new SQLException("EXPLAIN output has no row estimate");
+            return (long) Math.ceil(rows.asDouble());
+        } catch (IOException e) {
+            throw new SQLException("EXPLAIN output is not JSON: " + e.getMessage());
+        }
+    }
+}
