@@ -44,7 +44,7 @@ final class CatalogLoader {
     // extension owns it: plpgsql's handlers are created during initdb and have low OIDs too.
     private static final String FUNCTIONS = """
             SELECT p.oid, n.nspname, p.proname, p.provolatile, p.prosecdef, l.lanname, p.pronargs,
-                   p.pronargdefaults, p.provariadic <> 0, p.proargtypes::text,
+                   p.pronargdefaults, p.provariadic <> 0, p.proargtypes::text, p.prokind IN ('a', 'w'),
                    EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
                            WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid
                              AND d.deptype = 'e')
@@ -90,9 +90,9 @@ final class CatalogLoader {
                 while (rs.next()) {
                     long oid = rs.getLong(1);
                     String schema = rs.getString(2);
-                    boolean builtIn = CatalogSnapshot.PG_CATALOG.equals(schema) && oid < FIRST_NORMAL_OBJECT_ID && !rs.getBoolean(11);
+                    boolean builtIn = CatalogSnapshot.PG_CATALOG.equals(schema) && oid < FIRST_NORMAL_OBJECT_ID && !rs.getBoolean(12);
                     Function f = new Function(oid, schema, rs.getString(3), rs.getString(4).charAt(0), rs.getBoolean(5),
-                            rs.getString(6), builtIn, rs.getInt(7), rs.getInt(8), rs.getBoolean(9), rs.getString(10));
+                            rs.getString(6), builtIn, rs.getInt(7), rs.getInt(8), rs.getBoolean(9), rs.getString(10), rs.getBoolean(11));
                     byOid.put(oid, f);
                     functions.computeIfAbsent(f.name(), k -> new ArrayList<>()).add(f);
                 }

@@ -53,17 +53,19 @@ public record CatalogSnapshot(String user, long databaseOid, Set<String> schemas
      * @param nargs     declared input arguments
      * @param ndefaults how many of them have defaults
      * @param variadic  the last argument is VARIADIC
+     * @param aggregate an aggregate (or window function): an ordered-set aggregate counts its WITHIN GROUP
+     *                  arguments in {@code nargs}, which a caller may or may not have counted
      */
     public record Function(long oid, String schema, String name, char volatility, boolean securityDefiner,
                            String language, boolean builtIn, int nargs, int ndefaults, boolean variadic,
-                           String argTypes) {
+                           String argTypes, boolean aggregate) {
         FunctionInfo info() {
             return new FunctionInfo(schema, name, volatility, securityDefiner, language, builtIn);
         }
 
         boolean accepts(int argCount) {
             if (argCount < 0 || argCount == nargs) return true;
-            if (argCount < nargs && argCount >= nargs - ndefaults) return true;
+            if (argCount < nargs && (argCount >= nargs - ndefaults || aggregate)) return true;
             // A variadic parameter takes any number of values (zero only with a default, but more is safer).
             return variadic && argCount >= nargs - 1;
         }

@@ -334,11 +334,11 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
         return true;
     }
 
+    // Asks the connection rather than reading SQLSTATEs: 08P01 (a bind with too few parameters) leaves it usable,
+    // while 57P01 (the server shut down) does not.
     private boolean lost(SQLException e) {
-        String state = e.getSQLState();
-        if (state != null && (state.startsWith("08") || state.startsWith("57P") || state.equals("3D000"))) return true;
         try {
-            return connection == null || !connection.isValid(1);
+            return connection == null || connection.isClosed() || !connection.isValid(1);
         } catch (SQLException ignored) {
             return true;
         }
