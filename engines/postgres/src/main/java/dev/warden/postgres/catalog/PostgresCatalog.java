@@ -303,7 +303,8 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
         // never split, and every transaction is read-only.
         p.setProperty("prepareThreshold", "0");
         p.setProperty("preferQueryMode", "extended");
-        p.setProperty("options", "-c default_transaction_read_only=on -c search_path=pg_catalog -c statement_timeout=30000");
+        p.setProperty("options", "-c default_transaction_read_only=on -c search_path=pg_catalog -c statement_timeout=30000"
+                + " -c standard_conforming_strings=on");
         Connection c = new org.postgresql.Driver().connect(url, p);
         if (c == null) throw new SQLException("the PostgreSQL driver did not accept " + url);
         c.setAutoCommit(false);

@@ -84,8 +84,7 @@ final class RowEstimate {
                 StringBuilder args = new StringBuilder();
                 for (String p : parameters) {
                     if (!args.isEmpty()) args.append(", ");
-                    // Untyped literals take the parameter types the server inferred, as bound values do.
-                    args.append(p == null ? "NULL" : "'" + p.replace("'", "''") + "'");
+                    args.append(p == null ? "NULL" : literal(p));
                 }
                 explain = "EXPLAIN (FORMAT JSON) EXECUTE " + PREPARED_NAME + "(" + args + ")";
             }
@@ -104,6 +103,17 @@ final class RowEstimate {
                 }
             }
         }
+    }
+
+    /**
+     * A parameter value as an untyped literal, so it takes the type the server inferred for the parameter, as a
+     * bound value does. Every character is a Unicode escape: the literal holds no quote, semicolon or anything
+     * else a lexer could disagree about, and EXPLAIN EXECUTE evaluates its arguments, so nothing may leak out.
+     */
+    static String literal(String value) {
+        StringBuilder b = new StringBuilder(value.length() * 6 + 4).append("U&'");
+        value.codePoints().forEach(cp -> b.append(cp <= 0xFFFF ? String.format("\\%04X", cp) : String.format("\\+%06X", cp)));
+        return b.append('\'').toString();
     }
 
     /** Rows of the top plan node; for INSERT/UPDATE/DELETE the rows fed to the modification. */

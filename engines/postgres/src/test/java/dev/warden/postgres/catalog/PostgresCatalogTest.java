@@ -258,6 +258,19 @@ class PostgresCatalogTest {
     }
 
     @Test
+    void parameterValuesCannotEscapeTheirLiteral() throws SQLException {
+        for (String v : List.of("it's", "a\\'b", "x\\", "'); DELETE FROM public.customers; --", "\u00e9\ud83d\ude00;$$", "")) {
+            assertThat(one("SELECT " + RowEstimate.literal(v))).isEqualTo(v);
+        }
+        String select = "SELECT * FROM public.customers WHERE name = $1 AND email <> $2";
+        Classification c = catalog.enrich(op(select, "x\\", "'), (SELECT public.bump()) --"), read("public.customers", "*"),
+                ClassifyContext.defaults());
+        assertThat(c.estimatedRows()).as(c.enrichment()).isBetween(0L, 5L);
+        assertThat(one("SELECT n FROM public.counters")).isEqualTo("0");
+        assertThat(one("SELECT count(*) FROM public.customers")).isEqualTo("10000");
+    }
+
+    @Test
     void estimatesResolveNamesThroughTheSessionsSearchPath() {
         // app.customers (through "$user") is empty; public.customers holds 10,000 rows.
         Classification c = read("public.customers", "*");
