@@ -61,7 +61,10 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
 
     private Connection connection; // guarded by lock
     private volatile CatalogSnapshot snapshot;
-    private volatile boolean stale;
+    // DDL seen by the front end, and how many of those the snapshot includes: an invalidation that arrives while a
+    // read is under way is not lost.
+    private final AtomicLong invalidations = new AtomicLong();
+    private volatile long invalidationsSeen;
     private volatile String lastError = "not loaded yet";
     private volatile boolean backingOff;
     private volatile long lastFailure;
@@ -90,7 +93,11 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
      * Cheap; call it from any thread.
      */
     public void invalidate() {
-        stale = true;
+        invalidations.incrementAndGet();
+    }
+
+    private boolean stale() {
+        return invalidations.get() != invalidationsSeen;
     }
 
     /** Grows whenever cached answers may be wrong; classification caches keyed on an older value are stale. */
@@ -109,12 +116,16 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
     public boolean refresh() {
         boolean changed = false;
         boolean ok = false;
+        long asked = System.nanoTime();
         lock.lock();
         try {
             if (closed) return false;
+            // Another thread read it while this one waited for the lock.
+            if (snapshot != null && !stale() && lastLoad - asked >= 0) return true;
             for (int attempt = 0; attempt < 2 && !ok; attempt++) {
                 try {
                     boolean reconnected = connection == null;
+                    long invalidated = invalidations.get();
                     Connection c = connection();
                     CatalogSnapshot next;
                     try {
@@ -122,7 +133,7 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
                     } finally {
                         c.rollback();
                     }
-                    stale = false;
+                    invalidationsSeen = invalidated;
                     lastLoad = System.nanoTime();
                     CatalogSnapshot prev = snapshot;
                     if (reconnected || !next.equals(prev)) {
@@ -249,7 +260,7 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
     /** The snapshot, read again first when it is missing or stale (unless a connect failed a moment ago). */
     private CatalogSnapshot current() {
         CatalogSnapshot snap = snapshot;
-        if ((snap == null || stale) && !closed) {
+        if ((snap == null || stale()) && !closed) {
             if (snap != null || !backingOff || System.nanoTime() - lastFailure >= options.retryAfter().toNanos()) {
                 refresh();
                 snap = snapshot;
@@ -262,7 +273,7 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
     private void tick() {
         try {
             if (closed) return;
-            boolean due = snapshot == null || stale || System.nanoTime() - lastLoad >= options.refreshEvery().toNanos();
+            boolean due = snapshot == null || stale() || System.nanoTime() - lastLoad >= options.refreshEvery().toNanos();
             if (due) {
                 refresh();
                 return;
