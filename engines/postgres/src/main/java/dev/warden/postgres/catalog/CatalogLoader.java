@@ -1,6 +1,7 @@
 package dev.warden.postgres.catalog;
 
 import dev.warden.postgres.catalog.CatalogSnapshot.Function;
+import dev.warden.postgres.catalog.CatalogSnapshot.Operator;
 import dev.warden.postgres.catalog.CatalogSnapshot.Relation;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -53,19 +54,31 @@ final class CatalogLoader {
                  JOIN pg_catalog.pg_language l ON l.oid = p.prolang
             WHERE p.prokind <> 'p'""";
 
+    private static final String OPERATORS = """
+            SELECT o.oid, n.nspname, o.oprname, o.oprleft::text || ',' || o.oprright::text,
+                   EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                           WHERE d.classid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND d.objid = o.oid
+                             AND d.deptype = 'e'),
+                   COALESCE(p.provolatile, '0'), p.oid
+            FROM pg_catalog.pg_operator o
+                 JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
+                 LEFT JOIN pg_catalog.pg_proc p ON p.oid = o.oprcode""";
+
     // What the planner may expand into a statement: view rules and row-level security policies, with the functions
     // and relations their expressions depend on.
     private static final String EXPANSIONS = """
-            SELECT r.ev_class, d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass, d.refobjid
+            SELECT r.ev_class, d.refclassid::pg_catalog.regclass::text, d.refobjid
             FROM pg_catalog.pg_rewrite r
                  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = r.oid
-            WHERE d.refclassid IN ('pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_class'::pg_catalog.regclass)
+            WHERE d.refclassid IN ('pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_class'::pg_catalog.regclass,
+                                   'pg_catalog.pg_operator'::pg_catalog.regclass)
               AND d.refobjid <> r.ev_class
             UNION ALL
-            SELECT p.polrelid, d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass, d.refobjid
+            SELECT p.polrelid, d.refclassid::pg_catalog.regclass::text, d.refobjid
             FROM pg_catalog.pg_policy p
                  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_policy'::pg_catalog.regclass AND d.objid = p.oid
-            WHERE d.refclassid IN ('pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_class'::pg_catalog.regclass)
+            WHERE d.refclassid IN ('pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_class'::pg_catalog.regclass,
+                                   'pg_catalog.pg_operator'::pg_catalog.regclass)
               AND d.refobjid <> p.polrelid""";
 
     private CatalogLoader() {}
@@ -98,6 +111,27 @@ final class CatalogLoader {
                 }
             }
             for (List<Function> fs : functions.values()) fs.sort((a, b) -> Long.compare(a.oid(), b.oid()));
+            Map<String, List<Operator>> operators = new HashMap<>();
+            Map<Long, Operator> operatorsByOid = new HashMap<>();
+            try (ResultSet rs = st.executeQuery(OPERATORS)) {
+                while (rs.next()) {
+                    long oid = rs.getLong(1);
+                    String schema = rs.getString(2);
+                    boolean ext = rs.getBoolean(5);
+                    // The function behind a built-in operator must itself be a built-in.
+                    Function code = byOid.get(rs.getLong(7));
+                    boolean builtIn = CatalogSnapshot.PG_CATALOG.equals(schema) && oid < FIRST_NORMAL_OBJECT_ID && !ext
+                            && code != null && code.builtIn();
+                    Operator o = new Operator(oid, schema, rs.getString(3), rs.getString(4), builtIn, ext, rs.getString(6).charAt(0));
+                    operators.computeIfAbsent(o.name(), k -> new ArrayList<>()).add(o);
+                    operatorsByOid.put(oid, o);
+                }
+            }
+            Map<String, List<Operator>> frozenOperators = new HashMap<>();
+            operators.forEach((k, v) -> {
+                v.sort((a, b) -> Long.compare(a.oid(), b.oid()));
+                frozenOperators.put(k, List.copyOf(v));
+            });
             Map<Long, String[]> rels = new LinkedHashMap<>();
             try (ResultSet rs = st.executeQuery(RELATIONS)) {
                 while (rs.next()) rels.put(rs.getLong(1), new String[] {rs.getString(2), rs.getString(3), rs.getString(4)});
@@ -110,37 +144,46 @@ final class CatalogLoader {
             try (ResultSet rs = st.executeQuery(EXPANSIONS)) {
                 while (rs.next()) {
                     expansions.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>())
-                            .add(new long[] {rs.getBoolean(2) ? 1 : 0, rs.getLong(3)});
+                            .add(new long[] {switch (rs.getString(2)) {
+                                case "pg_proc" -> 1;
+                                case "pg_operator" -> 2;
+                                default -> 0;
+                            }, rs.getLong(3)});
                 }
             }
             Map<Long, Boolean> userCode = new HashMap<>();
             Map<String, Relation> relations = new HashMap<>();
             for (var e : rels.entrySet()) {
                 String[] r = e.getValue();
-                boolean runs = runsUserCode(e.getKey(), expansions, byOid, userCode, new HashSet<>());
+                boolean runs = runsUserCode(e.getKey(), expansions, byOid, operatorsByOid, userCode, new HashSet<>());
                 relations.put(r[0] + "." + r[1], new Relation(e.getKey(), r[0], r[1], r[2].charAt(0),
                         columns.getOrDefault(e.getKey(), List.of()), runs));
             }
             Map<String, List<Function>> frozen = new HashMap<>();
             functions.forEach((k, v) -> frozen.put(k, List.copyOf(v)));
-            return new CatalogSnapshot(user, dbOid, schemas, relations, frozen);
+            return new CatalogSnapshot(user, dbOid, schemas, relations, frozen, frozenOperators);
         }
     }
 
     private static boolean runsUserCode(long rel, Map<Long, List<long[]>> expansions, Map<Long, Function> functions,
-                                        Map<Long, Boolean> memo, Set<Long> visiting) {
+                                        Map<Long, Operator> operators, Map<Long, Boolean> memo, Set<Long> visiting) {
         Boolean known = memo.get(rel);
         if (known != null) return known;
         // A cycle cannot be planned anyway; counting it as user code keeps it on the safe side.
         if (!visiting.add(rel)) return true;
         boolean runs = false;
         for (long[] dep : expansions.getOrDefault(rel, List.of())) {
-            if (dep[0] == 1) {
-                Function f = functions.get(dep[1]);
-                runs = f == null || !f.builtIn();
-            } else {
-                runs = runsUserCode(dep[1], expansions, functions, memo, visiting);
-            }
+            runs = switch ((int) dep[0]) {
+                case 1 -> {
+                    Function f = functions.get(dep[1]);
+                    yield f == null || !f.builtIn();
+                }
+                case 2 -> {
+                    Operator o = operators.get(dep[1]);
+                    yield o == null || !o.builtIn();
+                }
+                default -> runsUserCode(dep[1], expansions, functions, operators, memo, visiting);
+            };
             if (runs) break;
         }
         visiting.remove(rel);

@@ -17,15 +17,39 @@ import java.util.Set;
  * @param schemas     every schema name
  * @param relations   {@code schema.name} to relation
  * @param functions   function name to every function of that name, in any schema
+ * @param operators   operator symbol to every operator of that symbol, in any schema
  */
 public record CatalogSnapshot(String user, long databaseOid, Set<String> schemas, Map<String, Relation> relations,
-                              Map<String, List<Function>> functions) {
+                              Map<String, List<Function>> functions, Map<String, List<Operator>> operators) {
     static final String PG_CATALOG = "pg_catalog";
 
     public CatalogSnapshot {
         schemas = Set.copyOf(schemas);
         relations = Map.copyOf(relations);
         functions = Map.copyOf(functions);
+        operators = Map.copyOf(operators);
+    }
+
+    /**
+     * One {@code pg_operator} row.
+     *
+     * @param signature     left and right operand types: equal symbols and signatures mask each other
+     * @param builtIn       created by PostgreSQL itself (as for functions)
+     * @param fromExtension an extension owns it
+     * @param volatility    of the function behind it; {@code 0} for a shell operator, which has none
+     */
+    public record Operator(long oid, String schema, String name, String signature, boolean builtIn,
+                           boolean fromExtension, char volatility) {
+        /**
+         * Whether it may appear in a statement judged a read. Extension operators count when their function is not
+         * volatile: {@code =} on {@code citext} or {@code &&} on PostGIS types are the extension's own code (installed
+         * by an administrator), and without them every comparison in a database that has such an extension would
+         * be denied, since which operator a symbol reaches depends on operand types the classifier does not know.
+         * A user's own operator never counts.
+         */
+        public boolean provenPure() {
+            return (builtIn || fromExtension) && (volatility == 'i' || volatility == 's');
+        }
     }
 
     /**
@@ -100,6 +124,28 @@ public record CatalogSnapshot(String user, long databaseOid, Set<String> schemas
 
     public Optional<Relation> relation(String qualifiedName) {
         return Optional.ofNullable(relations.get(qualifiedName));
+    }
+
+    /**
+     * Every operator an expression with {@code symbol} may reach: all of that symbol in the schemas of the path,
+     * less those masked by an equal signature earlier in the path.
+     */
+    public List<Operator> operatorCandidates(List<String> searchPath, String schema, String symbol) {
+        List<Operator> all = operators.getOrDefault(symbol, List.of());
+        if (all.isEmpty()) return List.of();
+        List<String> order = schema != null ? List.of(schema) : effectivePath(searchPath);
+        List<Operator> out = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (String s : order) {
+            List<String> here = new ArrayList<>();
+            for (Operator o : all) {
+                if (!o.schema().equals(s) || seen.contains(o.signature())) continue;
+                out.add(o);
+                here.add(o.signature());
+            }
+            seen.addAll(here);
+        }
+        return out;
     }
 
     /**

@@ -64,6 +64,10 @@ class PostgresCatalogTest {
                 CREATE VIEW public.shouting AS SELECT evil.lower(name) AS name FROM public.customers;
                 CREATE VIEW public.plain AS SELECT pg_catalog.upper(name) AS name FROM public.customers;
                 CREATE VIEW public.over_shouting AS SELECT * FROM public.shouting;
+                CREATE FUNCTION evil.eq(int, int) RETURNS bool LANGUAGE plpgsql VOLATILE
+                    AS 'BEGIN INSERT INTO public.audit VALUES (''op''); RETURN $1 = $2; END';
+                CREATE OPERATOR public.=== (LEFTARG = int, RIGHTARG = int, FUNCTION = evil.eq);
+                CREATE VIEW public.op_view AS SELECT id FROM public.customers WHERE id === 1;
                 -- The user's own schema comes first through "$user".
                 CREATE SCHEMA app;
                 CREATE TABLE app.customers (x int);
@@ -190,6 +194,16 @@ class PostgresCatalogTest {
     }
 
     @Test
+    void operatorsAreProvenPureOnlyWhenPostgresOrAnExtensionMadeThem() {
+        CatalogSnapshot snap = catalog.snapshot().orElseThrow();
+        assertThat(snap.operatorCandidates(DEFAULT, null, "=")).hasSizeGreaterThan(50).allMatch(CatalogSnapshot.Operator::provenPure);
+        assertThat(snap.operatorCandidates(DEFAULT, null, "===")).singleElement()
+                .satisfies(o -> assertThat(o.provenPure()).isFalse());
+        assertThat(snap.operatorCandidates(DEFAULT, "pg_catalog", "===")).isEmpty();
+        assertThat(snap.operatorCandidates(List.of("evil"), null, "===")).isEmpty();
+    }
+
+    @Test
     void aSecurityDefinerWriterIsNotProvenPure() {
         FunctionInfo bump = only(catalog.functions(DEFAULT, null, "bump", 0));
         assertThat(bump).isEqualTo(new FunctionInfo("public", "bump", 'v', true, "sql", false));
@@ -299,7 +313,7 @@ class PostgresCatalogTest {
 
     @Test
     void noEstimateForViewsThatExpandIntoUserCode() throws SQLException {
-        for (String view : List.of("public.shouting", "public.over_shouting")) {
+        for (String view : List.of("public.shouting", "public.over_shouting", "public.op_view")) {
             Classification c = enrich("SELECT * FROM " + view, read(view, "*"));
             assertThat(c.estimatedRows()).as(view).isEqualTo(Classification.NO_ESTIMATE);
             assertThat(c.enrichment()).contains(view + " expands into user code");
