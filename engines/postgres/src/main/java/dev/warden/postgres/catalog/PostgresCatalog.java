@@ -250,6 +250,18 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
         return snap.candidates(searchPath, schema, name, argCount).stream().map(CatalogSnapshot.Function::info).toList();
     }
 
+    /**
+     * Every operator the symbol may reach is PostgreSQL's own or an extension's, and its function is not volatile
+     * (see {@link CatalogSnapshot.Operator#provenPure()}). A symbol no operator has is not proven either.
+     */
+    @Override
+    public boolean builtInOperator(List<String> searchPath, String schema, String symbol) {
+        CatalogSnapshot snap = current();
+        if (snap == null) return offline.builtInOperator(searchPath, schema, symbol);
+        List<CatalogSnapshot.Operator> ops = snap.operatorCandidates(searchPath, schema, symbol);
+        return !ops.isEmpty() && ops.stream().allMatch(CatalogSnapshot.Operator::provenPure);
+    }
+
     @Override
     public boolean live() {
         return current() != null;

@@ -30,12 +30,19 @@ public interface SchemaInfo {
     boolean live();
 
     /**
-     * Grows whenever an answer given before may no longer hold (the catalog was read again and differs, the
-     * connection was lost, the live catalog came or went). A cache of classifications must drop entries made under
-     * an older generation. The offline table never changes.
+     * Changes whenever what this source knows may have changed (a catalog refresh, a reconnect): classifications
+     * cached under another generation are dropped. The offline table never changes.
      */
     default long generation() {
         return 0;
+    }
+
+    /**
+     * Whether an operator symbol (unqualified, or in {@code schema}) resolves only to built-in operators whose
+     * functions are not volatile. Defaults to the offline table of PostgreSQL's own operators.
+     */
+    default boolean builtInOperator(List<String> searchPath, String schema, String symbol) {
+        return BuiltinCatalog.INSTANCE.builtInOperator(searchPath, schema, symbol);
     }
 
     /**

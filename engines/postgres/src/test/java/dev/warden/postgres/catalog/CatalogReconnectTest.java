@@ -42,8 +42,8 @@ class CatalogReconnectTest {
         try (EmbeddedPostgres pg = EmbeddedPostgres.builder().start()) {
             recreate(pg, "CREATE TABLE old_t (a int)");
             DatabaseConfig cfg = config(pg.getPort());
-            try (PostgresCatalog watchful = new PostgresCatalog(cfg, Map.of(), NoSchema.INSTANCE, WATCHFUL);
-                 PostgresCatalog slow = new PostgresCatalog(cfg, Map.of(), NoSchema.INSTANCE, SLOW)) {
+            try (PostgresCatalog watchful = new PostgresCatalog(cfg, Map.of(), BuiltinCatalog.INSTANCE, WATCHFUL);
+                 PostgresCatalog slow = new PostgresCatalog(cfg, Map.of(), BuiltinCatalog.INSTANCE, SLOW)) {
                 assertThat(watchful.refresh()).isTrue();
                 assertThat(slow.refresh()).isTrue();
                 AtomicInteger told = new AtomicInteger();
@@ -82,7 +82,7 @@ class CatalogReconnectTest {
         PostgresCatalog catalog = null;
         try {
             recreate(pg, "CREATE TABLE before_t (a int)");
-            catalog = new PostgresCatalog(config(port), Map.of(), NoSchema.INSTANCE, SLOW);
+            catalog = new PostgresCatalog(config(port), Map.of(), BuiltinCatalog.INSTANCE, SLOW);
             assertThat(catalog.refresh()).isTrue();
             long gen = catalog.generation();
             AtomicInteger told = new AtomicInteger();

@@ -72,7 +72,7 @@ class PostgresCatalogTest {
                 CREATE SCHEMA app;
                 CREATE TABLE app.customers (x int);
                 """);
-        catalog = new PostgresCatalog(config("shop"), TAGS, NoSchema.INSTANCE, SLOW);
+        catalog = new PostgresCatalog(config("shop"), TAGS, BuiltinCatalog.INSTANCE, SLOW);
         assertThat(catalog.refresh()).as(catalog.lastError()).isTrue();
     }
 
@@ -201,6 +201,10 @@ class PostgresCatalogTest {
                 .satisfies(o -> assertThat(o.provenPure()).isFalse());
         assertThat(snap.operatorCandidates(DEFAULT, "pg_catalog", "===")).isEmpty();
         assertThat(snap.operatorCandidates(List.of("evil"), null, "===")).isEmpty();
+        assertThat(catalog.builtInOperator(DEFAULT, null, "=")).isTrue();
+        assertThat(catalog.builtInOperator(DEFAULT, null, "===")).isFalse();
+        assertThat(catalog.builtInOperator(List.of("evil"), null, "===")).isFalse(); // no such operator there
+        assertThat(catalog.builtInOperator(DEFAULT, "pg_catalog", "+")).isTrue();
     }
 
     @Test
@@ -381,7 +385,7 @@ class PostgresCatalogTest {
     void theTimerReadsTheCatalogAgain() throws Exception {
         var fast = new PostgresCatalog.Options(Duration.ofMillis(200), Duration.ofMillis(100), Duration.ofSeconds(2),
                 Duration.ofSeconds(5), Duration.ofMillis(200));
-        try (PostgresCatalog timed = new PostgresCatalog(config("shop"), Map.of(), NoSchema.INSTANCE, fast)) {
+        try (PostgresCatalog timed = new PostgresCatalog(config("shop"), Map.of(), BuiltinCatalog.INSTANCE, fast)) {
             assertThat(timed.refresh()).isTrue();
             app("CREATE TABLE public.timed (t int)");
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -398,7 +402,7 @@ class PostgresCatalogTest {
     void anUnreachableDatabaseLeavesTheClassificationUnchangedWithANote() {
         var cfg = new DatabaseConfig("gone", "postgres", new HostPort("127.0.0.1", 0),
                 new UpstreamConfig("localhost", pg.getPort(), "no_such_database", "app", new Secret("")), Duration.ofSeconds(30));
-        try (PostgresCatalog gone = new PostgresCatalog(cfg, TAGS, NoSchema.INSTANCE, SLOW)) {
+        try (PostgresCatalog gone = new PostgresCatalog(cfg, TAGS, BuiltinCatalog.INSTANCE, SLOW)) {
             assertThat(gone.refresh()).isFalse();
             assertThat(gone.live()).isFalse();
             Classification c = read("public.customers", "*");
@@ -406,9 +410,11 @@ class PostgresCatalogTest {
             assertThat(e.statements()).isEqualTo(c.statements());
             assertThat(e.estimatedRows()).isEqualTo(Classification.NO_ESTIMATE);
             assertThat(e.enrichment()).startsWith("catalog unavailable").contains("no_such_database");
-            // Names fall back to the offline answers.
+            // Names fall back to the offline table of built-ins.
             assertThat(gone.relation(List.of("public"), null, "t")).contains("public.t");
-            assertThat(gone.functions(DEFAULT, null, "now", 0)).isEmpty();
+            assertThat(gone.functions(DEFAULT, null, "now", 0)).extracting(FunctionInfo::qualifiedName).containsExactly("pg_catalog.now");
+            assertThat(gone.functions(DEFAULT, null, "bump", 0)).isEmpty();
+            assertThat(gone.builtInOperator(DEFAULT, null, "=")).isTrue();
         }
     }
 
