@@ -69,6 +69,7 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
     private volatile boolean backingOff;
     private volatile long lastFailure;
     private volatile boolean closed;
+    private volatile List<String> defaultSearchPath;
     private volatile long lastLoad = System.nanoTime();
 
     /**
@@ -122,6 +123,8 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
             if (closed) return false;
             // Another thread read it while this one waited for the lock.
             if (snapshot != null && !stale() && lastLoad - asked >= 0) return true;
+            // Or failed to reach the database while this one waited: do not wait for a second connect timeout.
+            if (backingOff && lastFailure - asked >= 0) return false;
             for (int attempt = 0; attempt < 2 && !ok; attempt++) {
                 try {
                     boolean reconnected = connection == null;
@@ -151,6 +154,17 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
         }
         if (changed) notifyListeners();
         return ok;
+    }
+
+    /**
+     * The search path a new upstream session starts with ({@code search_path} after the role's and the database's
+     * settings), parsed; empty until the catalog has connected. A front end starts each session's
+     * {@link ClassifyContext} with it (unless the client's startup options set one) and returns to it on
+     * {@code RESET search_path}.
+     */
+    public Optional<List<String>> defaultSearchPath() {
+        current();
+        return Optional.ofNullable(defaultSearchPath);
     }
 
     /** Why the catalog is not available (the last error), for messages and doctor checks. */
@@ -326,11 +340,30 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
         // never split, and every transaction is read-only.
         p.setProperty("prepareThreshold", "0");
         p.setProperty("preferQueryMode", "extended");
-        p.setProperty("options", "-c default_transaction_read_only=on -c search_path=pg_catalog -c statement_timeout=30000"
+        p.setProperty("options", "-c default_transaction_read_only=on -c statement_timeout=30000"
                 + " -c standard_conforming_strings=on");
         Connection c = new org.postgresql.Driver().connect(url, p);
         if (c == null) throw new SQLException("the PostgreSQL driver did not accept " + url);
-        c.setAutoCommit(false);
+        try {
+            c.setAutoCommit(false);
+            try (var st = c.createStatement(); var rs = st.executeQuery("SHOW search_path")) {
+                // What a new session of this user on this database starts with (role and database settings
+                // included), before Warden's own queries pin theirs to pg_catalog.
+                rs.next();
+                defaultSearchPath = SearchPath.parse(rs.getString(1));
+                st.execute("SET search_path = pg_catalog");
+            } catch (IllegalArgumentException e) {
+                throw new SQLException("unreadable search_path default: " + e.getMessage());
+            }
+            c.commit();
+        } catch (SQLException e) {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // Closing a connection that failed.
+            }
+            throw e;
+        }
         connection = c;
         backingOff = false;
         return c;

@@ -137,6 +137,19 @@ class PostgresCatalogTest {
     }
 
     @Test
+    void theDefaultSearchPathIncludesRoleSettings() throws SQLException {
+        assertThat(catalog.defaultSearchPath()).contains(List.of("$user", "public"));
+        admin("postgres", "ALTER ROLE app IN DATABASE shop SET search_path = evil, public");
+        try (PostgresCatalog other = new PostgresCatalog(config("shop"), Map.of(), BuiltinCatalog.INSTANCE, SLOW)) {
+            assertThat(other.defaultSearchPath()).contains(List.of("evil", "public"));
+            // Warden's own queries are unaffected: pg_catalog first, whatever the role says.
+            assertThat(other.columns("public.customers")).contains(List.of("id", "name", "email", "ssn"));
+        } finally {
+            admin("postgres", "ALTER ROLE app IN DATABASE shop RESET search_path");
+        }
+    }
+
+    @Test
     void searchPathSettingsParseAsPostgresFoldsThem() {
         assertThat(SearchPath.parse("\"$user\", public")).containsExactly("$user", "public");
         assertThat(SearchPath.parse("  Evil ,\"Mixed\"\"Q\",pg_catalog")).containsExactly("evil", "Mixed\"Q", "pg_catalog");
