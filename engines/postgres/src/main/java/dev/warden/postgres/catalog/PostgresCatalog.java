@@ -70,6 +70,7 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
     private volatile long lastFailure;
     private volatile boolean closed;
     private volatile List<String> defaultSearchPath;
+    private final java.util.concurrent.atomic.AtomicBoolean reconnecting = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile long lastLoad = System.nanoTime();
 
     /**
@@ -125,7 +126,10 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
             if (snapshot != null && !stale() && lastLoad - asked >= 0) return true;
             // Or failed to reach the database while this one waited: do not wait for a second connect timeout.
             if (backingOff && lastFailure - asked >= 0) return false;
-            for (int attempt = 0; attempt < 2 && !ok; attempt++) {
+            // A second attempt only when the first one failed on a connection made earlier (the server restarted
+            // since): a fresh connect that fails is not retried at once.
+            boolean retry = connection != null;
+            for (int attempt = 0; attempt < (retry ? 2 : 1) && !ok; attempt++) {
                 try {
                     boolean reconnected = connection == null;
                     long invalidated = invalidations.get();
@@ -148,6 +152,10 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
                 } catch (SQLException e) {
                     changed |= failed(e);
                 }
+            }
+            if (!ok && snapshot == null) {
+                lastFailure = System.nanoTime();
+                backingOff = true;
             }
         } finally {
             lock.unlock();
@@ -283,16 +291,33 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
 
     // ----- connection -----
 
-    /** The snapshot, read again first when it is missing or stale (unless a connect failed a moment ago). */
+    /**
+     * The snapshot. Read again first when DDL made it stale, or on first use. While the database cannot be reached
+     * no question waits for a connect: the offline table answers and the reconnect runs in the background.
+     */
     private CatalogSnapshot current() {
         CatalogSnapshot snap = snapshot;
-        if ((snap == null || stale()) && !closed) {
-            if (snap != null || !backingOff || System.nanoTime() - lastFailure >= options.retryAfter().toNanos()) {
-                refresh();
-                snap = snapshot;
+        if (snap != null && !stale() || closed) return snap;
+        if (snap != null || !backingOff) {
+            refresh();
+            return snapshot;
+        }
+        if (System.nanoTime() - lastFailure >= options.retryAfter().toNanos() && reconnecting.compareAndSet(false, true)) {
+            try {
+                timer.execute(() -> {
+                    try {
+                        refresh();
+                    } catch (RuntimeException e) {
+                        lastError = String.valueOf(e);
+                    } finally {
+                        reconnecting.set(false);
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                reconnecting.set(false); // closed meanwhile
             }
         }
-        return snap;
+        return null;
     }
 
     /** The timer: reads the catalog when due, and otherwise checks that the connection still stands. */
