@@ -81,6 +81,13 @@ final class CatalogLoader {
                                    'pg_catalog.pg_operator'::pg_catalog.regclass)
               AND d.refobjid <> p.polrelid""";
 
+    // Column defaults and generated columns, with the functions and operators their expressions use.
+    private static final String DEFAULTS = """
+            SELECT a.adrelid, d.refclassid::pg_catalog.regclass::text, d.refobjid
+            FROM pg_catalog.pg_attrdef a
+                 JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND d.objid = a.oid
+            WHERE d.refclassid IN ('pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_operator'::pg_catalog.regclass)""";
+
     private CatalogLoader() {}
 
     /** Reads the catalog. The caller owns the connection's transaction (auto-commit off) and ends it. */
@@ -151,13 +158,23 @@ final class CatalogLoader {
                             }, rs.getLong(3)});
                 }
             }
+            Set<Long> userDefaults = new HashSet<>();
+            try (ResultSet rs = st.executeQuery(DEFAULTS)) {
+                while (rs.next()) {
+                    long ref = rs.getLong(3);
+                    boolean userCode = rs.getString(2).equals("pg_proc")
+                            ? byOid.get(ref) == null || !byOid.get(ref).builtIn()
+                            : operatorsByOid.get(ref) == null || !operatorsByOid.get(ref).builtIn();
+                    if (userCode) userDefaults.add(rs.getLong(1));
+                }
+            }
             Map<Long, Boolean> userCode = new HashMap<>();
             Map<String, Relation> relations = new HashMap<>();
             for (var e : rels.entrySet()) {
                 String[] r = e.getValue();
                 boolean runs = runsUserCode(e.getKey(), expansions, byOid, operatorsByOid, userCode, new HashSet<>());
                 relations.put(r[0] + "." + r[1], new Relation(e.getKey(), r[0], r[1], r[2].charAt(0),
-                        columns.getOrDefault(e.getKey(), List.of()), runs));
+                        columns.getOrDefault(e.getKey(), List.of()), runs, userDefaults.contains(e.getKey())));
             }
             Map<String, List<Function>> frozen = new HashMap<>();
             functions.forEach((k, v) -> frozen.put(k, List.copyOf(v)));

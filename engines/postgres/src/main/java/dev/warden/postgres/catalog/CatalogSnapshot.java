@@ -57,10 +57,14 @@ public record CatalogSnapshot(String user, long databaseOid, Set<String> schemas
      *
      * @param kind         {@code pg_class.relkind}
      * @param runsUserCode the planner may run code that is not a built-in of PostgreSQL while planning a statement
-     *                     that reads it (a view or a row-level security policy that calls a user function, directly
-     *                     or through another view), so no row estimate is asked for statements that touch it
+     *                     that reads it (a view, rule or row-level security policy that calls a user function or
+     *                     operator, directly or through another view), so no row estimate is asked for statements
+     *                     that touch it
+     * @param writesRunUserCode a column default or generated column calls user code, which the planner may fold
+     *                     into a statement that writes the relation
      */
-    public record Relation(long oid, String schema, String name, char kind, List<String> columns, boolean runsUserCode) {
+    public record Relation(long oid, String schema, String name, char kind, List<String> columns, boolean runsUserCode,
+                           boolean writesRunUserCode) {
         public Relation {
             columns = List.copyOf(columns);
         }

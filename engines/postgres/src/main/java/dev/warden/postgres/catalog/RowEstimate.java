@@ -45,6 +45,9 @@ final class RowEstimate {
             if (r.isPresent() && r.get().runsUserCode()) {
                 return Optional.of(o.name() + " expands into user code while it is planned");
             }
+            if (r.isPresent() && r.get().writesRunUserCode() && o.access() != dev.warden.core.Access.READ) {
+                return Optional.of(o.name() + " has column defaults that call user code");
+            }
         }
         // The driver splits texts at ';' by its own reading of the quotes; with none left, exactly one statement
         // reaches the server, which refuses more than one in a prepared statement anyway.

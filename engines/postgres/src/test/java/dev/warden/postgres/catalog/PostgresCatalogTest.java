@@ -68,6 +68,8 @@ class PostgresCatalogTest {
                     AS 'BEGIN INSERT INTO public.audit VALUES (''op''); RETURN $1 = $2; END';
                 CREATE OPERATOR public.=== (LEFTARG = int, RIGHTARG = int, FUNCTION = evil.eq);
                 CREATE VIEW public.op_view AS SELECT id FROM public.customers WHERE id === 1;
+                CREATE FUNCTION evil.stamp() RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT ''x''::text';
+                CREATE TABLE public.stamped (id int, s text DEFAULT evil.stamp());
                 -- The user's own schema comes first through "$user".
                 CREATE SCHEMA app;
                 CREATE TABLE app.customers (x int);
@@ -336,6 +338,11 @@ class PostgresCatalogTest {
             assertThat(c.enrichment()).contains(view + " expands into user code");
         }
         assertThat(one("SELECT count(*) FROM public.audit")).isEqualTo("0");
+        // A default that calls user code blocks estimates of writes, not of reads.
+        String upd = "UPDATE public.stamped SET s = DEFAULT";
+        Classification w = enrich(upd, write("UPDATE", upd, "public.stamped"));
+        assertThat(w.enrichment()).contains("public.stamped has column defaults that call user code");
+        assertThat(enrich("SELECT * FROM public.stamped", read("public.stamped", "*")).estimatedRows()).isNotNegative();
         // A view over built-ins only is estimated.
         assertThat(enrich("SELECT * FROM public.plain", read("public.plain", "*")).estimatedRows()).isBetween(9000L, 11000L);
     }
