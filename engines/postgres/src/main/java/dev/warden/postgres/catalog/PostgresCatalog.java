@@ -94,6 +94,7 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
      * DDL (or a COMMIT of a transaction that ran DDL) passed through: the next question reads the catalog again.
      * Cheap; call it from any thread.
      */
+    @Override
     public void invalidate() {
         invalidations.incrementAndGet();
     }
