@@ -72,12 +72,16 @@ final class RowEstimate {
         String body = body(text);
         boolean prepared = false;
         try (java.sql.Statement st = conn.createStatement()) {
+            // One round trip: read-only (the connection's default too), a short timeout, and names resolved as they
+            // would be in the agent's session; all local to this transaction.
+            try (var set = conn.prepareStatement("SELECT pg_catalog.set_config('transaction_read_only', 'on', true),"
+                    + " pg_catalog.set_config('statement_timeout', ?, true), pg_catalog.set_config('search_path', ?, true)")) {
+                set.setString(1, Long.toString(Math.max(1, timeout.toMillis())));
+                set.setString(2, SearchPath.render(searchPath));
+                set.executeQuery().close();
+            }
             // The driver must not rewrite JDBC escapes such as {fn ...} inside the agent's text.
             st.setEscapeProcessing(false);
-            st.execute("SET TRANSACTION READ ONLY");
-            st.execute("SET LOCAL statement_timeout = " + Math.max(1, timeout.toMillis()));
-            // Names in the statement resolve as they would in the agent's session.
-            st.execute("SET LOCAL search_path = " + (searchPath.isEmpty() ? "''" : SearchPath.render(searchPath)));
             String explain;
             if (parameters.isEmpty()) {
                 explain = "EXPLAIN (FORMAT JSON) " + body;
