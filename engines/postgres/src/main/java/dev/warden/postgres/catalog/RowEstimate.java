@@ -23,7 +23,7 @@ import java.util.Set;
  */
 final class RowEstimate {
     /** Commands whose plan says how many rows they return or change. */
-    private static final Set<String> ESTIMATED = Set.of("SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "VALUES", "TABLE");
+    private static final Set<String> ESTIMATED = Set.of("SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "WITH", "VALUES", "TABLE");
     private static final String PREPARED_NAME = "warden_estimate";
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -37,9 +37,9 @@ final class RowEstimate {
         if (!s.unproven().isEmpty()) {
             return Optional.of("the planner could run functions not proven pure: " + String.join(", ", s.unproven()));
         }
+        // The exact command: SELECT INTO creates a table, which is not a plain read or write of rows.
         String command = s.command().trim().toUpperCase(Locale.ROOT);
-        String first = command.isEmpty() ? "" : command.split("\\s+")[0];
-        if (!ESTIMATED.contains(first)) return Optional.of("no estimate for " + (command.isEmpty() ? "this statement" : command));
+        if (!ESTIMATED.contains(command)) return Optional.of("no estimate for " + (command.isEmpty() ? "this statement" : command));
         for (var o : s.objects()) {
             var r = snapshot.relation(o.name());
             if (r.isPresent() && r.get().runsUserCode()) {

@@ -190,6 +190,11 @@ class CatalogClassifierTest {
         assertThat(upd.estimatedRows()).as(upd.enrichment()).isBetween(1L, 50L);
         assertThat(one("SELECT count(*) FROM public.customers")).isEqualTo("10000");
         assertThat(one("SELECT count(*) FROM public.customers WHERE name = 'x'")).isEqualTo("0");
+        // SELECT INTO creates a table: no estimate, and no table either.
+        Classification into = judge("SELECT * INTO public.copy FROM public.customers");
+        assertThat(into.estimatedRows()).isEqualTo(Classification.NO_ESTIMATE);
+        assertThat(into.enrichment()).contains("no row estimate");
+        assertThat(one("SELECT count(*) FROM pg_class WHERE relname = 'copy'")).isEqualTo("0");
     }
 
     @Test
