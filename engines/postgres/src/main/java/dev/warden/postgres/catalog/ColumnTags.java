@@ -46,7 +46,8 @@ final class ColumnTags {
                 for (String c : o.columns()) if (!c.equals("*")) cols.add(c);
                 if (all) {
                     List<String> known = columnsOf.apply(o.name());
-                    if (known.isEmpty()) unknown.add(o.name());
+                    // DDL often names what does not exist yet (CREATE TABLE): only reads and writes are worth a note.
+                    if (known.isEmpty() && o.access() != dev.warden.core.Access.DDL) unknown.add(o.name());
                     cols.addAll(known);
                 }
                 for (String c : cols) {
