@@ -857,6 +857,12 @@ final class StatementWalker {
         String name = names.get(names.size() - 1);
         String sch = names.size() >= 2 ? names.get(names.size() - 2) : null;
         List<FunctionInfo> cands = schema.functions(path, sch, name, argc);
+        if (cands.isEmpty() && argc == 1 && (sch == null || sch.equals("pg_catalog")) && !f.has("agg_order")
+                && !f.has("over") && BuiltinCatalog.INSTANCE.builtInType(name)) {
+            // PostgreSQL reads typename(x) as a cast when no function has that name: json('…'), regrole('…').
+            facts.functions.add("pg_catalog." + name);
+            return;
+        }
         boolean builtIn = !cands.isEmpty();
         boolean pure = !cands.isEmpty();
         boolean secdef = false;
@@ -870,6 +876,8 @@ final class StatementWalker {
         boolean inCatalog = builtIn;
         for (FunctionInfo c : cands) inCatalog &= c.schema().equals("pg_catalog");
         Optional<FunctionRules.Effect> effect = FunctionRules.sideEffect(name, inCatalog);
+        // ts_rewrite runs SQL only in its two-argument form; the three-argument form is a pure rewrite.
+        if (name.equals("ts_rewrite") && argc == 3) effect = Optional.empty();
         if (effect.isPresent()) {
             if (name.equals("set_config")) {
                 setConfig(args, q);
