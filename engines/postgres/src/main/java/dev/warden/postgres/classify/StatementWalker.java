@@ -891,8 +891,8 @@ final class StatementWalker {
         facts.unproven.add(q);
         String why;
         if (cands.isEmpty()) why = "is not a known built-in (user-defined or from an extension)";
-        else if (!builtIn) why = "is not part of PostgreSQL itself";
         else if (secdef) why = "runs as its owner (SECURITY DEFINER)";
+        else if (!builtIn) why = "is not part of PostgreSQL itself";
         else why = "is volatile";
         facts.reason("function " + q + " " + why + ": it is not proven to be read-only");
     }
