@@ -306,7 +306,7 @@ final class StatementWalker {
                     String q = String.join(".", method);
                     facts.functions.add(q);
                     facts.unproven.add(q);
-                    facts.reason("table sample method " + q + " is not a built-in proven to be read-only");
+                    facts.lead("table sample method " + q + " is not a built-in proven to be read-only");
                 }
                 walk(b.get("args"), scope);
                 walk(b.get("repeatable"), scope);
@@ -503,7 +503,7 @@ final class StatementWalker {
         facts.unproven.addAll(in.unproven);
         for (FunctionRules.Effect e : in.effects) applyEffect(e, e.name());
         if (in.opaque && in.effects.isEmpty()) facts.opaque("EXPLAIN of a statement that could not be labelled: " + String.join("; ", in.reasons));
-        for (String r : in.reasons) if (r.startsWith("function ") || r.startsWith("operator ")) facts.reason(r);
+        for (String r : in.reasons) if (r.startsWith("function ") || r.startsWith("operator ")) facts.lead(r);
         if (facts.kind == Kind.TCL) facts.kind = Kind.READ;
     }
 
@@ -702,7 +702,10 @@ final class StatementWalker {
             facts.functions.addAll(s.functions());
             facts.flags.addAll(s.flags());
             facts.unproven.addAll(s.unproven());
-            for (String r : s.reasons()) facts.reason(r);
+            for (String r : s.reasons()) {
+                if (s.kind() == Kind.UNKNOWN) facts.lead(r);
+                else facts.reason(r);
+            }
         }
         facts.reason("EXECUTE " + name + " runs the prepared " + c.kind().label() + " statement");
     }
@@ -894,7 +897,7 @@ final class StatementWalker {
         else if (secdef) why = "runs as its owner (SECURITY DEFINER)";
         else if (!builtIn) why = "is not part of PostgreSQL itself";
         else why = "is volatile";
-        facts.reason("function " + q + " " + why + ": it is not proven to be read-only");
+        facts.lead("function " + q + " " + why + ": it is not proven to be read-only");
     }
 
     private void applyEffect(FunctionRules.Effect e, String q) {
@@ -956,7 +959,7 @@ final class StatementWalker {
         String q = (sch == null ? "" : sch + ".") + op;
         facts.functions.add("operator " + q);
         facts.unproven.add("operator " + q);
-        facts.reason("operator " + q + " is not a built-in operator proven to be read-only");
+        facts.lead("operator " + q + " is not a built-in operator proven to be read-only");
     }
 
     // ---- names --------------------------------------------------------------------------------------------------
