@@ -93,7 +93,12 @@ final class StatementWalker {
             case "ListenStmt", "UnlistenStmt", "NotifyStmt" -> facts.raise(Kind.SESSION, facts.command + " uses the notification channels");
             case "PrepareStmt" -> prepare(b);
             case "ExecuteStmt" -> execute(b);
-            case "DeallocateStmt" -> facts.raise(Kind.SESSION, "DEALLOCATE drops a prepared statement");
+            case "DeallocateStmt" -> {
+                String name = text(b, "name");
+                if (name == null) state.preparedHere.clear();
+                else state.preparedHere.remove(name);
+                facts.raise(Kind.SESSION, "DEALLOCATE drops a prepared statement");
+            }
             case "ConstraintsSetStmt" -> facts.raise(Kind.SESSION, "SET CONSTRAINTS changes when constraints are checked");
             case "DoStmt" -> {
                 facts.flag(Flag.SERVER_SIDE_CODE);
@@ -201,7 +206,7 @@ final class StatementWalker {
                     if (sub != null && (sub.startsWith("AT_Drop") || sub.equals("AT_AlterColumnType"))) {
                         facts.flag(Flag.DESTRUCTIVE);
                     }
-                    if ("AT_DisableTrig".equals(sub) || "AT_DisableTrigAll".equals(sub) || "AT_DisableTrigUser".equals(sub)
+                    if ("AT_ChangeOwner".equals(sub) || "AT_DisableTrig".equals(sub) || "AT_DisableTrigAll".equals(sub) || "AT_DisableTrigUser".equals(sub)
                             || "AT_DisableRowSecurity".equals(sub) || "AT_NoForceRowSecurity".equals(sub)) {
                         facts.flag(Flag.PRIVILEGE);
                     }
