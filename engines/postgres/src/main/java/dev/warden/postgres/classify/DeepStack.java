@@ -17,12 +17,16 @@ final class DeepStack {
     static final int INLINE_LIMIT = 1000;
     /** Longer texts are refused: a statement this large is not what an agent sends, and its stack would be huge. */
     static final int MAX_TEXT = 1 << 20;
-    /** Reserved (not committed) stack per thread: enough for {@link #MAX_TEXT} chars of the deepest shape. */
-    private static final long STACK = 512L << 20;
+    /**
+     * Reserved (not committed) stack per thread: {@link #MAX_TEXT} chars nest at most half a million levels, about
+     * 65 MiB of native stack, plus the Java walk of the tree.
+     */
+    private static final long STACK = 256L << 20;
 
     private static final ThreadLocal<Boolean> ON_DEEP = ThreadLocal.withInitial(() -> false);
     private static final AtomicInteger N = new AtomicInteger();
-    private static final ExecutorService POOL = Executors.newFixedThreadPool(2, r -> {
+    private static final ExecutorService POOL = Executors.newFixedThreadPool(
+            Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), r -> {
         Thread t = new Thread(null, () -> {
             ON_DEEP.set(true);
             r.run();
