@@ -111,7 +111,7 @@ public final class PostgresClassifier implements Classifier {
         JsonNode root;
         try {
             root = JSON.readTree(tree.json());
-        } catch (Exception e) {
+        } catch (Exception | StackOverflowError e) {
             return new Result(Classification.unknown(text, "cannot classify: unreadable parse tree: " + e.getMessage()), false, Map.of());
         }
         JsonNode stmts = root.get("stmts");
@@ -133,6 +133,9 @@ public final class PostgresClassifier implements Classifier {
             } catch (RuntimeException e) {
                 f = new Facts(Kind.UNKNOWN);
                 f.opaque("cannot classify: " + e);
+            } catch (StackOverflowError e) {
+                f = new Facts(Kind.UNKNOWN);
+                f.opaque("cannot classify: the statement nests too deeply");
             }
             if (!tree.grammar().equals(NativePgQuery.GRAMMAR)) f.reason("parsed with the " + tree.grammar() + " grammar");
             out.add(f.toStatement(stmtText));

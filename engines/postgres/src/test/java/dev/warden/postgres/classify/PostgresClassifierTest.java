@@ -222,6 +222,10 @@ class PostgresClassifierTest {
         assertThat(chain.kind()).isEqualTo(Kind.READ);
         Classification parens = OFFLINE.classify("SELECT " + "(".repeat(5000) + "1" + ")".repeat(5000), null);
         assertThat(parens.kind()).isEqualTo(Kind.UNKNOWN);
+        // The largest text accepted, in the deepest shape: labelled or refused, never a crash.
+        Classification huge = OFFLINE.classify("SELECT " + "1+".repeat(DeepStack.MAX_TEXT / 2 - 10) + "1", null);
+        assertThat(huge.kind()).isIn(Kind.READ, Kind.UNKNOWN);
+        assertThat(OFFLINE.classify("SELECT 1 " + " ".repeat(DeepStack.MAX_TEXT), null).kind()).isEqualTo(Kind.UNKNOWN);
         Classification hidden = OFFLINE.classify("SELECT " + "1+".repeat(50_000) + "1; DELETE FROM t", null);
         assertThat(hidden.kind()).isEqualTo(Kind.WRITE);
     }
