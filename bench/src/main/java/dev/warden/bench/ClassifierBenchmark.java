@@ -5,6 +5,7 @@ import dev.warden.core.engine.ClassifyContext;
 import dev.warden.postgres.catalog.BuiltinCatalog;
 import dev.warden.postgres.classify.NativePgQuery;
 import dev.warden.postgres.classify.PostgresClassifier;
+import dev.warden.postgres.classify.SqlParser;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -23,6 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * PostgreSQL classification on one thread over a realistic mix of what agents send: point reads, joins and
  * aggregates, CTEs, writes with WHERE, EXPLAIN, transaction control, catalog queries, a multi-statement text.
  * {@code cold}: every call parses and walks (no cache). {@code cached}: the exact-text cache answers.
+ * {@code nativeParseOnly}: libpg_query alone, for scale.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -54,6 +56,7 @@ public class ClassifierBenchmark {
             "SELECT * FROM generate_series(1, 10) AS g(i) CROSS JOIN LATERAL (SELECT i * 2 AS twice) t",
             "WITH d AS (DELETE FROM carts WHERE updated_at < now() - interval '30 days' RETURNING id) SELECT count(*) FROM d");
 
+    SqlParser parser;
     PostgresClassifier cold;
     PostgresClassifier cached;
     ClassifyContext ctx;
@@ -61,7 +64,8 @@ public class ClassifierBenchmark {
 
     @Setup
     public void setup() {
-        cold = new PostgresClassifier(NativePgQuery.require(), BuiltinCatalog.INSTANCE, 0);
+        parser = NativePgQuery.require();
+        cold = new PostgresClassifier(parser, BuiltinCatalog.INSTANCE, 0);
         cached = new PostgresClassifier(NativePgQuery.require(), BuiltinCatalog.INSTANCE, 10_000);
         ctx = ClassifyContext.defaults();
         for (String s : MIX) cached.classify(s, ctx);
@@ -71,6 +75,13 @@ public class ClassifierBenchmark {
     public Classification coldClassify() {
         String s = MIX.get(i++ % MIX.size());
         return cold.classify(s, ctx);
+    }
+
+    /** The native parser alone (text to JSON parse tree): what the cold path costs at the least. */
+    @Benchmark
+    public SqlParser.ParseResult nativeParseOnly() {
+        String s = MIX.get(i++ % MIX.size());
+        return parser.parse(s);
     }
 
     @Benchmark

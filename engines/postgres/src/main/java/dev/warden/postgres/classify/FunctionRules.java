@@ -151,8 +151,8 @@ public final class FunctionRules {
             e("database_to_xml", Kind.UNKNOWN, CODE, "reads every relation of the database"),
             e("database_to_xmlschema", Kind.UNKNOWN, CODE, "reads every relation of the database"),
             e("database_to_xml_and_xmlschema", Kind.UNKNOWN, CODE, "reads every relation of the database"),
-            e("plpgsql_inline_handler", Kind.UNKNOWN, CODE, "runs PL/pgSQL code"),
-            e("plpgsql_call_handler", Kind.UNKNOWN, CODE, "runs PL/pgSQL code"),
+            any("plpgsql_inline_handler", Kind.UNKNOWN, CODE, "runs PL/pgSQL code (the DO handler)"),
+            any("plpgsql_call_handler", Kind.UNKNOWN, CODE, "runs PL/pgSQL code"),
             // Remote execution (dblink, postgres_fdw): arbitrary SQL on another server, or this one over a new login.
             any("dblink", Kind.UNKNOWN, CODE, "dblink: runs SQL on a remote connection"),
             any("dblink_exec", Kind.UNKNOWN, CODE, "dblink: runs SQL on a remote connection"),
