@@ -241,8 +241,9 @@ final class StatementWalker {
         with(s.get("withClause"), scope);
         String op = text(s, "op");
         if (op != null && !op.equals("SETOP_NONE")) {
-            walk(s.get("larg"), scope);
-            walk(s.get("rarg"), scope);
+            // The operands are printed without their node name (SelectStmt* fields).
+            if (s.get("larg") != null) select(unwrap(s.get("larg"), "SelectStmt"), scope);
+            if (s.get("rarg") != null) select(unwrap(s.get("rarg"), "SelectStmt"), scope);
         }
         for (Node item : iter(s.get("fromClause"))) from(item, scope);
         if (s.has("intoClause")) into(s.get("intoClause"));

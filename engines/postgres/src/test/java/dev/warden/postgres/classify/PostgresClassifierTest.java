@@ -111,6 +111,8 @@ class PostgresClassifierTest {
         assertThat(ins.objects()).contains(new ObjectAccess("public.t", Access.WRITE, List.of("a", "b")));
         assertThat(ins.objects()).anySatisfy(o -> assertThat(o.name()).isEqualTo("public.s"));
 
+        Statement union = one(OFFLINE.classify("WITH t AS (SELECT 1 AS x) SELECT x FROM t UNION SELECT x FROM b", null));
+        assertThat(union.objects()).containsExactly(new ObjectAccess("public.b", Access.READ, List.of("x")));
         Statement cte = one(OFFLINE.classify("WITH secrets AS (SELECT * FROM secrets) SELECT * FROM secrets", null));
         assertThat(cte.objects()).extracting(ObjectAccess::name).containsExactly("public.secrets");
     }
