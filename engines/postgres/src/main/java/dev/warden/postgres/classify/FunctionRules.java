@@ -262,6 +262,8 @@ public final class FunctionRules {
     /** The side effect of a call of {@code schema.name}; {@code builtIn} when it resolved to PostgreSQL's own. */
     public static Optional<Effect> sideEffect(String name, boolean builtIn) {
         Effect e = BY_NAME.get(name);
+        // Every dblink_* function either opens a remote connection or runs SQL through one.
+        if (e == null && name.startsWith("dblink")) e = BY_NAME.get("dblink");
         if (e == null) return Optional.empty();
         return builtIn || e.anySchema() ? Optional.of(e) : Optional.empty();
     }
