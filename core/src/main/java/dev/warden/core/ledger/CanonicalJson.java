@@ -1,0 +1,87 @@
+package dev.warden.core.ledger;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Canonical JSON as the ledger hashes it: object keys sorted by UTF-16 code units (as RFC 8785), no insignificant
+ * whitespace, strings escaped minimally, only integers as numbers. The verifier re-serializes every entry it reads
+ * with this class and rejects an entry whose bytes differ, so there is exactly one byte form per entry.
+ */
+public final class CanonicalJson {
+    private CanonicalJson() {}
+
+    public static String write(Object value) {
+        StringBuilder sb = new StringBuilder(512);
+        write(sb, value);
+        return sb.toString();
+    }
+
+    public static void write(StringBuilder sb, Object value) {
+        switch (value) {
+            case null -> sb.append("null");
+            case String s -> string(sb, s);
+            case Boolean b -> sb.append(b ? "true" : "false");
+            case Long l -> sb.append(l.longValue());
+            case Integer i -> sb.append(i.intValue());
+            case Short s -> sb.append(s.shortValue());
+            case Byte b -> sb.append(b.byteValue());
+            case java.math.BigInteger b -> sb.append(b);
+            case Map<?, ?> m -> object(sb, m);
+            case Collection<?> c -> {
+                sb.append('[');
+                boolean first = true;
+                for (Object o : c) {
+                    if (!first) sb.append(',');
+                    first = false;
+                    write(sb, o);
+                }
+                sb.append(']');
+            }
+            case Enum<?> e -> string(sb, e.name().toLowerCase(java.util.Locale.ROOT));
+            default -> throw new IllegalArgumentException("cannot record a " + value.getClass().getSimpleName() + " in the ledger");
+        }
+    }
+
+    private static void object(StringBuilder sb, Map<?, ?> m) {
+        List<String> keys = new ArrayList<>(m.size());
+        for (Object k : m.keySet()) {
+            if (!(k instanceof String s)) throw new IllegalArgumentException("object keys must be strings");
+            keys.add(s);
+        }
+        keys.sort(null);
+        sb.append('{');
+        for (int i = 0; i < keys.size(); i++) {
+            if (i > 0) sb.append(',');
+            string(sb, keys.get(i));
+            sb.append(':');
+            write(sb, m.get(keys.get(i)));
+        }
+        sb.append('}');
+    }
+
+    public static void string(StringBuilder sb, String s) {
+        sb.append('"');
+        int start = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c >= 0x20 && c != '"' && c != '\\') continue;
+            sb.append(s, start, i);
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\b' -> sb.append("\\b");
+                case '\f' -> sb.append("\\f");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> sb.append(String.format("\\u%04x", (int) c));
+            }
+            start = i + 1;
+        }
+        sb.append(s, start, s.length());
+        sb.append('"');
+    }
+}
