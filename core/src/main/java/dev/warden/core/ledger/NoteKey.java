@@ -55,7 +55,7 @@ public final class NoteKey {
 
     /** Verifying only. */
     public static NoteKey verifier(String vkey) {
-        String[] p = vkey.strip().split("\\+");
+        String[] p = vkey.strip().split("\\+", 3);
         if (p.length != 3) throw new IllegalArgumentException("not a note verifier key (name+hash+key)");
         byte[] k = Base64.getDecoder().decode(p[2]);
         if (k.length != 33 || k[0] != ALG_ED25519) throw new IllegalArgumentException("not an Ed25519 verifier key");
@@ -97,7 +97,7 @@ public final class NoteKey {
     /** Reads a private key file ({@code PRIVATE+KEY+…}). */
     public static NoteKey readPrivate(Path file) throws IOException {
         String s = Files.readString(file, StandardCharsets.UTF_8).strip();
-        String[] p = s.split("\\+");
+        String[] p = s.split("\\+", 5);
         if (p.length != 5 || !p[0].equals("PRIVATE") || !p[1].equals("KEY")) {
             throw new IOException(file + ": not a note signing key (PRIVATE+KEY+name+hash+key)");
         }
