@@ -525,7 +525,7 @@ public final class FileLedger implements Ledger {
     private void maybeCheckpoint(boolean force) {
         long size = frontier.size();
         long last = latest == null ? -1 : latest.size();
-        if (size <= last) return;
+        if (size == 0 || size <= last) return;
         if (!force && System.nanoTime() - lastCheckpointNanos < config.checkpointInterval().toNanos()) return;
         if (!healthy && !force) return;
         lastCheckpointNanos = System.nanoTime();
