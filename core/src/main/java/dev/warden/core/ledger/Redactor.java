@@ -17,7 +17,7 @@ public final class Redactor {
     // A quoted literal: '…' with '' escapes, E'…' with backslash escapes, or $tag$…$tag$.
     private static final String LITERAL = "(?:[eE]'(?:[^'\\\\]|\\\\.|'')*'|'(?:[^']|'')*'|\\$([A-Za-z_]*)\\$.*?\\$\\1\\$|\"(?:[^\"\\\\]|\\\\.)*\")";
     private static final Pattern PASSWORD_LITERAL = Pattern.compile(
-            "(?is)(\\b(?:encrypted\\s+|unencrypted\\s+)?password\\s*(?:=\\s*|\\(\\s*)?|\\bidentified\\s+(?:with\\s+\\S+\\s+)?(?:by|as)\\s+(?:password\\s+)?)"
+            "(?is)(\\bset\\s+password\\b[^=;']*=\\s*(?:password\\s*\\(\\s*)?|\\b(?:encrypted\\s+|unencrypted\\s+)?password\\s*(?:=\\s*|\\(\\s*)?|\\bidentified\\s+(?:with\\s+\\S+\\s+)?(?:by|as)\\s+(?:password\\s+)?)"
                     + "(?:[eE]'(?:[^'\\\\]|\\\\.|'')*'|'(?:[^']|'')*'|\\$([A-Za-z_]*)\\$.*?\\$\\2\\$|\"(?:[^\"\\\\]|\\\\.)*\")");
     private static final Pattern MONGO_PWD = Pattern.compile("(\"pwd\"\\s*:\\s*)\"(?:[^\"\\\\]|\\\\.)*\"");
     private static final Pattern ANY_LITERAL = Pattern.compile(
