@@ -48,7 +48,7 @@ public final class FileLedger implements Ledger {
 
     private final ReentrantLock lock = new ReentrantLock();
     // Guarded by lock.
-    private FileChannel segment;
+    private volatile FileChannel segment;
     private long segmentBytes;
     private long nextSeq;
     private long lastMicros;
@@ -75,6 +75,9 @@ public final class FileLedger implements Ledger {
     private long lastCheckpointNanos = System.nanoTime();
     private final List<String> witnessProblems = new CopyOnWriteArrayList<>();
     private volatile long fsyncs;
+    private volatile long hashedCount;
+    // Entries in the file, published after each write so the writer can fsync WRITTEN entries without the lock.
+    private volatile long writtenCount;
 
     private FileLedger(LedgerDir dir, LedgerConfig config, NoteKey key, String origin) throws IOException {
         this.dir = dir;
@@ -210,6 +213,7 @@ public final class FileLedger implements Ledger {
         nextSeq = lastSeq + 1;
         lastMicros = 0;
         syncedCount = nextSeq;
+        writtenCount = nextSeq;
         rebuildTree(segments.isEmpty() ? List.of(last) : segments);
         openCheckpoints();
         return recovery;
@@ -253,6 +257,7 @@ public final class FileLedger implements Ledger {
             }
         }
         for (long i = 0; i < nextSeq; i++) frontier.add(leaves.leaf(i));
+        hashedCount = nextSeq;
     }
 
     private static byte[] lastLine(Path segment) throws IOException {
@@ -327,7 +332,8 @@ public final class FileLedger implements Ledger {
         waiting.add(pending);
         LockSupport.unpark(writer);
         while (!pending.done) {
-            LockSupport.park(this);
+            // Bounded, so that a writer thread that died cannot leave a caller waiting for ever.
+            LockSupport.parkNanos(this, 100_000_000L);
             if (closed && !pending.done) break;
         }
         if (pending.error != null) throw new LedgerException(pending.error);
@@ -358,6 +364,7 @@ public final class FileLedger implements Ledger {
         }
         nextSeq = seq + 1;
         unhashed.add(line);
+        writtenCount = nextSeq;
         return seq;
     }
 
@@ -412,6 +419,20 @@ public final class FileLedger implements Ledger {
     }
 
     private void writerLoop() {
+        try {
+            runWriter();
+        } catch (Throwable t) {
+            fail("the ledger writer stopped: " + t);
+            closed = true;
+            Pending p;
+            while ((p = waiting.poll()) != null) {
+                p.error = "the ledger writer stopped: " + t;
+                p.release();
+            }
+        }
+    }
+
+    private void runWriter() {
         Batch batch = new Batch();
         List<Pending> taken = new ArrayList<>();
         while (true) {
@@ -456,6 +477,10 @@ public final class FileLedger implements Ledger {
 
     /** Writes the waiting entries in one write, then one fsync covers them and every WRITTEN entry before. */
     private void sync(List<Pending> taken, Batch batch) {
+        if (taken.isEmpty()) {
+            syncWritten();
+            return;
+        }
         FileChannel ch;
         long target;
         String error = null;
@@ -497,6 +522,29 @@ public final class FileLedger implements Ledger {
         }
     }
 
+    /**
+     * The fsync that bounds how long a WRITTEN entry waits, without taking the lock (appenders hold it briefly but
+     * often; under contention a writer waiting for it could miss the bound). Order matters: clear the dirty mark,
+     * then read the count, then the channel. An entry counted here is in that channel, or in a segment that was
+     * forced when it rolled; an entry written later sees the cleared mark and sets it again.
+     */
+    private void syncWritten() {
+        dirtySince = 0;
+        long target = writtenCount;
+        FileChannel ch = segment;
+        if (!healthy) return;
+        try {
+            ch.force(false);
+            fsyncs++;
+            if (target > syncedCount) syncedCount = target;
+        } catch (java.nio.channels.ClosedChannelException e) {
+            // Rolled and closed meanwhile: it was forced before it was retired.
+            if (target > syncedCount) syncedCount = target;
+        } catch (IOException e) {
+            fail("fsync failed: " + e.getMessage());
+        }
+    }
+
     private byte[] hashBuf = new byte[Merkle.HASH * 256];
 
     /** Extends the tree over the entries that are fsynced, never beyond. */
@@ -517,6 +565,7 @@ public final class FileLedger implements Ledger {
                 n += Merkle.HASH;
             }
             leaves.append(hashBuf, n);
+            hashedCount = frontier.size();
         } catch (IOException e) {
             // The side file can be rebuilt; the tree in memory is right. Rebuilt at the next open.
         }
@@ -617,7 +666,7 @@ public final class FileLedger implements Ledger {
         forceCheckpoint = true;
         waiting.add(marker);
         LockSupport.unpark(writer);
-        while (!marker.done) LockSupport.park(this);
+        while (!marker.done && !closed) LockSupport.parkNanos(this, 100_000_000L);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while ((latest == null || latest.size() < target) && System.nanoTime() < deadline) {
             forceCheckpoint = true;
@@ -640,7 +689,7 @@ public final class FileLedger implements Ledger {
     /** The tree the writer has built (fsynced entries only), for proofs while the ledger runs. */
     public Merkle tree() {
         return new Merkle(new Merkle.Leaves() {
-            final long size = Math.min(leaves.size(), frontier.size());
+            final long size = Math.min(leaves.size(), hashedCount);
 
             @Override public long size() { return size; }
 

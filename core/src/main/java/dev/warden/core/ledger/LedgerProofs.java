@@ -11,8 +11,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Inclusion and consistency proofs from a ledger's files, for the command line and the console. Uses the side file
- * of leaf hashes when its root matches the latest checkpoint, otherwise recomputes the leaves from the entries.
+ * Inclusion and consistency proofs from a ledger's files, for the command line and the console. The leaf hashes are
+ * recomputed from the entries (the side file is not trusted here); a running ledger serves proofs from its own tree
+ * with {@link FileLedger#tree()}.
  * Output formats: C2SP {@code tlog-proof} for inclusion; for consistency the body of a C2SP {@code tlog-witness}
  * {@code add-checkpoint} request ({@code old <size>}, proof hashes, blank line, checkpoint).
  */

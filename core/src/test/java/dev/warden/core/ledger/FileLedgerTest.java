@@ -185,6 +185,31 @@ class FileLedgerTest {
     }
 
     @Test
+    void writtenEntriesKeepGettingFsyncedWhileAppendersContendForTheLock() throws Exception {
+        try (FileLedger l = FileLedger.open(dir, LedgerConfig.DEFAULTS)) {
+            java.util.concurrent.atomic.AtomicBoolean go = new java.util.concurrent.atomic.AtomicBoolean(true);
+            List<Thread> ts = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                ts.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        for (int i = 0; go.get(); i++) l.append(Entries.read(i), Durability.WRITTEN);
+                    } catch (LedgerException e) {
+                        throw new RuntimeException(e);
+                    }
+                }));
+            }
+            Thread.sleep(300);
+            long f0 = l.fsyncs();
+            Thread.sleep(1000);
+            long perSecond = l.fsyncs() - f0;
+            go.set(false);
+            for (Thread t : ts) t.join();
+            // fsync_interval is 10 ms: about 100 a second; far fewer means WRITTEN entries wait unbounded.
+            assertThat(perSecond).isGreaterThanOrEqualTo(20);
+        }
+    }
+
+    @Test
     void syncAllMakesWrittenAppendsWaitForTheFsync() throws Exception {
         try (FileLedger l = FileLedger.open(dir, LedgerConfig.DEFAULTS.withSyncAll(true))) {
             for (int i = 0; i < 5; i++) l.append(Entries.read(i), Durability.WRITTEN);
