@@ -65,6 +65,7 @@ public final class FileLedger implements Ledger {
     private volatile boolean closing;
     private volatile boolean closed;
     private final Thread writer;
+    private final Thread treeThread;
 
     // Writer thread only (and open).
     private final LeafFile leaves;
@@ -75,6 +76,7 @@ public final class FileLedger implements Ledger {
     private long lastCheckpointNanos = System.nanoTime();
     private final List<String> witnessProblems = new CopyOnWriteArrayList<>();
     private volatile long fsyncs;
+    private volatile long fsyncNanos;
     private volatile long hashedCount;
     // Entries in the file, published after each write so the writer can fsync WRITTEN entries without the lock.
     private volatile long writtenCount;
@@ -95,6 +97,7 @@ public final class FileLedger implements Ledger {
         this.witnesses = List.copyOf(w);
         this.leaves = LeafFile.open(dir.leaves(), true);
         this.writer = Thread.ofPlatform().name("ledger-writer").daemon(true).unstarted(this::writerLoop);
+        this.treeThread = Thread.ofPlatform().name("ledger-tree").daemon(true).unstarted(this::treeLoop);
     }
 
     /** Opens (or creates) the ledger under {@code <dataDir>/ledger}, recovering a torn tail. */
@@ -113,6 +116,7 @@ public final class FileLedger implements Ledger {
                 throw e;
             }
             l.writer.start();
+            l.treeThread.start();
             if (recovery.isPresent()) l.append(recovery.get(), Durability.SYNCED);
             return l;
         } catch (IOException e) {
@@ -442,15 +446,14 @@ public final class FileLedger implements Ledger {
             boolean due = since != 0 && System.nanoTime() - since >= config.fsyncInterval().toNanos();
             if (taken.isEmpty() && !due && !closing) {
                 long wait = since != 0 ? config.fsyncInterval().toNanos() - (System.nanoTime() - since)
-                        : Math.min(TimeUnit.MILLISECONDS.toNanos(100), checkpointWait());
+                        : TimeUnit.MILLISECONDS.toNanos(100);
                 LockSupport.parkNanos(this, Math.max(wait, 1000));
-                maybeCheckpoint(takeForce());
                 continue;
             }
+            long before = syncedCount;
             sync(taken, batch);
             taken.clear();
-            hashSynced();
-            maybeCheckpoint(takeForce());
+            if (syncedCount != before) LockSupport.unpark(treeThread);
             if (closing && waiting.isEmpty()) {
                 lock.lock();
                 try {
@@ -460,13 +463,29 @@ public final class FileLedger implements Ledger {
                 }
             }
         }
-        hashSynced();
-        maybeCheckpoint(true);
         closed = true;
         Pending p;
         while ((p = waiting.poll()) != null) {
             p.error = "the ledger closed before the entry was written";
             p.release();
+        }
+    }
+
+    /**
+     * The tree thread: extends the tree over fsynced entries and signs checkpoints. Apart from the writer, so that
+     * hashing never delays an fsync, and on the other core when there is one.
+     */
+    private void treeLoop() {
+        try {
+            while (!closed) {
+                LockSupport.parkNanos(this, Math.max(1000, Math.min(TimeUnit.MILLISECONDS.toNanos(100), checkpointWait())));
+                hashSynced();
+                maybeCheckpoint(takeForce());
+            }
+            hashSynced();
+            maybeCheckpoint(true);
+        } catch (Throwable t) {
+            fail("the ledger tree stopped: " + t);
         }
     }
 
@@ -508,7 +527,9 @@ public final class FileLedger implements Ledger {
         }
         if (error == null) {
             try {
+                long t0 = System.nanoTime();
                 ch.force(false);
+                fsyncNanos += System.nanoTime() - t0;
                 fsyncs++;
                 syncedCount = target;
             } catch (IOException e) {
@@ -534,7 +555,9 @@ public final class FileLedger implements Ledger {
         FileChannel ch = segment;
         if (!healthy) return;
         try {
+            long t0 = System.nanoTime();
             ch.force(false);
+            fsyncNanos += System.nanoTime() - t0;
             fsyncs++;
             if (target > syncedCount) syncedCount = target;
         } catch (java.nio.channels.ClosedChannelException e) {
@@ -647,8 +670,14 @@ public final class FileLedger implements Ledger {
         return Optional.ofNullable(latest);
     }
 
+    /** How many fsyncs of segment files so far. */
     public long fsyncs() {
         return fsyncs;
+    }
+
+    /** Time spent in those fsyncs, in nanoseconds (the writer's own, not counting segment rolls). */
+    public long fsyncNanos() {
+        return fsyncNanos;
     }
 
     public LedgerDir dir() {
@@ -663,27 +692,28 @@ public final class FileLedger implements Ledger {
     public Checkpoint checkpointNow() throws LedgerException {
         long target = size();
         Pending marker = new Pending(null, Thread.currentThread());
-        forceCheckpoint = true;
+        synchronized (this) {
+            if (target > wantCheckpoint) wantCheckpoint = target;
+        }
         waiting.add(marker);
         LockSupport.unpark(writer);
         while (!marker.done && !closed) LockSupport.parkNanos(this, 100_000_000L);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while ((latest == null || latest.size() < target) && System.nanoTime() < deadline) {
-            forceCheckpoint = true;
-            LockSupport.unpark(writer);
+            LockSupport.unpark(treeThread);
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
         }
         if (latest == null || latest.size() < target) throw new LedgerException("no checkpoint was written: " + failure);
         return latest;
     }
 
-    private volatile boolean forceCheckpoint;
+    private volatile long wantCheckpoint;
     private boolean shut;
 
+    /** True when {@link #checkpointNow} waits for a checkpoint the tree can now give. */
     private boolean takeForce() {
-        boolean f = forceCheckpoint;
-        if (f) forceCheckpoint = false;
-        return f;
+        long w = wantCheckpoint;
+        return w > 0 && frontier.size() >= w && (latest == null || latest.size() < w);
     }
 
     /** The tree the writer has built (fsynced entries only), for proofs while the ledger runs. */
@@ -730,6 +760,8 @@ public final class FileLedger implements Ledger {
     private void joinWriter() {
         try {
             writer.join();
+            LockSupport.unpark(treeThread);
+            treeThread.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
