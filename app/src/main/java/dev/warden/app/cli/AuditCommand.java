@@ -42,6 +42,7 @@ final class AuditCommand implements Runnable {
     }
 
     @Command(name = "verify", mixinStandardHelpOptions = true,
+            footer = {"", "Examples:", "  warden audit verify --data-dir ./warden-data", "  warden audit verify --config warden.yaml --witness /mnt/backup/warden.witness --public-key ledger.pub"},
             description = {"Recompute the tree from the entries, check every checkpoint's signature and root and that each is "
                     + "consistent with the one before, and check the witness's latest checkpoint against the log.",
                     "Prints 'ok: N entries, root <base64>' and exits 0, or names the first bad entry or checkpoint and exits 1."})
@@ -77,6 +78,7 @@ final class AuditCommand implements Runnable {
     }
 
     @Command(name = "prove", mixinStandardHelpOptions = true,
+            footer = {"", "Examples:", "  warden audit prove --seq 1234", "  warden audit prove --data-dir ./warden-data --seq 1234 --size 5000"},
             description = "Print an inclusion proof for entry N in the tree of size S (default: the latest checkpoint's), "
                     + "as a C2SP tlog-proof: the index, the audit path (base64), a blank line and the checkpoint.")
     static final class Prove implements Callable<Integer> {
@@ -100,6 +102,7 @@ final class AuditCommand implements Runnable {
     }
 
     @Command(name = "consistency", mixinStandardHelpOptions = true,
+            footer = {"", "Examples:", "  warden audit consistency --from 1000 --to 5000"},
             description = "Print a consistency proof between the trees of sizes S1 and S2, as the body of a C2SP tlog-witness "
                     + "add-checkpoint request: 'old S1', the proof (base64), a blank line and the checkpoint of size S2.")
     static final class Consistency implements Callable<Integer> {
@@ -130,7 +133,8 @@ final class AuditCommand implements Runnable {
         }
     }
 
-    @Command(name = "tail", mixinStandardHelpOptions = true, description = "Print the last entries, as recorded (JSON Lines).")
+    @Command(name = "tail", mixinStandardHelpOptions = true,
+            footer = {"", "Examples:", "  warden audit tail -n 20", "  warden audit tail -f --config warden.yaml"}, description = "Print the last entries, as recorded (JSON Lines).")
     static final class Tail implements Callable<Integer> {
         @Mixin LedgerLocation where;
 
@@ -171,7 +175,8 @@ final class AuditCommand implements Runnable {
         }
     }
 
-    @Command(name = "show", mixinStandardHelpOptions = true, description = "Print one entry, indented; --raw prints its recorded bytes.")
+    @Command(name = "show", mixinStandardHelpOptions = true,
+            footer = {"", "Examples:", "  warden audit show 1234", "  warden audit show --raw 1234"}, description = "Print one entry, indented; --raw prints its recorded bytes.")
     static final class Show implements Callable<Integer> {
         @Mixin LedgerLocation where;
 
@@ -192,6 +197,7 @@ final class AuditCommand implements Runnable {
     }
 
     @Command(name = "export", mixinStandardHelpOptions = true,
+            footer = {"", "Examples:", "  warden audit export --since 24h --format jsonl > warden-audit.jsonl", "  warden audit export --since 2026-01-31T00:00:00Z"},
             description = "Print the entries recorded since TIME, for a SIEM. TIME: an instant (2026-01-31T12:00:00Z), a date "
                     + "(2026-01-31, UTC) or an age (30m, 24h, 7d).")
     static final class Export implements Callable<Integer> {
@@ -212,7 +218,8 @@ final class AuditCommand implements Runnable {
         }
     }
 
-    @Command(name = "search", mixinStandardHelpOptions = true, description = "Print the entries that match every given filter (JSON Lines).")
+    @Command(name = "search", mixinStandardHelpOptions = true,
+            footer = {"", "Examples:", "  warden audit search --agent coding-agent --decision deny --object public.users", "  warden audit search --type approval --since 7d"}, description = "Print the entries that match every given filter (JSON Lines).")
     static final class Search implements Callable<Integer> {
         @Mixin LedgerLocation where;
 
