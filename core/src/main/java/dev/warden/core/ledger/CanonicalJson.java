@@ -64,11 +64,22 @@ public final class CanonicalJson {
 
     public static void string(StringBuilder sb, String s) {
         sb.append('"');
-        int start = 0;
-        for (int i = 0; i < s.length(); i++) {
+        int n = s.length();
+        int i = 0;
+        while (i < n) {
             char c = s.charAt(i);
-            if (c >= 0x20 && c != '"' && c != '\\') continue;
-            sb.append(s, start, i);
+            if (c < 0x20 || c == '"' || c == '\\') break;
+            i++;
+        }
+        if (i == n) {
+            // The common case: nothing to escape, one bulk copy (append(CharSequence, int, int) goes char by char).
+            sb.append(s);
+            sb.append('"');
+            return;
+        }
+        sb.append(s.substring(0, i));
+        for (; i < n; i++) {
+            char c = s.charAt(i);
             switch (c) {
                 case '"' -> sb.append("\\\"");
                 case '\\' -> sb.append("\\\\");
@@ -77,11 +88,17 @@ public final class CanonicalJson {
                 case '\n' -> sb.append("\\n");
                 case '\r' -> sb.append("\\r");
                 case '\t' -> sb.append("\\t");
-                default -> sb.append(String.format("\\u%04x", (int) c));
+                default -> {
+                    if (c < 0x20) {
+                        sb.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 0xf]);
+                    } else {
+                        sb.append(c);
+                    }
+                }
             }
-            start = i + 1;
         }
-        sb.append(s, start, s.length());
         sb.append('"');
     }
+
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
 }

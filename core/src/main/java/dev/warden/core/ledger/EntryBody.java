@@ -14,7 +14,7 @@ public final class EntryBody {
     private EntryBody() {}
 
     public static Map<String, Object> of(Entry entry, Redactor redactor) {
-        Map<String, Object> m = new HashMap<>();
+        Map<String, Object> m = new HashMap<>(64);
         switch (entry) {
             case Entry.DecisionEntry d -> {
                 String engine = d.operation().engine();

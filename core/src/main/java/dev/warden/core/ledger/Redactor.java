@@ -37,7 +37,7 @@ public final class Redactor {
     public String redact(String engine, String text) {
         if (text == null) return null;
         // Most statements carry no password: skip the regular expressions unless a keyword is there.
-        if (!allLiterals && !mentions(text, "passw") && !mentions(text, "identified") && !mentions(text, "pwd")) return text;
+        if (!allLiterals && !mentionsSecret(text)) return text;
         String out = text;
         if ("mongodb".equals(engine)) {
             out = MONGO_PWD.matcher(out).replaceAll("$1\"[redacted]\"");
@@ -49,6 +49,28 @@ public final class Redactor {
         }
         if (allLiterals) out = redactLiterals(engine, out);
         return out;
+    }
+
+    /** One pass: does the text mention "passw", "pwd" or "identified", in any case? */
+    static boolean mentionsSecret(String text) {
+        int n = text.length();
+        for (int i = 0; i < n; i++) {
+            int c = text.charAt(i) | 0x20;
+            if (c == 'p') {
+                if (at(text, i, "passw") || at(text, i, "pwd")) return true;
+            } else if (c == 'i' && at(text, i, "identified")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean at(String text, int i, String word) {
+        if (i + word.length() > text.length()) return false;
+        for (int j = 1; j < word.length(); j++) {
+            if ((text.charAt(i + j) | 0x20) != word.charAt(j)) return false;
+        }
+        return true;
     }
 
     /** Case-insensitive containment of an ASCII lower-case word, without allocating. */
