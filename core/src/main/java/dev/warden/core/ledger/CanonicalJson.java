@@ -1,8 +1,6 @@
 package dev.warden.core.ledger;
 
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -46,20 +44,31 @@ public final class CanonicalJson {
     }
 
     private static void object(StringBuilder sb, Map<?, ?> m) {
-        List<String> keys = new ArrayList<>(m.size());
-        for (Object k : m.keySet()) {
-            if (!(k instanceof String s)) throw new IllegalArgumentException("object keys must be strings");
-            keys.add(s);
-        }
-        keys.sort(null);
+        String[] keys = sortedKeys(m);
         sb.append('{');
-        for (int i = 0; i < keys.size(); i++) {
+        for (int i = 0; i < keys.length; i++) {
             if (i > 0) sb.append(',');
-            string(sb, keys.get(i));
+            string(sb, keys[i]);
             sb.append(':');
-            write(sb, m.get(keys.get(i)));
+            write(sb, m.get(keys[i]));
         }
         sb.append('}');
+    }
+
+    /** The keys in canonical order (UTF-16 code units, as String.compareTo); maps here are small. */
+    public static String[] sortedKeys(Map<?, ?> m) {
+        String[] keys = new String[m.size()];
+        int n = 0;
+        for (Object k : m.keySet()) {
+            if (!(k instanceof String s)) throw new IllegalArgumentException("object keys must be strings");
+            int j = n++;
+            while (j > 0 && keys[j - 1].compareTo(s) > 0) {
+                keys[j] = keys[j - 1];
+                j--;
+            }
+            keys[j] = s;
+        }
+        return keys;
     }
 
     public static void string(StringBuilder sb, String s) {

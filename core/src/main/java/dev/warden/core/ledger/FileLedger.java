@@ -791,52 +791,69 @@ public final class FileLedger implements Ledger {
      * An entry serialized up to its seq and time, which are only known under the lock: the canonical bytes before
      * {@code "seq"}, between {@code "seq"} and {@code "time"}, and after {@code "time"} (keys sorted).
      */
-    record Prepared(byte[] head, byte[] middle, byte[] tail) {
+    record Prepared(byte[] bytes, int cut1, int cut2) {
         static Prepared of(String type, Map<String, Object> body) {
-            List<String> keys = new ArrayList<>(body.keySet());
-            keys.sort(null);
-            StringBuilder head = new StringBuilder("{");
-            StringBuilder middle = new StringBuilder();
-            StringBuilder tail = new StringBuilder("\"");
+            String[] keys = CanonicalJson.sortedKeys(body);
+            // Keys in order: those before "seq", then up to "time", then the rest around "type"; one builder, two cuts.
+            StringBuilder sb = new StringBuilder(1024).append('{');
+            int cut1 = -1;
+            int cut2 = -1;
             boolean typeDone = false;
+            boolean first = true;
             for (String k : keys) {
-                StringBuilder t = k.compareTo("seq") < 0 ? head : k.compareTo("time") < 0 ? middle : tail;
-                if (t == tail && !typeDone && k.compareTo("type") > 0) {
-                    typeDone = true;
-                    tail.append(",\"type\":");
-                    CanonicalJson.string(tail, type);
+                if (cut1 < 0 && k.compareTo("seq") > 0) {
+                    sb.append(first ? "\"seq\":" : ",\"seq\":");
+                    cut1 = sb.length();
+                    first = false;
                 }
-                if (t != head || head.length() > 1) t.append(',');
-                CanonicalJson.string(t, k);
-                t.append(':');
-                CanonicalJson.write(t, body.get(k));
+                if (cut2 < 0 && k.compareTo("time") > 0) {
+                    sb.append(",\"time\":\"");
+                    cut2 = sb.length();
+                    sb.append('"');
+                }
+                if (!typeDone && k.compareTo("type") > 0) {
+                    typeDone = true;
+                    sb.append(",\"type\":");
+                    CanonicalJson.string(sb, type);
+                }
+                if (!first) sb.append(',');
+                first = false;
+                CanonicalJson.string(sb, k);
+                sb.append(':');
+                CanonicalJson.write(sb, body.get(k));
+            }
+            if (cut1 < 0) {
+                sb.append(first ? "\"seq\":" : ",\"seq\":");
+                cut1 = sb.length();
+            }
+            if (cut2 < 0) {
+                sb.append(",\"time\":\"");
+                cut2 = sb.length();
+                sb.append('"');
             }
             if (!typeDone) {
-                tail.append(",\"type\":");
-                CanonicalJson.string(tail, type);
+                sb.append(",\"type\":");
+                CanonicalJson.string(sb, type);
             }
-            if (head.length() > 1) head.append(',');
-            head.append("\"seq\":");
-            middle.append(",\"time\":\"");
-            tail.append("}\n");
-            return new Prepared(head.toString().getBytes(StandardCharsets.UTF_8), middle.toString().getBytes(StandardCharsets.UTF_8),
-                    tail.toString().getBytes(StandardCharsets.UTF_8));
+            sb.append("}\n");
+            String text = sb.toString();
+            byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+            if (bytes.length != text.length()) {
+                cut1 = text.substring(0, cut1).getBytes(StandardCharsets.UTF_8).length;
+                cut2 = text.substring(0, cut2).getBytes(StandardCharsets.UTF_8).length;
+            }
+            return new Prepared(bytes, cut1, cut2);
         }
 
         byte[] line(long seq, String time) {
             byte[] s = Long.toString(seq).getBytes(StandardCharsets.ISO_8859_1);
             byte[] t = time.getBytes(StandardCharsets.ISO_8859_1);
-            byte[] out = new byte[head.length + s.length + middle.length + t.length + tail.length];
-            int o = 0;
-            System.arraycopy(head, 0, out, o, head.length);
-            o += head.length;
-            System.arraycopy(s, 0, out, o, s.length);
-            o += s.length;
-            System.arraycopy(middle, 0, out, o, middle.length);
-            o += middle.length;
-            System.arraycopy(t, 0, out, o, t.length);
-            o += t.length;
-            System.arraycopy(tail, 0, out, o, tail.length);
+            byte[] out = new byte[bytes.length + s.length + t.length];
+            System.arraycopy(bytes, 0, out, 0, cut1);
+            System.arraycopy(s, 0, out, cut1, s.length);
+            System.arraycopy(bytes, cut1, out, cut1 + s.length, cut2 - cut1);
+            System.arraycopy(t, 0, out, cut2 + s.length, t.length);
+            System.arraycopy(bytes, cut2, out, cut2 + s.length + t.length, bytes.length - cut2);
             return out;
         }
     }

@@ -31,10 +31,11 @@ class FileLedgerTest {
             assertThat(l.append(Entries.outcome(0), Durability.WRITTEN)).isEqualTo(2);
             assertThat(l.append(new Entry.ApprovalEntry("r-1", "abc", "alice", "approved", "ok"), Durability.SYNCED)).isEqualTo(3);
             assertThat(l.append(new Entry.PolicyEntry("policy.yaml", "sha256:p", 4), Durability.SYNCED)).isEqualTo(4);
+            assertThat(l.append(Entries.decision("b\u00f6t", "SELECT 'caf\u00e9 \u2603\n\"x\"'", Action.ALLOW, "t"), Durability.WRITTEN)).isEqualTo(5);
             assertThat(l.healthy()).isTrue();
         }
         List<String> lines = Files.readAllLines(LedgerDir.of(dir).segment(0));
-        assertThat(lines).hasSize(5);
+        assertThat(lines).hasSize(6);
         for (String line : lines) {
             Map<String, Object> m = EntryLines.parse(line.getBytes(StandardCharsets.UTF_8));
             assertThat(CanonicalJson.write(m)).isEqualTo(line);
@@ -55,9 +56,11 @@ class FileLedgerTest {
 
         LedgerVerifier.Report r = LedgerVerifier.verify(dir, LedgerVerifier.Options.none());
         assertThat(r.ok()).as(r.summary()).isTrue();
-        assertThat(r.summary()).startsWith("ok: 5 entries, root ");
+        assertThat(r.summary()).startsWith("ok: 6 entries, root ");
         Checkpoint last = Checkpoint.parseAll(Files.readString(LedgerDir.of(dir).checkpoints())).checkpoints().getLast();
-        assertThat(last.size()).isEqualTo(5);
+        assertThat(last.size()).isEqualTo(6);
+        assertThat(EntryLines.parse(lines.get(5).getBytes(StandardCharsets.UTF_8))).containsEntry("agent", "b\u00f6t")
+                .containsEntry("statement", "SELECT 'caf\u00e9 \u2603\n\"x\"'");
         assertThat(r.summary()).endsWith(last.rootBase64());
     }
 
