@@ -13,13 +13,15 @@ import java.util.Optional;
  * @param policy  the policy file, resolved against the configuration file's folder
  * @param tags    sensitivity tag name to column globs ({@code schema.table.column})
  * @param console absent when not configured
+ * @param ledger  the {@code ledger:} section, or its defaults
  * @param webhooks where new approval requests are announced
  */
 public record WardenConfig(Path source, Path dataDir, Path policy, List<AgentConfig> agents,
                            List<ApproverConfig> approvers, List<DatabaseConfig> databases,
                            Map<String, List<String>> tags, Optional<ConsoleConfig> console,
-                           List<WebhookConfig> webhooks) {
+                           LedgerConfig ledger, List<WebhookConfig> webhooks) {
     public WardenConfig {
+        if (ledger == null) ledger = LedgerConfig.DEFAULTS;
         webhooks = webhooks == null ? List.of() : List.copyOf(webhooks);
         agents = List.copyOf(agents);
         approvers = List.copyOf(approvers);
@@ -30,7 +32,13 @@ public record WardenConfig(Path source, Path dataDir, Path policy, List<AgentCon
     public WardenConfig(Path source, Path dataDir, Path policy, List<AgentConfig> agents,
                         List<ApproverConfig> approvers, List<DatabaseConfig> databases,
                         Map<String, List<String>> tags, Optional<ConsoleConfig> console) {
-        this(source, dataDir, policy, agents, approvers, databases, tags, console, List.of());
+        this(source, dataDir, policy, agents, approvers, databases, tags, console, LedgerConfig.DEFAULTS, List.of());
+    }
+
+    public WardenConfig(Path source, Path dataDir, Path policy, List<AgentConfig> agents,
+                        List<ApproverConfig> approvers, List<DatabaseConfig> databases,
+                        Map<String, List<String>> tags, Optional<ConsoleConfig> console, LedgerConfig ledger) {
+        this(source, dataDir, policy, agents, approvers, databases, tags, console, ledger, List.of());
     }
 
     public Optional<DatabaseConfig> database(String name) {
