@@ -3,6 +3,7 @@ package dev.warden.console;
 import dev.warden.core.approval.AgentSwitch;
 import dev.warden.core.approval.Approvals;
 import dev.warden.core.approval.Approvers;
+import dev.warden.core.ledger.LedgerVerifier;
 import dev.warden.core.metrics.Metrics;
 import java.nio.file.Path;
 import java.util.function.BooleanSupplier;
@@ -23,4 +24,16 @@ public record ConsoleServices(Approvals approvals, Approvers approvers, AgentSwi
                               Metrics metrics, BooleanSupplier healthy, Supplier<Verification> verifier) {
     /** The outcome of verifying the ledger, shown in the audit browser. */
     public record Verification(boolean ok, String detail) {}
+
+    /** The file ledger's own verifier over {@code <dataDir>/ledger} (the tree, the checkpoints, the signing key). */
+    public static Supplier<Verification> fileLedgerVerifier(Path dataDir) {
+        return () -> {
+            try {
+                LedgerVerifier.Report r = LedgerVerifier.verify(dataDir, LedgerVerifier.Options.none());
+                return new Verification(r.ok(), r.summary());
+            } catch (java.io.IOException e) {
+                return new Verification(false, "cannot read the ledger: " + e.getMessage());
+            }
+        };
+    }
 }

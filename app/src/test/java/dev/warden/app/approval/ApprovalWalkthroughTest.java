@@ -26,7 +26,12 @@ import dev.warden.core.config.Secret;
 import dev.warden.core.config.UpstreamConfig;
 import dev.warden.core.engine.Catalog;
 import dev.warden.core.engine.ClassifyContext;
+import dev.warden.core.config.LedgerConfig;
+import dev.warden.core.ledger.Durability;
 import dev.warden.core.ledger.Entry;
+import dev.warden.core.ledger.FileLedger;
+import dev.warden.core.ledger.Ledger;
+import dev.warden.core.ledger.LedgerException;
 import dev.warden.core.ledger.MemoryLedger;
 import dev.warden.core.metrics.Metrics;
 import dev.warden.core.policy.PolicyLoader;
@@ -95,22 +100,36 @@ class ApprovalWalkthroughTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
     void theStory() throws Exception {
+        Path data = dir.resolve("data");
         MemoryLedger ledger = new MemoryLedger();
+        FileLedger fileLedger = FileLedger.open(data, LedgerConfig.DEFAULTS);
+        Ledger both = new Ledger() {
+            // The file ledger is the record (and what the console's audit browser reads); the memory copy lets the
+            // test look at the entries as objects.
+            public long append(Entry e, Durability d) throws LedgerException {
+                long seq = fileLedger.append(e, d);
+                ledger.append(e, d);
+                return seq;
+            }
+            public boolean healthy() { return fileLedger.healthy(); }
+            public void close() { fileLedger.close(); }
+        };
         Approvers approvers = Approvers.of(List.of(new ApproverConfig("alice", new Secret("alice-token-123"))),
                 List.of(new AgentConfig("claude", new Secret("agent-secret-123"), List.of())));
         DatabaseConfig shop = new DatabaseConfig("shop", "postgres", new HostPort("127.0.0.1", 0),
                 new UpstreamConfig("127.0.0.1", pg.getPort(), "postgres", "postgres", null), Duration.ofSeconds(30));
         PostgresEngine engine = new PostgresEngine();
         Catalog catalog = engine.catalog(shop, Map.of());
-        Path data = dir.resolve("data");
-        try (FileApprovals approvals = FileApprovals.open(data, ledger, approvers)) {
-            AgentSwitch agents = AgentSwitch.open(data, ledger, Set.of("claude"));
+        try (both; FileApprovals approvals = FileApprovals.open(data, both, approvers)) {
+            AgentSwitch agents = AgentSwitch.open(data, both, Set.of("claude"));
             ConsoleServer console = ConsoleServer.start(new ConsoleConfig(new HostPort("127.0.0.1", 0)),
-                    new ConsoleServices(approvals, approvers, agents, data, new Metrics(), ledger::healthy, null));
+                    new ConsoleServices(approvals, approvers, agents, data, new Metrics(), both::healthy,
+                            ConsoleServices.fileLedgerVerifier(data)));
             try {
                 Gate gate = new Gate(Map.of("shop", new Target("shop", "postgres", engine.classifier(catalog), catalog)),
-                        PolicyLoader.parse(dir.resolve("policy.yaml"), POLICY.getBytes(StandardCharsets.UTF_8)), approvals, ledger,
+                        PolicyLoader.parse(dir.resolve("policy.yaml"), POLICY.getBytes(StandardCharsets.UTF_8)), approvals, both,
                         console.url(), agents);
 
                 // EXPLAIN and SELECTs run and are logged.
@@ -161,6 +180,24 @@ class ApprovalWalkthroughTest {
                 assertThat(ledger.entries()).filteredOn(e -> e instanceof Entry.DecisionEntry d && d.decision().action() == Action.DENY)
                         .singleElement().satisfies(e -> assertThat(((Entry.DecisionEntry) e).operation().text()).isEqualTo("DROP TABLE audit_log"));
                 assertThat(ledger.entries()).filteredOn(e -> e instanceof Entry.OutcomeEntry).hasSize(3);
+
+                // The audit browser reads the same entries from the ledger files: statement, approver, time.
+                Thread.sleep(1500);  // a checkpoint covers the newest entries within checkpoint_interval (1 s)
+                Map<String, Object> audit = new ObjectMapper().readValue(http.send(HttpRequest.newBuilder(
+                                URI.create(console.url() + "/api/ledger?type=approval")).header("Authorization", "Bearer alice-token-123").build(),
+                        HttpResponse.BodyHandlers.ofString()).body(), new TypeReference<>() {});
+                List<Map<String, Object>> approvalsSeen = (List<Map<String, Object>>) audit.get("entries");
+                assertThat(approvalsSeen).filteredOn(e -> "approved".equals(e.get("verdict"))).singleElement().satisfies(e -> {
+                    assertThat(e).containsEntry("approver", "alice").containsEntry("request_id", approvalId)
+                            .containsEntry("comment", "ok, concurrently").containsKey("time");
+                });
+                Map<String, Object> denials = new ObjectMapper().readValue(http.send(HttpRequest.newBuilder(
+                                URI.create(console.url() + "/api/ledger?decision=deny&object=audit_log")).header("Authorization", "Bearer alice-token-123").build(),
+                        HttpResponse.BodyHandlers.ofString()).body(), new TypeReference<>() {});
+                assertThat((List<Map<String, Object>>) denials.get("entries")).singleElement()
+                        .satisfies(e -> assertThat(e).containsEntry("statement", "DROP TABLE audit_log").containsEntry("agent", "claude"));
+                assertThat((Map<String, Object>) audit.get("verification")).as(String.valueOf(audit.get("verification")))
+                        .containsEntry("status", "verified");
             } finally {
                 console.close();
                 catalog.close();
