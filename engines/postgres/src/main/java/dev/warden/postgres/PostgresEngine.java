@@ -9,6 +9,9 @@ import dev.warden.core.engine.Engine;
 import dev.warden.core.engine.FrontEnd;
 import dev.warden.core.engine.FrontEndContext;
 import dev.warden.core.engine.UpstreamSession;
+import dev.warden.postgres.wire.PgFrontEnd;
+import dev.warden.postgres.wire.PgUpstreamSession;
+import dev.warden.postgres.wire.TlsMaterial;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
@@ -33,12 +36,18 @@ public final class PostgresEngine implements Engine {
 
     @Override
     public FrontEnd frontEnd(FrontEndContext context) {
-        throw new UnsupportedOperationException("the PostgreSQL wire front end has not landed yet");
+        try {
+            javax.net.ssl.SSLContext ssl = context.databases().isEmpty() ? null
+                    : TlsMaterial.context(context.databases().getFirst().listener().tls(), context.config().dataDir());
+            return new PgFrontEnd(context, ssl, line -> System.err.println(line));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Override
     public UpstreamSession connect(DatabaseConfig database) throws IOException {
-        throw new IOException("the PostgreSQL upstream session has not landed yet");
+        return PgUpstreamSession.open(database);
     }
 
     @Override
