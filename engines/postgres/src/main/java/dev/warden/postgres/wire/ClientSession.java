@@ -217,13 +217,13 @@ final class ClientSession {
                 return;
             }
         }
-        forward(new Pending.Parse(tracker.parse(p.name(), p.sql(), c)), f);
+        forward(new Pending.Parse(tracker.parse(p.name(), p.sql(), c, p.parameterTypes())), f);
     }
 
     private void bind(Frame f) throws IOException {
         Bind b = Bind.read(f);
         StatementTracker.Prepared st = tracker.statement(b.statement());
-        forward(new Pending.Bind(tracker.bind(b.portal(), st, b.rendered(), generation + 1)), f);
+        forward(new Pending.Bind(tracker.bind(b.portal(), st, b.rendered(st == null ? null : st.parameterTypes), generation + 1)), f);
     }
 
     private void execute(Frame f) throws IOException {

@@ -78,17 +78,37 @@ public sealed interface QueryMessage {
             w.end();
         }
 
-        /** The values as the gate sees them: text as is, binary as {@code \x} and hex. */
-        public List<String> rendered() {
+        /**
+         * The values as the gate sees them: text as is; binary values of the fixed-size scalar types the Parse declared
+         * (integers, booleans, floats) as their text; any other binary value as {@code \x} and hex.
+         */
+        public List<String> rendered(int[] types) {
             List<String> out = new ArrayList<>(values.length);
             for (int i = 0; i < values.length; i++) {
                 byte[] v = values[i];
                 int format = formats.length == 0 ? 0 : formats.length == 1 ? formats[0] : formats[i];
                 if (v == null) out.add(null);
                 else if (format == 0) out.add(new String(v, StandardCharsets.UTF_8));
-                else out.add("\\x" + HexFormat.of().formatHex(v));
+                else out.add(binary(v, types != null && i < types.length ? types[i] : 0));
             }
             return out;
+        }
+
+        private static String binary(byte[] v, int type) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(v);
+            return switch (type) {
+                case 16 -> v.length == 1 ? (v[0] != 0 ? "true" : "false") : hex(v);
+                case 21 -> v.length == 2 ? Short.toString(b.getShort()) : hex(v);
+                case 23, 26 -> v.length == 4 ? (type == 26 ? Integer.toUnsignedString(b.getInt()) : Integer.toString(b.getInt())) : hex(v);
+                case 20 -> v.length == 8 ? Long.toString(b.getLong()) : hex(v);
+                case 700 -> v.length == 4 ? Float.toString(b.getFloat()) : hex(v);
+                case 701 -> v.length == 8 ? Double.toString(b.getDouble()) : hex(v);
+                default -> hex(v);
+            };
+        }
+
+        private static String hex(byte[] v) {
+            return "\\x" + HexFormat.of().formatHex(v);
         }
     }
 

@@ -20,6 +20,7 @@ final class StatementTracker {
         final String text;
         final Classification classification;
         final String refusal;
+        int[] parameterTypes = new int[0];
         volatile boolean confirmed;
 
         Prepared(String name, String text, Classification classification, String refusal) {
@@ -62,7 +63,7 @@ final class StatementTracker {
      * A Parse about to be forwarded. Returns the entry to confirm or drop when the upstream answers, or {@code null}
      * when the upstream will refuse it anyway (the name is taken) and nothing changes here.
      */
-    synchronized Prepared parse(String name, String text, Classification c) {
+    synchronized Prepared parse(String name, String text, Classification c, int[] parameterTypes) {
         Prepared existing = statements.get(name);
         if (!name.isEmpty() && existing != null) {
             if (existing.confirmed) return null;
@@ -71,6 +72,7 @@ final class StatementTracker {
             return null;
         }
         Prepared p = new Prepared(name, text, c, null);
+        p.parameterTypes = parameterTypes;
         put(p);
         return p;
     }
