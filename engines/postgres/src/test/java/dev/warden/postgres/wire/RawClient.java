@@ -8,6 +8,34 @@ import java.util.Map;
 final class RawClient {
     private RawClient() {}
 
+    /** Sends the bytes and reads until {@code readyCount} ReadyForQuery messages arrived. */
+    static java.util.List<Frame> exchange(Socket s, byte[] messages, int readyCount) throws IOException {
+        s.getOutputStream().write(messages);
+        s.getOutputStream().flush();
+        FrameReader r = new FrameReader(s.getInputStream(), 1 << 24);
+        java.util.List<Frame> out = new java.util.ArrayList<>();
+        int ready = 0;
+        while (ready < readyCount) {
+            Frame f = r.read();
+            out.add(f);
+            if (f.type() == 'Z') ready++;
+        }
+        return out;
+    }
+
+    /** The types of the frames as a string, such as {@code 12DTC3Z}. */
+    static String types(java.util.List<Frame> frames) {
+        StringBuilder b = new StringBuilder();
+        for (Frame f : frames) b.append((char) f.type());
+        return b.toString();
+    }
+
+    static java.util.List<String> errors(java.util.List<Frame> frames) throws IOException {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (Frame f : frames) if (f.type() == 'E') out.add(Notice.read(f).code() + " " + Notice.read(f).message());
+        return out;
+    }
+
     static Socket login(int port, String database, String user, String secret) throws IOException {
         Socket s = new Socket("127.0.0.1", port);
         s.setSoTimeout(10000);
