@@ -96,7 +96,7 @@ final class ClientSession {
     /** Reads the client until it leaves, misbehaves or the upstream dies. */
     void run() {
         readerThread = Thread.currentThread();
-        Thread relay = Thread.ofVirtual().name("pg-relay-" + sessionId).start(this::relay);
+        Thread relay = (PgFrontEnd.PLATFORM ? Thread.ofPlatform().daemon() : Thread.ofVirtual()).name("pg-relay-" + sessionId).start(this::relay);
         try {
             long idleMillis = database.listener().idleTimeout().toMillis();
             socket.setSoTimeout(idleMillis > 0 ? (int) Math.min(idleMillis, Integer.MAX_VALUE) : 0);
@@ -111,7 +111,8 @@ final class ClientSession {
                     return;
                 }
                 if (!handle(f)) return;
-                if (reader.buffered() == 0 && clientIn.available() == 0) upOut.flush();
+                // Whatever the client sent in one go goes upstream in one go.
+                if (reader.buffered() == 0) upOut.flush();
             }
         } catch (ProtocolException e) {
             fatal("08P01", "warden: protocol violation: " + e.getMessage());
@@ -307,10 +308,7 @@ final class ClientSession {
         Verdict get();
     }
 
-    private Verdict judge(Judgement j) throws IOException {
-        // Earlier pipelined messages must reach the server before a possibly long wait.
-        flushRaw();
-        upOut.flush();
+    private Verdict judge(Judgement j) {
         judging = true;
         try {
             return j.get();
@@ -325,6 +323,9 @@ final class ClientSession {
         return new Gate.Hold(held -> {
             holding = true;
             try {
+                // Earlier pipelined messages reach the server before the (possibly long) wait.
+                flushRaw();
+                upOut.flush();
                 out.send(Notice.notice(held.message()).bytes());
             } catch (IOException ignored) {
                 // the wait goes on; the client will see the result or the connection end

@@ -41,6 +41,13 @@ import javax.net.ssl.SSLContext;
 public final class PgFrontEnd implements FrontEnd {
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /**
+     * Sessions run on virtual threads. {@code -Dwarden.sessionThreads=platform} runs them on platform threads instead,
+     * for comparing scheduling costs in benchmarks.
+     */
+    static final boolean PLATFORM = "platform".equals(System.getProperty("warden.sessionThreads"));
+    static final Thread.Builder SESSION_THREADS = PLATFORM ? Thread.ofPlatform().daemon() : Thread.ofVirtual();
+
     private final Gate gate;
     private final WardenConfig config;
     private final List<DatabaseConfig> databases;
@@ -98,7 +105,7 @@ public final class PgFrontEnd implements FrontEnd {
                 log("warden: accept failed: " + e.getMessage());
                 continue;
             }
-            Thread.ofVirtual().name("pg-client").start(() -> serve(c));
+            SESSION_THREADS.name("pg-client").start(() -> serve(c));
         }
     }
 

@@ -146,6 +146,7 @@ final class StatementTracker {
 
     /** The transaction ended: every portal bound before the Sync or Query of {@code generation} is gone upstream. */
     synchronized void transactionEnded(long generation) {
+        if (portals.isEmpty()) return;
         portals.values().removeIf(p -> p.generation <= generation);
     }
 }
