@@ -9,6 +9,7 @@ import dev.warden.core.config.ListenerConfig;
 import dev.warden.core.config.TlsConfig;
 import dev.warden.core.config.Secret;
 import dev.warden.core.config.UpstreamConfig;
+import dev.warden.core.config.UpstreamTlsConfig;
 import dev.warden.core.config.WardenConfig;
 import dev.warden.core.engine.Engines;
 import dev.warden.core.yaml.ConfigException;
@@ -36,7 +37,8 @@ public final class ConfigLoader {
     private static final List<String> DATABASE_KEYS = List.of("name", "engine", "listen", "upstream", "statement_timeout",
             "tls", "max_message_size", "startup_timeout", "idle_timeout", "max_connections_per_agent");
     private static final List<String> TLS_KEYS = List.of("mode", "cert", "key");
-    private static final List<String> UPSTREAM_KEYS = List.of("host", "port", "database", "user", "password", "password_env");
+    private static final List<String> UPSTREAM_KEYS = List.of("host", "port", "database", "user", "password", "password_env", "tls");
+    private static final List<String> UPSTREAM_TLS_KEYS = List.of("mode", "ca");
     private static final List<String> CONSOLE_KEYS = List.of("listen");
 
     private final Function<String, String> env;
@@ -156,7 +158,23 @@ public final class ConfigLoader {
                 ? secret(up, u, "password", "password_env", "database '" + name + "'") : null;
         if (user == null && !"mongodb".equals(engine)) throw up.error("missing key 'user'");
         Duration timeout = m.containsKey("statement_timeout") ? m.get("statement_timeout").duration() : Duration.ofSeconds(30);
-        return new DatabaseConfig(name, engine, listen, new UpstreamConfig(host, port, database, user, password), timeout,
+        UpstreamTlsConfig upTls = UpstreamTlsConfig.DISABLE;
+        if (u.containsKey("tls") && !u.get("tls").isNull()) {
+            Map<String, YamlNode> t = u.get("tls").map(UPSTREAM_TLS_KEYS);
+            UpstreamTlsConfig.Mode mode = UpstreamTlsConfig.Mode.REQUIRE;
+            if (t.containsKey("mode")) {
+                YamlNode mn = t.get("mode");
+                mode = switch (mn.string()) {
+                    case "disable" -> UpstreamTlsConfig.Mode.DISABLE;
+                    case "require" -> UpstreamTlsConfig.Mode.REQUIRE;
+                    case "verify-full" -> UpstreamTlsConfig.Mode.VERIFY_FULL;
+                    default -> throw mn.error("unknown upstream TLS mode '" + mn.string() + "' (expected disable, require or verify-full)");
+                };
+            }
+            java.nio.file.Path ca = t.containsKey("ca") ? n.file().toAbsolutePath().getParent().resolve(nonBlank(t.get("ca"))).normalize() : null;
+            upTls = new UpstreamTlsConfig(mode, ca);
+        }
+        return new DatabaseConfig(name, engine, listen, new UpstreamConfig(host, port, database, user, password, upTls), timeout,
                 listener(m, n.file().toAbsolutePath().getParent()));
     }
 

@@ -1,7 +1,6 @@
 package dev.warden.postgres.wire;
 
 import dev.warden.core.Outcome;
-import dev.warden.core.Verdict;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -151,6 +150,7 @@ final class BackendRelay {
                 } else if (head instanceof Pending.Execute e) {
                     pending.pollFirst();
                     session.outcome(e.verdict(), Outcome.ok(rows, micros(e.startNanos())));
+                    if (e.onSuccess() != null) e.onSuccess().run();
                 }
             }
             case 'I', 's' -> {
@@ -222,9 +222,5 @@ final class BackendRelay {
 
     static long micros(long startNanos) {
         return (System.nanoTime() - startNanos) / 1000;
-    }
-
-    static Verdict none() {
-        return null;
     }
 }

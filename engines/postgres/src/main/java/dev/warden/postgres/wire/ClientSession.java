@@ -191,8 +191,9 @@ final class ClientSession {
         Operation op = operation(q.sql(), List.of());
         Classification c = gate.classify(op, context);
         SqlSessionTracking.Effect effect = SqlSessionTracking.of(q.sql(), c);
-        if (effect.refusal() != null) {
-            denyMessage("warden: refused: " + effect.refusal(), true);
+        String refusal = effect.refusal() != null ? effect.refusal() : trackingRefusal(effect);
+        if (refusal != null) {
+            denyMessage("warden: refused: " + refusal, true);
             return;
         }
         Verdict v = judge(() -> gate.judge(op, c, context, hold()));
@@ -235,6 +236,12 @@ final class ClientSession {
             denyMessage("warden: refused: " + why, false);
             return;
         }
+        SqlSessionTracking.Effect effect = SqlSessionTracking.of(p.statement.text, p.statement.classification);
+        String refusal = effect.refusal() != null ? effect.refusal() : trackingRefusal(effect);
+        if (refusal != null) {
+            denyMessage("warden: refused: " + refusal, false);
+            return;
+        }
         Verdict v = p.verdict;
         if (v == null) {
             Operation op = operation(p.statement.text, p.parameters);
@@ -247,7 +254,17 @@ final class ClientSession {
             deny(v, false);
             return;
         }
-        forward(new Pending.Execute(v, System.nanoTime()), f);
+        forward(new Pending.Execute(v, System.nanoTime(), effect.apply(this)), f);
+    }
+
+    /** A search path change inside a transaction block could be rolled back behind Warden's back. */
+    private String trackingRefusal(SqlSessionTracking.Effect effect) {
+        boolean pathChange = effect.kind() == SqlSessionTracking.Effect.Kind.SEARCH_PATH
+                || effect.kind() == SqlSessionTracking.Effect.Kind.RESET_SEARCH_PATH;
+        if (pathChange && transactionStatus != 'I') {
+            return "change the search path outside a transaction block, so that Warden can track it";
+        }
+        return null;
     }
 
     // ---- fast path

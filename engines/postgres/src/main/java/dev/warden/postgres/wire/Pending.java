@@ -19,7 +19,7 @@ sealed interface Pending {
     record Close() implements Pending {}
 
     /** An Execute that was allowed; its outcome is written when it completes. */
-    record Execute(Verdict verdict, long startNanos) implements Pending {}
+    record Execute(Verdict verdict, long startNanos, Runnable onSuccess) implements Pending {}
 
     /** A Sync: ends at ReadyForQuery. {@code generation} counts Syncs, to know which portals a transaction end closes. */
     record Sync(long generation) implements Pending {}

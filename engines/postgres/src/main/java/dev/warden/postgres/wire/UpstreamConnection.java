@@ -62,11 +62,13 @@ public final class UpstreamConnection implements Closeable {
      */
     public static UpstreamConnection open(UpstreamConfig up, Map<String, String> settings, Duration timeout) throws IOException {
         Socket s = new Socket();
+        Socket plain = s;
         try {
             s.setTcpNoDelay(true);
             s.setKeepAlive(true);
             s.connect(new InetSocketAddress(up.host(), up.port()), (int) timeout.toMillis());
             s.setSoTimeout((int) timeout.toMillis());
+            s = UpstreamTls.negotiate(s, up);
             InputStream in = s.getInputStream();
             OutputStream out = new BufferedOutputStream(s.getOutputStream(), 16384);
             Map<String, String> p = new LinkedHashMap<>();
@@ -132,6 +134,7 @@ public final class UpstreamConnection implements Closeable {
             }
         } catch (IOException | RuntimeException e) {
             s.close();
+            plain.close();
             throw e;
         }
     }

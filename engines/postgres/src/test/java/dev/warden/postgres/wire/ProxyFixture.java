@@ -121,6 +121,20 @@ final class ProxyFixture {
         frontEnd.start();
     }
 
+    /** Another listener on the same gate, for databases configured differently. */
+    PgFrontEnd frontEnd(DatabaseConfig... dbs) throws Exception {
+        Map<String, Target> targets = new java.util.HashMap<>();
+        KeywordClassifier classifier = new KeywordClassifier();
+        for (DatabaseConfig d : dbs) targets.put(d.name(), new Target(d.name(), "postgres", classifier, Catalog.NONE));
+        Gate g = new Gate(targets, gate.policy(), approvals, ledger, null);
+        WardenConfig config = new WardenConfig(dir.resolve("warden.yaml"), dir.resolve("data"), dir.resolve("policy.yaml"),
+                List.of(new AgentConfig(AGENT, new Secret(AGENT_SECRET), List.of())), List.of(), List.of(dbs), Map.of(), Optional.empty());
+        PgFrontEnd fe = new PgFrontEnd(new FrontEndContext(g, config, List.of(dbs)),
+                TlsMaterial.context(dbs[0].listener().tls(), config.dataDir()), line -> System.err.println(line));
+        fe.start();
+        return fe;
+    }
+
     int port() {
         return frontEnd.port();
     }
