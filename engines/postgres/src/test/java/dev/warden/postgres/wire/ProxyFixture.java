@@ -42,6 +42,9 @@ final class ProxyFixture {
               - name: reads
                 match: {kind: [read]}
                 action: allow
+              - name: sleeping-is-reading
+                match: {functions: ["pg_catalog.pg_sleep"], kind: [read]}
+                action: allow
               - name: session-settings
                 match: {kind: [session]}
                 action: allow
@@ -113,7 +116,7 @@ final class ProxyFixture {
                 List.of(new AgentConfig(AGENT, new Secret(AGENT_SECRET), List.of()),
                         new AgentConfig("narrow", new Secret("narrow-secret"), List.of("md5app"))),
                 List.of(), List.of(database, md5db), Map.of(), Optional.empty());
-        KeywordClassifier classifier = new KeywordClassifier();
+        dev.warden.core.engine.Classifier classifier = new dev.warden.postgres.PostgresEngine().classifier(Catalog.NONE);
         gate = new Gate(Map.of("app", new Target("app", "postgres", classifier, Catalog.NONE),
                 "md5app", new Target("md5app", "postgres", classifier, Catalog.NONE)), policy, approvals, ledger, null);
         frontEnd = new PgFrontEnd(new FrontEndContext(gate, config, List.of(database, md5db)),
@@ -124,7 +127,7 @@ final class ProxyFixture {
     /** Another listener on the same gate, for databases configured differently. */
     PgFrontEnd frontEnd(DatabaseConfig... dbs) throws Exception {
         Map<String, Target> targets = new java.util.HashMap<>();
-        KeywordClassifier classifier = new KeywordClassifier();
+        dev.warden.core.engine.Classifier classifier = new dev.warden.postgres.PostgresEngine().classifier(Catalog.NONE);
         for (DatabaseConfig d : dbs) targets.put(d.name(), new Target(d.name(), "postgres", classifier, Catalog.NONE));
         Gate g = new Gate(targets, gate.policy(), approvals, ledger, null);
         WardenConfig config = new WardenConfig(dir.resolve("warden.yaml"), dir.resolve("data"), dir.resolve("policy.yaml"),
