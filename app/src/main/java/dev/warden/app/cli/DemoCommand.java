@@ -40,6 +40,10 @@ final class DemoCommand implements Callable<Integer> {
                 match: {kind: [read]}
                 action: allow
                 reason: agents may read
+              - name: session-settings
+                match: {kind: [session]}
+                action: allow
+                reason: drivers set client options (extra_float_digits, application_name); Warden keeps statement_timeout and tracks search_path
               - name: ddl-needs-approval
                 match: {kind: [ddl]}
                 action: approve

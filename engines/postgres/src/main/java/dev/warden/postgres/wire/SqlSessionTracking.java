@@ -13,6 +13,8 @@ import java.util.Locale;
  * Query message, so that its success is its own.
  */
 final class SqlSessionTracking {
+    private static final String STATEMENT_TIMEOUT = "statement_timeout is set by Warden for this database; agents cannot change it";
+
     private SqlSessionTracking() {}
 
     /** What a text does to session state; {@code refusal} when Warden could not keep track. */
@@ -81,8 +83,10 @@ final class SqlSessionTracking {
                 if ("local".equals(w)) {
                     w = lx.word();
                     if ("search_path".equals(w)) yield refuse("SET LOCAL search_path cannot be tracked; use SET search_path");
+                    if ("statement_timeout".equals(w)) yield refuse(STATEMENT_TIMEOUT);
                     yield Effect.NONE;
                 }
+                if ("statement_timeout".equals(w)) yield refuse(STATEMENT_TIMEOUT);
                 if (!"search_path".equals(w)) yield Effect.NONE;
                 if (!lx.symbol('=') && !"to".equals(lx.word())) yield refuse("cannot read the SET search_path statement");
                 List<String> path = new ArrayList<>();

@@ -240,11 +240,20 @@ class WireProxyTest {
         }
     }
 
-    @Test
-    void theStatementTimeoutIsSetUpstream() throws Exception {
-        try (Connection c = fx.agent(""); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW statement_timeout")) {
-            rs.next();
-            assertThat(rs.getString(1)).isEqualTo("30s");
+    @ParameterizedTest
+    @ValueSource(strings = {"preferQueryMode=simple", "preferQueryMode=extended"})
+    void theStatementTimeoutIsSetUpstreamAndCannotBeChanged(String mode) throws Exception {
+        try (Connection c = fx.agent(mode); Statement s = c.createStatement()) {
+            // even though the policy allows session statements
+            assertThatThrownBy(() -> s.execute("SET statement_timeout = 0"))
+                    .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("42501"))
+                    .hasMessageContaining("statement_timeout is set by Warden");
+            s.execute("RESET statement_timeout");
+            s.execute("SET search_path TO public");
+            try (ResultSet rs = s.executeQuery("SHOW statement_timeout")) {
+                rs.next();
+                assertThat(rs.getString(1)).isEqualTo("30s");
+            }
         }
     }
 
