@@ -93,6 +93,11 @@ final class ClientSession {
         return pending.isEmpty() && !judging;
     }
 
+    /** The rest of the startup: parameter statuses, the cancel key, ReadyForQuery. */
+    void greet(byte[] messages) throws IOException {
+        out.send(messages);
+    }
+
     /** Reads the client until it leaves, misbehaves or the upstream dies. */
     void run() {
         readerThread = Thread.currentThread();

@@ -152,13 +152,18 @@ public final class PgFrontEnd implements FrontEnd {
             } while (sessions.containsKey(key));
             ClientSession session = new ClientSession(this, e, upstream, "pg-" + id);
             sessions.put(key, session);
-            PgWriter w = new PgWriter();
-            upstream.parameters().forEach((k, v) -> new ParameterStatus(k, v).write(w));
-            new BackendKeyData(pid, secret).write(w);
-            new ReadyForQuery('I').write(w);
-            w.writeTo(e.out());
-            e.out().flush();
-            session.run();
+            // From here on the session owns the agent's slot and both sockets; closing it gives them back.
+            e = null;
+            try {
+                PgWriter w = new PgWriter();
+                upstream.parameters().forEach((k, v) -> new ParameterStatus(k, v).write(w));
+                new BackendKeyData(pid, secret).write(w);
+                new ReadyForQuery('I').write(w);
+                session.greet(w.toByteArray());
+                session.run();
+            } finally {
+                session.close();
+            }
         } catch (ProtocolException p) {
             fatalQuietly(c, "08P01", "warden: protocol violation: " + p.getMessage());
             if (e != null) release(e.agent());

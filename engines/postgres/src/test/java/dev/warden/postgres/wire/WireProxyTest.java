@@ -350,6 +350,24 @@ class WireProxyTest {
     }
 
     @Test
+    void notificationsAndNoticesAreRelayed() throws Exception {
+        try (Connection c = fx.agent(""); Statement s = c.createStatement()) {
+            s.execute("LISTEN warden_channel");
+            try (Connection d = fx.direct(); Statement ds = d.createStatement()) {
+                ds.execute("NOTIFY warden_channel, 'hello agent'");
+            }
+            assertThat(scalar(c, "SELECT 5")).isEqualTo(5);
+            org.postgresql.PGNotification[] n = c.unwrap(PGConnection.class).getNotifications(5000);
+            assertThat(n).isNotNull();
+            assertThat(n[0].getName()).isEqualTo("warden_channel");
+            assertThat(n[0].getParameter()).isEqualTo("hello agent");
+            s.execute("SET application_name = 'agent-app'");
+            assertThat(c.unwrap(org.postgresql.core.BaseConnection.class).getQueryExecutor().getParameterStatus("application_name"))
+                    .isEqualTo("agent-app");
+        }
+    }
+
+    @Test
     void decisionsAndOutcomesAreRecorded() throws Exception {
         int before = fx.ledger.entries().size();
         try (Connection c = fx.agent("preferQueryMode=simple")) {
