@@ -15,7 +15,7 @@ import dev.warden.core.engine.QueryResult;
 import dev.warden.core.engine.UpstreamSession;
 import dev.warden.core.ledger.Ledger;
 import dev.warden.core.ledger.LedgerException;
-import dev.warden.core.ledger.MemoryLedger;
+import dev.warden.core.ledger.FileLedger;
 import dev.warden.core.policy.Policy;
 import dev.warden.core.policy.PolicyLoader;
 import dev.warden.core.yaml.ConfigException;
@@ -61,7 +61,6 @@ public final class WardenService implements AutoCloseable {
     public static WardenService build(WardenConfig config, String consoleUrl, PrintStream log) throws ConfigException, LedgerException {
         Engines engines = Engines.load();
         Policy policy = PolicyLoader.load(config.policy());
-        // TEMPORARY until the ledger lands: the file ledger replaces this line (FileLedger.open(config.dataDir())).
         Ledger ledger = new DecisionLog(openLedger(config), log);
         // TEMPORARY until persistent approvals land: without them, approve rules deny with a clear message.
         Approvals approvals = openApprovals(config, ledger);
@@ -82,9 +81,9 @@ public final class WardenService implements AutoCloseable {
         return new WardenService(config, engines, ledger, approvals, gate, catalogs, log);
     }
 
-    /** The one place the ledger is chosen. */
-    static Ledger openLedger(WardenConfig config) {
-        return new MemoryLedger();
+    /** The one place the ledger is chosen: the file ledger under the data directory. */
+    static Ledger openLedger(WardenConfig config) throws LedgerException {
+        return FileLedger.open(config.dataDir(), config.ledger());
     }
 
     /** The one place the approval store is chosen; {@code null} means approve rules deny. */
