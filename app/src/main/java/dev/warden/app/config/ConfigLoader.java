@@ -298,29 +298,6 @@ public final class ConfigLoader {
         return new ListenerConfig(tls, maxMessage, startup, idle, maxConn);
     }
 
-    private static Duration positive(YamlNode n) throws ConfigException {
-        Duration v = n.duration();
-        if (v.isZero() || v.isNegative()) throw n.error("must be positive");
-        return v;
-    }
-
-    /** A byte size: a number, or a number with KiB, MiB or GiB. */
-    private static long size(YamlNode n) throws ConfigException {
-        String s = n.string().trim();
-        long unit = 1;
-        for (String[] u : new String[][] {{"KiB", "1024"}, {"MiB", "1048576"}, {"GiB", "1073741824"}}) {
-            if (s.endsWith(u[0])) {
-                unit = Long.parseLong(u[1]);
-                s = s.substring(0, s.length() - u[0].length()).trim();
-            }
-        }
-        try {
-            return Math.multiplyExact(Long.parseLong(s), unit);
-        } catch (NumberFormatException | ArithmeticException e) {
-            throw n.error("expected a size such as 67108864 or 64MiB");
-        }
-    }
-
     private static int defaultPort(String engine) {
         return switch (engine) {
             case "mysql" -> 3306;

@@ -11,15 +11,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 
 /**
  * A ledger in front of a ledger: every decision it records is also one line at info level on stderr. Lines are
  * formatted and written in batches by a writer thread, so a statement never waits for the terminal.
  */
 final class DecisionLog implements Ledger {
-    private static final Pattern SPACE = Pattern.compile("\\s+");
-
     private record Line(long seq, Instant time, Entry.DecisionEntry entry) {}
 
     private final Ledger ledger;
@@ -64,17 +61,40 @@ final class DecisionLog implements Ledger {
         }
     }
 
+    /** One line; built by hand (no regex, no date formatter per line) because it runs for every statement. */
     static String format(Line l) {
         Entry.DecisionEntry d = l.entry();
-        String text = SPACE.matcher(d.operation().text()).replaceAll(" ");
-        if (text.length() > 200) text = text.substring(0, 200) + "...";
-        return l.time().truncatedTo(ChronoUnit.MILLIS) + " INFO decision seq=" + l.seq()
-                + " action=" + d.decision().action().label()
-                + " rule=" + (d.decision().rule() == null ? "-" : "\"" + d.decision().rule() + "\"")
-                + " kind=" + d.classification().kind().label()
-                + " agent=" + d.operation().agent() + " database=" + d.operation().database()
-                + (d.approvalId() == null ? "" : " approval=" + d.approvalId())
-                + " text=\"" + text.replace("\"", "\\\"") + "\"";
+        StringBuilder b = new StringBuilder(160);
+        b.append(l.time().truncatedTo(ChronoUnit.MILLIS)).append(" INFO decision seq=").append(l.seq())
+                .append(" action=").append(d.decision().action().label())
+                .append(" rule=");
+        if (d.decision().rule() == null) b.append('-');
+        else b.append('"').append(d.decision().rule()).append('"');
+        b.append(" kind=").append(d.classification().kind().label())
+                .append(" agent=").append(d.operation().agent())
+                .append(" database=").append(d.operation().database());
+        if (d.approvalId() != null) b.append(" approval=").append(d.approvalId());
+        b.append(" text=\"");
+        String text = d.operation().text();
+        int n = 0;
+        boolean space = false;
+        for (int i = 0; i < text.length() && n < 200; i++) {
+            char c = text.charAt(i);
+            if (Character.isWhitespace(c)) {
+                space = true;
+                continue;
+            }
+            if (space && n > 0) {
+                b.append(' ');
+                n++;
+            }
+            space = false;
+            if (c == '"') b.append('\\');
+            b.append(c);
+            n++;
+        }
+        if (n >= 200) b.append("...");
+        return b.append('"').toString();
     }
 
     @Override
