@@ -386,6 +386,11 @@ final class ClientSession {
     void readyForQuery(char status, long gen) {
         transactionStatus = status;
         if (status == 'I' && gen >= 0) tracker.transactionEnded(gen);
+        if (status == 'I' && ddlSinceIdle) {
+            // A transaction that ran DDL ended (committed or not): the catalog's cache may be out of date.
+            ddlSinceIdle = false;
+            invalidateCatalog();
+        }
     }
 
     void finished(Pending.Query q) {
@@ -394,12 +399,33 @@ final class ClientSession {
         if (q.error == null && q.onSuccess != null) q.onSuccess.run();
     }
 
+    private volatile boolean ddlSinceIdle;
+
+    private void invalidateCatalog() {
+        try {
+            gate.target(database.name()).ifPresent(t -> t.catalog().invalidate());
+        } catch (RuntimeException e) {
+            frontEnd.log("warden: the catalog could not be invalidated: " + e.getMessage());
+        }
+    }
+
     void outcome(Verdict v, Outcome o) {
+        if (v != null && v.classification() != null && o.error() == null && changesSchema(v.classification())) {
+            ddlSinceIdle = true;
+            invalidateCatalog();
+        }
         try {
             gate.outcome(v, o);
         } catch (LedgerException | RuntimeException e) {
             frontEnd.log("warden: the ledger could not record an outcome: " + e.getMessage());
         }
+    }
+
+    private static boolean changesSchema(Classification c) {
+        for (dev.warden.core.Statement st : c.statements()) {
+            if (st.kind() == dev.warden.core.Kind.DDL || st.kind() == dev.warden.core.Kind.DCL) return true;
+        }
+        return false;
     }
 
     void copyInStarted() {
