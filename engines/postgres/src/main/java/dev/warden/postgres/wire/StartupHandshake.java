@@ -121,6 +121,15 @@ final class StartupHandshake {
         if (dbName.isEmpty()) dbName = user;
         Map<String, String> settings = new LinkedHashMap<>();
         List<String> searchPath = null;
+        List<String> unsupportedOptions = new ArrayList<>();
+        for (String k : params.keySet()) if (k.startsWith("_pq_.")) unsupportedOptions.add(k);
+        if (m.minorVersion() > 0 || !unsupportedOptions.isEmpty()) {
+            // Protocol 3.0 without extensions is what Warden speaks; say so, and the client carries on with it.
+            PgWriter w = new PgWriter().begin('v').int32(0).int32(unsupportedOptions.size());
+            for (String o : unsupportedOptions) w.cstring(o);
+            w.end().writeTo(out);
+            out.flush();
+        }
         for (Map.Entry<String, String> e : params.entrySet()) {
             String k = e.getKey().toLowerCase(Locale.ROOT);
             String v = e.getValue();
@@ -141,7 +150,8 @@ final class StartupHandshake {
                     }
                 }
                 default -> {
-                    if (k.startsWith("_pq_.") || !PASSED_ON.contains(k)) {
+                    if (k.startsWith("_pq_.")) continue;
+                    if (!PASSED_ON.contains(k)) {
                         throw new Refusal("28000", "warden: the startup parameter '" + e.getKey() + "' is not accepted");
                     }
                     if (k.equals("search_path")) {

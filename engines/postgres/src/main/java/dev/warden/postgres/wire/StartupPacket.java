@@ -22,8 +22,12 @@ public sealed interface StartupPacket {
                 r.expectEnd();
                 yield new CancelRequest(pid, key);
             }
-            case PROTOCOL_3 -> StartupMessage.read(r);
-            default -> throw new ProtocolException("unsupported protocol version " + (code >>> 16) + "." + (code & 0xffff));
+            default -> {
+                // 3.x: served as 3.0; the handshake answers NegotiateProtocolVersion for a newer minor version.
+                if (code >>> 16 != 3) throw new ProtocolException("unsupported protocol version " + (code >>> 16) + "." + (code & 0xffff));
+                StartupMessage m = StartupMessage.read(r);
+                yield new StartupMessage(m.parameters(), code & 0xffff);
+            }
         };
     }
 
@@ -37,7 +41,12 @@ public sealed interface StartupPacket {
         }
     }
 
-    record StartupMessage(Map<String, String> parameters) implements StartupPacket {
+    /** {@code minorVersion}: the 3.x minor version the client asked for. */
+    record StartupMessage(Map<String, String> parameters, int minorVersion) implements StartupPacket {
+        public StartupMessage(Map<String, String> parameters) {
+            this(parameters, 0);
+        }
+
         static StartupMessage read(PgReader r) throws ProtocolException {
             Map<String, String> p = new LinkedHashMap<>();
             while (true) {

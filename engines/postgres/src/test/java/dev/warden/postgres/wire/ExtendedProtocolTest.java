@@ -145,6 +145,25 @@ class ExtendedProtocolTest {
     }
 
     @Test
+    void aNewerMinorProtocolVersionIsNegotiatedDownTo30() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", fx.port())) {
+            s.setSoTimeout(10_000);
+            byte[] startup = new PgWriter().beginUntyped().int32((3 << 16) | 2).cstring("user").cstring(ProxyFixture.AGENT)
+                    .cstring("database").cstring("app").cstring("_pq_.future").cstring("x").byte1(0).end().toByteArray();
+            s.getOutputStream().write(startup);
+            FrameReader r = new FrameReader(s.getInputStream(), 1 << 20);
+            Frame v = r.read();
+            assertThat((char) v.type()).isEqualTo('v');
+            PgReader body = v.reader();
+            assertThat(body.int32()).isZero();
+            assertThat(body.int32()).isEqualTo(1);
+            assertThat(body.cstring()).isEqualTo("_pq_.future");
+            Frame auth = r.read();
+            assertThat(AuthMessage.Authentication.read(auth).code()).isEqualTo(AuthMessage.SASL);
+        }
+    }
+
+    @Test
     void aFastPathFunctionCallIsDeniedAndTheSessionGoesOn() throws Exception {
         try (Socket s = login()) {
             PgWriter w = new PgWriter();
