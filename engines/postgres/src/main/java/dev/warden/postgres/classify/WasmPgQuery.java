@@ -1,11 +1,9 @@
 package dev.warden.postgres.classify;
 
-import com.dylibso.chicory.compiler.InterpreterFallback;
-import com.dylibso.chicory.compiler.MachineFactoryCompiler;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
-import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
+import dev.warden.postgres.classify.pg18.LibpgQuery18;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -174,16 +172,14 @@ public final class WasmPgQuery implements SqlParser {
             }
             long start = System.nanoTime();
             try {
-                WasmModule module = Parser.parse(resource("wasm/libpg-query.wasm"));
+                // Compiled to JVM bytecode at build time by chicory-compiler-maven-plugin (see the module's pom).
+                WasmModule module = LibpgQuery18.load();
                 EmscriptenGlue glue = EmscriptenGlue.parse(
                         new String(resource("wasm/libpg-query.js"), StandardCharsets.UTF_8));
-                Function<Instance, Machine> machines = MachineFactoryCompiler.builder(module)
-                        .withInterpreterFallback(InterpreterFallback.SILENT)
-                        .compile();
-                loaded = new Loaded(module, glue, machines);
+                loaded = new Loaded(module, glue, LibpgQuery18::create);
                 loadMillis = (System.nanoTime() - start) / 1_000_000;
                 return loaded;
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | LinkageError e) {
                 loadFailure = new IllegalStateException(
                         "cannot load the PostgreSQL 18 grammar (WebAssembly libpg_query): " + describe(e), e);
                 throw loadFailure;
