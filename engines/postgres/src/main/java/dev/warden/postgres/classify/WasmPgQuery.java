@@ -13,7 +13,6 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -30,12 +29,12 @@ import java.util.function.Function;
  * <p>It knows syntax the native PostgreSQL 15 library does not ({@code MERGE … RETURNING}, {@code JSON_TABLE},
  * SQL/JSON functions, …), but costs milliseconds per statement and seconds to load, so the classifier asks it only
  * after the native carrier reported a syntax error. The WebAssembly module is compiled to JVM bytecode once per
- * process, lazily on first use (or ahead of it with {@link #loadInBackground()}).
+ * process, lazily on first use (or ahead of it with {@link #preload()}).
  *
  * <p>Thread-safety: an instance of the module holds PostgreSQL's global state and parses one statement at a time,
  * so each runs on its own worker thread (a small pool, {@value #DEFAULT_WORKERS} by default); callers wait for
  * their result. Each worker's instance takes about 128 MiB, and is released when the worker has been idle for
- * {@link #IDLE} . Workers have a large stack because the compiled PostgreSQL code recurses on the JVM stack.
+ * {@link #IDLE}. Workers have a large stack because the compiled PostgreSQL code recurses on the JVM stack.
  *
  * <p>Never throws for bad input: text that is not UTF-8-encodable, contains a NUL (C would see only the part
  * before it, so what is parsed would not be what runs), fails to parse, or makes the module trap is a
@@ -46,7 +45,11 @@ public final class WasmPgQuery implements SqlParser {
     public static final String GRAMMAR = "pg18-wasm";
     static final int DEFAULT_WORKERS = 2;
     static final Duration IDLE = Duration.ofMinutes(10);
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * Ordinary statements take milliseconds; pathological nesting (tens of thousands of levels) takes seconds,
+     * growing faster than linearly. Past this the statement is refused and its worker interrupted.
+     */
+    static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
     private static final long WORKER_STACK_BYTES = 256L << 20;
     private static final String RESOURCES = "pg18/";
 
@@ -56,18 +59,32 @@ public final class WasmPgQuery implements SqlParser {
     private static final Object LOAD_LOCK = new Object();
     private static volatile Loaded loaded;
     private static volatile RuntimeException loadFailure;
-    private static volatile long loadMillis = -1;
+
+    private static final Object SHARED_LOCK = new Object();
+    private static WasmPgQuery shared;
 
     private final ThreadPoolExecutor workers;
+    private final Duration timeout;
 
-    public WasmPgQuery() {
-        this(DEFAULT_WORKERS);
+    /** The process-wide carrier: one pool of workers, so the memory the instances take is paid once. */
+    public static WasmPgQuery shared() {
+        synchronized (SHARED_LOCK) {
+            if (shared == null) {
+                shared = new WasmPgQuery();
+            }
+            return shared;
+        }
     }
 
-    public WasmPgQuery(int workerCount) {
+    public WasmPgQuery() {
+        this(DEFAULT_WORKERS, DEFAULT_TIMEOUT);
+    }
+
+    WasmPgQuery(int workerCount, Duration timeout) {
         if (workerCount < 1) {
             throw new IllegalArgumentException("at least one worker");
         }
+        this.timeout = timeout;
         AtomicInteger n = new AtomicInteger();
         workers = new ThreadPoolExecutor(workerCount, workerCount, IDLE.toMillis(), TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), task -> {
@@ -78,22 +95,23 @@ public final class WasmPgQuery implements SqlParser {
         workers.allowCoreThreadTimeOut(true);
     }
 
-    /** Starts compiling the module on a background thread, so the first parse that needs it does not wait. */
-    public static CompletableFuture<Void> loadInBackground() {
-        return CompletableFuture.runAsync(WasmPgQuery::module, runnable -> {
-            Thread t = new Thread(runnable, "warden-pg18-wasm-load");
-            t.setDaemon(true);
-            t.start();
+    /**
+     * Loads the module and makes one worker's instance in the background (about a second, more on a busy
+     * machine), so that the first statement that needs this carrier does not wait for it. Optional.
+     */
+    public Future<ParseResult> preload() {
+        return workers.submit(() -> {
+            byte[] probe = "SELECT 1".getBytes(StandardCharsets.UTF_8);
+            return new Tree(((Worker) Thread.currentThread()).parse(probe).json(), GRAMMAR);
         });
-    }
-
-    /** How long loading and compiling the module took, in milliseconds, or -1 when it has not been loaded. */
-    public static long loadMillis() {
-        return loadMillis;
     }
 
     @Override
     public ParseResult parse(String sql) {
+        return parse(sql, timeout);
+    }
+
+    ParseResult parse(String sql, Duration timeout) {
         if (sql == null) {
             return new SyntaxError("no statement text", -1, GRAMMAR);
         }
@@ -121,14 +139,14 @@ public final class WasmPgQuery implements SqlParser {
         }
         WasmPgInstance.Raw raw;
         try {
-            raw = future.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            raw = future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             future.cancel(true);
             Thread.currentThread().interrupt();
             return new SyntaxError("interrupted while parsing with the PostgreSQL 18 grammar", -1, GRAMMAR);
         } catch (TimeoutException e) {
             future.cancel(true);
-            return new SyntaxError("the PostgreSQL 18 parser took longer than " + TIMEOUT.toSeconds() + " s", -1,
+            return new SyntaxError("the PostgreSQL 18 parser took longer than " + timeout.toMillis() + " ms", -1,
                     GRAMMAR);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
@@ -170,14 +188,12 @@ public final class WasmPgQuery implements SqlParser {
             if (loadFailure != null) {
                 throw loadFailure;
             }
-            long start = System.nanoTime();
             try {
                 // Compiled to JVM bytecode at build time by chicory-compiler-maven-plugin (see the module's pom).
                 WasmModule module = LibpgQuery18.load();
                 EmscriptenGlue glue = EmscriptenGlue.parse(
                         new String(resource("wasm/libpg-query.js"), StandardCharsets.UTF_8));
                 loaded = new Loaded(module, glue, LibpgQuery18::create);
-                loadMillis = (System.nanoTime() - start) / 1_000_000;
                 return loaded;
             } catch (RuntimeException | LinkageError e) {
                 loadFailure = new IllegalStateException(
