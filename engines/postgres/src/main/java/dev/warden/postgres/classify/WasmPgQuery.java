@@ -7,6 +7,8 @@ import dev.warden.postgres.classify.pg18.LibpgQuery18;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -20,6 +22,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 
 /**
@@ -49,7 +52,7 @@ public final class WasmPgQuery implements SqlParser {
      * Ordinary statements take milliseconds; pathological nesting (tens of thousands of levels) takes seconds,
      * growing faster than linearly. Past this the statement is refused and its worker interrupted.
      */
-    static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+    static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
     private static final long WORKER_STACK_BYTES = 256L << 20;
     private static final String RESOURCES = "pg18/";
 
@@ -65,6 +68,20 @@ public final class WasmPgQuery implements SqlParser {
 
     private final ThreadPoolExecutor workers;
     private final Duration timeout;
+    private final LongAdder parses = new LongAdder();
+    private final LongAdder parseCpuNanos = new LongAdder();
+    private final LongAdder instances = new LongAdder();
+    private final LongAdder instanceCpuNanos = new LongAdder();
+
+    /**
+     * CPU time the workers spent, which a busy machine does not inflate the way it does wall time.
+     *
+     * @param parses statements parsed
+     * @param parseCpuNanos CPU time of those parses (in the module, on the workers' threads)
+     * @param instances module instances made (one per worker, again after a trap or an idle period)
+     * @param instanceCpuNanos CPU time of making them, the first one including loading the module
+     */
+    record Stats(long parses, long parseCpuNanos, long instances, long instanceCpuNanos) {}
 
     /** The process-wide carrier: one pool of workers, so the memory the instances take is paid once. */
     public static WasmPgQuery shared() {
@@ -88,7 +105,7 @@ public final class WasmPgQuery implements SqlParser {
         AtomicInteger n = new AtomicInteger();
         workers = new ThreadPoolExecutor(workerCount, workerCount, IDLE.toMillis(), TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), task -> {
-                    Worker w = new Worker(task, "warden-pg18-wasm-" + n.incrementAndGet());
+                    Worker w = new Worker(this, task, "warden-pg18-wasm-" + n.incrementAndGet());
                     w.setDaemon(true);
                     return w;
                 });
@@ -109,6 +126,15 @@ public final class WasmPgQuery implements SqlParser {
     @Override
     public ParseResult parse(String sql) {
         return parse(sql, timeout);
+    }
+
+    /** Whether some carrier in this process has loaded the module already. */
+    static boolean moduleLoaded() {
+        return loaded != null;
+    }
+
+    Stats stats() {
+        return new Stats(parses.sum(), parseCpuNanos.sum(), instances.sum(), instanceCpuNanos.sum());
     }
 
     ParseResult parse(String sql, Duration timeout) {
@@ -216,19 +242,30 @@ public final class WasmPgQuery implements SqlParser {
 
     /** A pool thread that owns one module instance, made on its first parse and dropped if a parse trapped. */
     private static final class Worker extends Thread {
+        private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
+
+        private final WasmPgQuery owner;
         private WasmPgInstance instance;
 
-        Worker(Runnable task, String name) {
+        Worker(WasmPgQuery owner, Runnable task, String name) {
             super(null, task, name, WORKER_STACK_BYTES);
+            this.owner = owner;
         }
 
         WasmPgInstance.Raw parse(byte[] utf8) {
             try {
                 if (instance == null) {
+                    long start = CPU.getCurrentThreadCpuTime();
                     Loaded l = module();
                     instance = new WasmPgInstance(l.module(), l.glue(), l.machines());
+                    owner.instances.increment();
+                    owner.instanceCpuNanos.add(CPU.getCurrentThreadCpuTime() - start);
                 }
-                return instance.parse(utf8);
+                long start = CPU.getCurrentThreadCpuTime();
+                WasmPgInstance.Raw raw = instance.parse(utf8);
+                owner.parses.increment();
+                owner.parseCpuNanos.add(CPU.getCurrentThreadCpuTime() - start);
+                return raw;
             } catch (Throwable t) {
                 // A trap, a stack overflow or an abort can leave PostgreSQL's globals half-updated.
                 instance = null;
