@@ -1,6 +1,7 @@
 package dev.warden.postgres.classify;
 
 import com.dylibso.chicory.runtime.HostFunction;
+import com.dylibso.chicory.runtime.ImportFunction;
 import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
@@ -63,7 +64,7 @@ final class EmscriptenImports {
      *     {@code setThrew} and the stack-pointer helpers)
      */
     static ImportValues of(WasmModule module, EmscriptenGlue glue, Exports exports) {
-        List<HostFunction> functions = new ArrayList<>();
+        List<ImportFunction> functions = new ArrayList<>();
         for (int i = 0; i < module.importSection().importCount(); i++) {
             Import imp = module.importSection().getImport(i);
             if (imp.importType() != ExternalType.FUNCTION) {
@@ -76,7 +77,7 @@ final class EmscriptenImports {
             }
             functions.add(new HostFunction(imp.module(), imp.name(), type, handle(js, type, exports)));
         }
-        return ImportValues.builder().withFunctions(new ArrayList<>(functions)).build();
+        return ImportValues.builder().withFunctions(functions).build();
     }
 
     /** The instance's exports that the imports call back into. */

@@ -19,12 +19,13 @@ final class WasmPgInstance {
      * The build asks for 128 MiB up front, but its data and 32 MiB C stack end below 34 MiB and malloc grows the
      * memory through {@code emscripten_resize_heap} when it needs more; starting smaller saves ~80 MiB per worker.
      */
-    private static final int INITIAL_PAGES = 48 * 16; // 48 MiB
+    static final int INITIAL_PAGES = 48 * 16; // 48 MiB
 
     /** What one call of {@code wasm_parse_query_raw} produced: JSON, or an error with its 1-based position. */
     record Raw(String json, String error, int cursorpos) {}
 
     private final Memory memory;
+    private final int initialPages;
     private final ExportFunction malloc;
     private final ExportFunction free;
     private final ExportFunction parseRaw;
@@ -52,11 +53,11 @@ final class WasmPgInstance {
         }
     }
 
-    WasmPgInstance(WasmModule module, EmscriptenGlue glue, Function<Instance, Machine> machines) {
+    WasmPgInstance(WasmModule module, EmscriptenGlue glue, Function<Instance, Machine> machines, int initialPages) {
         Callbacks callbacks = new Callbacks();
         MemoryLimits declared = module.memorySection().orElseThrow().getMemory(0).limits();
         Instance instance = Instance.builder(module)
-                .withMemoryLimits(new MemoryLimits(Math.min(INITIAL_PAGES, declared.initialPages()),
+                .withMemoryLimits(new MemoryLimits(Math.min(initialPages, declared.initialPages()),
                         declared.maximumPages()))
                 .withImportValues(EmscriptenImports.of(module, glue, callbacks))
                 .withMachineFactory(machines)
@@ -65,11 +66,17 @@ final class WasmPgInstance {
         callbacks.stackRestore = instance.export(glue.export("__emscripten_stack_restore"));
         callbacks.setThrew = instance.export(glue.export("_setThrew"));
         this.memory = instance.memory();
+        this.initialPages = memory.pages();
         this.malloc = instance.export(glue.export("_malloc"));
         this.free = instance.export(glue.export("_free"));
         this.parseRaw = instance.export(glue.export("_wasm_parse_query_raw"));
         this.freeResult = instance.export(glue.export("_wasm_free_parse_result"));
         instance.export(glue.constructors()).apply();
+    }
+
+    /** Whether malloc has had to grow the linear memory since the instance was made. */
+    boolean memoryGrew() {
+        return memory.pages() > initialPages;
     }
 
     /**

@@ -68,6 +68,8 @@ public final class WasmPgQuery implements SqlParser {
 
     private final ThreadPoolExecutor workers;
     private final Duration timeout;
+    private final int initialPages;
+    private final LongAdder memoryGrowths = new LongAdder();
     private final LongAdder parses = new LongAdder();
     private final LongAdder parseCpuNanos = new LongAdder();
     private final LongAdder instances = new LongAdder();
@@ -80,8 +82,9 @@ public final class WasmPgQuery implements SqlParser {
      * @param parseCpuNanos CPU time of those parses (in the module, on the workers' threads)
      * @param instances module instances made (one per worker, again after a trap or an idle period)
      * @param instanceCpuNanos CPU time of making them, the first one including loading the module
+     * @param memoryGrowths parses after which an instance's linear memory was larger than it started
      */
-    record Stats(long parses, long parseCpuNanos, long instances, long instanceCpuNanos) {}
+    record Stats(long parses, long parseCpuNanos, long instances, long instanceCpuNanos, long memoryGrowths) {}
 
     /** The process-wide carrier: one pool of workers, so the memory the instances take is paid once. */
     public static WasmPgQuery shared() {
@@ -98,10 +101,15 @@ public final class WasmPgQuery implements SqlParser {
     }
 
     WasmPgQuery(int workerCount, Duration timeout) {
+        this(workerCount, timeout, WasmPgInstance.INITIAL_PAGES);
+    }
+
+    WasmPgQuery(int workerCount, Duration timeout, int initialPages) {
         if (workerCount < 1) {
             throw new IllegalArgumentException("at least one worker");
         }
         this.timeout = timeout;
+        this.initialPages = initialPages;
         AtomicInteger n = new AtomicInteger();
         workers = new ThreadPoolExecutor(workerCount, workerCount, IDLE.toMillis(), TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), task -> {
@@ -134,7 +142,8 @@ public final class WasmPgQuery implements SqlParser {
     }
 
     Stats stats() {
-        return new Stats(parses.sum(), parseCpuNanos.sum(), instances.sum(), instanceCpuNanos.sum());
+        return new Stats(parses.sum(), parseCpuNanos.sum(), instances.sum(), instanceCpuNanos.sum(),
+                memoryGrowths.sum());
     }
 
     ParseResult parse(String sql, Duration timeout) {
@@ -145,6 +154,11 @@ public final class WasmPgQuery implements SqlParser {
         if (nul >= 0) {
             return new SyntaxError("the text contains a NUL character, which PostgreSQL does not accept", nul,
                     GRAMMAR);
+        }
+        if (sql.length() > DeepStack.MAX_TEXT) {
+            // The native carrier's limit too: a text it refuses as too large must not get a tree from this one.
+            return new SyntaxError("the text is longer than " + DeepStack.MAX_TEXT
+                    + " characters, too large to classify", -1, GRAMMAR);
         }
         byte[] utf8;
         try {
@@ -257,7 +271,7 @@ public final class WasmPgQuery implements SqlParser {
                 if (instance == null) {
                     long start = CPU.getCurrentThreadCpuTime();
                     Loaded l = module();
-                    instance = new WasmPgInstance(l.module(), l.glue(), l.machines());
+                    instance = new WasmPgInstance(l.module(), l.glue(), l.machines(), owner.initialPages);
                     owner.instances.increment();
                     owner.instanceCpuNanos.add(CPU.getCurrentThreadCpuTime() - start);
                 }
@@ -265,6 +279,9 @@ public final class WasmPgQuery implements SqlParser {
                 WasmPgInstance.Raw raw = instance.parse(utf8);
                 owner.parses.increment();
                 owner.parseCpuNanos.add(CPU.getCurrentThreadCpuTime() - start);
+                if (instance.memoryGrew()) {
+                    owner.memoryGrowths.increment();
+                }
                 return raw;
             } catch (Throwable t) {
                 // A trap, a stack overflow or an abort can leave PostgreSQL's globals half-updated.

@@ -153,6 +153,24 @@ class WasmPgQueryTest {
     }
 
     @Test
+    void linearMemoryGrowsWhenMallocNeedsMore() throws Exception {
+        // Data and the C stack end just below 33 MiB (527 pages); start two pages above and make malloc grow.
+        WasmPgQuery tight = new WasmPgQuery(1, Duration.ofSeconds(60), 529);
+        String literal = "ab€".repeat(300_000);
+        ParseResult r = tight.parse("SELECT '" + literal + "' AS big");
+        assertThat(r).isInstanceOfSatisfying(Tree.class, t -> assertThat(t.json()).contains(literal));
+        assertThat(tight.stats().memoryGrowths()).isEqualTo(1);
+        assertThat(tight.parse("SELECT 3")).isInstanceOf(Tree.class);
+    }
+
+    @Test
+    void refusesTextsTheNativeCarrierRefusesAsTooLarge() {
+        String huge = "SELECT '" + "x".repeat(DeepStack.MAX_TEXT) + "'";
+        assertThat(parser.parse(huge)).isInstanceOfSatisfying(SyntaxError.class,
+                e -> assertThat(e.message()).contains("too large"));
+    }
+
+    @Test
     void parsesFromManyThreadsAtOnce() throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(6);
         try {
