@@ -9,7 +9,9 @@ import dev.warden.core.engine.FrontEnd;
 import dev.warden.core.engine.FrontEndContext;
 import dev.warden.core.engine.UpstreamSession;
 import dev.warden.postgres.catalog.BuiltinCatalog;
+import dev.warden.postgres.catalog.PostgresCatalog;
 import dev.warden.postgres.catalog.SchemaInfo;
+import dev.warden.postgres.classify.NativePgQuery;
 import dev.warden.postgres.classify.PostgresClassifier;
 import dev.warden.postgres.classify.SqlParser;
 import dev.warden.postgres.classify.WasmPgQuery;
@@ -46,7 +48,8 @@ public final class PostgresEngine implements Engine {
 
     @Override
     public Catalog catalog(DatabaseConfig database, Map<String, List<String>> tags) {
-        return Catalog.NONE;
+        // Until the live catalog has loaded (or while it cannot be reached), names go to the offline table.
+        return new PostgresCatalog(database, tags, BuiltinCatalog.INSTANCE, PostgresCatalog.Options.DEFAULTS);
     }
 
     @Override
@@ -61,6 +64,18 @@ public final class PostgresEngine implements Engine {
 
     @Override
     public List<DoctorCheck> doctor(DatabaseConfig database) {
-        return List.of();
+        return List.of(new DoctorCheck() {
+            @Override
+            public String name() {
+                return "PostgreSQL grammar (libpg_query) is installed";
+            }
+
+            @Override
+            public Result run() {
+                return NativePgQuery.loadError()
+                        .map(e -> new Result(Status.FAIL, e + "; until then every PostgreSQL statement is classified unknown and denied"))
+                        .orElseGet(() -> new Result(Status.OK, "libpg_query " + "(PostgreSQL 15 grammar) loaded"));
+            }
+        });
     }
 }
