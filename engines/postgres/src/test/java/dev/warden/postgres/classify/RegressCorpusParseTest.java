@@ -2,10 +2,6 @@ package dev.warden.postgres.classify;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.warden.core.Classification;
-import dev.warden.core.Kind;
-import dev.warden.core.engine.ClassifyContext;
-import dev.warden.postgres.catalog.BuiltinCatalog;
 import dev.warden.postgres.classify.RegressCorpus.Statement;
 import dev.warden.postgres.classify.SqlParser.ParseResult;
 import dev.warden.postgres.classify.SqlParser.SyntaxError;
@@ -17,15 +13,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.HashMap;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Predicate;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,17 +29,10 @@ import org.junit.jupiter.api.Test;
  */
 class RegressCorpusParseTest {
 
-    /** Commands of statements that only read (the classifier's {@code command} field). */
-    private static final Set<String> READ_COMMANDS = Set.of("SELECT", "VALUES", "TABLE", "SHOW", "EXPLAIN",
-            "FETCH", "MOVE", "CLOSE", "DECLARE CURSOR");
-
     /** Below this, on the files of released features, the build fails (goal: 99.5 % and rising). */
     static final double MIN_RELEASED_RATE = 99.4;
 
     private static final Tree PARSED = new Tree("", "");
-
-    /** A read whose classification is {@code unknown}: where an ordinary read may be denied needlessly. */
-    private record UnknownRead(Statement statement, Classification classification) {}
 
     private record Outcome(Statement statement, ParseResult nativeResult, ParseResult wasmResult, long wasmNanos) {
         boolean parsed() {
@@ -104,37 +89,12 @@ class RegressCorpusParseTest {
         long wasmWallNanos = System.nanoTime() - wasmStart;
         WasmPgQuery.Stats after = wasm.stats();
 
-        // The classifier over every statement that parsed, offline (the table of built-ins), with the same two
-        // carriers; the WebAssembly results are reused rather than computed again.
-        Map<String, ParseResult> wasmResults = new HashMap<>();
-        for (int i : nativeFailures) {
-            wasmResults.put(outcomes.get(i).statement().sql(), outcomes.get(i).wasmResult());
-        }
-        SqlParser memo = sql -> wasmResults.computeIfAbsent(sql, wasm::parse);
-        PostgresClassifier classifier =
-                new PostgresClassifier(new FallbackParser(nativeParser, memo), BuiltinCatalog.INSTANCE, 0);
-        long classifyStart = System.nanoTime();
-        List<UnknownRead> unknownReads = new ArrayList<>();
-        for (Outcome o : outcomes) {
-            if (!o.parsed()) {
-                continue;
-            }
-            Classification c = classifier.classify(o.statement().sql(), ClassifyContext.defaults());
-            boolean read = c.statements().stream().anyMatch(st -> READ_COMMANDS.contains(st.command()));
-            if (read && c.kind() == Kind.UNKNOWN) {
-                unknownReads.add(new UnknownRead(o.statement(), c));
-            }
-        }
-        long classifyNanos = System.nanoTime() - classifyStart;
 
-        Report report = new Report(tsv, outcomes, nativeNanos, coldStart, firstWasmNanos, before, after, wasmWallNanos,
-                unknownReads, classifyNanos);
+        Report report = new Report(tsv, outcomes, nativeNanos, coldStart, firstWasmNanos, before, after, wasmWallNanos);
         Path out = Path.of("target", "corpus-parse-report.md");
         Files.createDirectories(out.getParent());
         Files.writeString(out, report.markdown(), StandardCharsets.UTF_8);
         Files.writeString(Path.of("target", "corpus-parse-native-failures.tsv"), report.nativeFailuresTsv(),
-                StandardCharsets.UTF_8);
-        Files.writeString(Path.of("target", "corpus-unknown-reads.tsv"), report.unknownReadsTsv(),
                 StandardCharsets.UTF_8);
         System.out.print(report.summary());
         System.out.println("report: " + out.toAbsolutePath());
@@ -145,8 +105,7 @@ class RegressCorpusParseTest {
     }
 
     private record Report(Path tsv, List<Outcome> outcomes, long nativeNanos, boolean coldStart, long firstWasmNanos,
-                          WasmPgQuery.Stats startup, WasmPgQuery.Stats end, long wasmWallNanos,
-                          List<UnknownRead> unknownReads, long classifyNanos) {
+                          WasmPgQuery.Stats startup, WasmPgQuery.Stats end, long wasmWallNanos) {
 
         double rate(Predicate<Outcome> ok, Predicate<Statement> scope) {
             long total = outcomes.stream().filter(o -> scope.test(o.statement())).count();
@@ -187,10 +146,6 @@ class RegressCorpusParseTest {
                     - pg18-wasm start-up: %.0f ms wall, %.0f ms CPU (%s).
                     - pg18-wasm: %.2f ms CPU per statement over %d statements (%.2f ms wall per call, %d callers, \
                     %.1f s wall in all; %d instance(s) made).
-                    - classifier (offline, both carriers, no cache): %.1f µs per parsed statement.
-
-                    Reads (SELECT, VALUES, TABLE, SHOW, …) the classifier labels `unknown`: %d (%d of them only because a \
-                    function is not proven pure, by design for the regression tests' own functions).
                     """,
                     nativeNanos / 1e3 / outcomes.size(), outcomes.size(), nativeNanos / 1e9,
                     firstWasmNanos / 1e6, (startup.instanceCpuNanos() + startup.parseCpuNanos()) / 1e6,
@@ -198,11 +153,7 @@ class RegressCorpusParseTest {
                             : "first instance + first parse; an earlier test in this JVM loaded the module",
                     parses == 0 ? 0 : (end.parseCpuNanos() - startup.parseCpuNanos()) / 1e6 / parses, parses,
                     wasmCount == 0 ? 0 : wasmSum / 1e6 / wasmCount, WasmPgQuery.DEFAULT_WORKERS,
-                    wasmWallNanos / 1e9, end.instances(),
-                    classifyNanos / 1e3 / Math.max(1, outcomes.stream().filter(Outcome::parsed).count()),
-                    unknownReads.size(),
-                    unknownReads.stream().filter(u -> u.classification().statements().stream()
-                            .allMatch(st -> st.kind() != Kind.UNKNOWN || st.kindIfProven() != Kind.UNKNOWN)).count()));
+                    wasmWallNanos / 1e9, end.instances()));
             return b.toString();
         }
 
@@ -232,62 +183,10 @@ class RegressCorpusParseTest {
                     c[1]++;
                 }
             }
-            b.append("\n## Reads the classifier labels unknown, by reason (all in target/corpus-unknown-reads.tsv)\n\n");
-            Map<String, Integer> byReason = new TreeMap<>();
-            for (UnknownRead u : unknownReads) {
-                for (String reason : unknownReasons(u.classification())) {
-                    byReason.merge(shape(reason), 1,
-                            Integer::sum);
-                }
-            }
-            byReason.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(60)
-                    .forEach(e -> b.append("- ").append(e.getValue()).append(" × ").append(md(e.getKey()))
-                            .append('\n'));
-            b.append("\n## Functions the classifier does not know as built-ins, in those reads (top 80)\n\n")
-                    .append("Many are the regression tests' own; a PostgreSQL built-in here is missing from the ")
-                    .append("offline table.\n\n");
-            Map<String, Integer> byFunction = new TreeMap<>();
-            Pattern unknownFunction = Pattern.compile("function (\\S+) is not a known built-in");
-            for (UnknownRead u : unknownReads) {
-                for (String reason : unknownReasons(u.classification())) {
-                    Matcher m = unknownFunction.matcher(reason);
-                    while (m.find()) {
-                        byFunction.merge(m.group(1), 1, Integer::sum);
-                    }
-                }
-            }
-            byFunction.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(80)
-                    .forEach(e -> b.append("- ").append(e.getValue()).append(" × ").append(md(e.getKey()))
-                            .append('\n'));
             b.append("\n## Native failures by file (rescued by pg18-wasm / native failures)\n\n");
             byFile.forEach((f, c) -> b.append("- ").append(f).append(": ").append(c[1]).append(" / ").append(c[0])
                     .append('\n'));
             return b.toString();
-        }
-
-        String unknownReadsTsv() {
-            StringBuilder b = new StringBuilder("file\tn\tkind_if_proven\treasons\tstatement\n");
-            for (UnknownRead u : unknownReads) {
-                Kind ifProven = u.classification().statements().stream()
-                        .filter(st -> st.kind() == Kind.UNKNOWN).map(dev.warden.core.Statement::kindIfProven).findFirst()
-                        .orElse(Kind.UNKNOWN);
-                b.append(u.statement().file()).append('\t').append(u.statement().n()).append('\t')
-                        .append(ifProven.name().toLowerCase(Locale.ROOT)).append('\t')
-                        .append(tsvCell(String.join("; ", unknownReasons(u.classification())))).append('\t')
-                        .append(tsvCell(abbreviate(u.statement().sql(), 300))).append('\n');
-            }
-            return b.toString();
-        }
-
-        /** A reason with its names and quoted parts left out, so that reasons of one kind count together. */
-        private static String shape(String reason) {
-            return reason.replaceAll("\"[^\"]*\"|'[^']*'", "…").replaceAll("\\b[A-Za-z_][\\w.$]*\\(", "…(")
-                    .replaceAll("\\b(public|pg_catalog|pg_temp\\w*)\\.\\w+", "…");
-        }
-
-        private static List<String> unknownReasons(Classification c) {
-            return c.statements().stream().filter(st -> st.kind() == Kind.UNKNOWN)
-                    .flatMap(st -> st.reasons().stream()).toList();
         }
 
         String nativeFailuresTsv() {
