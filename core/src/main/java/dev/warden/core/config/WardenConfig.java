@@ -13,15 +13,24 @@ import java.util.Optional;
  * @param policy  the policy file, resolved against the configuration file's folder
  * @param tags    sensitivity tag name to column globs ({@code schema.table.column})
  * @param console absent when not configured
+ * @param ledger  the {@code ledger:} section, or its defaults
  */
 public record WardenConfig(Path source, Path dataDir, Path policy, List<AgentConfig> agents,
                            List<ApproverConfig> approvers, List<DatabaseConfig> databases,
-                           Map<String, List<String>> tags, Optional<ConsoleConfig> console) {
+                           Map<String, List<String>> tags, Optional<ConsoleConfig> console,
+                           LedgerConfig ledger) {
     public WardenConfig {
+        if (ledger == null) ledger = LedgerConfig.DEFAULTS;
         agents = List.copyOf(agents);
         approvers = List.copyOf(approvers);
         databases = List.copyOf(databases);
         tags = Map.copyOf(tags);
+    }
+
+    public WardenConfig(Path source, Path dataDir, Path policy, List<AgentConfig> agents,
+                        List<ApproverConfig> approvers, List<DatabaseConfig> databases,
+                        Map<String, List<String>> tags, Optional<ConsoleConfig> console) {
+        this(source, dataDir, policy, agents, approvers, databases, tags, console, LedgerConfig.DEFAULTS);
     }
 
     public Optional<DatabaseConfig> database(String name) {

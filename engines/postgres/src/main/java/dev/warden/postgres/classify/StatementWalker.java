@@ -285,6 +285,12 @@ final class StatementWalker {
                 }
                 String q = relation(b);
                 facts.object(q, Access.READ);
+                if (schema.readRunsUserCode(q)) {
+                    // SELECT * FROM v, where v calls a writer: the read runs the writer.
+                    facts.unproven.add("relation " + q);
+                    facts.lead("reading " + q + " runs user code: a view, rule or row-level security policy on it calls"
+                            + " a function or operator that is not a built-in proven to be read-only");
+                }
                 scope.add(alias != null ? alias : relname, q);
                 if (alias == null && b.has("schemaname")) scope.aliases.put(text(b, "schemaname") + "." + relname, q);
             }
