@@ -356,7 +356,7 @@ final class ClientSession {
     }
 
     private Operation operation(String text, List<String> params) {
-        return new Operation(agent, database.name(), "postgres", text, params, null, sessionId, clientAddress, Instant.now());
+        return new Operation(agent, database.name(), "postgres", text, params, dev.warden.core.approval.StatedReason.parse(text), sessionId, clientAddress, Instant.now());
     }
 
     // ---- forwarding
