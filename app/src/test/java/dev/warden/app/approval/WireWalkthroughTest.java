@@ -227,4 +227,59 @@ class WireWalkthroughTest {
             return r.getBoolean(1);
         }
     }
+
+    @Test
+    void killSwitchEndsLiveSessionsAndRefusesNewOnes() throws Exception {
+        Path data = dir.resolve("data-kill");
+        Path policyFile = Files.writeString(dir.resolve("policy-kill.yaml"), POLICY);
+        DatabaseConfig shop = new DatabaseConfig("shop", "postgres", new HostPort("127.0.0.1", 0),
+                new UpstreamConfig("127.0.0.1", pg.getPort(), "postgres", "warden_up", new Secret("up-password-1")), Duration.ofSeconds(30));
+        List<AgentConfig> agentConfigs = List.of(new AgentConfig("claude", new Secret("agent-secret-123"), List.of()));
+        List<ApproverConfig> approverConfigs = List.of(new ApproverConfig("alice", new Secret("alice-token-123")));
+        WardenConfig config = new WardenConfig(dir.resolve("warden.yaml"), data, policyFile, agentConfigs, approverConfigs,
+                List.of(shop), Map.of(), Optional.empty());
+        PostgresEngine engine = new PostgresEngine();
+        Approvers approvers = Approvers.of(approverConfigs, agentConfigs);
+        try (FileLedger ledger = FileLedger.open(data, LedgerConfig.DEFAULTS);
+             FileApprovals approvals = FileApprovals.open(data, ledger, approvers)) {
+            AgentSwitch agents = AgentSwitch.open(data, ledger, approvers.agents());
+            ConsoleServer console = ConsoleServer.start(new ConsoleConfig(new HostPort("127.0.0.1", 0)),
+                    new ConsoleServices(approvals, approvers, agents, data, new Metrics(), ledger::healthy, null));
+            Gate gate = new Gate(Map.of("shop", new Target("shop", "postgres", engine.classifier(Catalog.NONE), Catalog.NONE)),
+                    PolicyLoader.parse(policyFile, POLICY.getBytes(StandardCharsets.UTF_8)), approvals, ledger, console.url(), agents);
+            PgFrontEnd frontEnd = new PgFrontEnd(new FrontEndContext(gate, config, List.of(shop)), null, System.err::println);
+            frontEnd.start();
+            HttpClient http = HttpClient.newHttpClient();
+            String jdbc = "jdbc:postgresql://127.0.0.1:" + frontEnd.port() + "/shop?sslmode=disable";
+            try (Connection live = DriverManager.getConnection(jdbc, "claude", "agent-secret-123")) {
+                try (Statement s = live.createStatement(); ResultSet r = s.executeQuery("SELECT 1")) {
+                    assertThat(r.next()).isTrue();
+                }
+                HttpResponse<String> off = http.send(HttpRequest.newBuilder(URI.create(console.url() + "/api/agents/claude/disable"))
+                        .header("Authorization", "Bearer alice-token-123").header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"comment\":\"runaway loop\"}")).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(off.statusCode()).as(off.body()).isEqualTo(200);
+                // The live session is ended...
+                assertThatThrownBy(() -> {
+                    try (Statement s = live.createStatement()) {
+                        s.executeQuery("SELECT 1");
+                    }
+                }).isInstanceOf(SQLException.class);
+                // ...and a new one is refused.
+                assertThatThrownBy(() -> DriverManager.getConnection(jdbc, "claude", "agent-secret-123").close())
+                        .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getMessage()).contains("disabled"));
+                HttpResponse<String> on = http.send(HttpRequest.newBuilder(URI.create(console.url() + "/api/agents/claude/enable"))
+                        .header("Authorization", "Bearer alice-token-123").POST(HttpRequest.BodyPublishers.noBody()).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(on.statusCode()).isEqualTo(200);
+                try (Connection again = DriverManager.getConnection(jdbc, "claude", "agent-secret-123");
+                     Statement s = again.createStatement(); ResultSet r = s.executeQuery("SELECT 1")) {
+                    assertThat(r.next()).isTrue();
+                }
+            } finally {
+                frontEnd.close();
+                console.close();
+            }
+        }
+    }
 }
