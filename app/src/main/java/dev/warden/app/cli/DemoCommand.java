@@ -166,8 +166,13 @@ final class DemoCommand implements Callable<Integer> {
                       SELECT id, total, lpad((id % 10000)::text, 4, '0'), now() FROM orders WHERE status <> 'new';
                     INSERT INTO audit_log (actor, action) VALUES ('setup', 'demo schema created');
                     ANALYZE;
-                    GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO warden_demo;
-                    GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO warden_demo;
+                    -- Warden's upstream role owns the tables, so DDL an approver lets through can run; the audit
+                    -- log stays the superuser's, and the database itself refuses to change it: a second fence.
+                    ALTER TABLE users OWNER TO warden_demo;
+                    ALTER TABLE orders OWNER TO warden_demo;
+                    ALTER TABLE payments OWNER TO warden_demo;
+                    GRANT SELECT, INSERT ON audit_log TO warden_demo;
+                    GRANT USAGE ON SEQUENCE audit_log_id_seq TO warden_demo;
                     GRANT CREATE ON SCHEMA public TO warden_demo;
                     """);
         }
