@@ -5,6 +5,7 @@ import dev.warden.core.config.ApproverConfig;
 import dev.warden.core.config.ConsoleConfig;
 import dev.warden.core.config.DatabaseConfig;
 import dev.warden.core.config.HostPort;
+import dev.warden.core.config.McpConfig;
 import dev.warden.core.config.Secret;
 import dev.warden.core.config.UpstreamConfig;
 import dev.warden.core.config.WardenConfig;
@@ -28,12 +29,14 @@ import java.util.function.Function;
  * warnings (inline secrets) go to the given sink. Secrets are never part of a message.
  */
 public final class ConfigLoader {
-    private static final List<String> TOP_KEYS = List.of("data_dir", "policy", "agents", "approvers", "databases", "tags", "console");
+    private static final List<String> TOP_KEYS = List.of("data_dir", "policy", "agents", "approvers", "databases", "tags", "console", "mcp");
     private static final List<String> AGENT_KEYS = List.of("name", "secret", "secret_env", "databases");
     private static final List<String> APPROVER_KEYS = List.of("name", "token", "token_env");
     private static final List<String> DATABASE_KEYS = List.of("name", "engine", "listen", "upstream", "statement_timeout");
     private static final List<String> UPSTREAM_KEYS = List.of("host", "port", "database", "user", "password", "password_env");
     private static final List<String> CONSOLE_KEYS = List.of("listen");
+    private static final List<String> MCP_KEYS = List.of("listen", "tls", "max_rows", "max_bytes");
+    private static final List<String> TLS_KEYS = List.of("cert", "key");
 
     private final Function<String, String> env;
     private final Consumer<String> warnings;
@@ -104,7 +107,54 @@ public final class ConfigLoader {
             HostPort listen = c.containsKey("listen") ? hostPort(c.get("listen")) : new HostPort("127.0.0.1", 8080);
             console = Optional.of(new ConsoleConfig(listen));
         }
-        return new WardenConfig(abs, dataDir, policy, agents, approvers, databases, tags, console);
+        Optional<McpConfig> mcp = Optional.empty();
+        if (top.containsKey("mcp") && !top.get("mcp").isNull()) mcp = Optional.of(mcp(top.get("mcp"), base));
+        return new WardenConfig(abs, dataDir, policy, agents, approvers, databases, tags, console, mcp);
+    }
+
+    private static McpConfig mcp(YamlNode n, Path base) throws ConfigException {
+        Map<String, YamlNode> m = n.map(MCP_KEYS);
+        HostPort listen = m.containsKey("listen") ? hostPort(m.get("listen")) : new HostPort("127.0.0.1", 8081);
+        Optional<McpConfig.Tls> tls = Optional.empty();
+        if (m.containsKey("tls") && !m.get("tls").isNull()) {
+            YamlNode t = m.get("tls");
+            Map<String, YamlNode> tm = t.map(TLS_KEYS);
+            Path cert = base.resolve(nonBlank(required(t, tm, "cert"))).normalize();
+            Path key = base.resolve(nonBlank(required(t, tm, "key"))).normalize();
+            if (!java.nio.file.Files.isReadable(cert)) throw tm.get("cert").error("cannot read " + cert);
+            if (!java.nio.file.Files.isReadable(key)) throw tm.get("key").error("cannot read " + key);
+            tls = Optional.of(new McpConfig.Tls(cert, key));
+        }
+        int maxRows = McpConfig.DEFAULT_MAX_ROWS;
+        if (m.containsKey("max_rows")) {
+            long r = m.get("max_rows").integer();
+            if (r < 1 || r > 1_000_000) throw m.get("max_rows").error("must be between 1 and 1000000");
+            maxRows = (int) r;
+        }
+        long maxBytes = m.containsKey("max_bytes") ? bytes(m.get("max_bytes")) : McpConfig.DEFAULT_MAX_BYTES;
+        return new McpConfig(listen, tls, maxRows, maxBytes);
+    }
+
+    /** A byte count: a plain integer or a number with KiB, MiB (or KB, MB). */
+    private static long bytes(YamlNode n) throws ConfigException {
+        String s = n.string().trim();
+        java.util.regex.Matcher mm = java.util.regex.Pattern.compile("(\\d+)\\s*(B|KB|KiB|MB|MiB)?").matcher(s);
+        if (!mm.matches()) throw n.error("expected a byte count such as 1048576 or 1MiB, got '" + s + "'");
+        long unit = switch (mm.group(2) == null ? "B" : mm.group(2)) {
+            case "KB" -> 1000;
+            case "KiB" -> 1024;
+            case "MB" -> 1000 * 1000;
+            case "MiB" -> 1024 * 1024;
+            default -> 1;
+        };
+        long v;
+        try {
+            v = Math.multiplyExact(Long.parseLong(mm.group(1)), unit);
+        } catch (ArithmeticException | NumberFormatException e) {
+            throw n.error("byte count too large");
+        }
+        if (v < 1024 || v > 256L * 1024 * 1024) throw n.error("must be between 1KiB and 256MiB");
+        return v;
     }
 
     private static void checkListeners(List<DatabaseConfig> databases, Map<String, YamlNode> nodes) throws ConfigException {
