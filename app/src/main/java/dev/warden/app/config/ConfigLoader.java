@@ -108,7 +108,17 @@ public final class ConfigLoader {
             console = Optional.of(new ConsoleConfig(listen));
         }
         Optional<McpConfig> mcp = Optional.empty();
-        if (top.containsKey("mcp") && !top.get("mcp").isNull()) mcp = Optional.of(mcp(top.get("mcp"), base));
+        if (top.containsKey("mcp") && !top.get("mcp").isNull()) {
+            mcp = Optional.of(mcp(top.get("mcp"), base));
+            HostPort listen = mcp.get().listen();
+            YamlNode at = top.get("mcp").map(MCP_KEYS).getOrDefault("listen", top.get("mcp"));
+            if (listen.port() != 0 && console.isPresent() && console.get().listen().equals(listen)) {
+                throw at.error("listen: " + listen + " is also the console's address");
+            }
+            for (DatabaseConfig d : databases) {
+                if (listen.port() != 0 && d.listen().equals(listen)) throw at.error("listen: " + listen + " is also where database '" + d.name() + "' listens");
+            }
+        }
         return new WardenConfig(abs, dataDir, policy, agents, approvers, databases, tags, console, mcp);
     }
 
