@@ -65,6 +65,38 @@ class WardenCommandLineIT {
     }
 
     @Test
+    void checkAllowsAReadInATransactionAndDeniesAWriteStackedBehindCommit() throws Exception {
+        WardenProcess.Result read = WardenProcess.run(null, "check", "--policy", policy().toString(), "--engine", "postgres",
+                "--json", "BEGIN; SELECT lower('X'), now() FROM orders; COMMIT");
+        JsonNode r = JSON.readTree(read.stdout());
+        assertThat(r.get("decision").asText()).isEqualTo("allow");
+        assertThat(r.get("rule").asText()).isEqualTo("reads");
+        WardenProcess.Result write = WardenProcess.run(null, "check", "--policy", policy().toString(), "--engine", "postgres",
+                "--json", "COMMIT; DELETE FROM orders");
+        JsonNode w = JSON.readTree(write.stdout());
+        assertThat(w.get("decision").asText()).isEqualTo("deny");
+        assertThat(w.get("kind").asText()).isEqualTo("write");
+        assertThat(w.get("statements").get(1).get("flags").toString()).contains("destructive");
+    }
+
+    @Test
+    void checkApprovesDdlAndNamesTheRule() throws Exception {
+        WardenProcess.Result r = WardenProcess.run(null, "check", "--policy", policy().toString(), "--engine", "postgres",
+                "CREATE INDEX CONCURRENTLY orders_total ON orders (total)");
+        assertThat(r.exit()).isZero();
+        assertThat(r.stdout()).contains("decision: approve").contains("rule: schema-changes");
+    }
+
+    @Test
+    void classifyJsonShowsAHiddenWrite() throws Exception {
+        WardenProcess.Result r = WardenProcess.run(null, "classify", "--engine", "postgres", "--json",
+                "WITH gone AS (DELETE FROM orders RETURNING *) SELECT count(*) FROM gone");
+        JsonNode c = JSON.readTree(r.stdout());
+        assertThat(c.get("kind").asText()).isEqualTo("write");
+        assertThat(c.get("statements").get(0).get("objects").toString()).contains("public.orders").contains("\"write\"");
+    }
+
+    @Test
     void checkReadsTheStatementFromStandardInput() throws Exception {
         WardenProcess.Result r = WardenProcess.run("DROP TABLE audit_log", "check", "--policy", policy().toString(),
                 "--engine", "postgres", "--json", "-");

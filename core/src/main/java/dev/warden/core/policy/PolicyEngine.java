@@ -29,7 +29,11 @@ public final class PolicyEngine {
         for (int i = 0; i < statements.size(); i++) {
             Decision d = decide(policy, op, c, statements.get(i));
             if (statements.size() > 1 && d.action() != Action.ALLOW) d = prefixed(d, i + 1, statements.get(i));
-            if (worst == null || d.action().ordinal() > worst.action().ordinal()) worst = d;
+            // Among equally strict decisions, name a rule rather than the built-in transaction-control allowance.
+            if (worst == null || d.action().ordinal() > worst.action().ordinal()
+                    || (d.action() == worst.action() && worst.rule() == null && d.rule() != null)) {
+                worst = d;
+            }
         }
         if (worst.action() == Action.ALLOW && statements.size() > 1) {
             worst = new Decision(Action.ALLOW, worst.rule(), List.of("all " + statements.size() + " statements allowed"), null);

@@ -130,8 +130,9 @@ public class PolicyEngineTest {
                     match: { kind: [read] }
                     action: allow
                 """);
-        assertThat(PolicyEngine.decide(readsOnly, op(), of(stmt(Kind.TCL), stmt(Kind.READ), stmt(Kind.TCL))).action())
-                .isEqualTo(Action.ALLOW);
+        Decision tx = PolicyEngine.decide(readsOnly, op(), of(stmt(Kind.TCL), stmt(Kind.READ), stmt(Kind.TCL)));
+        assertThat(tx.action()).isEqualTo(Action.ALLOW);
+        assertThat(tx.rule()).isEqualTo("reads");
         // COMMIT; DELETE ...: the write is judged on its own.
         assertThat(PolicyEngine.decide(readsOnly, op(), of(stmt(Kind.TCL), stmt(Kind.WRITE))).action()).isEqualTo(Action.DENY);
         Policy noTcl = policy("""

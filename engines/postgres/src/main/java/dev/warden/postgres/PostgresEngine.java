@@ -1,6 +1,5 @@
 package dev.warden.postgres;
 
-import dev.warden.core.Classification;
 import dev.warden.core.config.DatabaseConfig;
 import dev.warden.core.engine.Catalog;
 import dev.warden.core.engine.Classifier;
@@ -9,12 +8,28 @@ import dev.warden.core.engine.Engine;
 import dev.warden.core.engine.FrontEnd;
 import dev.warden.core.engine.FrontEndContext;
 import dev.warden.core.engine.UpstreamSession;
+import dev.warden.postgres.catalog.BuiltinCatalog;
+import dev.warden.postgres.catalog.SchemaInfo;
+import dev.warden.postgres.classify.PostgresClassifier;
+import dev.warden.postgres.classify.SqlParser;
 import java.io.IOException;
+import java.util.function.Supplier;
 import java.util.List;
 import java.util.Map;
 
 /** PostgreSQL: classification with PostgreSQL's own grammar, the v3 wire front end, the live catalog. */
 public final class PostgresEngine implements Engine {
+    /**
+     * The second grammar carrier, asked only when the native grammar reports a syntax error (the WebAssembly build of
+     * a newer libpg_query). Null: the native grammar alone.
+     */
+    private static volatile Supplier<? extends SqlParser> secondParser;
+
+    /** Installs the second grammar carrier for classifiers created from now on. */
+    public static void secondParser(Supplier<? extends SqlParser> second) {
+        secondParser = second;
+    }
+
     @Override
     public String name() {
         return "postgres";
@@ -22,8 +37,9 @@ public final class PostgresEngine implements Engine {
 
     @Override
     public Classifier classifier(Catalog catalog) {
-        // Replaced by the libpg_query classifier (issue 4). Until then nothing can be positively labelled.
-        return (text, ctx) -> Classification.unknown(text, "the PostgreSQL classifier is not available yet");
+        // A live catalog that knows names and functions decides; otherwise the offline table of built-ins.
+        SchemaInfo schema = catalog instanceof SchemaInfo live ? live : BuiltinCatalog.INSTANCE;
+        return PostgresClassifier.create(schema, secondParser);
     }
 
     @Override

@@ -30,6 +30,22 @@ public interface SchemaInfo {
     boolean live();
 
     /**
+     * Changes whenever what this source knows may have changed (a catalog refresh, a reconnect): classifications
+     * cached under another generation are dropped. The offline table never changes.
+     */
+    default long generation() {
+        return 0;
+    }
+
+    /**
+     * Whether an operator symbol (unqualified, or in {@code schema}) resolves only to built-in operators whose
+     * functions are not volatile. Defaults to the offline table of PostgreSQL's own operators.
+     */
+    default boolean builtInOperator(List<String> searchPath, String schema, String symbol) {
+        return BuiltinCatalog.INSTANCE.builtInOperator(searchPath, schema, symbol);
+    }
+
+    /**
      * One function.
      *
      * @param volatility      {@code i} immutable, {@code s} stable, {@code v} volatile

@@ -1,0 +1,206 @@
+package dev.warden.postgres.classify;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.warden.core.Classification;
+import dev.warden.core.Kind;
+import dev.warden.core.Statement;
+import dev.warden.core.engine.Classifier;
+import dev.warden.core.engine.ClassifyContext;
+import dev.warden.postgres.catalog.BuiltinCatalog;
+import dev.warden.postgres.catalog.SchemaInfo;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Supplier;
+
+/**
+ * Classifies PostgreSQL text with PostgreSQL's own grammar: the parser splits the statements (never a search for
+ * {@code ;}), and {@link StatementWalker} walks each parse tree by node name. Results are cached by exact text and
+ * search path (bounded LRU), and dropped when the schema source's generation changes.
+ */
+public final class PostgresClassifier implements Classifier {
+    private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
+            // Deep trees come only from long texts, which run on a large stack (DeepStack).
+            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(Integer.MAX_VALUE)
+                    .maxStringLength(Integer.MAX_VALUE).build())
+            .build());
+    public static final int DEFAULT_CACHE_SIZE = 10_000;
+
+    private final SqlParser parser;
+    private final String parserProblem;
+    private final SchemaInfo schema;
+    private final Cache cache;
+
+    public PostgresClassifier(SqlParser parser, SchemaInfo schema, int cacheSize) {
+        this.parser = parser;
+        this.parserProblem = parser == null ? NativePgQuery.loadError().orElse(NativePgQuery.INSTALL_HINT) : null;
+        this.schema = Objects.requireNonNull(schema);
+        this.cache = cacheSize > 0 ? new Cache(cacheSize) : null;
+    }
+
+    /** The native parser, with the given second carrier after it (or none), over the given schema source. */
+    public static PostgresClassifier create(SchemaInfo schema, Supplier<? extends SqlParser> second) {
+        SqlParser first = NativePgQuery.load().orElse(null);
+        SqlParser p = first == null ? null : second == null ? first : new FallbackParser(first, second);
+        return new PostgresClassifier(p, schema, DEFAULT_CACHE_SIZE);
+    }
+
+    /** The native parser alone over the offline table of built-ins. */
+    public static PostgresClassifier offline() {
+        return create(BuiltinCatalog.INSTANCE, null);
+    }
+
+    public SchemaInfo schema() {
+        return schema;
+    }
+
+    @Override
+    public Classification classify(String text, ClassifyContext context) {
+        ClassifyContext ctx = context == null ? ClassifyContext.defaults() : context;
+        if (cache == null) return classifyUncached(text, ctx).classification;
+        Key key = new Key(text, ctx.searchPath());
+        long gen = schema.generation();
+        Classification hit = cache.get(key, gen);
+        if (hit != null) return hit;
+        Result r = classifyUncached(text, ctx);
+        if (!r.contextDependent) cache.put(key, r.classification, gen);
+        return r.classification;
+    }
+
+    /**
+     * The statements a text prepares with SQL-level {@code PREPARE}, by name, each classified as its body: what a
+     * front end records in its session so that a later {@code EXECUTE name} is judged as what it runs.
+     */
+    public Map<String, Classification> prepared(String text, ClassifyContext context) {
+        ClassifyContext ctx = context == null ? ClassifyContext.defaults() : context;
+        return classifyUncached(text, ctx).preparedHere;
+    }
+
+    private record Result(Classification classification, boolean contextDependent, Map<String, Classification> preparedHere) {}
+
+    private Result classifyUncached(String text, ClassifyContext ctx) {
+        if (DeepStack.needed(text)) {
+            if (text.length() > DeepStack.MAX_TEXT) {
+                return new Result(Classification.unknown(text, "the text is longer than " + DeepStack.MAX_TEXT
+                        + " characters: too large to classify"), false, Map.of());
+            }
+            return DeepStack.call(() -> classifyInline(text, ctx));
+        }
+        return classifyInline(text, ctx);
+    }
+
+    private Result classifyInline(String text, ClassifyContext ctx) {
+        if (parser == null) {
+            return new Result(Classification.unknown(text, "cannot classify: " + parserProblem), false, Map.of());
+        }
+        SqlParser.ParseResult parsed;
+        try {
+            parsed = parser.parse(text);
+        } catch (RuntimeException e) {
+            return new Result(Classification.unknown(text, "cannot classify: the parser failed: " + e.getMessage()), false, Map.of());
+        }
+        if (parsed instanceof SqlParser.SyntaxError err) {
+            return new Result(Classification.unknown(text, syntaxReason(text, err)), false, Map.of());
+        }
+        SqlParser.Tree tree = (SqlParser.Tree) parsed;
+        JsonNode root;
+        try {
+            root = JSON.readTree(tree.json());
+        } catch (Exception e) {
+            return new Result(Classification.unknown(text, "cannot classify: unreadable parse tree: " + e.getMessage()), false, Map.of());
+        }
+        JsonNode stmts = root.get("stmts");
+        if (stmts == null || stmts.isEmpty()) {
+            Statement empty = new Statement(Kind.TCL, text, "", List.of(), List.of(), java.util.Set.of(),
+                    List.of("the text holds no statement: nothing runs"));
+            return new Result(Classification.of(List.of(empty)), false, Map.of());
+        }
+        StatementWalker.TextState state = new StatementWalker.TextState(ctx.searchPath(), ctx.prepared());
+        ByteOffsets offsets = new ByteOffsets(text);
+        List<Statement> out = new ArrayList<>(stmts.size());
+        for (JsonNode raw : stmts) {
+            int loc = raw.path("stmt_location").asInt(0);
+            int len = raw.path("stmt_len").asInt(0);
+            String stmtText = offsets.slice(loc, len);
+            Facts f;
+            try {
+                f = new StatementWalker(schema, state).statement(raw.get("stmt"));
+            } catch (RuntimeException e) {
+                f = new Facts(Kind.UNKNOWN);
+                f.opaque("cannot classify: " + e);
+            }
+            if (!tree.grammar().equals(NativePgQuery.GRAMMAR)) f.reason("parsed with the " + tree.grammar() + " grammar");
+            out.add(f.toStatement(stmtText));
+        }
+        return new Result(Classification.of(out), state.contextDependent, Map.copyOf(state.preparedHere));
+    }
+
+    private static String syntaxReason(String text, SqlParser.SyntaxError err) {
+        StringBuilder sb = new StringBuilder("PostgreSQL's grammar rejects the text: ").append(err.message());
+        if (err.position() >= 0) {
+            sb.append(" at position ").append(err.position());
+            int end = Math.min(text.length(), err.position() + 20);
+            if (err.position() < text.length()) {
+                sb.append(" (\"").append(text, err.position(), end).append(end < text.length() ? "…" : "").append("\")");
+            }
+        }
+        return sb.toString();
+    }
+
+    /** Maps libpg_query's UTF-8 byte offsets to string indexes; the identity for ASCII text. */
+    private static final class ByteOffsets {
+        private final String text;
+        private final boolean ascii;
+
+        ByteOffsets(String text) {
+            this.text = text;
+            boolean a = true;
+            for (int i = 0; i < text.length() && a; i++) a = text.charAt(i) < 0x80;
+            this.ascii = a;
+        }
+
+        String slice(int byteLoc, int byteLen) {
+            int from = ascii ? byteLoc : NativePgQuery.charOffset(text, byteLoc);
+            int to = byteLen == 0 ? text.length() : ascii ? byteLoc + byteLen : NativePgQuery.charOffset(text, byteLoc + byteLen);
+            from = Math.min(Math.max(0, from), text.length());
+            to = Math.min(Math.max(from, to), text.length());
+            return text.substring(from, to).strip();
+        }
+    }
+
+    private record Key(String text, List<String> searchPath) {}
+
+    /** A bounded LRU of classifications, emptied when the schema generation moves on. */
+    private static final class Cache {
+        private final LinkedHashMap<Key, Classification> map;
+        private long generation;
+
+        Cache(int max) {
+            this.map = new LinkedHashMap<>(Math.min(max, 1024), 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<Key, Classification> e) {
+                    return size() > max;
+                }
+            };
+        }
+
+        synchronized Classification get(Key k, long gen) {
+            if (gen != generation) {
+                map.clear();
+                generation = gen;
+                return null;
+            }
+            return map.get(k);
+        }
+
+        synchronized void put(Key k, Classification c, long gen) {
+            if (gen != generation) return;
+            map.put(k, c);
+        }
+    }
+}

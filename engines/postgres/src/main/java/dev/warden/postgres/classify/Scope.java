@@ -1,0 +1,59 @@
+package dev.warden.postgres.classify;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The names visible at one level of a query: relations of its FROM clause (by alias), derived tables, and the
+ * common table expressions in scope. Column references are attributed through it.
+ */
+final class Scope {
+    /** Marks an alias that names a derived table, a function or a CTE: its columns belong to no catalog object. */
+    static final String DERIVED = "";
+
+    final Scope parent;
+    /** alias (or bare relation name) to qualified object name, or {@link #DERIVED}. */
+    final Map<String, String> aliases = new HashMap<>();
+    /** Catalog objects in this scope, in FROM order. */
+    final List<String> objects = new ArrayList<>();
+    final Set<String> ctes = new HashSet<>();
+    boolean hasDerived;
+
+    Scope(Scope parent) {
+        this.parent = parent;
+    }
+
+    boolean isCte(String name) {
+        for (Scope s = this; s != null; s = s.parent) if (s.ctes.contains(name)) return true;
+        return false;
+    }
+
+    void add(String alias, String qualified) {
+        aliases.put(alias, qualified);
+        if (!objects.contains(qualified)) objects.add(qualified);
+    }
+
+    void derived(String alias) {
+        if (alias != null) aliases.put(alias, DERIVED);
+        hasDerived = true;
+    }
+
+    /** The object an alias names, searching outwards; {@link #DERIVED} for derived tables; null when not found. */
+    String alias(String name) {
+        for (Scope s = this; s != null; s = s.parent) {
+            String q = s.aliases.get(name);
+            if (q != null) return q;
+        }
+        return null;
+    }
+
+    /** The innermost scope that has any FROM item, or null. */
+    Scope nearestWithItems() {
+        for (Scope s = this; s != null; s = s.parent) if (!s.objects.isEmpty() || s.hasDerived) return s;
+        return null;
+    }
+}

@@ -1,0 +1,1110 @@
+package dev.warden.postgres.classify;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.warden.core.Access;
+import dev.warden.core.Classification;
+import dev.warden.core.Flag;
+import dev.warden.core.Kind;
+import dev.warden.core.ObjectAccess;
+import dev.warden.core.Statement;
+import dev.warden.postgres.catalog.BuiltinCatalog;
+import dev.warden.postgres.catalog.SchemaInfo;
+import dev.warden.postgres.catalog.SchemaInfo.FunctionInfo;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Walks one statement of a libpg_query JSON parse tree by node name and collects what it does. Nodes it does not
+ * know are walked through field by field, so a function call, a relation or a data-modifying statement is found at
+ * any depth; only the fields whose meaning decides access (FROM items, targets, WITH, options) are read by name.
+ */
+final class StatementWalker {
+    /** Per-text state shared by the statements of one text: search path and prepared statements seen so far. */
+    static final class TextState {
+        List<String> searchPath;
+        boolean searchPathUnknown;
+        final Map<String, Classification> prepared;
+        final Map<String, Classification> preparedHere = new java.util.HashMap<>();
+        /** True when the result depends on session state beyond text and search path (EXECUTE of a session PREPARE). */
+        boolean contextDependent;
+
+        TextState(List<String> searchPath, Map<String, Classification> prepared) {
+            this.searchPath = searchPath;
+            this.prepared = prepared;
+        }
+    }
+
+    private final SchemaInfo schema;
+    private final TextState state;
+    private final List<String> path;
+    private Facts facts;
+    /** Access for relations met outside FROM clauses (DDL targets, LOCK/TRUNCATE lists). */
+    private Access defaultAccess = Access.READ;
+    private int dmlDepth;
+
+    StatementWalker(SchemaInfo schema, TextState state) {
+        this.schema = schema;
+        this.state = state;
+        this.path = state.searchPath;
+    }
+
+    // ---- entry --------------------------------------------------------------------------------------------------
+
+    Facts statement(JsonNode stmt) {
+        facts = new Facts(Kind.READ);
+        String type = nodeType(stmt);
+        if (type == null) {
+            facts.opaque("the parse tree holds no statement node");
+            return facts;
+        }
+        boolean pathUnknown = state.searchPathUnknown;
+        top(type, stmt.get(type));
+        if (pathUnknown) {
+            facts.opaque("an earlier statement changed the search path to a value the classifier cannot know");
+        }
+        return facts;
+    }
+
+    private void top(String type, JsonNode b) {
+        facts.command = command(type);
+        switch (type) {
+            case "SelectStmt" -> {
+                facts.command = b.has("intoClause") ? "SELECT INTO" : (b.has("valuesLists") && !b.has("targetList") ? "VALUES" : "SELECT");
+                select(b, null);
+            }
+            case "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt" -> dml(type, b, null);
+            case "ExplainStmt" -> explain(b);
+            case "CopyStmt" -> copy(b);
+            case "DeclareCursorStmt" -> {
+                facts.command = "DECLARE";
+                walk(b.get("query"), null);
+            }
+            case "FetchStmt" -> facts.command = bool(b, "ismove") ? "MOVE" : "FETCH";
+            case "ClosePortalStmt" -> facts.command = "CLOSE";
+            case "VariableShowStmt" -> facts.command = "SHOW";
+            case "TransactionStmt" -> transaction(b);
+            case "VariableSetStmt" -> set(b);
+            case "DiscardStmt" -> facts.raise(Kind.SESSION, "DISCARD changes session state");
+            case "ListenStmt", "UnlistenStmt", "NotifyStmt" -> facts.raise(Kind.SESSION, facts.command + " uses the notification channels");
+            case "PrepareStmt" -> prepare(b);
+            case "ExecuteStmt" -> execute(b);
+            case "DeallocateStmt" -> facts.raise(Kind.SESSION, "DEALLOCATE drops a prepared statement");
+            case "ConstraintsSetStmt" -> facts.raise(Kind.SESSION, "SET CONSTRAINTS changes when constraints are checked");
+            case "DoStmt" -> {
+                facts.flag(Flag.SERVER_SIDE_CODE);
+                facts.opaque("DO runs a code block the classifier cannot see into");
+            }
+            case "CallStmt" -> {
+                facts.flag(Flag.SERVER_SIDE_CODE);
+                JsonNode fc = b.get("funccall");
+                if (fc != null) {
+                    JsonNode f = unwrap(fc, "FuncCall");
+                    List<String> names = strings(f.get("funcname"));
+                    facts.functions.add(qualifiedFunction(names, size(f.get("args"))));
+                    walk(f.get("args"), null);
+                }
+                facts.opaque("CALL runs a procedure the classifier cannot see into");
+            }
+            case "LoadStmt" -> {
+                facts.flag(Flag.SERVER_SIDE_CODE);
+                facts.flag(Flag.FILE_ACCESS);
+                facts.opaque("LOAD loads a shared library into the server");
+            }
+            case "CheckPointStmt", "VacuumStmt", "ClusterStmt", "ReindexStmt" -> {
+                facts.command = switch (type) {
+                    case "VacuumStmt" -> bool(b, "is_vacuumcmd") ? "VACUUM" : "ANALYZE";
+                    case "CheckPointStmt" -> "CHECKPOINT";
+                    case "ClusterStmt" -> "CLUSTER";
+                    default -> "REINDEX";
+                };
+                facts.raise(Kind.ADMIN, facts.command + " is server maintenance");
+                defaultAccess = Access.WRITE;
+                walkFields(b, null);
+            }
+            case "LockStmt" -> {
+                facts.flag(Flag.LOCKS);
+                facts.raise(Kind.WRITE, "LOCK takes table locks");
+                defaultAccess = Access.WRITE;
+                walkFields(b, null);
+            }
+            case "TruncateStmt" -> {
+                facts.flag(Flag.DESTRUCTIVE);
+                facts.raise(Kind.WRITE, "TRUNCATE removes every row");
+                defaultAccess = Access.WRITE;
+                walkFields(b, null);
+            }
+            case "RefreshMatViewStmt" -> {
+                facts.raise(Kind.WRITE, "REFRESH MATERIALIZED VIEW rewrites the view's data");
+                defaultAccess = Access.WRITE;
+                walkFields(b, null);
+            }
+            case "CreateTableAsStmt" -> {
+                boolean matview = "OBJECT_MATVIEW".equals(text(b, "objtype"));
+                facts.command = matview ? "CREATE MATERIALIZED VIEW" : "CREATE TABLE AS";
+                into(b.get("into"));
+                walk(b.get("query"), null);
+            }
+            case "CreateStmt" -> {
+                JsonNode rel = unwrap(b.get("relation"), "RangeVar");
+                if (rel != null && "t".equals(text(rel, "relpersistence"))) {
+                    facts.raise(Kind.SESSION, "creates a temporary table");
+                    defaultAccess = Access.DDL;
+                } else {
+                    ddl(b, "CREATE TABLE");
+                }
+                walkFields(b, null);
+            }
+            case "DropStmt" -> drop(b);
+            case "GrantStmt", "GrantRoleStmt", "CreateRoleStmt", "AlterRoleStmt", "AlterRoleSetStmt", "DropRoleStmt",
+                 "AlterDefaultPrivilegesStmt", "ReassignOwnedStmt", "DropOwnedStmt", "CreateUserMappingStmt",
+                 "AlterUserMappingStmt", "DropUserMappingStmt", "CreatePolicyStmt", "AlterPolicyStmt" -> {
+                facts.flag(Flag.PRIVILEGE);
+                if (type.startsWith("Drop")) facts.flag(Flag.DESTRUCTIVE);
+                if (type.equals("GrantStmt")) facts.command = bool(b, "is_grant") ? "GRANT" : "REVOKE";
+                if (type.equals("GrantRoleStmt")) facts.command = bool(b, "is_grant") ? "GRANT ROLE" : "REVOKE ROLE";
+                facts.raise(Kind.DCL, facts.command + " changes privileges");
+                defaultAccess = Access.DDL;
+                walkFields(b, null);
+            }
+            case "AlterSystemStmt" -> {
+                facts.raise(Kind.ADMIN, "ALTER SYSTEM changes the server configuration");
+            }
+            case "CreateTableSpaceStmt", "DropTableSpaceStmt", "AlterTableSpaceOptionsStmt" -> {
+                facts.flag(Flag.FILE_ACCESS);
+                if (type.startsWith("Drop")) facts.flag(Flag.DESTRUCTIVE);
+                facts.raise(Kind.ADMIN, "tablespaces are server directories");
+            }
+            case "CreateSubscriptionStmt", "AlterSubscriptionStmt", "DropSubscriptionStmt" -> {
+                if (type.startsWith("Drop")) facts.flag(Flag.DESTRUCTIVE);
+                facts.raise(Kind.ADMIN, "subscriptions connect to other servers");
+            }
+            case "CreateFunctionStmt", "CreateExtensionStmt", "AlterExtensionStmt", "CreateTrigStmt",
+                 "CreateEventTrigStmt", "RuleStmt", "CreatePLangStmt", "CreateTransformStmt" -> {
+                facts.flag(Flag.SERVER_SIDE_CODE);
+                ddl(b, facts.command);
+                walkFields(b, null);
+            }
+            case "AlterOwnerStmt" -> {
+                facts.flag(Flag.PRIVILEGE);
+                ddl(b, "ALTER OWNER");
+                walkFields(b, null);
+            }
+            case "AlterTableStmt" -> {
+                for (JsonNode cmd : iter(b.get("cmds"))) {
+                    JsonNode c = unwrap(cmd, "AlterTableCmd");
+                    String sub = text(c, "subtype");
+                    if (sub != null && (sub.startsWith("AT_Drop") || sub.equals("AT_AlterColumnType"))) {
+                        facts.flag(Flag.DESTRUCTIVE);
+                    }
+                    if ("AT_DisableTrig".equals(sub) || "AT_DisableTrigAll".equals(sub) || "AT_DisableTrigUser".equals(sub)
+                            || "AT_DisableRowSecurity".equals(sub) || "AT_NoForceRowSecurity".equals(sub)) {
+                        facts.flag(Flag.PRIVILEGE);
+                    }
+                }
+                ddl(b, "ALTER " + objectWord(text(b, "objtype"), "TABLE"));
+                walkFields(b, null);
+            }
+            default -> {
+                if (type.startsWith("Create") || type.startsWith("Alter") || type.startsWith("Drop")
+                        || type.startsWith("Define") || type.startsWith("Rename") || type.startsWith("Comment")
+                        || type.equals("IndexStmt") || type.equals("ViewStmt") || type.equals("CompositeTypeStmt")
+                        || type.equals("SecLabelStmt") || type.equals("ImportForeignSchemaStmt")
+                        || type.equals("CreatedbStmt") || type.equals("DropdbStmt")) {
+                    if (type.startsWith("Drop")) facts.flag(Flag.DESTRUCTIVE);
+                    ddl(b, facts.command);
+                    walkFields(b, null);
+                } else {
+                    facts.opaque("unrecognised statement " + type + ": not positively labelled");
+                    walkFields(b, null);
+                }
+            }
+        }
+    }
+
+    private void ddl(JsonNode b, String what) {
+        facts.raise(Kind.DDL, what + " changes the schema");
+        defaultAccess = Access.DDL;
+    }
+
+    // ---- queries ------------------------------------------------------------------------------------------------
+
+    private void select(JsonNode s, Scope outer) {
+        Scope scope = new Scope(outer);
+        with(s.get("withClause"), scope);
+        String op = text(s, "op");
+        if (op != null && !op.equals("SETOP_NONE")) {
+            walk(s.get("larg"), scope);
+            walk(s.get("rarg"), scope);
+        }
+        for (JsonNode item : iter(s.get("fromClause"))) from(item, scope);
+        if (s.has("intoClause")) into(s.get("intoClause"));
+        for (String f : List.of("targetList", "whereClause", "groupClause", "havingClause", "windowClause",
+                "sortClause", "distinctClause", "limitOffset", "limitCount", "valuesLists")) {
+            walk(s.get(f), scope);
+        }
+        if (s.has("lockingClause")) lock(s.get("lockingClause"), scope);
+    }
+
+    private void with(JsonNode withClause, Scope scope) {
+        if (withClause == null) return;
+        JsonNode w = unwrap(withClause, "WithClause");
+        boolean recursive = bool(w, "recursive");
+        List<JsonNode> ctes = new ArrayList<>();
+        for (JsonNode c : iter(w.get("ctes"))) ctes.add(unwrap(c, "CommonTableExpr"));
+        if (recursive) for (JsonNode c : ctes) scope.ctes.add(text(c, "ctename"));
+        for (JsonNode c : ctes) {
+            // A non-recursive CTE sees only the ones before it: its own name there is the real table.
+            walk(c.get("ctequery"), scope);
+            scope.ctes.add(text(c, "ctename"));
+        }
+    }
+
+    private void from(JsonNode item, Scope scope) {
+        String type = nodeType(item);
+        if (type == null) {
+            walk(item, scope);
+            return;
+        }
+        JsonNode b = item.get(type);
+        switch (type) {
+            case "RangeVar" -> {
+                String relname = text(b, "relname");
+                String alias = aliasName(b);
+                if (!b.has("schemaname") && scope.isCte(relname)) {
+                    scope.derived(alias != null ? alias : relname);
+                    return;
+                }
+                String q = relation(b);
+                facts.object(q, Access.READ);
+                scope.add(alias != null ? alias : relname, q);
+                if (alias == null && b.has("schemaname")) scope.aliases.put(text(b, "schemaname") + "." + relname, q);
+            }
+            case "JoinExpr" -> {
+                from(b.get("larg"), scope);
+                from(b.get("rarg"), scope);
+                walk(b.get("quals"), scope);
+                if (b.has("alias")) scope.derived(aliasName(b));
+            }
+            case "RangeSubselect" -> {
+                walk(b.get("subquery"), scope);
+                scope.derived(aliasName(b));
+            }
+            case "RangeFunction" -> {
+                walk(b.get("functions"), scope);
+                scope.derived(aliasName(b));
+            }
+            case "RangeTableSample" -> {
+                from(b.get("relation"), scope);
+                List<String> method = strings(b.get("method"));
+                String m = method.isEmpty() ? "" : method.get(method.size() - 1);
+                if (!(method.size() == 1 && (m.equals("system") || m.equals("bernoulli")))) {
+                    String q = String.join(".", method);
+                    facts.functions.add(q);
+                    facts.unproven.add(q);
+                    facts.reason("table sample method " + q + " is not a built-in proven to be read-only");
+                }
+                walk(b.get("args"), scope);
+                walk(b.get("repeatable"), scope);
+            }
+            default -> {
+                walk(item, scope);
+                scope.derived(b.has("alias") ? aliasName(b) : null);
+            }
+        }
+    }
+
+    private void into(JsonNode intoClause) {
+        if (intoClause == null) return;
+        JsonNode into = unwrap(intoClause, "IntoClause");
+        JsonNode rel = unwrap(into.get("rel"), "RangeVar");
+        if (rel == null) return;
+        String q = relation(rel);
+        if ("t".equals(text(rel, "relpersistence"))) {
+            facts.raise(Kind.SESSION, "creates the temporary table " + q + " from a query");
+        } else {
+            facts.raise(Kind.DDL, "creates the table " + q + " from a query");
+        }
+        facts.object(q, Access.DDL);
+    }
+
+    private void lock(JsonNode clauses, Scope scope) {
+        facts.flag(Flag.LOCKS);
+        facts.raise(Kind.WRITE, "SELECT … FOR UPDATE/SHARE locks rows");
+        for (JsonNode c : iter(clauses)) {
+            JsonNode lc = unwrap(c, "LockingClause");
+            JsonNode rels = lc.get("lockedRels");
+            if (rels == null || rels.isEmpty()) {
+                for (String o : scope.objects) facts.object(o, Access.WRITE);
+                continue;
+            }
+            for (JsonNode r : iter(rels)) {
+                JsonNode rv = unwrap(r, "RangeVar");
+                String name = text(rv, "relname");
+                String q = scope.alias(name);
+                if (q == null) q = relation(rv);
+                if (!q.equals(Scope.DERIVED)) facts.object(q, Access.WRITE);
+            }
+        }
+    }
+
+    // ---- data-modifying statements ------------------------------------------------------------------------------
+
+    private void dml(String type, JsonNode b, Scope outer) {
+        Scope scope = new Scope(outer);
+        with(b.get("withClause"), scope);
+        JsonNode rel = unwrap(b.get("relation"), "RangeVar");
+        String q = rel == null ? null : relation(rel);
+        String verb = switch (type) {
+            case "InsertStmt" -> "INSERT";
+            case "UpdateStmt" -> "UPDATE";
+            case "DeleteStmt" -> "DELETE";
+            default -> "MERGE";
+        };
+        facts.raise(Kind.WRITE);
+        if (dmlDepth > 0 || outer != null || !facts.command.equals(verb)) {
+            facts.reason("a data-modifying " + verb + (q == null ? "" : " of " + q) + " is inside the statement");
+        }
+        dmlDepth++;
+        try {
+            if (q == null) {
+                walkFields(b, scope);
+                return;
+            }
+            java.util.Set<String> written = facts.object(q, Access.WRITE);
+            String alias = aliasName(rel);
+            scope.aliases.put(alias != null ? alias : text(rel, "relname"), q);
+            switch (type) {
+                case "InsertStmt" -> {
+                    List<String> cols = new ArrayList<>();
+                    for (JsonNode c : iter(b.get("cols"))) cols.add(text(unwrap(c, "ResTarget"), "name"));
+                    if (cols.isEmpty()) written.addAll(allColumns(q));
+                    else written.addAll(cols);
+                    Scope source = new Scope(scope);
+                    walk(b.get("selectStmt"), source);
+                    JsonNode oc = b.get("onConflictClause");
+                    if (oc != null) {
+                        oc = unwrap(oc, "OnConflictClause");
+                        Scope target = targetScope(scope, q);
+                        target.aliases.put("excluded", q);
+                        for (JsonNode t : iter(oc.get("targetList"))) target(t, written, target);
+                        walk(oc.get("whereClause"), target);
+                        walk(oc.get("infer"), target);
+                    }
+                    walk(b.get("returningList"), targetScope(scope, q));
+                }
+                case "UpdateStmt" -> {
+                    for (JsonNode item : iter(b.get("fromClause"))) from(item, scope);
+                    Scope target = targetScope(scope, q);
+                    for (JsonNode t : iter(b.get("targetList"))) target(t, written, target);
+                    where(b, target, "UPDATE");
+                    walk(b.get("returningList"), target);
+                }
+                case "DeleteStmt" -> {
+                    for (JsonNode item : iter(b.get("usingClause"))) from(item, scope);
+                    Scope target = targetScope(scope, q);
+                    where(b, target, "DELETE");
+                    walk(b.get("returningList"), target);
+                }
+                default -> {
+                    JsonNode src = b.get("sourceRelation");
+                    if (src != null) from(src, scope);
+                    Scope target = targetScope(scope, q);
+                    walk(b.get("joinCondition"), target);
+                    for (JsonNode w : iter(b.get("mergeWhenClauses"))) {
+                        JsonNode mw = unwrap(w, "MergeWhenClause");
+                        String cmd = text(mw, "commandType");
+                        if ("CMD_DELETE".equals(cmd)) facts.reason("MERGE deletes rows of " + q);
+                        if ("CMD_INSERT".equals(cmd) && !mw.has("targetList")) written.addAll(allColumns(q));
+                        for (JsonNode t : iter(mw.get("targetList"))) target(t, written, target);
+                        walk(mw.get("values"), target);
+                        walk(mw.get("condition"), target);
+                    }
+                }
+            }
+        } finally {
+            dmlDepth--;
+        }
+    }
+
+    /** A scope in which the DML target's own columns resolve (WHERE, SET values, RETURNING). */
+    private Scope targetScope(Scope scope, String q) {
+        Scope t = new Scope(scope);
+        t.objects.add(q);
+        for (String o : scope.objects) if (!t.objects.contains(o)) t.objects.add(o);
+        t.hasDerived = scope.hasDerived;
+        return t;
+    }
+
+    private void target(JsonNode t, java.util.Set<String> written, Scope scope) {
+        JsonNode rt = unwrap(t, "ResTarget");
+        String name = text(rt, "name");
+        if (name != null) written.add(name);
+        walk(rt.get("val"), scope);
+        walk(rt.get("indirection"), scope);
+    }
+
+    private void where(JsonNode b, Scope scope, String verb) {
+        JsonNode w = b.get("whereClause");
+        if (w == null) {
+            facts.flag(Flag.DESTRUCTIVE);
+            facts.reason(verb + " without WHERE affects every row");
+        } else if (!refersToRows(w)) {
+            facts.flag(Flag.DESTRUCTIVE);
+            facts.reason(verb + " with a WHERE clause that does not depend on the row affects every row");
+        }
+        walk(w, scope);
+    }
+
+    /** True when the expression mentions a column, a subquery, a cursor or a parameter. */
+    private static boolean refersToRows(JsonNode n) {
+        if (n == null) return false;
+        if (n.isObject()) {
+            if (n.has("ColumnRef") || n.has("SubLink") || n.has("CurrentOfExpr") || n.has("ParamRef")) return true;
+            for (Iterator<JsonNode> it = n.elements(); it.hasNext(); ) if (refersToRows(it.next())) return true;
+        } else if (n.isArray()) {
+            for (JsonNode e : n) if (refersToRows(e)) return true;
+        }
+        return false;
+    }
+
+    // ---- utility statements -------------------------------------------------------------------------------------
+
+    private void explain(JsonNode b) {
+        boolean analyze = false;
+        for (JsonNode o : iter(b.get("options"))) {
+            JsonNode d = unwrap(o, "DefElem");
+            if ("analyze".equals(text(d, "defname")) && !explicitlyFalse(d.get("arg"))) analyze = true;
+        }
+        Facts outer = facts;
+        facts = new Facts(Kind.READ);
+        String innerType = nodeType(b.get("query"));
+        if (innerType != null) {
+            StatementWalker inner = new StatementWalker(schema, state);
+            inner.facts = facts;
+            inner.top(innerType, b.get("query").get(innerType));
+        }
+        Facts in = facts;
+        facts = outer;
+        if (analyze) {
+            facts.merge(in);
+            facts.command = "EXPLAIN ANALYZE";
+            if (in.kind != Kind.READ && in.kind != Kind.TCL) facts.reason("EXPLAIN ANALYZE runs the statement: " + in.command);
+            return;
+        }
+        facts.command = "EXPLAIN";
+        // Without ANALYZE nothing runs, but the planner may evaluate functions: keep their effects and doubts.
+        for (ObjectAccess o : in.objectList()) facts.object(o.name(), Access.READ).addAll(o.columns());
+        facts.functions.addAll(in.functions);
+        facts.unproven.addAll(in.unproven);
+        for (FunctionRules.Effect e : in.effects) applyEffect(e, e.name());
+        if (in.opaque && in.effects.isEmpty()) facts.opaque("EXPLAIN of a statement that could not be labelled: " + String.join("; ", in.reasons));
+        for (String r : in.reasons) if (r.startsWith("function ") || r.startsWith("operator ")) facts.reason(r);
+        if (facts.kind == Kind.TCL) facts.kind = Kind.READ;
+    }
+
+    /** EXPLAIN option values that PostgreSQL reads as false; anything else (none, true, on, 1, junk) counts as true. */
+    private static boolean explicitlyFalse(JsonNode arg) {
+        if (arg == null) return false;
+        String type = nodeType(arg);
+        if (type == null) return false;
+        JsonNode v = arg.get(type);
+        return switch (type) {
+            case "Integer" -> !v.has("ival") || v.get("ival").asLong() == 0;
+            case "String" -> {
+                String s = str(arg).toLowerCase(Locale.ROOT);
+                yield s.equals("false") || s.equals("off");
+            }
+            case "Boolean" -> !v.path("boolval").asBoolean(false);
+            default -> false;
+        };
+    }
+
+    private void copy(JsonNode b) {
+        boolean from = bool(b, "is_from");
+        boolean program = bool(b, "is_program");
+        String file = text(b, "filename");
+        facts.command = from ? "COPY FROM" : "COPY TO";
+        JsonNode rel = unwrap(b.get("relation"), "RangeVar");
+        if (rel != null) {
+            String q = relation(rel);
+            List<String> cols = new ArrayList<>();
+            for (JsonNode c : iter(b.get("attlist"))) cols.add(str(c));
+            Set<String> set = facts.object(q, from ? Access.WRITE : Access.READ);
+            set.addAll(cols.isEmpty() ? allColumns(q) : cols);
+            if (from) facts.raise(Kind.WRITE, "COPY FROM loads rows into " + q);
+            Scope s = new Scope(null);
+            s.add(text(rel, "relname"), q);
+            walk(b.get("whereClause"), s);
+        }
+        if (b.has("query")) walk(b.get("query"), null);
+        walk(b.get("options"), null);
+        if (program) {
+            facts.flag(Flag.FILE_ACCESS);
+            facts.flag(Flag.SERVER_SIDE_CODE);
+            facts.opaque("COPY … PROGRAM runs a shell command on the database server: " + (file == null ? "" : file));
+        } else if (file != null) {
+            facts.flag(Flag.FILE_ACCESS);
+            facts.raise(Kind.ADMIN, "COPY " + (from ? "FROM" : "TO") + " a server file: " + file);
+        }
+    }
+
+    private void transaction(JsonNode b) {
+        String kind = text(b, "kind");
+        if (kind == null) kind = "TRANS_STMT_BEGIN";
+        switch (kind) {
+            case "TRANS_STMT_PREPARE", "TRANS_STMT_COMMIT_PREPARED", "TRANS_STMT_ROLLBACK_PREPARED" -> {
+                facts.command = switch (kind) {
+                    case "TRANS_STMT_PREPARE" -> "PREPARE TRANSACTION";
+                    case "TRANS_STMT_COMMIT_PREPARED" -> "COMMIT PREPARED";
+                    default -> "ROLLBACK PREPARED";
+                };
+                facts.raise(Kind.ADMIN, facts.command + " manages two-phase transactions that outlive the session");
+            }
+            default -> {
+                facts.kind = Kind.TCL;
+                facts.command = switch (kind) {
+                    case "TRANS_STMT_BEGIN" -> "BEGIN";
+                    case "TRANS_STMT_START" -> "START TRANSACTION";
+                    case "TRANS_STMT_COMMIT" -> "COMMIT";
+                    case "TRANS_STMT_ROLLBACK" -> "ROLLBACK";
+                    case "TRANS_STMT_SAVEPOINT" -> "SAVEPOINT";
+                    case "TRANS_STMT_RELEASE" -> "RELEASE";
+                    case "TRANS_STMT_ROLLBACK_TO" -> "ROLLBACK TO SAVEPOINT";
+                    default -> kind;
+                };
+            }
+        }
+    }
+
+    private static final Set<String> PRIVILEGE_SETTINGS = Set.of("role", "session_authorization",
+            "session_replication_role", "default_transaction_read_only", "transaction_read_only", "row_security");
+
+    private void set(JsonNode b) {
+        String kind = text(b, "kind");
+        String name = text(b, "name");
+        boolean reset = kind != null && kind.startsWith("VAR_RESET");
+        facts.command = reset ? "RESET" : "SET";
+        if (name == null) {
+            facts.raise(Kind.SESSION, "RESET ALL resets session settings");
+            return;
+        }
+        String lname = name.toLowerCase(Locale.ROOT);
+        if (lname.equals("transaction") || lname.equals("transaction snapshot")) {
+            facts.kind = Kind.TCL;
+            facts.command = "SET TRANSACTION";
+            return;
+        }
+        if (lname.equals("session characteristics")) {
+            facts.command = "SET SESSION CHARACTERISTICS";
+            facts.raise(Kind.SESSION, "changes the session's default transaction mode");
+            return;
+        }
+        if (PRIVILEGE_SETTINGS.contains(lname)) {
+            facts.flag(Flag.PRIVILEGE);
+            facts.command = (reset ? "RESET " : "SET ") + lname.replace('_', ' ').toUpperCase(Locale.ROOT);
+            if (lname.equals("role") || lname.equals("session_authorization") || lname.equals("session_replication_role")) {
+                facts.raise(Kind.DCL, facts.command + " changes the identity or privileges the session acts with");
+            } else {
+                facts.raise(Kind.SESSION, facts.command + " changes a safety setting of the session");
+            }
+            return;
+        }
+        facts.raise(Kind.SESSION, (reset ? "RESET " : "SET ") + name + " changes a session setting");
+        if (LEXING_SETTINGS.contains(lname) && !reset && !"VAR_SET_DEFAULT".equals(kind)) {
+            String v = null;
+            JsonNode args = b.get("args");
+            if (args != null && args.size() == 1) v = constString(args.get(0));
+            lexingSetting(lname, v);
+        }
+        if (lname.equals("search_path")) {
+            if (reset || "VAR_SET_DEFAULT".equals(kind)) {
+                state.searchPath = dev.warden.core.engine.ClassifyContext.DEFAULT_SEARCH_PATH;
+                state.searchPathUnknown = false;
+            } else if ("VAR_SET_VALUE".equals(kind)) {
+                List<String> p = new ArrayList<>();
+                for (JsonNode a : iter(b.get("args"))) {
+                    String v = constString(a);
+                    if (v == null) {
+                        state.searchPathUnknown = true;
+                        return;
+                    }
+                    p.add(v);
+                }
+                state.searchPath = List.copyOf(p);
+                state.searchPathUnknown = false;
+                facts.reason("later statements resolve names through search_path " + p);
+            } else {
+                state.searchPathUnknown = true;
+            }
+        }
+    }
+
+    /** Settings that change how the server reads the bytes of later texts (string escapes, client encoding). */
+    private static final Set<String> LEXING_SETTINGS = Set.of("standard_conforming_strings", "client_encoding",
+            "backslash_quote");
+    /** Client encodings whose characters never hide an ASCII quote or backslash in a later byte. */
+    private static final Set<String> SAFE_ENCODINGS = Set.of("utf8", "unicode", "sql_ascii", "latin1", "latin2",
+            "latin3", "latin4", "latin5", "latin6", "latin7", "latin8", "latin9", "latin10", "win1250", "win1251",
+            "win1252", "win1253", "win1254", "win1255", "win1256", "win1257", "win1258", "koi8r", "koi8u", "euc_jp",
+            "euc_kr", "euc_cn", "euc_tw", "iso_8859_5", "iso_8859_6", "iso_8859_7", "iso_8859_8");
+
+    /**
+     * A value that makes the server read strings differently from the grammar Warden parses with (standard
+     * conforming strings on, an ASCII-safe encoding) would let the next text mean one thing to Warden and another to
+     * the server: such a change cannot be labelled.
+     */
+    private void lexingSetting(String setting, String value) {
+        String v = value == null ? null : value.toLowerCase(Locale.ROOT).replace("-", "_");
+        boolean safe = switch (setting) {
+            case "standard_conforming_strings" -> v != null && (v.equals("on") || v.equals("true") || v.equals("1") || v.equals("yes"));
+            case "client_encoding" -> v != null && SAFE_ENCODINGS.contains(v.replace("_", "").equals("utf8") ? "utf8" : v);
+            default -> v != null && (v.equals("off") || v.equals("false") || v.equals("safe_encoding"));
+        };
+        if (!safe) facts.opaque(setting + " = " + value + " makes the server read later statements differently from Warden's parser");
+    }
+
+    private void prepare(JsonNode b) {
+        String name = text(b, "name");
+        facts.command = "PREPARE";
+        JsonNode q = b.get("query");
+        String type = nodeType(q);
+        StatementWalker inner = new StatementWalker(schema, state);
+        inner.facts = new Facts(Kind.READ);
+        if (type != null) inner.top(type, q.get(type));
+        Statement body = inner.facts.toStatement("");
+        state.preparedHere.put(name, Classification.of(List.of(body)));
+        facts.raise(Kind.SESSION, "prepares " + name + " as a " + body.kind().label() + " statement ("
+                + body.command() + "); EXECUTE " + name + " is judged as that");
+    }
+
+    private void execute(JsonNode b) {
+        String name = text(b, "name");
+        facts.command = "EXECUTE";
+        Classification c = state.preparedHere.get(name);
+        if (c == null && state.prepared != null) {
+            c = state.prepared.get(name);
+            state.contextDependent = true;
+        }
+        walk(b.get("params"), null);
+        if (c == null) {
+            facts.opaque("EXECUTE " + name + ": no statement of that name was prepared where Warden saw it");
+            return;
+        }
+        for (Statement s : c.statements()) {
+            facts.raise(s.kind() == Kind.UNKNOWN && !s.unproven().isEmpty() ? s.kindIfProven() : s.kind());
+            if (s.kind() == Kind.UNKNOWN && s.unproven().isEmpty()) facts.opaque = true;
+            for (ObjectAccess o : s.objects()) facts.object(o.name(), o.access()).addAll(o.columns());
+            facts.functions.addAll(s.functions());
+            facts.flags.addAll(s.flags());
+            facts.unproven.addAll(s.unproven());
+            for (String r : s.reasons()) facts.reason(r);
+        }
+        facts.reason("EXECUTE " + name + " runs the prepared " + c.kind().label() + " statement");
+    }
+
+    private void drop(JsonNode b) {
+        String type = text(b, "removeType");
+        facts.flag(Flag.DESTRUCTIVE);
+        facts.command = "DROP " + objectWord(type, "OBJECT");
+        facts.raise(Kind.DDL, facts.command + " removes objects");
+        defaultAccess = Access.DDL;
+        boolean relationLike = type != null && Set.of("OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_INDEX",
+                "OBJECT_SEQUENCE", "OBJECT_FOREIGN_TABLE").contains(type);
+        for (JsonNode o : iter(b.get("objects"))) {
+            if (relationLike) {
+                List<String> names = strings(listItems(o));
+                if (names.isEmpty()) continue;
+                String rel = names.get(names.size() - 1);
+                String sch = names.size() >= 2 ? names.get(names.size() - 2) : null;
+                facts.object(schema.relation(path, sch, rel).orElse(firstSchema() + "." + rel), Access.DDL);
+            } else if ("OBJECT_SCHEMA".equals(type) || "OBJECT_DATABASE".equals(type)) {
+                String n = str(o);
+                if (n != null) facts.object(n, Access.DDL);
+            } else if ("OBJECT_FUNCTION".equals(type) || "OBJECT_PROCEDURE".equals(type) || "OBJECT_ROUTINE".equals(type)) {
+                JsonNode owa = unwrap(o, "ObjectWithArgs");
+                List<String> names = strings(owa.get("objname"));
+                if (!names.isEmpty()) facts.object(names.size() >= 2 ? String.join(".", names) : firstSchema() + "." + names.get(0), Access.DDL);
+            }
+        }
+    }
+
+    // ---- expressions --------------------------------------------------------------------------------------------
+
+    private void walk(JsonNode n, Scope scope) {
+        if (n == null) return;
+        if (n.isArray()) {
+            for (JsonNode e : n) walk(e, scope);
+            return;
+        }
+        if (!n.isObject()) return;
+        String type = nodeType(n);
+        if (type == null) {
+            if (n.has("relname")) {
+                // A RangeVar printed without its node name (a field typed RangeVar* outside a FROM clause).
+                facts.object(relation(n), defaultAccess);
+            }
+            walkFields(n, scope);
+            return;
+        }
+        JsonNode b = n.get(type);
+        switch (type) {
+            case "SelectStmt" -> select(b, scope);
+            case "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt" -> dml(type, b, scope);
+            case "FuncCall" -> {
+                call(b);
+                walkFields(b, scope);
+            }
+            case "ColumnRef" -> column(b, scope);
+            case "A_Expr" -> {
+                String k = text(b, "kind");
+                if (k == null || k.equals("AEXPR_OP") || k.equals("AEXPR_OP_ANY") || k.equals("AEXPR_OP_ALL")
+                        || k.equals("AEXPR_DISTINCT") || k.equals("AEXPR_NOT_DISTINCT") || k.equals("AEXPR_NULLIF")
+                        || k.equals("AEXPR_IN")) {
+                    operator(b.get("name"));
+                }
+                walk(b.get("lexpr"), scope);
+                walk(b.get("rexpr"), scope);
+            }
+            case "SubLink" -> {
+                if (b.has("operName")) operator(b.get("operName"));
+                walk(b.get("testexpr"), scope);
+                walk(b.get("subselect"), scope);
+            }
+            case "RangeVar" -> facts.object(relation(b), defaultAccess);
+            case "String", "Integer", "Float", "Boolean", "BitString", "A_Const", "ParamRef", "A_Star", "TypeName" -> {
+            }
+            case "TypeCast" -> walk(b.get("arg"), scope);
+            default -> {
+                if (type.endsWith("Stmt")) {
+                    // A statement inside another (CREATE RULE actions, CREATE SCHEMA elements): judge it fully.
+                    Facts outer = facts;
+                    facts = new Facts(Kind.READ);
+                    StatementWalker inner = new StatementWalker(schema, state);
+                    inner.facts = facts;
+                    inner.top(type, b);
+                    Facts in = facts;
+                    facts = outer;
+                    facts.merge(in);
+                } else {
+                    walkFields(b, scope);
+                }
+            }
+        }
+    }
+
+    private void walkFields(JsonNode b, Scope scope) {
+        if (b == null) return;
+        for (Iterator<JsonNode> it = b.elements(); it.hasNext(); ) walk(it.next(), scope);
+    }
+
+    private void column(JsonNode ref, Scope scope) {
+        JsonNode fields = ref.get("fields");
+        if (fields == null || scope == null) return;
+        List<String> parts = new ArrayList<>();
+        boolean star = false;
+        for (JsonNode f : fields) {
+            if (f.has("A_Star")) star = true;
+            else parts.add(str(f));
+        }
+        String col = star ? "*" : (parts.isEmpty() ? null : parts.get(parts.size() - 1));
+        List<String> qualifier = star ? parts : parts.subList(0, Math.max(0, parts.size() - 1));
+        if (col == null) return;
+        if (qualifier.isEmpty()) {
+            Scope s = scope.nearestWithItems();
+            if (s == null) return;
+            if (star) {
+                for (String o : s.objects) facts.object(o, Access.READ).addAll(allColumns(o));
+                return;
+            }
+            List<String> owners = new ArrayList<>();
+            for (String o : s.objects) {
+                Optional<List<String>> cols = schema.columns(o);
+                if (cols.isEmpty() || cols.get().contains(col)) owners.add(o);
+            }
+            if (owners.isEmpty() && s.parent != null && !s.hasDerived) {
+                column(ref, s.parent);
+                return;
+            }
+            for (String o : owners) facts.object(o, Access.READ).add(col);
+            return;
+        }
+        // t.c, s.t.c, or t.c.f (a field of a composite column): the longest qualifier that names a FROM item wins.
+        String q = scope.alias(String.join(".", qualifier));
+        String c = col;
+        if (q == null && qualifier.size() >= 2) {
+            q = scope.alias(qualifier.get(0));
+            c = qualifier.get(1);
+        }
+        if (q == null || q.equals(Scope.DERIVED)) return;
+        if (star && c.equals("*")) facts.object(q, Access.READ).addAll(allColumns(q));
+        else facts.object(q, Access.READ).add(c);
+    }
+
+    private List<String> allColumns(String q) {
+        return schema.columns(q).orElse(List.of("*"));
+    }
+
+    private void call(JsonNode f) {
+        List<String> names = strings(f.get("funcname"));
+        if (names.isEmpty()) return;
+        JsonNode args = f.get("args");
+        int argc = size(args);
+        String name = names.get(names.size() - 1);
+        String sch = names.size() >= 2 ? names.get(names.size() - 2) : null;
+        List<FunctionInfo> cands = schema.functions(path, sch, name, argc);
+        boolean builtIn = !cands.isEmpty();
+        boolean pure = !cands.isEmpty();
+        boolean secdef = false;
+        for (FunctionInfo c : cands) {
+            builtIn &= c.builtIn();
+            secdef |= c.securityDefiner();
+            if (c.volatility() == 'v' && !FunctionRules.harmlessVolatile(name)) pure = false;
+        }
+        String q = !cands.isEmpty() ? cands.get(0).qualifiedName() : (sch != null ? sch + "." + name : firstSchema() + "." + name);
+        facts.functions.add(q);
+        boolean inCatalog = builtIn;
+        for (FunctionInfo c : cands) inCatalog &= c.schema().equals("pg_catalog");
+        Optional<FunctionRules.Effect> effect = FunctionRules.sideEffect(name, inCatalog);
+        if (effect.isPresent()) {
+            if (name.equals("set_config")) {
+                setConfig(args, q);
+            } else {
+                applyEffect(effect.get(), q);
+            }
+            facts.effects.add(effect.get());
+            return;
+        }
+        if (builtIn && pure && !secdef) return;
+        facts.unproven.add(q);
+        String why;
+        if (cands.isEmpty()) why = "is not a known built-in (user-defined or from an extension)";
+        else if (!builtIn) why = "is not part of PostgreSQL itself";
+        else if (secdef) why = "runs as its owner (SECURITY DEFINER)";
+        else why = "is volatile";
+        facts.reason("function " + q + " " + why + ": it is not proven to be read-only");
+    }
+
+    private void applyEffect(FunctionRules.Effect e, String q) {
+        for (String f : e.flags()) facts.flag(f);
+        String reason = "function " + q + " " + e.why();
+        if (e.kind() == Kind.UNKNOWN) facts.opaque(reason);
+        else facts.raise(e.kind(), reason);
+    }
+
+    private void setConfig(JsonNode args, String q) {
+        String setting = args != null && args.size() > 0 ? constString(args.get(0)) : null;
+        if (setting == null) {
+            facts.flag(Flag.PRIVILEGE);
+            facts.opaque("function " + q + " changes a setting whose name is computed (it may be the role, the search path or how strings are read)");
+            state.searchPathUnknown = true;
+            return;
+        }
+        String s = setting.toLowerCase(Locale.ROOT);
+        if (PRIVILEGE_SETTINGS.contains(s)) {
+            facts.flag(Flag.PRIVILEGE);
+            if (s.equals("role") || s.equals("session_authorization") || s.equals("session_replication_role")) {
+                facts.raise(Kind.DCL, "function " + q + " sets " + s + ": changes the identity or privileges the session acts with");
+            } else {
+                facts.raise(Kind.SESSION, "function " + q + " changes the safety setting " + s);
+            }
+            return;
+        }
+        facts.raise(Kind.SESSION, "function " + q + " changes the setting " + s);
+        if (LEXING_SETTINGS.contains(s)) lexingSetting(s, args.size() > 1 ? constString(args.get(1)) : null);
+        if (s.equals("search_path")) {
+            String v = args.size() > 1 ? constString(args.get(1)) : null;
+            if (v == null) {
+                state.searchPathUnknown = true;
+            } else {
+                state.searchPath = parsePath(v);
+                state.searchPathUnknown = false;
+            }
+        }
+    }
+
+    /** Parses a search_path value as PostgreSQL does: comma-separated, unquoted names fold to lower case. */
+    static List<String> parsePath(String v) {
+        List<String> out = new ArrayList<>();
+        for (String part : v.split(",")) {
+            String p = part.strip();
+            if (p.isEmpty()) continue;
+            if (p.length() >= 2 && p.startsWith("\"") && p.endsWith("\"")) out.add(p.substring(1, p.length() - 1).replace("\"\"", "\""));
+            else out.add(p.toLowerCase(Locale.ROOT));
+        }
+        return List.copyOf(out);
+    }
+
+    private void operator(JsonNode name) {
+        List<String> names = strings(name);
+        if (names.isEmpty()) return;
+        String op = names.get(names.size() - 1);
+        String sch = names.size() >= 2 ? names.get(names.size() - 2) : null;
+        if (schema.builtInOperator(path, sch, op)) return;
+        String q = (sch == null ? "" : sch + ".") + op;
+        facts.functions.add("operator " + q);
+        facts.unproven.add("operator " + q);
+        facts.reason("operator " + q + " is not a built-in operator proven to be read-only");
+    }
+
+    // ---- names --------------------------------------------------------------------------------------------------
+
+    private String relation(JsonNode rv) {
+        String rel = text(rv, "relname");
+        String sch = text(rv, "schemaname");
+        if (sch != null) return sch + "." + rel;
+        // CREATE TEMP TABLE x / SELECT … INTO TEMP x: temporary relations live in the session's own schema.
+        if ("t".equals(text(rv, "relpersistence"))) return "pg_temp." + rel;
+        return schema.relation(path, null, rel).orElse(firstSchema() + "." + rel);
+    }
+
+    private String qualifiedFunction(List<String> names, int argc) {
+        if (names.isEmpty()) return "?";
+        String name = names.get(names.size() - 1);
+        String sch = names.size() >= 2 ? names.get(names.size() - 2) : null;
+        List<FunctionInfo> c = schema.functions(path, sch, name, argc);
+        if (!c.isEmpty()) return c.get(0).qualifiedName();
+        return (sch != null ? sch : firstSchema()) + "." + name;
+    }
+
+    private String firstSchema() {
+        for (String s : BuiltinCatalog.effectivePath(path)) {
+            if (!s.equals("pg_catalog")) return s;
+        }
+        return "public";
+    }
+
+    // ---- JSON helpers -------------------------------------------------------------------------------------------
+
+    /** The node name of a wrapped node ({@code {"RangeVar":{…}}}), or null. */
+    static String nodeType(JsonNode n) {
+        if (n == null || !n.isObject() || n.size() != 1) return null;
+        String f = n.fieldNames().next();
+        return !f.isEmpty() && Character.isUpperCase(f.charAt(0)) ? f : null;
+    }
+
+    /** The body of a node that may or may not be wrapped in its name (field layouts differ between versions). */
+    static JsonNode unwrap(JsonNode n, String type) {
+        if (n == null) return null;
+        JsonNode inner = n.get(type);
+        return inner != null && inner.isObject() ? inner : n;
+    }
+
+    static String text(JsonNode n, String field) {
+        if (n == null) return null;
+        JsonNode v = n.get(field);
+        return v == null || v.isNull() ? null : v.asText();
+    }
+
+    static boolean bool(JsonNode n, String field) {
+        return n != null && n.path(field).asBoolean(false);
+    }
+
+    static Iterable<JsonNode> iter(JsonNode n) {
+        if (n == null || !n.isArray()) return List.of();
+        return n;
+    }
+
+    static int size(JsonNode n) {
+        return n == null || !n.isArray() ? 0 : n.size();
+    }
+
+    /** The value of a String node ({@code {"String":{"sval":…}}}; {@code str} in older versions). */
+    static String str(JsonNode n) {
+        if (n == null) return null;
+        JsonNode s = n.get("String");
+        if (s == null) return n.isTextual() ? n.asText() : null;
+        JsonNode v = s.has("sval") ? s.get("sval") : s.get("str");
+        return v == null ? "" : v.asText();
+    }
+
+    static List<String> strings(JsonNode list) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode n : iter(list)) {
+            String s = str(n);
+            if (s != null) out.add(s);
+        }
+        return out;
+    }
+
+    /** The items of a {@code List} node, or the node itself when it is already an array. */
+    static JsonNode listItems(JsonNode n) {
+        if (n == null) return null;
+        if (n.isArray()) return n;
+        JsonNode l = n.get("List");
+        return l == null ? null : l.get("items");
+    }
+
+    /** A string literal ({@code A_Const} with {@code sval}), or null when the value is not a constant string. */
+    static String constString(JsonNode n) {
+        if (n == null) return null;
+        JsonNode c = n.get("A_Const");
+        if (c == null) {
+            JsonNode tc = n.get("TypeCast");
+            return tc != null ? constString(tc.get("arg")) : str(n);
+        }
+        JsonNode sv = c.get("sval");
+        if (sv == null) return null;
+        JsonNode v = sv.get("sval");
+        return v == null ? "" : v.asText();
+    }
+
+    static String aliasName(JsonNode b) {
+        if (b == null) return null;
+        JsonNode a = unwrap(b.get("alias"), "Alias");
+        return a == null ? null : text(a, "aliasname");
+    }
+
+    private static String objectWord(String objtype, String dflt) {
+        if (objtype == null) return dflt;
+        return objtype.replace("OBJECT_", "").replace('_', ' ');
+    }
+
+    /** A short command name from a node name: {@code CreateTrigStmt} → {@code CREATE TRIG}. */
+    static String command(String type) {
+        String t = type.endsWith("Stmt") ? type.substring(0, type.length() - 4) : type;
+        return switch (t) {
+            case "Select" -> "SELECT";
+            case "Insert" -> "INSERT";
+            case "Update" -> "UPDATE";
+            case "Delete" -> "DELETE";
+            case "Merge" -> "MERGE";
+            case "Index" -> "CREATE INDEX";
+            case "Create" -> "CREATE TABLE";
+            case "View" -> "CREATE VIEW";
+            case "Createdb" -> "CREATE DATABASE";
+            case "Dropdb" -> "DROP DATABASE";
+            case "Do" -> "DO";
+            case "Call" -> "CALL";
+            case "Rule" -> "CREATE RULE";
+            case "CreateTrig" -> "CREATE TRIGGER";
+            case "CreateFunction" -> "CREATE FUNCTION";
+            case "Define" -> "CREATE";
+            case "Rename" -> "ALTER RENAME";
+            case "Discard" -> "DISCARD";
+            case "Listen" -> "LISTEN";
+            case "Unlisten" -> "UNLISTEN";
+            case "Notify" -> "NOTIFY";
+            case "Deallocate" -> "DEALLOCATE";
+            case "Load" -> "LOAD";
+            case "Lock" -> "LOCK";
+            case "Truncate" -> "TRUNCATE";
+            case "RefreshMatView" -> "REFRESH MATERIALIZED VIEW";
+            case "AlterSystem" -> "ALTER SYSTEM";
+            case "ConstraintsSet" -> "SET CONSTRAINTS";
+            default -> {
+                StringBuilder sb = new StringBuilder();
+                for (int i = 0; i < t.length(); i++) {
+                    char c = t.charAt(i);
+                    if (i > 0 && Character.isUpperCase(c)) sb.append(' ');
+                    sb.append(Character.toUpperCase(c));
+                }
+                yield sb.toString();
+            }
+        };
+    }
+}
