@@ -20,7 +20,6 @@ import dev.warden.core.ledger.MemoryLedger;
 import dev.warden.core.policy.Policy;
 import dev.warden.core.policy.PolicyLoader;
 import dev.warden.mcp.standin.JdbcUpstreamSession;
-import dev.warden.mcp.standin.KeywordClassifier;
 import dev.warden.mcp.standin.MemoryApprovals;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
@@ -43,7 +42,7 @@ import java.util.concurrent.CopyOnWriteArraySet;
 
 /**
  * A real embedded PostgreSQL, the real gate and policy engine, and the MCP server on an ephemeral port.
- * Until the PostgreSQL classifier, upstream session and approvals store are in main, the engine here uses the test
+ * Until the upstream session and the approvals store are in main, the engine here uses the test
  * stand-ins in {@code standin/}; everything between the MCP client and the database is the production code.
  */
 final class McpFixture implements AutoCloseable {
@@ -59,6 +58,9 @@ final class McpFixture implements AutoCloseable {
                 action: approve
                 reason: changes to orders need a person
                 approval: { mode: ticket }
+              - name: settings-for-the-session-test
+                match: { kind: [session], functions: ["*set_config"] }
+                action: allow
               - name: protect-audit-log
                 match: { objects: ["public.audit_log"], kind: [write, ddl] }
                 action: deny
@@ -138,10 +140,14 @@ final class McpFixture implements AutoCloseable {
         pg.close();
     }
 
-    /** The postgres engine as the MCP server reaches it: through the Engine SPI. */
+    /**
+     * The postgres engine as the MCP server reaches it, through the Engine SPI: the real PostgreSQL classifier, and
+     * until {@code PostgresEngine.connect} lands, the test stand-in upstream session.
+     */
     static final class StandInEngine implements Engine {
+        static final dev.warden.postgres.PostgresEngine REAL = new dev.warden.postgres.PostgresEngine();
         public String name() { return "postgres"; }
-        public Classifier classifier(Catalog catalog) { return new KeywordClassifier(); }
+        public Classifier classifier(Catalog catalog) { return REAL.classifier(catalog); }
         public Catalog catalog(DatabaseConfig database, Map<String, List<String>> tags) { return Catalog.NONE; }
         public FrontEnd frontEnd(FrontEndContext context) { throw new UnsupportedOperationException(); }
         public UpstreamSession connect(DatabaseConfig database) throws IOException { return new JdbcUpstreamSession(database); }
