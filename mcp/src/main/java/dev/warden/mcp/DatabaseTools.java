@@ -166,9 +166,31 @@ final class DatabaseTools {
         if (problem != null) return ToolResult.error(problem);
         // The EXPLAIN text itself is what the gate judges and what runs.
         Operation op = operation(caller, db.get(), "EXPLAIN " + sql.strip(), null);
-        Verdict v = gate.submit(op, ClassifyContext.defaults(), null);
+        Classification c = gate.classify(op, ClassifyContext.defaults());
+        if (c.statements().size() != 1) {
+            return ToolResult.error("explain plans exactly one statement; the text holds " + c.statements().size()
+                    + ". Nothing was run.");
+        }
+        if (c.kind() != Kind.READ) {
+            return ToolResult.error("explain shows a plan only; this text would not be a plain EXPLAIN ("
+                    + c.kind().label() + (c.statements().getFirst().reasons().isEmpty() ? ""
+                    : ": " + c.statements().getFirst().reasons().getFirst()) + "). Nothing was run.");
+        }
+        Verdict v = gate.judge(op, c, ClassifyContext.defaults(), null);
         if (!v.run()) return refusal(v, op);
-        return execute(db.get(), op, v, true);
+        ToolResult r = execute(db.get(), op, v, true);
+        if (r.error() || !(r.structured().get("rows") instanceof List<?> rows)) return r;
+        // One plan line per row: give the plan as text, as psql shows it.
+        StringBuilder plan = new StringBuilder();
+        for (Object row : rows) {
+            if (row instanceof List<?> cells && !cells.isEmpty()) plan.append(cells.getFirst()).append('\n');
+        }
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("status", "ok");
+        s.put("statement", "EXPLAIN " + sql.strip());
+        s.put("plan", plan.toString());
+        if (Boolean.TRUE.equals(r.structured().get("truncated"))) s.put("truncation", r.structured().get("truncation"));
+        return ToolResult.ok(plan.toString(), s);
     }
 
     /**

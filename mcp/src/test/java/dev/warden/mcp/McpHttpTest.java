@@ -209,6 +209,10 @@ class McpHttpTest {
         assertThat(analyze.isError()).isTrue();
         CallToolResult options = call(client, "explain", Map.of("database", "app", "sql", "(ANALYZE) DELETE FROM orders"));
         assertThat(options.isError()).isTrue();
+        CallToolResult stacked = call(client, "explain", Map.of("database", "app", "sql", "SELECT 1; DELETE FROM orders"));
+        assertThat(stacked.isError()).isTrue();
+        assertThat(text(stacked)).contains("exactly one statement");
+        assertThat(data(plan).get("plan")).asString().contains("orders");
         assertThat(f.count("SELECT count(*) FROM orders WHERE id IN (1, 2, 3)")).isEqualTo(3);
     }
 
