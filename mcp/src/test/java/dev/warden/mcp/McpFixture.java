@@ -61,6 +61,9 @@ final class McpFixture implements AutoCloseable {
               - name: settings-for-the-session-test
                 match: { kind: [session], functions: ["*set_config"] }
                 action: allow
+              - name: sleeps-for-the-timeout-test
+                match: { kind: [read], functions: ["pg_catalog.pg_sleep"] }
+                action: allow
               - name: protect-audit-log
                 match: { objects: ["public.audit_log"], kind: [write, ddl] }
                 action: deny
@@ -85,7 +88,7 @@ final class McpFixture implements AutoCloseable {
             s.execute("CREATE INDEX orders_item ON orders (item)");
         }
         DatabaseConfig app = new DatabaseConfig("app", "postgres", new HostPort("127.0.0.1", 0),
-                new UpstreamConfig("127.0.0.1", pg.getPort(), "postgres", "postgres", null), Duration.ofSeconds(5));
+                new UpstreamConfig("127.0.0.1", pg.getPort(), "postgres", "postgres", null), Duration.ofSeconds(2));
         WardenConfig config = new WardenConfig(Path.of("warden.yaml").toAbsolutePath(), Path.of("data"), Path.of("policy.yaml"),
                 List.of(new AgentConfig("coding-agent", new Secret(SECRET), List.of()),
                         new AgentConfig("reporting-agent", new Secret(OTHER_SECRET), List.of("nothing-here"))),

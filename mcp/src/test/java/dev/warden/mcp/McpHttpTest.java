@@ -268,4 +268,19 @@ class McpHttpTest {
         CallToolResult after = call(client, "query", Map.of("database", "app", "sql", "SELECT current_setting('application_name')"));
         assertThat(data(after).get("rows")).isNotEqualTo(List.of(List.of("leak")));
     }
+
+    @Test
+    void theDatabasesStatementTimeoutApplies() {
+        CallToolResult r = call(client, "query", Map.of("database", "app", "sql", "SELECT pg_sleep(10)"));
+        assertThat(r.isError()).as(text(r)).isTrue();
+        assertThat(data(r)).containsEntry("status", "database_error").containsEntry("code", "57014");
+        // The session it ran on is clean again for the next call.
+        assertThat(call(client, "query", Map.of("database", "app", "sql", "SELECT 1")).isError()).isFalse();
+    }
+
+    @Test
+    void aReadRunsInAReadOnlyTransaction() {
+        CallToolResult r = call(client, "query", Map.of("database", "app", "sql", "SELECT current_setting('transaction_read_only')"));
+        assertThat(data(r).get("rows")).isEqualTo(List.of(List.of("on")));
+    }
 }
