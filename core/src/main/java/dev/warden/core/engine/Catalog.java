@@ -11,6 +11,12 @@ public interface Catalog extends AutoCloseable {
     /** Adds tags and the row estimate. Without a usable catalog it returns the classification unchanged but says why. */
     Classification enrich(Operation operation, Classification classification, ClassifyContext context);
 
+    /**
+     * DDL ran on this database (or a transaction that ran DDL ended): what the catalog cached may be out of date.
+     * Front ends call it after such a statement completes; cheap, any thread. Does nothing without a live catalog.
+     */
+    default void invalidate() {}
+
     @Override
     default void close() {}
 

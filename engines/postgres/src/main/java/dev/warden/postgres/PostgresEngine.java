@@ -9,6 +9,7 @@ import dev.warden.core.engine.FrontEnd;
 import dev.warden.core.engine.FrontEndContext;
 import dev.warden.core.engine.UpstreamSession;
 import dev.warden.postgres.catalog.BuiltinCatalog;
+import dev.warden.postgres.catalog.PostgresCatalog;
 import dev.warden.postgres.catalog.SchemaInfo;
 import dev.warden.postgres.classify.PostgresClassifier;
 import dev.warden.postgres.classify.SqlParser;
@@ -44,7 +45,8 @@ public final class PostgresEngine implements Engine {
 
     @Override
     public Catalog catalog(DatabaseConfig database, Map<String, List<String>> tags) {
-        return Catalog.NONE;
+        // Until the live catalog has loaded (or while it cannot be reached), names go to the offline table.
+        return new PostgresCatalog(database, tags, BuiltinCatalog.INSTANCE, PostgresCatalog.Options.DEFAULTS);
     }
 
     @Override

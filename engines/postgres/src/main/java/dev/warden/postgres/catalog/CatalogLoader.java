@@ -1,0 +1,210 @@
+package dev.warden.postgres.catalog;
+
+import dev.warden.postgres.catalog.CatalogSnapshot.Function;
+import dev.warden.postgres.catalog.CatalogSnapshot.Operator;
+import dev.warden.postgres.catalog.CatalogSnapshot.Relation;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reads a {@link CatalogSnapshot} from {@code pg_catalog} in one read-only transaction, so that relations, columns
+ * and functions are a consistent picture. Needs PostgreSQL 11 or newer ({@code prokind}).
+ */
+final class CatalogLoader {
+    /** OIDs below this belong to PostgreSQL itself (initdb); user objects start here. */
+    static final long FIRST_NORMAL_OBJECT_ID = 16384;
+
+    private static final String IDENTITY = """
+            SELECT current_user, d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()""";
+
+    private static final String SCHEMAS = "SELECT nspname FROM pg_catalog.pg_namespace";
+
+    // Other sessions' temporary schemas are left out: their objects are not the agent's.
+    private static final String RELATIONS = """
+            SELECT c.oid, n.nspname, c.relname, c.relkind
+            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p')
+              AND n.nspname !~ '^pg_(toast_)?temp_' AND n.nspname !~ '^pg_toast'""";
+
+    private static final String COLUMNS = """
+            SELECT a.attrelid, a.attname
+            FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+            WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+            ORDER BY a.attrelid, a.attnum""";
+
+    // A function is built in only when PostgreSQL created it (OID below FirstNormalObjectId, in pg_catalog) and no
+    // extension owns it: plpgsql's handlers are created during initdb and have low OIDs too.
+    private static final String FUNCTIONS = """
+            SELECT p.oid, n.nspname, p.proname, p.provolatile, p.prosecdef, l.lanname, p.pronargs,
+                   p.pronargdefaults, p.provariadic <> 0, p.proargtypes::text, p.prokind IN ('a', 'w'),
+                   EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                           WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid
+                             AND d.deptype = 'e')
+            FROM pg_catalog.pg_proc p
+                 JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+                 JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+            WHERE p.prokind <> 'p'""";
+
+    private static final String OPERATORS = """
+            SELECT o.oid, n.nspname, o.oprname, o.oprleft::text || ',' || o.oprright::text,
+                   EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                           WHERE d.classid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND d.objid = o.oid
+                             AND d.deptype = 'e'),
+                   COALESCE(p.provolatile, '0'), p.oid
+            FROM pg_catalog.pg_operator o
+                 JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
+                 LEFT JOIN pg_catalog.pg_proc p ON p.oid = o.oprcode""";
+
+    // What the planner may expand into a statement: view rules and row-level security policies, with the functions
+    // and relations their expressions depend on.
+    private static final String EXPANSIONS = """
+            SELECT r.ev_class, d.refclassid::pg_catalog.regclass::text, d.refobjid
+            FROM pg_catalog.pg_rewrite r
+                 JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = r.oid
+            WHERE d.refclassid IN ('pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_class'::pg_catalog.regclass,
+                                   'pg_catalog.pg_operator'::pg_catalog.regclass)
+              AND d.refobjid <> r.ev_class
+            UNION ALL
+            SELECT p.polrelid, d.refclassid::pg_catalog.regclass::text, d.refobjid
+            FROM pg_catalog.pg_policy p
+                 JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_policy'::pg_catalog.regclass AND d.objid = p.oid
+            WHERE d.refclassid IN ('pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_class'::pg_catalog.regclass,
+                                   'pg_catalog.pg_operator'::pg_catalog.regclass)
+              AND d.refobjid <> p.polrelid""";
+
+    // Column defaults and generated columns, with the functions and operators their expressions use.
+    private static final String DEFAULTS = """
+            SELECT a.adrelid, d.refclassid::pg_catalog.regclass::text, d.refobjid
+            FROM pg_catalog.pg_attrdef a
+                 JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND d.objid = a.oid
+            WHERE d.refclassid IN ('pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_operator'::pg_catalog.regclass)""";
+
+    private CatalogLoader() {}
+
+    /** Reads the catalog. The caller owns the connection's transaction (auto-commit off) and ends it. */
+    static CatalogSnapshot load(Connection c) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            String user;
+            long dbOid;
+            try (ResultSet rs = st.executeQuery(IDENTITY)) {
+                if (!rs.next()) throw new SQLException("the current database is not in pg_database");
+                user = rs.getString(1);
+                dbOid = rs.getLong(2);
+            }
+            Set<String> schemas = new HashSet<>();
+            try (ResultSet rs = st.executeQuery(SCHEMAS)) {
+                while (rs.next()) schemas.add(rs.getString(1));
+            }
+            Map<Long, Function> byOid = new HashMap<>();
+            Map<String, List<Function>> functions = new HashMap<>();
+            try (ResultSet rs = st.executeQuery(FUNCTIONS)) {
+                while (rs.next()) {
+                    long oid = rs.getLong(1);
+                    String schema = rs.getString(2);
+                    boolean builtIn = CatalogSnapshot.PG_CATALOG.equals(schema) && oid < FIRST_NORMAL_OBJECT_ID && !rs.getBoolean(12);
+                    Function f = new Function(oid, schema, rs.getString(3), rs.getString(4).charAt(0), rs.getBoolean(5),
+                            rs.getString(6), builtIn, rs.getInt(7), rs.getInt(8), rs.getBoolean(9), rs.getString(10), rs.getBoolean(11));
+                    byOid.put(oid, f);
+                    functions.computeIfAbsent(f.name(), k -> new ArrayList<>()).add(f);
+                }
+            }
+            for (List<Function> fs : functions.values()) fs.sort((a, b) -> Long.compare(a.oid(), b.oid()));
+            Map<String, List<Operator>> operators = new HashMap<>();
+            Map<Long, Operator> operatorsByOid = new HashMap<>();
+            try (ResultSet rs = st.executeQuery(OPERATORS)) {
+                while (rs.next()) {
+                    long oid = rs.getLong(1);
+                    String schema = rs.getString(2);
+                    boolean ext = rs.getBoolean(5);
+                    // The function behind a built-in operator must itself be a built-in.
+                    Function code = byOid.get(rs.getLong(7));
+                    boolean builtIn = CatalogSnapshot.PG_CATALOG.equals(schema) && oid < FIRST_NORMAL_OBJECT_ID && !ext
+                            && code != null && code.builtIn();
+                    Operator o = new Operator(oid, schema, rs.getString(3), rs.getString(4), builtIn, ext, rs.getString(6).charAt(0));
+                    operators.computeIfAbsent(o.name(), k -> new ArrayList<>()).add(o);
+                    operatorsByOid.put(oid, o);
+                }
+            }
+            Map<String, List<Operator>> frozenOperators = new HashMap<>();
+            operators.forEach((k, v) -> {
+                v.sort((a, b) -> Long.compare(a.oid(), b.oid()));
+                frozenOperators.put(k, List.copyOf(v));
+            });
+            Map<Long, String[]> rels = new LinkedHashMap<>();
+            try (ResultSet rs = st.executeQuery(RELATIONS)) {
+                while (rs.next()) rels.put(rs.getLong(1), new String[] {rs.getString(2), rs.getString(3), rs.getString(4)});
+            }
+            Map<Long, List<String>> columns = new HashMap<>();
+            try (ResultSet rs = st.executeQuery(COLUMNS)) {
+                while (rs.next()) columns.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>()).add(rs.getString(2));
+            }
+            Map<Long, List<long[]>> expansions = new HashMap<>();
+            try (ResultSet rs = st.executeQuery(EXPANSIONS)) {
+                while (rs.next()) {
+                    expansions.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>())
+                            .add(new long[] {switch (rs.getString(2)) {
+                                case "pg_proc" -> 1;
+                                case "pg_operator" -> 2;
+                                default -> 0;
+                            }, rs.getLong(3)});
+                }
+            }
+            Set<Long> userDefaults = new HashSet<>();
+            try (ResultSet rs = st.executeQuery(DEFAULTS)) {
+                while (rs.next()) {
+                    long ref = rs.getLong(3);
+                    boolean userCode = rs.getString(2).equals("pg_proc")
+                            ? byOid.get(ref) == null || !byOid.get(ref).builtIn()
+                            : operatorsByOid.get(ref) == null || !operatorsByOid.get(ref).builtIn();
+                    if (userCode) userDefaults.add(rs.getLong(1));
+                }
+            }
+            Map<Long, Boolean> userCode = new HashMap<>();
+            Map<String, Relation> relations = new HashMap<>();
+            for (var e : rels.entrySet()) {
+                String[] r = e.getValue();
+                boolean runs = runsUserCode(e.getKey(), expansions, byOid, operatorsByOid, userCode, new HashSet<>());
+                relations.put(r[0] + "." + r[1], new Relation(e.getKey(), r[0], r[1], r[2].charAt(0),
+                        columns.getOrDefault(e.getKey(), List.of()), runs, userDefaults.contains(e.getKey())));
+            }
+            Map<String, List<Function>> frozen = new HashMap<>();
+            functions.forEach((k, v) -> frozen.put(k, List.copyOf(v)));
+            return new CatalogSnapshot(user, dbOid, schemas, relations, frozen, frozenOperators);
+        }
+    }
+
+    private static boolean runsUserCode(long rel, Map<Long, List<long[]>> expansions, Map<Long, Function> functions,
+                                        Map<Long, Operator> operators, Map<Long, Boolean> memo, Set<Long> visiting) {
+        Boolean known = memo.get(rel);
+        if (known != null) return known;
+        // A cycle cannot be planned anyway; counting it as user code keeps it on the safe side.
+        if (!visiting.add(rel)) return true;
+        boolean runs = false;
+        for (long[] dep : expansions.getOrDefault(rel, List.of())) {
+            runs = switch ((int) dep[0]) {
+                case 1 -> {
+                    Function f = functions.get(dep[1]);
+                    yield f == null || !f.builtIn();
+                }
+                case 2 -> {
+                    Operator o = operators.get(dep[1]);
+                    yield o == null || !o.builtIn();
+                }
+                default -> runsUserCode(dep[1], expansions, functions, operators, memo, visiting);
+            };
+            if (runs) break;
+        }
+        visiting.remove(rel);
+        memo.put(rel, runs);
+        return runs;
+    }
+}

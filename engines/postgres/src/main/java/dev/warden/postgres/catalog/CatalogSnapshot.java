@@ -1,0 +1,178 @@
+package dev.warden.postgres.catalog;
+
+import dev.warden.postgres.catalog.SchemaInfo.FunctionInfo;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * One consistent read of a database's catalog: schemas, relations with their columns, and functions. Immutable;
+ * a refresh builds a new one. Names are stored as PostgreSQL stores them (already folded), so lookups are exact.
+ *
+ * @param user        the upstream user, which {@code $user} in a search path stands for
+ * @param databaseOid identifies the database; a database dropped and re-created under the same name has a new one
+ * @param schemas     every schema name
+ * @param relations   {@code schema.name} to relation
+ * @param functions   function name to every function of that name, in any schema
+ * @param operators   operator symbol to every operator of that symbol, in any schema
+ */
+public record CatalogSnapshot(String user, long databaseOid, Set<String> schemas, Map<String, Relation> relations,
+                              Map<String, List<Function>> functions, Map<String, List<Operator>> operators) {
+    static final String PG_CATALOG = "pg_catalog";
+
+    public CatalogSnapshot {
+        schemas = Set.copyOf(schemas);
+        relations = Map.copyOf(relations);
+        functions = Map.copyOf(functions);
+        operators = Map.copyOf(operators);
+    }
+
+    /**
+     * One {@code pg_operator} row.
+     *
+     * @param signature     left and right operand types: equal symbols and signatures mask each other
+     * @param builtIn       created by PostgreSQL itself (as for functions)
+     * @param fromExtension an extension owns it
+     * @param volatility    of the function behind it; {@code 0} for a shell operator, which has none
+     */
+    public record Operator(long oid, String schema, String name, String signature, boolean builtIn,
+                           boolean fromExtension, char volatility) {
+        /**
+         * Whether it may appear in a statement judged a read. Extension operators count when their function is not
+         * volatile: {@code =} on {@code citext} or {@code &&} on PostGIS types are the extension's own code (installed
+         * by an administrator), and without them every comparison in a database that has such an extension would
+         * be denied, since which operator a symbol reaches depends on operand types the classifier does not know.
+         * A user's own operator never counts.
+         */
+        public boolean provenPure() {
+            return (builtIn || fromExtension) && (volatility == 'i' || volatility == 's');
+        }
+    }
+
+    /**
+     * A table, view, materialized view, foreign or partitioned table.
+     *
+     * @param kind         {@code pg_class.relkind}
+     * @param runsUserCode the planner may run code that is not a built-in of PostgreSQL while planning a statement
+     *                     that reads it (a view, rule or row-level security policy that calls a user function or
+     *                     operator, directly or through another view), so no row estimate is asked for statements
+     *                     that touch it
+     * @param writesRunUserCode a column default or generated column calls user code, which the planner may fold
+     *                     into a statement that writes the relation
+     */
+    public record Relation(long oid, String schema, String name, char kind, List<String> columns, boolean runsUserCode,
+                           boolean writesRunUserCode) {
+        public Relation {
+            columns = List.copyOf(columns);
+        }
+
+        public String qualifiedName() {
+            return schema + "." + name;
+        }
+    }
+
+    /**
+     * One {@code pg_proc} row (procedures excluded: a function call never reaches one).
+     *
+     * @param argTypes  {@code proargtypes} as text: two functions with equal names and argument types mask each other
+     * @param nargs     declared input arguments
+     * @param ndefaults how many of them have defaults
+     * @param variadic  the last argument is VARIADIC
+     * @param aggregate an aggregate (or window function): an ordered-set aggregate counts its WITHIN GROUP
+     *                  arguments in {@code nargs}, which a caller may or may not have counted
+     */
+    public record Function(long oid, String schema, String name, char volatility, boolean securityDefiner,
+                           String language, boolean builtIn, int nargs, int ndefaults, boolean variadic,
+                           String argTypes, boolean aggregate) {
+        FunctionInfo info() {
+            return new FunctionInfo(schema, name, volatility, securityDefiner, language, builtIn);
+        }
+
+        boolean accepts(int argCount) {
+            if (argCount < 0 || argCount == nargs) return true;
+            if (argCount < nargs && (argCount >= nargs - ndefaults || aggregate)) return true;
+            // A variadic parameter takes any number of values (zero only with a default, but more is safer).
+            return variadic && argCount >= nargs - 1;
+        }
+    }
+
+    /**
+     * The schemas a search path stands for, in order: {@code $user} replaced by the user, schemas that do not
+     * exist left out, and {@code pg_catalog} first unless the path names it (as PostgreSQL does). Temporary schemas
+     * are left out: this connection cannot see another session's temporary objects.
+     */
+    public List<String> effectivePath(List<String> searchPath) {
+        List<String> out = new ArrayList<>();
+        List<String> path = searchPath == null ? List.of() : searchPath;
+        if (!path.contains(PG_CATALOG)) out.add(PG_CATALOG);
+        for (String entry : path) {
+            String schema = "$user".equals(entry) ? user : entry;
+            if (schema == null || schema.equals("pg_temp") || schema.startsWith("pg_temp_")) continue;
+            if (schemas.contains(schema) && !out.contains(schema)) out.add(schema);
+        }
+        return out;
+    }
+
+    public Optional<Relation> relation(List<String> searchPath, String schema, String name) {
+        if (name == null) return Optional.empty();
+        if (schema != null) return Optional.ofNullable(relations.get(schema + "." + name));
+        for (String s : effectivePath(searchPath)) {
+            Relation r = relations.get(s + "." + name);
+            if (r != null) return Optional.of(r);
+        }
+        return Optional.empty();
+    }
+
+    public Optional<Relation> relation(String qualifiedName) {
+        return Optional.ofNullable(relations.get(qualifiedName));
+    }
+
+    /**
+     * Every operator an expression with {@code symbol} may reach: all of that symbol in the schemas of the path,
+     * less those masked by an equal signature earlier in the path.
+     */
+    public List<Operator> operatorCandidates(List<String> searchPath, String schema, String symbol) {
+        List<Operator> all = operators.getOrDefault(symbol, List.of());
+        if (all.isEmpty()) return List.of();
+        List<String> order = schema != null ? List.of(schema) : effectivePath(searchPath);
+        List<Operator> out = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (String s : order) {
+            List<String> here = new ArrayList<>();
+            for (Operator o : all) {
+                if (!o.schema().equals(s) || seen.contains(o.signature())) continue;
+                out.add(o);
+                here.add(o.signature());
+            }
+            seen.addAll(here);
+        }
+        return out;
+    }
+
+    /**
+     * Every function a call may resolve to. PostgreSQL picks among all functions of that name in the schemas of
+     * the path, a function hiding those with identical argument types in later schemas; which of the rest wins
+     * depends on argument types the classifier does not know, so all of them are candidates.
+     */
+    public List<Function> candidates(List<String> searchPath, String schema, String name, int argCount) {
+        List<Function> all = functions.getOrDefault(name, List.of());
+        if (all.isEmpty()) return List.of();
+        List<String> order = schema != null ? List.of(schema) : effectivePath(searchPath);
+        List<Function> out = new ArrayList<>();
+        Set<String> seenSignatures = new HashSet<>();
+        for (String s : order) {
+            List<String> here = new ArrayList<>();
+            for (Function f : all) {
+                if (!f.schema().equals(s) || !f.accepts(argCount)) continue;
+                if (seenSignatures.contains(f.argTypes())) continue;
+                out.add(f);
+                here.add(f.argTypes());
+            }
+            seenSignatures.addAll(here);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,144 @@
+package dev.warden.postgres.catalog;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.warden.core.Classification;
+import dev.warden.core.Kind;
+import dev.warden.core.Statement;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The planner's estimate of rows in scope: {@code EXPLAIN (FORMAT JSON)} of the statement, never {@code ANALYZE},
+ * on Warden's own connection, in a read-only transaction with a short statement timeout that is always rolled back.
+ * The planner can evaluate functions while it plans, so the estimate is asked only when every function of the
+ * statement is proven pure and nothing it reads expands into user code.
+ */
+final class RowEstimate {
+    /** Commands whose plan says how many rows they return or change. */
+    private static final Set<String> ESTIMATED = Set.of("SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "WITH", "VALUES", "TABLE");
+    private static final String PREPARED_NAME = "warden_estimate";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private RowEstimate() {}
+
+    /** Why no estimate may be asked for this classification, or empty when it may. */
+    static Optional<String> refusal(String text, Classification c, CatalogSnapshot snapshot) {
+        if (c.statements().size() != 1) return Optional.of("the text holds " + c.statements().size() + " statements");
+        Statement s = c.statements().getFirst();
+        if (c.kind() != Kind.READ && c.kind() != Kind.WRITE) return Optional.of("the statement is " + c.kind().label());
+        if (!s.unproven().isEmpty()) {
+            return Optional.of("the planner could run functions not proven pure: " + String.join(", ", s.unproven()));
+        }
+        // The exact command: SELECT INTO creates a table, which is not a plain read or write of rows.
+        String command = s.command().trim().toUpperCase(Locale.ROOT);
+        if (!ESTIMATED.contains(command)) return Optional.of("no estimate for " + (command.isEmpty() ? "this statement" : command));
+        for (var o : s.objects()) {
+            var r = snapshot.relation(o.name());
+            if (r.isPresent() && r.get().runsUserCode()) {
+                return Optional.of(o.name() + " expands into user code while it is planned");
+            }
+            if (r.isPresent() && r.get().writesRunUserCode() && o.access() != dev.warden.core.Access.READ) {
+                return Optional.of(o.name() + " has column defaults that call user code");
+            }
+        }
+        // The driver splits texts at ';' by its own reading of the quotes; with none left, exactly one statement
+        // reaches the server, which refuses more than one in a prepared statement anyway.
+        if (body(text).indexOf(';') >= 0) return Optional.of("the text contains ';' inside the statement");
+        return Optional.empty();
+    }
+
+    /** The statement without trailing semicolons and white space. */
+    static String body(String text) {
+        int end = text.length();
+        while (end > 0 && (Character.isWhitespace(text.charAt(end - 1)) || text.charAt(end - 1) == ';')) end--;
+        return text.substring(0, end);
+    }
+
+    /**
+     * Plans the statement. The caller holds the connection exclusively; it is left outside any transaction.
+     *
+     * @throws SQLException when the server refuses (then the estimate is unavailable)
+     */
+    static long explain(Connection conn, String text, List<String> parameters, List<String> searchPath,
+                        Duration timeout) throws SQLException {
+        String body = body(text);
+        boolean prepared = false;
+        try (java.sql.Statement st = conn.createStatement()) {
+            // One round trip: read-only (the connection's default too), a short timeout, and names resolved as they
+            // would be in the agent's session; all local to this transaction.
+            try (var set = conn.prepareStatement("SELECT pg_catalog.set_config('transaction_read_only', 'on', true),"
+                    + " pg_catalog.set_config('statement_timeout', ?, true), pg_catalog.set_config('search_path', ?, true)")) {
+                set.setString(1, Long.toString(Math.max(1, timeout.toMillis())));
+                set.setString(2, SearchPath.render(searchPath));
+                set.executeQuery().close();
+            }
+            // The driver must not rewrite JDBC escapes such as {fn ...} inside the agent's text.
+            st.setEscapeProcessing(false);
+            String explain;
+            if (parameters.isEmpty()) {
+                explain = "EXPLAIN (FORMAT JSON) " + body;
+            } else {
+                st.execute("PREPARE " + PREPARED_NAME + " AS " + body);
+                prepared = true;
+                StringBuilder args = new StringBuilder();
+                for (String p : parameters) {
+                    if (!args.isEmpty()) args.append(", ");
+                    args.append(p == null ? "NULL" : literal(p));
+                }
+                explain = "EXPLAIN (FORMAT JSON) EXECUTE " + PREPARED_NAME + "(" + args + ")";
+            }
+            try (ResultSet rs = st.executeQuery(explain)) {
+                if (!rs.next()) throw new SQLException("EXPLAIN returned no plan");
+                return rows(rs.getString(1));
+            }
+        } finally {
+            conn.rollback();
+            // Prepared statements outlive the transaction.
+            if (prepared) {
+                try (java.sql.Statement st = conn.createStatement()) {
+                    st.execute("DEALLOCATE " + PREPARED_NAME);
+                } finally {
+                    conn.rollback();
+                }
+            }
+        }
+    }
+
+    /**
+     * A parameter value as an untyped literal, so it takes the type the server inferred for the parameter, as a
+     * bound value does. Every character is a Unicode escape: the literal holds no quote, semicolon or anything
+     * else a lexer could disagree about, and EXPLAIN EXECUTE evaluates its arguments, so nothing may leak out.
+     */
+    static String literal(String value) {
+        StringBuilder b = new StringBuilder(value.length() * 6 + 4).append("U&'");
+        value.codePoints().forEach(cp -> b.append(cp <= 0xFFFF ? String.format("\\%04X", cp) : String.format("\\+%06X", cp)));
+        return b.append('\'').toString();
+    }
+
+    /** Rows of the top plan node; for INSERT/UPDATE/DELETE the rows fed to the modification. */
+    static long rows(String planJson) throws SQLException {
+        try {
+            JsonNode plan = JSON.readTree(planJson).path(0).path("Plan");
+            if ("ModifyTable".equals(plan.path("Node Type").asText())) {
+                JsonNode fed = null;
+                for (JsonNode child : plan.path("Plans")) {
+                    if (fed == null || "Outer".equals(child.path("Parent Relationship").asText())) fed = child;
+                }
+                if (fed != null) plan = fed;
+            }
+            JsonNode rows = plan.path("Plan Rows");
+            if (!rows.isNumber()) throw new SQLException("EXPLAIN output has no row estimate");
+            return (long) Math.ceil(rows.asDouble());
+        } catch (IOException e) {
+            throw new SQLException("EXPLAIN output is not JSON: " + e.getMessage());
+        }
+    }
+}

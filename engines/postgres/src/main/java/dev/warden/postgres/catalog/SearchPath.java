@@ -1,0 +1,83 @@
+package dev.warden.postgres.catalog;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The value of PostgreSQL's {@code search_path} setting as a list of schema names, split and folded the way the
+ * server does it ({@code SplitIdentifierString}): commas between entries, unquoted names folded to lower case,
+ * double-quoted names kept as written with {@code ""} for a quote. {@code $user} stays {@code $user}; the catalog
+ * replaces it with the upstream user.
+ */
+public final class SearchPath {
+    private static final int NAMEDATALEN = 64;
+
+    private SearchPath() {}
+
+    /** Parses a setting such as {@code "$user", public}. Throws {@link IllegalArgumentException} when malformed. */
+    public static List<String> parse(String value) {
+        List<String> out = new ArrayList<>();
+        String s = value == null ? "" : value;
+        int i = skipSpace(s, 0);
+        if (i == s.length()) return out;
+        while (true) {
+            String name;
+            if (s.charAt(i) == '"') {
+                StringBuilder b = new StringBuilder();
+                i++;
+                while (true) {
+                    if (i >= s.length()) throw new IllegalArgumentException("unterminated quoted name in search_path: " + value);
+                    char c = s.charAt(i++);
+                    if (c == '"') {
+                        if (i < s.length() && s.charAt(i) == '"') {
+                            b.append('"');
+                            i++;
+                        } else {
+                            break;
+                        }
+                    } else {
+                        b.append(c);
+                    }
+                }
+                if (b.isEmpty()) throw new IllegalArgumentException("empty quoted name in search_path: " + value);
+                name = b.toString();
+            } else {
+                int start = i;
+                while (i < s.length() && s.charAt(i) != ',' && !Character.isWhitespace(s.charAt(i))) i++;
+                if (i == start) throw new IllegalArgumentException("empty name in search_path: " + value);
+                name = s.substring(start, i).toLowerCase(Locale.ROOT);
+            }
+            out.add(truncate(name));
+            i = skipSpace(s, i);
+            if (i == s.length()) return out;
+            if (s.charAt(i) != ',') throw new IllegalArgumentException("expected ',' in search_path at " + i + ": " + value);
+            i = skipSpace(s, i + 1);
+            if (i == s.length()) throw new IllegalArgumentException("trailing ',' in search_path: " + value);
+        }
+    }
+
+    /** Renders a list back as a setting value, every name quoted. */
+    public static String render(List<String> path) {
+        StringBuilder b = new StringBuilder();
+        for (String p : path) {
+            if (!b.isEmpty()) b.append(", ");
+            b.append('"').append(p.replace("\"", "\"\"")).append('"');
+        }
+        return b.toString();
+    }
+
+    private static int skipSpace(String s, int i) {
+        while (i < s.length() && Character.isWhitespace(s.charAt(i))) i++;
+        return i;
+    }
+
+    // Identifiers longer than NAMEDATALEN - 1 bytes are truncated by the server, on a character boundary.
+    private static String truncate(String name) {
+        byte[] b = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (b.length < NAMEDATALEN) return name;
+        int end = name.length();
+        while (name.substring(0, end).getBytes(java.nio.charset.StandardCharsets.UTF_8).length > NAMEDATALEN - 1) end--;
+        return name.substring(0, end);
+    }
+}
