@@ -39,7 +39,7 @@ class McpBypassSuiteTest {
 
     @BeforeAll
     static void start() throws Exception {
-        f = McpFixture.start();
+        f = McpFixture.start(false);
         client = f.httpClient(McpFixture.SECRET);
         // The same policy and engine, as the wire front end asks it.
         wire = new Gate(Map.of("app", new Target("app", "postgres",

@@ -58,6 +58,11 @@ final class McpFixture implements AutoCloseable {
                 action: approve
                 reason: changes to orders need a person
                 approval: { mode: ticket }
+              - name: personal-data
+                match: { kind: [read], tags: [pii] }
+                action: approve
+                reason: reading personal data needs a person
+                approval: { mode: ticket }
               - name: settings-for-the-session-test
                 match: { kind: [session], functions: ["*set_config"] }
                 action: allow
@@ -78,7 +83,13 @@ final class McpFixture implements AutoCloseable {
     final McpServer server;
     final java.util.Set<String> disabled;
 
+    /** With the live PostgreSQL catalog (enrichment: tags, row estimates), as the service runs it. */
     static McpFixture start() throws Exception {
+        return start(true);
+    }
+
+    /** @param liveCatalog false: classification offline, as the classifier's bypass suite states its cases */
+    static McpFixture start(boolean liveCatalog) throws Exception {
         EmbeddedPostgres pg = EmbeddedPostgres.builder().start();
         try (Connection c = pg.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE orders (id int PRIMARY KEY, item text NOT NULL, email text)");
@@ -98,7 +109,8 @@ final class McpFixture implements AutoCloseable {
         Engine engine = new StandInEngine();
         MemoryLedger ledger = new MemoryLedger();
         MemoryApprovals approvals = new MemoryApprovals();
-        Gate gate = new Gate(Map.of("app", new Target("app", "postgres", engine.classifier(Catalog.NONE), Catalog.NONE)),
+        Catalog catalog = liveCatalog ? engine.catalog(app, config.tags()) : Catalog.NONE;
+        Gate gate = new Gate(Map.of("app", new Target("app", "postgres", engine.classifier(catalog), catalog)),
                 policy, approvals, ledger, "http://127.0.0.1:8080");
         java.util.Set<String> disabled = new CopyOnWriteArraySet<>();
         McpServer server = McpServer.start(gate, config, d -> engine, disabled::contains, "http://127.0.0.1:8080");
@@ -140,6 +152,7 @@ final class McpFixture implements AutoCloseable {
     @Override
     public void close() throws IOException {
         server.close();
+        gate.target("app").ifPresent(t -> t.catalog().close());
         pg.close();
     }
 
@@ -151,7 +164,7 @@ final class McpFixture implements AutoCloseable {
         static final dev.warden.postgres.PostgresEngine REAL = new dev.warden.postgres.PostgresEngine();
         public String name() { return "postgres"; }
         public Classifier classifier(Catalog catalog) { return REAL.classifier(catalog); }
-        public Catalog catalog(DatabaseConfig database, Map<String, List<String>> tags) { return Catalog.NONE; }
+        public Catalog catalog(DatabaseConfig database, Map<String, List<String>> tags) { return REAL.catalog(database, tags); }
         public FrontEnd frontEnd(FrontEndContext context) { throw new UnsupportedOperationException(); }
         public UpstreamSession connect(DatabaseConfig database) throws IOException { return new JdbcUpstreamSession(database); }
         public List<DoctorCheck> doctor(DatabaseConfig database) { return List.of(); }

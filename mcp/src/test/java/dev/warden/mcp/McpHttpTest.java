@@ -202,7 +202,7 @@ class McpHttpTest {
 
     @Test
     void explainShowsThePlanWithoutRunningAndRefusesAnalyze() throws Exception {
-        CallToolResult plan = call(client, "explain", Map.of("database", "app", "sql", "SELECT * FROM orders WHERE item = 'pear'"));
+        CallToolResult plan = call(client, "explain", Map.of("database", "app", "sql", "SELECT id, item FROM orders WHERE item = 'pear'"));
         assertThat(plan.isError()).as(text(plan)).isFalse();
         assertThat(text(plan)).contains("Scan");
         CallToolResult analyze = call(client, "explain", Map.of("database", "app", "sql", "ANALYZE SELECT * FROM orders"));
@@ -282,5 +282,21 @@ class McpHttpTest {
     void aReadRunsInAReadOnlyTransaction() {
         CallToolResult r = call(client, "query", Map.of("database", "app", "sql", "SELECT current_setting('transaction_read_only')"));
         assertThat(data(r).get("rows")).isEqualTo(List.of(List.of("on")));
+    }
+
+    @Test
+    void theLiveCatalogTagsWhatIsReadAndThePolicySeesIt() throws Exception {
+        CallToolResult r = call(client, "query", Map.of("database", "app", "sql", "SELECT email FROM orders WHERE id = 1"));
+        assertThat(r.isError()).isFalse();
+        assertThat(data(r)).containsEntry("status", "pending_approval").containsEntry("rule", "personal-data");
+        assertThat(text(r)).doesNotContain("a@example.com");
+        Entry.DecisionEntry d = f.ledger.entries().reversed().stream().filter(e -> e instanceof Entry.DecisionEntry de
+                && de.operation().text().equals("SELECT email FROM orders WHERE id = 1")).map(e -> (Entry.DecisionEntry) e)
+                .findFirst().orElseThrow();
+        assertThat(d.classification().tags()).containsExactly("pii");
+        String id = (String) data(r).get("approval_id");
+        f.approvals.decide(id, "alice", true, null);
+        CallToolResult ran = call(client, "run_approved", Map.of("id", id));
+        assertThat(data(ran).get("rows")).isEqualTo(List.of(List.of("a@example.com")));
     }
 }
