@@ -6,7 +6,10 @@ import java.util.Locale;
 public enum Access {
     READ, WRITE, DDL;
 
+    // Computed once: labels are on every decision's path (policy matching, ledger entries).
+    private final String label = name().toLowerCase(Locale.ROOT);
+
     public String label() {
-        return name().toLowerCase(Locale.ROOT);
+        return label;
     }
 }

@@ -6,8 +6,11 @@ import java.util.Locale;
 public enum Action {
     ALLOW, APPROVE, DENY;
 
+    // Computed once: labels are on every decision's path (policy matching, ledger entries).
+    private final String label = name().toLowerCase(Locale.ROOT);
+
     public String label() {
-        return name().toLowerCase(Locale.ROOT);
+        return label;
     }
 
     public static Action stricter(Action a, Action b) {

@@ -10,8 +10,11 @@ public enum Kind {
     TCL, READ, SESSION, WRITE, DDL, DCL, ADMIN, UNKNOWN;
 
     /** The lower-case name used in policies, JSON and the ledger. */
+    // Computed once: labels are on every decision's path (policy matching, ledger entries).
+    private final String label = name().toLowerCase(Locale.ROOT);
+
     public String label() {
-        return name().toLowerCase(Locale.ROOT);
+        return label;
     }
 
     public static Kind parse(String label) {

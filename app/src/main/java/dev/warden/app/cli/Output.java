@@ -37,6 +37,10 @@ final class Output {
             }
             if (!s.functions().isEmpty()) out.println("  functions: " + String.join(", ", s.functions()));
             if (!s.flags().isEmpty()) out.println("  flags: " + String.join(", ", s.flags()));
+            if (!s.unproven().isEmpty()) {
+                out.println("  unproven functions: " + String.join(", ", s.unproven()) + " (kind if a rule declares them readers: "
+                        + s.kindIfProven().label() + ")");
+            }
             for (String r : s.reasons()) out.println("  reason: " + r);
         }
         if (!c.tags().isEmpty()) out.println("tags: " + String.join(", ", c.tags()));

@@ -11,11 +11,12 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "warden", mixinStandardHelpOptions = true, version = "warden 0.1.0",
         description = "A control plane for AI agents on production databases: classify, decide, approve, record.",
-        subcommands = {ClassifyCommand.class, CheckCommand.class, PolicyCommand.class, McpCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {ClassifyCommand.class, CheckCommand.class, PolicyCommand.class, AuditCommand.class, McpCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
                 "  warden classify --engine postgres --json \"DELETE FROM orders\"",
                 "  warden check --policy policy.yaml --engine postgres \"DROP TABLE audit_log\"",
-                "  warden policy lint policy.yaml"})
+                "  warden policy lint policy.yaml",
+                "  warden audit verify --data-dir ./warden-data"})
 public final class WardenCommand implements Runnable {
     public static final int OK = 0;
     public static final int FAILED = 1;

@@ -5,6 +5,7 @@ import dev.warden.core.config.ApproverConfig;
 import dev.warden.core.config.ConsoleConfig;
 import dev.warden.core.config.DatabaseConfig;
 import dev.warden.core.config.HostPort;
+import dev.warden.core.config.LedgerConfig;
 import dev.warden.core.config.McpConfig;
 import dev.warden.core.config.Secret;
 import dev.warden.core.config.UpstreamConfig;
@@ -12,6 +13,8 @@ import dev.warden.core.config.WardenConfig;
 import dev.warden.core.engine.Engines;
 import dev.warden.core.yaml.ConfigException;
 import dev.warden.core.yaml.YamlNode;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,12 +32,15 @@ import java.util.function.Function;
  * warnings (inline secrets) go to the given sink. Secrets are never part of a message.
  */
 public final class ConfigLoader {
-    private static final List<String> TOP_KEYS = List.of("data_dir", "policy", "agents", "approvers", "databases", "tags", "console", "mcp");
+    private static final List<String> TOP_KEYS = List.of("data_dir", "policy", "agents", "approvers", "databases", "tags", "console", "ledger", "mcp");
     private static final List<String> AGENT_KEYS = List.of("name", "secret", "secret_env", "databases");
     private static final List<String> APPROVER_KEYS = List.of("name", "token", "token_env");
     private static final List<String> DATABASE_KEYS = List.of("name", "engine", "listen", "upstream", "statement_timeout");
     private static final List<String> UPSTREAM_KEYS = List.of("host", "port", "database", "user", "password", "password_env");
     private static final List<String> CONSOLE_KEYS = List.of("listen");
+    private static final List<String> LEDGER_KEYS = List.of("sync", "segment_size", "checkpoint_interval", "fsync_interval",
+            "signing_key", "origin", "witnesses", "redact_literals");
+    private static final List<String> WITNESS_KEYS = List.of("file", "url");
     private static final List<String> MCP_KEYS = List.of("listen", "tls", "max_rows", "max_bytes");
     private static final List<String> TLS_KEYS = List.of("cert", "key");
 
@@ -107,6 +113,8 @@ public final class ConfigLoader {
             HostPort listen = c.containsKey("listen") ? hostPort(c.get("listen")) : new HostPort("127.0.0.1", 8080);
             console = Optional.of(new ConsoleConfig(listen));
         }
+        LedgerConfig ledger = top.containsKey("ledger") && !top.get("ledger").isNull()
+                ? ledger(top.get("ledger"), base, dataDir) : LedgerConfig.DEFAULTS;
         Optional<McpConfig> mcp = Optional.empty();
         if (top.containsKey("mcp") && !top.get("mcp").isNull()) {
             mcp = Optional.of(mcp(top.get("mcp"), base));
@@ -119,7 +127,7 @@ public final class ConfigLoader {
                 if (listen.port() != 0 && d.listen().equals(listen)) throw at.error("listen: " + listen + " is also where database '" + d.name() + "' listens");
             }
         }
-        return new WardenConfig(abs, dataDir, policy, agents, approvers, databases, tags, console, mcp);
+        return new WardenConfig(abs, dataDir, policy, agents, approvers, databases, tags, console, ledger, mcp);
     }
 
     private static McpConfig mcp(YamlNode n, Path base) throws ConfigException {
@@ -141,30 +149,89 @@ public final class ConfigLoader {
             if (r < 1 || r > 1_000_000) throw m.get("max_rows").error("must be between 1 and 1000000");
             maxRows = (int) r;
         }
-        long maxBytes = m.containsKey("max_bytes") ? bytes(m.get("max_bytes")) : McpConfig.DEFAULT_MAX_BYTES;
+        long maxBytes = m.containsKey("max_bytes") ? mcpBytes(m.get("max_bytes")) : McpConfig.DEFAULT_MAX_BYTES;
         return new McpConfig(listen, tls, maxRows, maxBytes);
     }
 
-    /** A byte count: a plain integer or a number with KiB, MiB (or KB, MB). */
-    private static long bytes(YamlNode n) throws ConfigException {
-        String s = n.string().trim();
-        java.util.regex.Matcher mm = java.util.regex.Pattern.compile("(\\d+)\\s*(B|KB|KiB|MB|MiB)?").matcher(s);
-        if (!mm.matches()) throw n.error("expected a byte count such as 1048576 or 1MiB, got '" + s + "'");
-        long unit = switch (mm.group(2) == null ? "B" : mm.group(2)) {
-            case "KB" -> 1000;
-            case "KiB" -> 1024;
-            case "MB" -> 1000 * 1000;
-            case "MiB" -> 1024 * 1024;
-            default -> 1;
-        };
-        long v;
-        try {
-            v = Math.multiplyExact(Long.parseLong(mm.group(1)), unit);
-        } catch (ArithmeticException | NumberFormatException e) {
-            throw n.error("byte count too large");
-        }
+    /** The MCP result cap in bytes: a number, or one with a unit (the ledger's sizes: KB, KiB, MB, MiB). */
+    private static long mcpBytes(YamlNode n) throws ConfigException {
+        long v = size(n);
         if (v < 1024 || v > 256L * 1024 * 1024) throw n.error("must be between 1KiB and 256MiB");
         return v;
+    }
+
+    private static LedgerConfig ledger(YamlNode n, Path base, Path dataDir) throws ConfigException {
+        Map<String, YamlNode> m = n.map(LEDGER_KEYS);
+        LedgerConfig d = LedgerConfig.DEFAULTS;
+        boolean syncAll = d.syncAll();
+        if (m.containsKey("sync")) {
+            String v = m.get("sync").string();
+            syncAll = switch (v) {
+                case "all" -> true;
+                case "default" -> false;
+                default -> throw m.get("sync").error("expected 'default' or 'all', got '" + v + "'");
+            };
+        }
+        long segmentSize = m.containsKey("segment_size") ? size(m.get("segment_size")) : d.segmentSize();
+        if (segmentSize < 4096) throw m.get("segment_size").error("must be at least 4096 bytes");
+        Duration checkpoint = m.containsKey("checkpoint_interval") ? positive(m.get("checkpoint_interval")) : d.checkpointInterval();
+        Duration fsync = m.containsKey("fsync_interval") ? positive(m.get("fsync_interval")) : d.fsyncInterval();
+        Optional<Path> key = m.containsKey("signing_key") ? Optional.of(base.resolve(nonBlank(m.get("signing_key"))).normalize()) : Optional.empty();
+        Optional<String> origin = Optional.empty();
+        if (m.containsKey("origin")) {
+            String o = nonBlank(m.get("origin"));
+            if (o.contains("\n") || o.chars().anyMatch(Character::isWhitespace)) throw m.get("origin").error("must be one word without spaces");
+            origin = Optional.of(o);
+        }
+        List<LedgerConfig.WitnessConfig> witnesses = new ArrayList<>();
+        for (YamlNode w : listOf(m.get("witnesses"))) {
+            Map<String, YamlNode> wm = w.map(WITNESS_KEYS);
+            if (wm.size() != 1) throw w.error("give exactly one of 'file' or 'url'");
+            if (wm.containsKey("file")) {
+                Path f = base.resolve(nonBlank(wm.get("file"))).normalize();
+                if (f.startsWith(dataDir)) throw wm.get("file").error("a witness file must be outside the data directory " + dataDir);
+                witnesses.add(new LedgerConfig.WitnessConfig.File(f));
+            } else {
+                String u = nonBlank(wm.get("url"));
+                try {
+                    URI uri = new URI(u);
+                    if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
+                        throw wm.get("url").error("expected an http or https URL, got '" + u + "'");
+                    }
+                    witnesses.add(new LedgerConfig.WitnessConfig.Url(uri));
+                } catch (URISyntaxException e) {
+                    throw wm.get("url").error("not a URL: " + e.getMessage());
+                }
+            }
+        }
+        boolean redact = m.containsKey("redact_literals") ? m.get("redact_literals").bool() : d.redactLiterals();
+        return new LedgerConfig(syncAll, segmentSize, checkpoint, fsync, key, origin, witnesses, redact);
+    }
+
+    private static Duration positive(YamlNode n) throws ConfigException {
+        Duration d = n.duration();
+        if (d.isZero()) throw n.error("must be more than zero");
+        return d;
+    }
+
+    /** Bytes: an integer, or a number with KB, MB, GB (powers of 1024; KiB, MiB, GiB too). */
+    private static long size(YamlNode n) throws ConfigException {
+        if (!n.isMap() && !n.isList()) {
+            try {
+                return n.integer();
+            } catch (ConfigException notInteger) {
+                // a string with a unit
+            }
+        }
+        String v = n.string().trim();
+        java.util.regex.Matcher mm = java.util.regex.Pattern.compile("(?i)(\\d+)\\s*(k|m|g)i?b").matcher(v);
+        if (!mm.matches()) throw n.error("expected a size such as 64MB or 1048576, got '" + v + "'");
+        long base = Long.parseLong(mm.group(1));
+        return switch (mm.group(2).toLowerCase(java.util.Locale.ROOT)) {
+            case "k" -> base << 10;
+            case "m" -> base << 20;
+            default -> base << 30;
+        };
     }
 
     private static void checkListeners(List<DatabaseConfig> databases, Map<String, YamlNode> nodes) throws ConfigException {

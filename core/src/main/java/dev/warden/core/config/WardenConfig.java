@@ -13,25 +13,40 @@ import java.util.Optional;
  * @param policy  the policy file, resolved against the configuration file's folder
  * @param tags    sensitivity tag name to column globs ({@code schema.table.column})
  * @param console absent when not configured
+ * @param ledger  the {@code ledger:} section, or its defaults
  * @param mcp     the MCP server; absent when not configured
  */
 public record WardenConfig(Path source, Path dataDir, Path policy, List<AgentConfig> agents,
                            List<ApproverConfig> approvers, List<DatabaseConfig> databases,
                            Map<String, List<String>> tags, Optional<ConsoleConfig> console,
-                           Optional<McpConfig> mcp) {
+                           LedgerConfig ledger, Optional<McpConfig> mcp) {
     public WardenConfig {
+        mcp = mcp == null ? Optional.empty() : mcp;
+        if (ledger == null) ledger = LedgerConfig.DEFAULTS;
         agents = List.copyOf(agents);
         approvers = List.copyOf(approvers);
         databases = List.copyOf(databases);
         tags = Map.copyOf(tags);
-        mcp = mcp == null ? Optional.empty() : mcp;
+    }
+
+    public WardenConfig(Path source, Path dataDir, Path policy, List<AgentConfig> agents,
+                        List<ApproverConfig> approvers, List<DatabaseConfig> databases,
+                        Map<String, List<String>> tags, Optional<ConsoleConfig> console) {
+        this(source, dataDir, policy, agents, approvers, databases, tags, console, LedgerConfig.DEFAULTS, Optional.empty());
     }
 
     /** Without an MCP server. */
     public WardenConfig(Path source, Path dataDir, Path policy, List<AgentConfig> agents,
                         List<ApproverConfig> approvers, List<DatabaseConfig> databases,
-                        Map<String, List<String>> tags, Optional<ConsoleConfig> console) {
-        this(source, dataDir, policy, agents, approvers, databases, tags, console, Optional.empty());
+                        Map<String, List<String>> tags, Optional<ConsoleConfig> console, LedgerConfig ledger) {
+        this(source, dataDir, policy, agents, approvers, databases, tags, console, ledger, Optional.empty());
+    }
+
+    /** With the ledger's defaults. */
+    public WardenConfig(Path source, Path dataDir, Path policy, List<AgentConfig> agents,
+                        List<ApproverConfig> approvers, List<DatabaseConfig> databases,
+                        Map<String, List<String>> tags, Optional<ConsoleConfig> console, Optional<McpConfig> mcp) {
+        this(source, dataDir, policy, agents, approvers, databases, tags, console, LedgerConfig.DEFAULTS, mcp);
     }
 
     public Optional<DatabaseConfig> database(String name) {

@@ -11,6 +11,7 @@ import dev.warden.core.engine.UpstreamSession;
 import dev.warden.postgres.catalog.BuiltinCatalog;
 import dev.warden.postgres.catalog.PostgresCatalog;
 import dev.warden.postgres.catalog.SchemaInfo;
+import dev.warden.postgres.classify.NativePgQuery;
 import dev.warden.postgres.classify.PostgresClassifier;
 import dev.warden.postgres.classify.SqlParser;
 import java.io.IOException;
@@ -61,6 +62,18 @@ public final class PostgresEngine implements Engine {
 
     @Override
     public List<DoctorCheck> doctor(DatabaseConfig database) {
-        return List.of();
+        return List.of(new DoctorCheck() {
+            @Override
+            public String name() {
+                return "PostgreSQL grammar (libpg_query) is installed";
+            }
+
+            @Override
+            public Result run() {
+                return NativePgQuery.loadError()
+                        .map(e -> new Result(Status.FAIL, e + "; until then every PostgreSQL statement is classified unknown and denied"))
+                        .orElseGet(() -> new Result(Status.OK, "libpg_query " + "(PostgreSQL 15 grammar) loaded"));
+            }
+        });
     }
 }

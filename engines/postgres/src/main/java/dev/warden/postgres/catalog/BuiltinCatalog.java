@@ -30,6 +30,7 @@ public final class BuiltinCatalog implements SchemaInfo {
     private final Map<String, List<Fn>> functions = new HashMap<>();
     private final Map<String, List<String>> relations = new HashMap<>();
     private final Set<String> operators = new HashSet<>();
+    private final Set<String> types = new HashSet<>();
 
     private BuiltinCatalog() {
         for (String[] f : read("pg-functions.tsv")) {
@@ -41,6 +42,7 @@ public final class BuiltinCatalog implements SchemaInfo {
         for (String[] r : read("pg-relations.tsv")) {
             relations.put(r[0] + "." + r[1], r.length > 3 && !r[3].isEmpty() ? List.of(r[3].split(",")) : List.of());
         }
+        for (String[] t : read("pg-types.tsv")) types.add(t[0]);
         for (String[] o : read("pg-operators.tsv")) {
             if (!o[1].equals("v")) operators.add(o[0]);
         }
@@ -83,6 +85,11 @@ public final class BuiltinCatalog implements SchemaInfo {
     @Override
     public boolean builtInOperator(List<String> searchPath, String schema, String symbol) {
         return (schema == null || schema.equals("pg_catalog")) && operators.contains(symbol);
+    }
+
+    /** True for a type of {@code pg_catalog}: {@code name(x)} with no function of that name is a cast to it. */
+    public boolean builtInType(String name) {
+        return types.contains(name);
     }
 
     /** The search path as PostgreSQL searches it: {@code pg_catalog} first unless listed, no {@code $user}/temp. */

@@ -267,6 +267,12 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
     }
 
     @Override
+    public boolean readRunsUserCode(String qualifiedRelation) {
+        CatalogSnapshot snap = current();
+        return snap != null && snap.relation(qualifiedRelation).map(Relation::runsUserCode).orElse(false);
+    }
+
+    @Override
     public List<FunctionInfo> functions(List<String> searchPath, String schema, String name, int argCount) {
         CatalogSnapshot snap = current();
         if (snap == null) return offline.functions(searchPath, schema, name, argCount);

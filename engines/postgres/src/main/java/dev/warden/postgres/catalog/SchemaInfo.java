@@ -38,6 +38,15 @@ public interface SchemaInfo {
     }
 
     /**
+     * Whether reading the relation runs code that is not a built-in proven pure: a view, rule or row-level security
+     * policy on it calls a user function or operator. Such a read may write, so it is not proven a read. The offline
+     * table knows no user relations and answers false.
+     */
+    default boolean readRunsUserCode(String qualifiedRelation) {
+        return false;
+    }
+
+    /**
      * Whether an operator symbol (unqualified, or in {@code schema}) resolves only to built-in operators whose
      * functions are not volatile. Defaults to the offline table of PostgreSQL's own operators.
      */

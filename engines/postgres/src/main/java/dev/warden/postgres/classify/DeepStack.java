@@ -15,14 +15,21 @@ import java.util.function.Supplier;
 final class DeepStack {
     /** Texts up to this many chars are handled on the caller's thread (at most ~500 levels: well under 1 MiB of stack). */
     static final int INLINE_LIMIT = 1000;
-    /** Longer texts are refused: a statement this large is not what an agent sends, and its stack would be huge. */
-    static final int MAX_TEXT = 1 << 20;
-    /** Reserved (not committed) stack per thread: enough for {@link #MAX_TEXT} chars of the deepest shape. */
-    private static final long STACK = 512L << 20;
+    /**
+     * Longer texts are refused: a statement this large is not what an agent sends, and its parse tree (about 130 bytes
+     * of JSON per character in the worst shape) would cost seconds and hundreds of megabytes.
+     */
+    static final int MAX_TEXT = 256 * 1024;
+    /**
+     * Reserved (not committed) stack per thread: {@link #MAX_TEXT} chars nest at most half a million levels, about
+     * 65 MiB of native stack, plus the Java walk of the tree.
+     */
+    private static final long STACK = 256L << 20;
 
     private static final ThreadLocal<Boolean> ON_DEEP = ThreadLocal.withInitial(() -> false);
     private static final AtomicInteger N = new AtomicInteger();
-    private static final ExecutorService POOL = Executors.newFixedThreadPool(2, r -> {
+    private static final ExecutorService POOL = Executors.newFixedThreadPool(
+            Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), r -> {
         Thread t = new Thread(null, () -> {
             ON_DEEP.set(true);
             r.run();

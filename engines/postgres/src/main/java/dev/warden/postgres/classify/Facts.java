@@ -42,9 +42,18 @@ final class Facts {
         if (!reasons.contains(r)) reasons.add(r);
     }
 
+    /** Reasons that make the statement unknown come first: they are what a denial has to explain. */
+    private int leading;
+
     void opaque(String reason) {
         opaque = true;
-        raise(Kind.UNKNOWN, reason);
+        raise(Kind.UNKNOWN);
+        lead(reason);
+    }
+
+    void lead(String r) {
+        if (reasons.contains(r)) return;
+        reasons.add(leading++, r);
     }
 
     void flag(String f) {
@@ -62,7 +71,10 @@ final class Facts {
         for (var e : o.objects.entrySet()) objects.computeIfAbsent(e.getKey(), k -> new LinkedHashSet<>()).addAll(e.getValue());
         functions.addAll(o.functions);
         flags.addAll(o.flags);
-        for (String r : o.reasons) reason(r);
+        for (int i = 0; i < o.reasons.size(); i++) {
+            if (i < o.leading) lead(o.reasons.get(i));
+            else reason(o.reasons.get(i));
+        }
         unproven.addAll(o.unproven);
         effects.addAll(o.effects);
     }

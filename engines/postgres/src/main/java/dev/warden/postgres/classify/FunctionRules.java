@@ -121,6 +121,14 @@ public final class FunctionRules {
             e("brin_summarize_range", Kind.ADMIN, NONE, "changes an index"),
             e("brin_desummarize_range", Kind.ADMIN, NONE, "changes an index"),
             e("gin_clean_pending_list", Kind.ADMIN, NONE, "changes an index"),
+            e("pg_restore_relation_stats", Kind.ADMIN, NONE, "overwrites planner statistics"),
+            e("pg_restore_attribute_stats", Kind.ADMIN, NONE, "overwrites planner statistics"),
+            e("pg_restore_extended_stats", Kind.ADMIN, NONE, "overwrites planner statistics"),
+            e("pg_clear_relation_stats", Kind.ADMIN, NONE, "clears planner statistics"),
+            e("pg_clear_attribute_stats", Kind.ADMIN, NONE, "clears planner statistics"),
+            e("pg_clear_extended_stats", Kind.ADMIN, NONE, "clears planner statistics"),
+            e("pg_sync_replication_slots", Kind.ADMIN, NONE, "changes replication slots"),
+            e("pg_replication_origin_session_progress", Kind.READ, NONE, "reads replication progress (flush=true only forces a WAL flush)"),
             e("pg_export_snapshot", Kind.SESSION, NONE, "exports a snapshot to other sessions"),
             // Settings: set_config is SET in function form (the role variants change identity).
             e("set_config", Kind.SESSION, NONE, "changes a setting"),
@@ -143,8 +151,8 @@ public final class FunctionRules {
             e("database_to_xml", Kind.UNKNOWN, CODE, "reads every relation of the database"),
             e("database_to_xmlschema", Kind.UNKNOWN, CODE, "reads every relation of the database"),
             e("database_to_xml_and_xmlschema", Kind.UNKNOWN, CODE, "reads every relation of the database"),
-            e("plpgsql_inline_handler", Kind.UNKNOWN, CODE, "runs PL/pgSQL code"),
-            e("plpgsql_call_handler", Kind.UNKNOWN, CODE, "runs PL/pgSQL code"),
+            any("plpgsql_inline_handler", Kind.UNKNOWN, CODE, "runs PL/pgSQL code (the DO handler)"),
+            any("plpgsql_call_handler", Kind.UNKNOWN, CODE, "runs PL/pgSQL code"),
             // Remote execution (dblink, postgres_fdw): arbitrary SQL on another server, or this one over a new login.
             any("dblink", Kind.UNKNOWN, CODE, "dblink: runs SQL on a remote connection"),
             any("dblink_exec", Kind.UNKNOWN, CODE, "dblink: runs SQL on a remote connection"),
@@ -171,6 +179,10 @@ public final class FunctionRules {
             Map.entry("clock_timestamp", "reads the clock"),
             Map.entry("timeofday", "reads the clock"),
             Map.entry("gen_random_uuid", "returns a random UUID"),
+            Map.entry("uuidv4", "returns a random UUID"),
+            Map.entry("uuidv7", "returns a time-ordered random UUID"),
+            Map.entry("array_shuffle", "returns its argument in random order"),
+            Map.entry("array_sample", "returns a random sample of its argument"),
             Map.entry("currval", "reads the session's last sequence value; advances nothing"),
             Map.entry("lastval", "reads the session's last sequence value; advances nothing"),
             Map.entry("pg_relation_size", "reads a relation's size on disk"),
@@ -213,6 +225,17 @@ public final class FunctionRules {
             Map.entry("current_query", "returns the current query text"),
             Map.entry("pg_stat_get_recovery_prefetch", "reads statistics"),
             Map.entry("pg_stat_have_stats", "reads statistics"),
+            Map.entry("pg_stat_force_next_flush", "flushes the session's own pending statistics"),
+            Map.entry("loread", "reads from a large-object descriptor the session opened"),
+            Map.entry("lo_get", "reads a large object"),
+            Map.entry("lo_lseek", "moves the session's own large-object descriptor"),
+            Map.entry("lo_lseek64", "moves the session's own large-object descriptor"),
+            Map.entry("lo_tell", "reads the session's own large-object descriptor position"),
+            Map.entry("lo_tell64", "reads the session's own large-object descriptor position"),
+            Map.entry("lo_close", "closes the session's own large-object descriptor"),
+            Map.entry("currtid2", "reads a row's current tuple id"),
+            Map.entry("pg_stat_get_backend_io", "reads statistics"),
+            Map.entry("pg_stat_get_backend_wal", "reads statistics"),
             Map.entry("pg_stat_clear_snapshot", "discards the session's statistics snapshot only"),
             Map.entry("pg_stat_get_xact_numscans", "reads statistics"),
             Map.entry("pg_stat_get_xact_tuples_returned", "reads statistics"),
@@ -239,6 +262,8 @@ public final class FunctionRules {
     /** The side effect of a call of {@code schema.name}; {@code builtIn} when it resolved to PostgreSQL's own. */
     public static Optional<Effect> sideEffect(String name, boolean builtIn) {
         Effect e = BY_NAME.get(name);
+        // Every dblink_* function either opens a remote connection or runs SQL through one.
+        if (e == null && name.startsWith("dblink")) e = BY_NAME.get("dblink");
         if (e == null) return Optional.empty();
         return builtIn || e.anySchema() ? Optional.of(e) : Optional.empty();
     }

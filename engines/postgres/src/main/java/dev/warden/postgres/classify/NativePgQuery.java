@@ -96,7 +96,8 @@ public final class NativePgQuery implements SqlParser {
                     MemorySegment e = error.reinterpret(ERROR.byteSize());
                     String message = cString(e.get(PTR, 0));
                     int cursor = e.get(ValueLayout.JAVA_INT, ERROR_CURSORPOS);
-                    return new SyntaxError(message, cursor <= 0 ? -1 : charOffset(sql, cursor - 1), GRAMMAR);
+                    // PostgreSQL reports error positions in characters (code points), 1-based.
+                    return new SyntaxError(message, cursor <= 0 ? -1 : codePointOffset(sql, cursor - 1), GRAMMAR);
                 }
                 MemorySegment tree = result.get(PTR, 0);
                 if (tree.equals(MemorySegment.NULL)) return new SyntaxError("the parser returned no tree", -1, GRAMMAR);
@@ -124,6 +125,12 @@ public final class NativePgQuery implements SqlParser {
             } else bytes += 3;
         }
         return s.length();
+    }
+
+    /** Converts an offset in code points to a char offset in {@code s}. */
+    static int codePointOffset(String s, int codePoints) {
+        int total = s.codePointCount(0, s.length());
+        return s.offsetByCodePoints(0, Math.min(Math.max(0, codePoints), total));
     }
 
     /** The offset where nesting first exceeds {@link #MAX_NESTING}, or -1. */

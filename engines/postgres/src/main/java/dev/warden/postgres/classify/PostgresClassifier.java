@@ -1,9 +1,5 @@
 package dev.warden.postgres.classify;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.warden.core.Classification;
 import dev.warden.core.Kind;
 import dev.warden.core.Statement;
@@ -24,11 +20,6 @@ import java.util.function.Supplier;
  * search path (bounded LRU), and dropped when the schema source's generation changes.
  */
 public final class PostgresClassifier implements Classifier {
-    private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
-            // Deep trees come only from long texts, which run on a large stack (DeepStack).
-            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(Integer.MAX_VALUE)
-                    .maxStringLength(Integer.MAX_VALUE).build())
-            .build());
     public static final int DEFAULT_CACHE_SIZE = 10_000;
 
     private final SqlParser parser;
@@ -108,13 +99,14 @@ public final class PostgresClassifier implements Classifier {
             return new Result(Classification.unknown(text, syntaxReason(text, err)), false, Map.of());
         }
         SqlParser.Tree tree = (SqlParser.Tree) parsed;
-        JsonNode root;
+        Node root;
         try {
-            root = JSON.readTree(tree.json());
-        } catch (Exception e) {
+            // Deep trees come only from long texts, which run on a large stack (DeepStack).
+            root = Node.parse(tree.json());
+        } catch (Exception | StackOverflowError e) {
             return new Result(Classification.unknown(text, "cannot classify: unreadable parse tree: " + e.getMessage()), false, Map.of());
         }
-        JsonNode stmts = root.get("stmts");
+        Node stmts = root.get("stmts");
         if (stmts == null || stmts.isEmpty()) {
             Statement empty = new Statement(Kind.TCL, text, "", List.of(), List.of(), java.util.Set.of(),
                     List.of("the text holds no statement: nothing runs"));
@@ -123,7 +115,7 @@ public final class PostgresClassifier implements Classifier {
         StatementWalker.TextState state = new StatementWalker.TextState(ctx.searchPath(), ctx.prepared());
         ByteOffsets offsets = new ByteOffsets(text);
         List<Statement> out = new ArrayList<>(stmts.size());
-        for (JsonNode raw : stmts) {
+        for (Node raw : stmts) {
             int loc = raw.path("stmt_location").asInt(0);
             int len = raw.path("stmt_len").asInt(0);
             String stmtText = offsets.slice(loc, len);
@@ -133,6 +125,9 @@ public final class PostgresClassifier implements Classifier {
             } catch (RuntimeException e) {
                 f = new Facts(Kind.UNKNOWN);
                 f.opaque("cannot classify: " + e);
+            } catch (StackOverflowError e) {
+                f = new Facts(Kind.UNKNOWN);
+                f.opaque("cannot classify: the statement nests too deeply");
             }
             if (!tree.grammar().equals(NativePgQuery.GRAMMAR)) f.reason("parsed with the " + tree.grammar() + " grammar");
             out.add(f.toStatement(stmtText));

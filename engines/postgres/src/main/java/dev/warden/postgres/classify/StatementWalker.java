@@ -1,6 +1,5 @@
 package dev.warden.postgres.classify;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.warden.core.Access;
 import dev.warden.core.Classification;
 import dev.warden.core.Flag;
@@ -11,7 +10,6 @@ import dev.warden.postgres.catalog.BuiltinCatalog;
 import dev.warden.postgres.catalog.SchemaInfo;
 import dev.warden.postgres.catalog.SchemaInfo.FunctionInfo;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -55,7 +53,7 @@ final class StatementWalker {
 
     // ---- entry --------------------------------------------------------------------------------------------------
 
-    Facts statement(JsonNode stmt) {
+    Facts statement(Node stmt) {
         facts = new Facts(Kind.READ);
         String type = nodeType(stmt);
         if (type == null) {
@@ -70,7 +68,7 @@ final class StatementWalker {
         return facts;
     }
 
-    private void top(String type, JsonNode b) {
+    private void top(String type, Node b) {
         facts.command = command(type);
         switch (type) {
             case "SelectStmt" -> {
@@ -93,7 +91,12 @@ final class StatementWalker {
             case "ListenStmt", "UnlistenStmt", "NotifyStmt" -> facts.raise(Kind.SESSION, facts.command + " uses the notification channels");
             case "PrepareStmt" -> prepare(b);
             case "ExecuteStmt" -> execute(b);
-            case "DeallocateStmt" -> facts.raise(Kind.SESSION, "DEALLOCATE drops a prepared statement");
+            case "DeallocateStmt" -> {
+                String name = text(b, "name");
+                if (name == null) state.preparedHere.clear();
+                else state.preparedHere.remove(name);
+                facts.raise(Kind.SESSION, "DEALLOCATE drops a prepared statement");
+            }
             case "ConstraintsSetStmt" -> facts.raise(Kind.SESSION, "SET CONSTRAINTS changes when constraints are checked");
             case "DoStmt" -> {
                 facts.flag(Flag.SERVER_SIDE_CODE);
@@ -101,9 +104,9 @@ final class StatementWalker {
             }
             case "CallStmt" -> {
                 facts.flag(Flag.SERVER_SIDE_CODE);
-                JsonNode fc = b.get("funccall");
+                Node fc = b.get("funccall");
                 if (fc != null) {
-                    JsonNode f = unwrap(fc, "FuncCall");
+                    Node f = unwrap(fc, "FuncCall");
                     List<String> names = strings(f.get("funcname"));
                     facts.functions.add(qualifiedFunction(names, size(f.get("args"))));
                     walk(f.get("args"), null);
@@ -150,7 +153,7 @@ final class StatementWalker {
                 walk(b.get("query"), null);
             }
             case "CreateStmt" -> {
-                JsonNode rel = unwrap(b.get("relation"), "RangeVar");
+                Node rel = unwrap(b.get("relation"), "RangeVar");
                 if (rel != null && "t".equals(text(rel, "relpersistence"))) {
                     facts.raise(Kind.SESSION, "creates a temporary table");
                     defaultAccess = Access.DDL;
@@ -195,13 +198,13 @@ final class StatementWalker {
                 walkFields(b, null);
             }
             case "AlterTableStmt" -> {
-                for (JsonNode cmd : iter(b.get("cmds"))) {
-                    JsonNode c = unwrap(cmd, "AlterTableCmd");
+                for (Node cmd : iter(b.get("cmds"))) {
+                    Node c = unwrap(cmd, "AlterTableCmd");
                     String sub = text(c, "subtype");
                     if (sub != null && (sub.startsWith("AT_Drop") || sub.equals("AT_AlterColumnType"))) {
                         facts.flag(Flag.DESTRUCTIVE);
                     }
-                    if ("AT_DisableTrig".equals(sub) || "AT_DisableTrigAll".equals(sub) || "AT_DisableTrigUser".equals(sub)
+                    if ("AT_ChangeOwner".equals(sub) || "AT_DisableTrig".equals(sub) || "AT_DisableTrigAll".equals(sub) || "AT_DisableTrigUser".equals(sub)
                             || "AT_DisableRowSecurity".equals(sub) || "AT_NoForceRowSecurity".equals(sub)) {
                         facts.flag(Flag.PRIVILEGE);
                     }
@@ -226,22 +229,23 @@ final class StatementWalker {
         }
     }
 
-    private void ddl(JsonNode b, String what) {
+    private void ddl(Node b, String what) {
         facts.raise(Kind.DDL, what + " changes the schema");
         defaultAccess = Access.DDL;
     }
 
     // ---- queries ------------------------------------------------------------------------------------------------
 
-    private void select(JsonNode s, Scope outer) {
+    private void select(Node s, Scope outer) {
         Scope scope = new Scope(outer);
         with(s.get("withClause"), scope);
         String op = text(s, "op");
         if (op != null && !op.equals("SETOP_NONE")) {
-            walk(s.get("larg"), scope);
-            walk(s.get("rarg"), scope);
+            // The operands are printed without their node name (SelectStmt* fields).
+            if (s.get("larg") != null) select(unwrap(s.get("larg"), "SelectStmt"), scope);
+            if (s.get("rarg") != null) select(unwrap(s.get("rarg"), "SelectStmt"), scope);
         }
-        for (JsonNode item : iter(s.get("fromClause"))) from(item, scope);
+        for (Node item : iter(s.get("fromClause"))) from(item, scope);
         if (s.has("intoClause")) into(s.get("intoClause"));
         for (String f : List.of("targetList", "whereClause", "groupClause", "havingClause", "windowClause",
                 "sortClause", "distinctClause", "limitOffset", "limitCount", "valuesLists")) {
@@ -250,27 +254,27 @@ final class StatementWalker {
         if (s.has("lockingClause")) lock(s.get("lockingClause"), scope);
     }
 
-    private void with(JsonNode withClause, Scope scope) {
+    private void with(Node withClause, Scope scope) {
         if (withClause == null) return;
-        JsonNode w = unwrap(withClause, "WithClause");
+        Node w = unwrap(withClause, "WithClause");
         boolean recursive = bool(w, "recursive");
-        List<JsonNode> ctes = new ArrayList<>();
-        for (JsonNode c : iter(w.get("ctes"))) ctes.add(unwrap(c, "CommonTableExpr"));
-        if (recursive) for (JsonNode c : ctes) scope.ctes.add(text(c, "ctename"));
-        for (JsonNode c : ctes) {
+        List<Node> ctes = new ArrayList<>();
+        for (Node c : iter(w.get("ctes"))) ctes.add(unwrap(c, "CommonTableExpr"));
+        if (recursive) for (Node c : ctes) scope.ctes.add(text(c, "ctename"));
+        for (Node c : ctes) {
             // A non-recursive CTE sees only the ones before it: its own name there is the real table.
             walk(c.get("ctequery"), scope);
             scope.ctes.add(text(c, "ctename"));
         }
     }
 
-    private void from(JsonNode item, Scope scope) {
+    private void from(Node item, Scope scope) {
         String type = nodeType(item);
         if (type == null) {
             walk(item, scope);
             return;
         }
-        JsonNode b = item.get(type);
+        Node b = item.get(type);
         switch (type) {
             case "RangeVar" -> {
                 String relname = text(b, "relname");
@@ -281,6 +285,12 @@ final class StatementWalker {
                 }
                 String q = relation(b);
                 facts.object(q, Access.READ);
+                if (schema.readRunsUserCode(q)) {
+                    // SELECT * FROM v, where v calls a writer: the read runs the writer.
+                    facts.unproven.add("relation " + q);
+                    facts.lead("reading " + q + " runs user code: a view, rule or row-level security policy on it calls"
+                            + " a function or operator that is not a built-in proven to be read-only");
+                }
                 scope.add(alias != null ? alias : relname, q);
                 if (alias == null && b.has("schemaname")) scope.aliases.put(text(b, "schemaname") + "." + relname, q);
             }
@@ -306,7 +316,7 @@ final class StatementWalker {
                     String q = String.join(".", method);
                     facts.functions.add(q);
                     facts.unproven.add(q);
-                    facts.reason("table sample method " + q + " is not a built-in proven to be read-only");
+                    facts.lead("table sample method " + q + " is not a built-in proven to be read-only");
                 }
                 walk(b.get("args"), scope);
                 walk(b.get("repeatable"), scope);
@@ -318,10 +328,10 @@ final class StatementWalker {
         }
     }
 
-    private void into(JsonNode intoClause) {
+    private void into(Node intoClause) {
         if (intoClause == null) return;
-        JsonNode into = unwrap(intoClause, "IntoClause");
-        JsonNode rel = unwrap(into.get("rel"), "RangeVar");
+        Node into = unwrap(intoClause, "IntoClause");
+        Node rel = unwrap(into.get("rel"), "RangeVar");
         if (rel == null) return;
         String q = relation(rel);
         if ("t".equals(text(rel, "relpersistence"))) {
@@ -332,18 +342,18 @@ final class StatementWalker {
         facts.object(q, Access.DDL);
     }
 
-    private void lock(JsonNode clauses, Scope scope) {
+    private void lock(Node clauses, Scope scope) {
         facts.flag(Flag.LOCKS);
         facts.raise(Kind.WRITE, "SELECT … FOR UPDATE/SHARE locks rows");
-        for (JsonNode c : iter(clauses)) {
-            JsonNode lc = unwrap(c, "LockingClause");
-            JsonNode rels = lc.get("lockedRels");
+        for (Node c : iter(clauses)) {
+            Node lc = unwrap(c, "LockingClause");
+            Node rels = lc.get("lockedRels");
             if (rels == null || rels.isEmpty()) {
                 for (String o : scope.objects) facts.object(o, Access.WRITE);
                 continue;
             }
-            for (JsonNode r : iter(rels)) {
-                JsonNode rv = unwrap(r, "RangeVar");
+            for (Node r : iter(rels)) {
+                Node rv = unwrap(r, "RangeVar");
                 String name = text(rv, "relname");
                 String q = scope.alias(name);
                 if (q == null) q = relation(rv);
@@ -354,10 +364,10 @@ final class StatementWalker {
 
     // ---- data-modifying statements ------------------------------------------------------------------------------
 
-    private void dml(String type, JsonNode b, Scope outer) {
+    private void dml(String type, Node b, Scope outer) {
         Scope scope = new Scope(outer);
         with(b.get("withClause"), scope);
-        JsonNode rel = unwrap(b.get("relation"), "RangeVar");
+        Node rel = unwrap(b.get("relation"), "RangeVar");
         String q = rel == null ? null : relation(rel);
         String verb = switch (type) {
             case "InsertStmt" -> "INSERT";
@@ -381,46 +391,46 @@ final class StatementWalker {
             switch (type) {
                 case "InsertStmt" -> {
                     List<String> cols = new ArrayList<>();
-                    for (JsonNode c : iter(b.get("cols"))) cols.add(text(unwrap(c, "ResTarget"), "name"));
+                    for (Node c : iter(b.get("cols"))) cols.add(text(unwrap(c, "ResTarget"), "name"));
                     if (cols.isEmpty()) written.addAll(allColumns(q));
                     else written.addAll(cols);
                     Scope source = new Scope(scope);
                     walk(b.get("selectStmt"), source);
-                    JsonNode oc = b.get("onConflictClause");
+                    Node oc = b.get("onConflictClause");
                     if (oc != null) {
                         oc = unwrap(oc, "OnConflictClause");
                         Scope target = targetScope(scope, q);
                         target.aliases.put("excluded", q);
-                        for (JsonNode t : iter(oc.get("targetList"))) target(t, written, target);
+                        for (Node t : iter(oc.get("targetList"))) target(t, written, target);
                         walk(oc.get("whereClause"), target);
                         walk(oc.get("infer"), target);
                     }
                     walk(b.get("returningList"), targetScope(scope, q));
                 }
                 case "UpdateStmt" -> {
-                    for (JsonNode item : iter(b.get("fromClause"))) from(item, scope);
+                    for (Node item : iter(b.get("fromClause"))) from(item, scope);
                     Scope target = targetScope(scope, q);
-                    for (JsonNode t : iter(b.get("targetList"))) target(t, written, target);
+                    for (Node t : iter(b.get("targetList"))) target(t, written, target);
                     where(b, target, "UPDATE");
                     walk(b.get("returningList"), target);
                 }
                 case "DeleteStmt" -> {
-                    for (JsonNode item : iter(b.get("usingClause"))) from(item, scope);
+                    for (Node item : iter(b.get("usingClause"))) from(item, scope);
                     Scope target = targetScope(scope, q);
                     where(b, target, "DELETE");
                     walk(b.get("returningList"), target);
                 }
                 default -> {
-                    JsonNode src = b.get("sourceRelation");
+                    Node src = b.get("sourceRelation");
                     if (src != null) from(src, scope);
                     Scope target = targetScope(scope, q);
                     walk(b.get("joinCondition"), target);
-                    for (JsonNode w : iter(b.get("mergeWhenClauses"))) {
-                        JsonNode mw = unwrap(w, "MergeWhenClause");
+                    for (Node w : iter(b.get("mergeWhenClauses"))) {
+                        Node mw = unwrap(w, "MergeWhenClause");
                         String cmd = text(mw, "commandType");
                         if ("CMD_DELETE".equals(cmd)) facts.reason("MERGE deletes rows of " + q);
                         if ("CMD_INSERT".equals(cmd) && !mw.has("targetList")) written.addAll(allColumns(q));
-                        for (JsonNode t : iter(mw.get("targetList"))) target(t, written, target);
+                        for (Node t : iter(mw.get("targetList"))) target(t, written, target);
                         walk(mw.get("values"), target);
                         walk(mw.get("condition"), target);
                     }
@@ -440,16 +450,16 @@ final class StatementWalker {
         return t;
     }
 
-    private void target(JsonNode t, java.util.Set<String> written, Scope scope) {
-        JsonNode rt = unwrap(t, "ResTarget");
+    private void target(Node t, java.util.Set<String> written, Scope scope) {
+        Node rt = unwrap(t, "ResTarget");
         String name = text(rt, "name");
         if (name != null) written.add(name);
         walk(rt.get("val"), scope);
         walk(rt.get("indirection"), scope);
     }
 
-    private void where(JsonNode b, Scope scope, String verb) {
-        JsonNode w = b.get("whereClause");
+    private void where(Node b, Scope scope, String verb) {
+        Node w = b.get("whereClause");
         if (w == null) {
             facts.flag(Flag.DESTRUCTIVE);
             facts.reason(verb + " without WHERE affects every row");
@@ -461,23 +471,23 @@ final class StatementWalker {
     }
 
     /** True when the expression mentions a column, a subquery, a cursor or a parameter. */
-    private static boolean refersToRows(JsonNode n) {
+    private static boolean refersToRows(Node n) {
         if (n == null) return false;
         if (n.isObject()) {
             if (n.has("ColumnRef") || n.has("SubLink") || n.has("CurrentOfExpr") || n.has("ParamRef")) return true;
-            for (Iterator<JsonNode> it = n.elements(); it.hasNext(); ) if (refersToRows(it.next())) return true;
+            for (Node v : n) if (refersToRows(v)) return true;
         } else if (n.isArray()) {
-            for (JsonNode e : n) if (refersToRows(e)) return true;
+            for (Node e : n) if (refersToRows(e)) return true;
         }
         return false;
     }
 
     // ---- utility statements -------------------------------------------------------------------------------------
 
-    private void explain(JsonNode b) {
+    private void explain(Node b) {
         boolean analyze = false;
-        for (JsonNode o : iter(b.get("options"))) {
-            JsonNode d = unwrap(o, "DefElem");
+        for (Node o : iter(b.get("options"))) {
+            Node d = unwrap(o, "DefElem");
             if ("analyze".equals(text(d, "defname")) && !explicitlyFalse(d.get("arg"))) analyze = true;
         }
         Facts outer = facts;
@@ -503,18 +513,18 @@ final class StatementWalker {
         facts.unproven.addAll(in.unproven);
         for (FunctionRules.Effect e : in.effects) applyEffect(e, e.name());
         if (in.opaque && in.effects.isEmpty()) facts.opaque("EXPLAIN of a statement that could not be labelled: " + String.join("; ", in.reasons));
-        for (String r : in.reasons) if (r.startsWith("function ") || r.startsWith("operator ")) facts.reason(r);
+        for (String r : in.reasons) if (r.startsWith("function ") || r.startsWith("operator ")) facts.lead(r);
         if (facts.kind == Kind.TCL) facts.kind = Kind.READ;
     }
 
     /** EXPLAIN option values that PostgreSQL reads as false; anything else (none, true, on, 1, junk) counts as true. */
-    private static boolean explicitlyFalse(JsonNode arg) {
+    private static boolean explicitlyFalse(Node arg) {
         if (arg == null) return false;
         String type = nodeType(arg);
         if (type == null) return false;
-        JsonNode v = arg.get(type);
+        Node v = arg.get(type);
         return switch (type) {
-            case "Integer" -> !v.has("ival") || v.get("ival").asLong() == 0;
+            case "Integer" -> !v.has("ival") || v.get("ival").asLong(0) == 0;
             case "String" -> {
                 String s = str(arg).toLowerCase(Locale.ROOT);
                 yield s.equals("false") || s.equals("off");
@@ -524,16 +534,16 @@ final class StatementWalker {
         };
     }
 
-    private void copy(JsonNode b) {
+    private void copy(Node b) {
         boolean from = bool(b, "is_from");
         boolean program = bool(b, "is_program");
         String file = text(b, "filename");
         facts.command = from ? "COPY FROM" : "COPY TO";
-        JsonNode rel = unwrap(b.get("relation"), "RangeVar");
+        Node rel = unwrap(b.get("relation"), "RangeVar");
         if (rel != null) {
             String q = relation(rel);
             List<String> cols = new ArrayList<>();
-            for (JsonNode c : iter(b.get("attlist"))) cols.add(str(c));
+            for (Node c : iter(b.get("attlist"))) cols.add(str(c));
             Set<String> set = facts.object(q, from ? Access.WRITE : Access.READ);
             set.addAll(cols.isEmpty() ? allColumns(q) : cols);
             if (from) facts.raise(Kind.WRITE, "COPY FROM loads rows into " + q);
@@ -553,7 +563,7 @@ final class StatementWalker {
         }
     }
 
-    private void transaction(JsonNode b) {
+    private void transaction(Node b) {
         String kind = text(b, "kind");
         if (kind == null) kind = "TRANS_STMT_BEGIN";
         switch (kind) {
@@ -584,7 +594,7 @@ final class StatementWalker {
     private static final Set<String> PRIVILEGE_SETTINGS = Set.of("role", "session_authorization",
             "session_replication_role", "default_transaction_read_only", "transaction_read_only", "row_security");
 
-    private void set(JsonNode b) {
+    private void set(Node b) {
         String kind = text(b, "kind");
         String name = text(b, "name");
         boolean reset = kind != null && kind.startsWith("VAR_RESET");
@@ -617,7 +627,7 @@ final class StatementWalker {
         facts.raise(Kind.SESSION, (reset ? "RESET " : "SET ") + name + " changes a session setting");
         if (LEXING_SETTINGS.contains(lname) && !reset && !"VAR_SET_DEFAULT".equals(kind)) {
             String v = null;
-            JsonNode args = b.get("args");
+            Node args = b.get("args");
             if (args != null && args.size() == 1) v = constString(args.get(0));
             lexingSetting(lname, v);
         }
@@ -627,7 +637,7 @@ final class StatementWalker {
                 state.searchPathUnknown = false;
             } else if ("VAR_SET_VALUE".equals(kind)) {
                 List<String> p = new ArrayList<>();
-                for (JsonNode a : iter(b.get("args"))) {
+                for (Node a : iter(b.get("args"))) {
                     String v = constString(a);
                     if (v == null) {
                         state.searchPathUnknown = true;
@@ -668,10 +678,10 @@ final class StatementWalker {
         if (!safe) facts.opaque(setting + " = " + value + " makes the server read later statements differently from Warden's parser");
     }
 
-    private void prepare(JsonNode b) {
+    private void prepare(Node b) {
         String name = text(b, "name");
         facts.command = "PREPARE";
-        JsonNode q = b.get("query");
+        Node q = b.get("query");
         String type = nodeType(q);
         StatementWalker inner = new StatementWalker(schema, state);
         inner.facts = new Facts(Kind.READ);
@@ -682,7 +692,7 @@ final class StatementWalker {
                 + body.command() + "); EXECUTE " + name + " is judged as that");
     }
 
-    private void execute(JsonNode b) {
+    private void execute(Node b) {
         String name = text(b, "name");
         facts.command = "EXECUTE";
         Classification c = state.preparedHere.get(name);
@@ -702,12 +712,15 @@ final class StatementWalker {
             facts.functions.addAll(s.functions());
             facts.flags.addAll(s.flags());
             facts.unproven.addAll(s.unproven());
-            for (String r : s.reasons()) facts.reason(r);
+            for (String r : s.reasons()) {
+                if (s.kind() == Kind.UNKNOWN) facts.lead(r);
+                else facts.reason(r);
+            }
         }
         facts.reason("EXECUTE " + name + " runs the prepared " + c.kind().label() + " statement");
     }
 
-    private void drop(JsonNode b) {
+    private void drop(Node b) {
         String type = text(b, "removeType");
         facts.flag(Flag.DESTRUCTIVE);
         facts.command = "DROP " + objectWord(type, "OBJECT");
@@ -715,7 +728,7 @@ final class StatementWalker {
         defaultAccess = Access.DDL;
         boolean relationLike = type != null && Set.of("OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_INDEX",
                 "OBJECT_SEQUENCE", "OBJECT_FOREIGN_TABLE").contains(type);
-        for (JsonNode o : iter(b.get("objects"))) {
+        for (Node o : iter(b.get("objects"))) {
             if (relationLike) {
                 List<String> names = strings(listItems(o));
                 if (names.isEmpty()) continue;
@@ -726,7 +739,7 @@ final class StatementWalker {
                 String n = str(o);
                 if (n != null) facts.object(n, Access.DDL);
             } else if ("OBJECT_FUNCTION".equals(type) || "OBJECT_PROCEDURE".equals(type) || "OBJECT_ROUTINE".equals(type)) {
-                JsonNode owa = unwrap(o, "ObjectWithArgs");
+                Node owa = unwrap(o, "ObjectWithArgs");
                 List<String> names = strings(owa.get("objname"));
                 if (!names.isEmpty()) facts.object(names.size() >= 2 ? String.join(".", names) : firstSchema() + "." + names.get(0), Access.DDL);
             }
@@ -735,10 +748,10 @@ final class StatementWalker {
 
     // ---- expressions --------------------------------------------------------------------------------------------
 
-    private void walk(JsonNode n, Scope scope) {
+    private void walk(Node n, Scope scope) {
         if (n == null) return;
         if (n.isArray()) {
-            for (JsonNode e : n) walk(e, scope);
+            for (Node e : n) walk(e, scope);
             return;
         }
         if (!n.isObject()) return;
@@ -751,7 +764,7 @@ final class StatementWalker {
             walkFields(n, scope);
             return;
         }
-        JsonNode b = n.get(type);
+        Node b = n.get(type);
         switch (type) {
             case "SelectStmt" -> select(b, scope);
             case "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt" -> dml(type, b, scope);
@@ -797,17 +810,17 @@ final class StatementWalker {
         }
     }
 
-    private void walkFields(JsonNode b, Scope scope) {
+    private void walkFields(Node b, Scope scope) {
         if (b == null) return;
-        for (Iterator<JsonNode> it = b.elements(); it.hasNext(); ) walk(it.next(), scope);
+        for (Node v : b) walk(v, scope);
     }
 
-    private void column(JsonNode ref, Scope scope) {
-        JsonNode fields = ref.get("fields");
+    private void column(Node ref, Scope scope) {
+        Node fields = ref.get("fields");
         if (fields == null || scope == null) return;
         List<String> parts = new ArrayList<>();
         boolean star = false;
-        for (JsonNode f : fields) {
+        for (Node f : fields) {
             if (f.has("A_Star")) star = true;
             else parts.add(str(f));
         }
@@ -849,14 +862,20 @@ final class StatementWalker {
         return schema.columns(q).orElse(List.of("*"));
     }
 
-    private void call(JsonNode f) {
+    private void call(Node f) {
         List<String> names = strings(f.get("funcname"));
         if (names.isEmpty()) return;
-        JsonNode args = f.get("args");
+        Node args = f.get("args");
         int argc = size(args);
         String name = names.get(names.size() - 1);
         String sch = names.size() >= 2 ? names.get(names.size() - 2) : null;
         List<FunctionInfo> cands = schema.functions(path, sch, name, argc);
+        if (cands.isEmpty() && argc == 1 && (sch == null || sch.equals("pg_catalog")) && !f.has("agg_order")
+                && !f.has("over") && BuiltinCatalog.INSTANCE.builtInType(name)) {
+            // PostgreSQL reads typename(x) as a cast when no function has that name: json('…'), regrole('…').
+            facts.functions.add("pg_catalog." + name);
+            return;
+        }
         boolean builtIn = !cands.isEmpty();
         boolean pure = !cands.isEmpty();
         boolean secdef = false;
@@ -870,6 +889,8 @@ final class StatementWalker {
         boolean inCatalog = builtIn;
         for (FunctionInfo c : cands) inCatalog &= c.schema().equals("pg_catalog");
         Optional<FunctionRules.Effect> effect = FunctionRules.sideEffect(name, inCatalog);
+        // ts_rewrite runs SQL only in its two-argument form; the three-argument form is a pure rewrite.
+        if (name.equals("ts_rewrite") && argc == 3) effect = Optional.empty();
         if (effect.isPresent()) {
             if (name.equals("set_config")) {
                 setConfig(args, q);
@@ -883,10 +904,10 @@ final class StatementWalker {
         facts.unproven.add(q);
         String why;
         if (cands.isEmpty()) why = "is not a known built-in (user-defined or from an extension)";
-        else if (!builtIn) why = "is not part of PostgreSQL itself";
         else if (secdef) why = "runs as its owner (SECURITY DEFINER)";
+        else if (!builtIn) why = "is not part of PostgreSQL itself";
         else why = "is volatile";
-        facts.reason("function " + q + " " + why + ": it is not proven to be read-only");
+        facts.lead("function " + q + " " + why + ": it is not proven to be read-only");
     }
 
     private void applyEffect(FunctionRules.Effect e, String q) {
@@ -896,7 +917,7 @@ final class StatementWalker {
         else facts.raise(e.kind(), reason);
     }
 
-    private void setConfig(JsonNode args, String q) {
+    private void setConfig(Node args, String q) {
         String setting = args != null && args.size() > 0 ? constString(args.get(0)) : null;
         if (setting == null) {
             facts.flag(Flag.PRIVILEGE);
@@ -939,7 +960,7 @@ final class StatementWalker {
         return List.copyOf(out);
     }
 
-    private void operator(JsonNode name) {
+    private void operator(Node name) {
         List<String> names = strings(name);
         if (names.isEmpty()) return;
         String op = names.get(names.size() - 1);
@@ -948,12 +969,12 @@ final class StatementWalker {
         String q = (sch == null ? "" : sch + ".") + op;
         facts.functions.add("operator " + q);
         facts.unproven.add("operator " + q);
-        facts.reason("operator " + q + " is not a built-in operator proven to be read-only");
+        facts.lead("operator " + q + " is not a built-in operator proven to be read-only");
     }
 
     // ---- names --------------------------------------------------------------------------------------------------
 
-    private String relation(JsonNode rv) {
+    private String relation(Node rv) {
         String rel = text(rv, "relname");
         String sch = text(rv, "schemaname");
         if (sch != null) return sch + "." + rel;
@@ -981,50 +1002,49 @@ final class StatementWalker {
     // ---- JSON helpers -------------------------------------------------------------------------------------------
 
     /** The node name of a wrapped node ({@code {"RangeVar":{…}}}), or null. */
-    static String nodeType(JsonNode n) {
-        if (n == null || !n.isObject() || n.size() != 1) return null;
-        String f = n.fieldNames().next();
-        return !f.isEmpty() && Character.isUpperCase(f.charAt(0)) ? f : null;
+    static String nodeType(Node n) {
+        String f = n == null ? null : n.onlyField();
+        return f != null && !f.isEmpty() && Character.isUpperCase(f.charAt(0)) ? f : null;
     }
 
     /** The body of a node that may or may not be wrapped in its name (field layouts differ between versions). */
-    static JsonNode unwrap(JsonNode n, String type) {
+    static Node unwrap(Node n, String type) {
         if (n == null) return null;
-        JsonNode inner = n.get(type);
+        Node inner = n.get(type);
         return inner != null && inner.isObject() ? inner : n;
     }
 
-    static String text(JsonNode n, String field) {
+    static String text(Node n, String field) {
         if (n == null) return null;
-        JsonNode v = n.get(field);
+        Node v = n.get(field);
         return v == null || v.isNull() ? null : v.asText();
     }
 
-    static boolean bool(JsonNode n, String field) {
+    static boolean bool(Node n, String field) {
         return n != null && n.path(field).asBoolean(false);
     }
 
-    static Iterable<JsonNode> iter(JsonNode n) {
+    static Iterable<Node> iter(Node n) {
         if (n == null || !n.isArray()) return List.of();
         return n;
     }
 
-    static int size(JsonNode n) {
+    static int size(Node n) {
         return n == null || !n.isArray() ? 0 : n.size();
     }
 
     /** The value of a String node ({@code {"String":{"sval":…}}}; {@code str} in older versions). */
-    static String str(JsonNode n) {
+    static String str(Node n) {
         if (n == null) return null;
-        JsonNode s = n.get("String");
+        Node s = n.get("String");
         if (s == null) return n.isTextual() ? n.asText() : null;
-        JsonNode v = s.has("sval") ? s.get("sval") : s.get("str");
+        Node v = s.has("sval") ? s.get("sval") : s.get("str");
         return v == null ? "" : v.asText();
     }
 
-    static List<String> strings(JsonNode list) {
+    static List<String> strings(Node list) {
         List<String> out = new ArrayList<>();
-        for (JsonNode n : iter(list)) {
+        for (Node n : iter(list)) {
             String s = str(n);
             if (s != null) out.add(s);
         }
@@ -1032,30 +1052,30 @@ final class StatementWalker {
     }
 
     /** The items of a {@code List} node, or the node itself when it is already an array. */
-    static JsonNode listItems(JsonNode n) {
+    static Node listItems(Node n) {
         if (n == null) return null;
         if (n.isArray()) return n;
-        JsonNode l = n.get("List");
+        Node l = n.get("List");
         return l == null ? null : l.get("items");
     }
 
     /** A string literal ({@code A_Const} with {@code sval}), or null when the value is not a constant string. */
-    static String constString(JsonNode n) {
+    static String constString(Node n) {
         if (n == null) return null;
-        JsonNode c = n.get("A_Const");
+        Node c = n.get("A_Const");
         if (c == null) {
-            JsonNode tc = n.get("TypeCast");
+            Node tc = n.get("TypeCast");
             return tc != null ? constString(tc.get("arg")) : str(n);
         }
-        JsonNode sv = c.get("sval");
+        Node sv = c.get("sval");
         if (sv == null) return null;
-        JsonNode v = sv.get("sval");
+        Node v = sv.get("sval");
         return v == null ? "" : v.asText();
     }
 
-    static String aliasName(JsonNode b) {
+    static String aliasName(Node b) {
         if (b == null) return null;
-        JsonNode a = unwrap(b.get("alias"), "Alias");
+        Node a = unwrap(b.get("alias"), "Alias");
         return a == null ? null : text(a, "aliasname");
     }
 

@@ -180,6 +180,21 @@ class CatalogClassifierTest {
     }
 
     @Test
+    void aViewThatCallsAWriterIsNotARead() throws SQLException {
+        app("CREATE VIEW public.bumping AS SELECT public.bump() AS n");
+        app("CREATE VIEW public.plain AS SELECT id, name FROM public.customers");
+        app("CREATE VIEW public.over_bumping AS SELECT n FROM public.bumping");
+        catalog.invalidate();
+        ((PostgresCatalog) catalog).refresh();
+        Classification c = judge("SELECT * FROM public.bumping");
+        assertThat(c.kind()).isEqualTo(Kind.UNKNOWN);
+        assertThat(String.join(" ", c.statements().getFirst().reasons())).contains("public.bumping runs user code");
+        assertThat(judge("SELECT n FROM over_bumping").kind()).isEqualTo(Kind.UNKNOWN);
+        assertThat(judge("SELECT name FROM plain").kind()).isEqualTo(Kind.READ);
+        assertThat(one("SELECT n FROM public.counters")).isEqualTo("0");
+    }
+
+    @Test
     void writesGetRowEstimatesWithAndWithoutParameters() throws SQLException {
         Classification del = judge("DELETE FROM public.customers WHERE id <= 2000");
         assertThat(del.kind()).isEqualTo(Kind.WRITE);

@@ -90,6 +90,7 @@ class BypassSuiteTest {
                 c("SELECT query_to_xml('DELETE FROM t RETURNING 1', true, true, '')", Kind.UNKNOWN, "server_side_code"),
                 c("SELECT * FROM dblink('dbname=x', 'DELETE FROM t') AS r(a int)", Kind.UNKNOWN, "server_side_code"),
                 c("SELECT dblink_exec('dbname=x', 'DROP TABLE t')", Kind.UNKNOWN, "server_side_code"),
+                c("SELECT dblink_some_future_function('x')", Kind.UNKNOWN, "server_side_code"),
                 c("SELECT table_to_xml('secrets', true, true, '')", Kind.UNKNOWN, "server_side_code"),
                 c("DO $$ BEGIN DELETE FROM t; END $$", Kind.UNKNOWN, "server_side_code"),
                 c("CALL cleanup()", Kind.UNKNOWN, "server_side_code"),

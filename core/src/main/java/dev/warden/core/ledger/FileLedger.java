@@ -1,0 +1,860 @@
+package dev.warden.core.ledger;
+
+import dev.warden.core.config.LedgerConfig;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The ledger as a transparency log on local files: canonical JSON Lines segments, the RFC 6962 tree over them, and
+ * signed C2SP checkpoints, pushed to witnesses.
+ *
+ * <p>Writes: a {@code WRITTEN} append writes its line under a short lock in the caller's thread and returns; a
+ * {@code SYNCED} append hands its entry to the one writer thread, which writes every entry that is waiting in one
+ * write, fsyncs once and releases all of their callers (group commit). The writer also fsyncs {@code WRITTEN}
+ * entries within {@code fsync_interval}, extends the tree over fsynced entries only (so a checkpoint never commits
+ * to bytes a power loss could take), and signs a checkpoint every {@code checkpoint_interval} while entries arrive
+ * and at close. Any write failure makes the ledger unhealthy for good: every later append throws.
+ */
+public final class FileLedger implements Ledger {
+    private static final DateTimeFormatter SECOND = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss");
+
+    private final LedgerDir dir;
+    private final LedgerConfig config;
+    private final Redactor redactor;
+    private final NoteKey key;
+    private final String origin;
+    private final List<Witness> witnesses;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    // Guarded by lock.
+    private volatile FileChannel segment;
+    private long segmentBytes;
+    private long nextSeq;
+    private long lastMicros;
+    private long cachedSecond = Long.MIN_VALUE;
+    private String cachedPrefix;
+    private final List<FileChannel> retired = new ArrayList<>();
+
+    private final ConcurrentLinkedQueue<byte[]> unhashed = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Pending> waiting = new ConcurrentLinkedQueue<>();
+    private volatile long dirtySince;
+    private volatile long syncedCount;
+    private volatile boolean healthy = true;
+    private volatile String failure;
+    private volatile boolean closing;
+    private volatile boolean closed;
+    private final Thread writer;
+    private final Thread treeThread;
+
+    // Writer thread only (and open).
+    private final LeafFile leaves;
+    private final Merkle.Frontier frontier = new Merkle.Frontier();
+    private final MessageDigest digest = Merkle.sha256();
+    private FileChannel checkpointLog;
+    private volatile Checkpoint latest;
+    private long lastCheckpointNanos = System.nanoTime();
+    private final List<String> witnessProblems = new CopyOnWriteArrayList<>();
+    private volatile long fsyncs;
+    private volatile long fsyncNanos;
+    private volatile long hashedCount;
+    // Entries in the file, published after each write so the writer can fsync WRITTEN entries without the lock.
+    private volatile long writtenCount;
+
+    private FileLedger(LedgerDir dir, LedgerConfig config, NoteKey key, String origin) throws IOException {
+        this.dir = dir;
+        this.config = config;
+        this.redactor = new Redactor(config.redactLiterals());
+        this.key = key;
+        this.origin = origin;
+        List<Witness> w = new ArrayList<>();
+        for (LedgerConfig.WitnessConfig wc : config.witnesses()) {
+            w.add(switch (wc) {
+                case LedgerConfig.WitnessConfig.File f -> new Witness.FileWitness(f.path());
+                case LedgerConfig.WitnessConfig.Url u -> new Witness.HttpWitness(u.uri());
+            });
+        }
+        this.witnesses = List.copyOf(w);
+        this.leaves = LeafFile.open(dir.leaves(), true);
+        this.writer = Thread.ofPlatform().name("ledger-writer").daemon(true).unstarted(this::writerLoop);
+        this.treeThread = Thread.ofPlatform().name("ledger-tree").daemon(true).unstarted(this::treeLoop);
+    }
+
+    /** Opens (or creates) the ledger under {@code <dataDir>/ledger}, recovering a torn tail. */
+    public static FileLedger open(Path dataDir, LedgerConfig config) throws LedgerException {
+        LedgerDir dir = LedgerDir.of(dataDir);
+        try {
+            Files.createDirectories(dir.dir());
+            NoteKey key = loadKey(dir, config);
+            String origin = config.origin().orElse(key.name());
+            FileLedger l = new FileLedger(dir, config, key, origin);
+            Optional<Entry.RecoveryEntry> recovery;
+            try {
+                recovery = l.recover();
+            } catch (IOException | LedgerException | RuntimeException e) {
+                l.leaves.close();
+                throw e;
+            }
+            l.writer.start();
+            l.treeThread.start();
+            if (recovery.isPresent()) l.append(recovery.get(), Durability.SYNCED);
+            return l;
+        } catch (IOException e) {
+            throw new LedgerException("cannot open the ledger in " + dir.dir() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static NoteKey loadKey(LedgerDir dir, LedgerConfig config) throws IOException, LedgerException {
+        NoteKey key;
+        if (config.signingKey().isPresent()) {
+            Path f = config.signingKey().get();
+            if (!Files.exists(f)) throw new LedgerException("the signing key " + f + " does not exist");
+            key = NoteKey.readPrivate(f);
+        } else if (Files.exists(dir.signingKey())) {
+            key = NoteKey.readPrivate(dir.signingKey());
+        } else {
+            key = NoteKey.generate(config.origin().orElseGet(FileLedger::defaultName));
+            key.writePrivate(dir.signingKey());
+        }
+        Path pub = dir.publicKey();
+        if (Files.exists(pub)) {
+            String existing = Files.readString(pub, StandardCharsets.UTF_8).strip();
+            if (!existing.equals(key.verifierKey())) {
+                throw new LedgerException("the signing key does not match " + pub + " (" + existing
+                        + "); the ledger was signed by another key, and keys are not rotated in place");
+            }
+        } else {
+            Files.writeString(pub, key.verifierKey() + "\n", StandardCharsets.UTF_8);
+        }
+        return key;
+    }
+
+    private static String defaultName() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            host = "localhost";
+        }
+        host = host.replaceAll("[^A-Za-z0-9.\\-]", "-");
+        return "warden/" + (host.isEmpty() ? "localhost" : host);
+    }
+
+    // ---------------------------------------------------------------- recovery
+
+    private Optional<Entry.RecoveryEntry> recover() throws IOException, LedgerException {
+        List<Path> segments = dir.segments();
+        Path last;
+        if (segments.isEmpty()) {
+            last = dir.segment(0);
+            Files.createFile(last);
+            dir.fsyncDir();
+        } else {
+            last = segments.getLast();
+        }
+        byte[] data = Files.readAllBytes(last);
+        int valid = data.length;
+        long lastSeq = LedgerDir.firstSeq(last) - 1;
+        // Strip a torn tail: bytes after the last newline, and complete lines that are not entries (a power loss
+        // can leave a zero-filled block).
+        while (valid > 0) {
+            int nl = lastIndexOf(data, (byte) '\n', valid - 1);
+            if (nl != valid - 1) {
+                valid = nl + 1;
+                continue;
+            }
+            int start = lastIndexOf(data, (byte) '\n', valid - 2) + 1;
+            try {
+                Map<String, Object> m = EntryLines.parse(data, start, valid - 1 - start);
+                lastSeq = EntryLines.seq(m);
+                break;
+            } catch (IOException e) {
+                valid = start;
+            }
+        }
+        Optional<Entry.RecoveryEntry> recovery = Optional.empty();
+        if (valid < data.length) {
+            Path q = dir.quarantine(last.getFileName().toString().replace(".jsonl", ""));
+            try (FileChannel qc = FileChannel.open(q, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ByteBuffer b = ByteBuffer.wrap(data, valid, data.length - valid);
+                while (b.hasRemaining()) qc.write(b);
+                qc.force(true);
+            }
+            dir.fsyncDir();
+            try (FileChannel sc = FileChannel.open(last, StandardOpenOption.WRITE)) {
+                sc.truncate(valid);
+                sc.force(true);
+            }
+            recovery = Optional.of(new Entry.RecoveryEntry(last.getFileName().toString(), valid, data.length - valid,
+                    q.getFileName().toString()));
+        }
+        segment = FileChannel.open(last, StandardOpenOption.WRITE);
+        segment.position(valid);
+        // Entries a killed process wrote but never fsynced are in the file now; make them durable before the
+        // tree and a checkpoint cover them.
+        segment.force(false);
+        segmentBytes = valid;
+        nextSeq = lastSeq + 1;
+        lastMicros = 0;
+        syncedCount = nextSeq;
+        writtenCount = nextSeq;
+        rebuildTree(segments.isEmpty() ? List.of(last) : segments);
+        openCheckpoints();
+        return recovery;
+    }
+
+    private static int lastIndexOf(byte[] b, byte v, int from) {
+        for (int i = from; i >= 0; i--) if (b[i] == v) return i;
+        return -1;
+    }
+
+    private void rebuildTree(List<Path> segments) throws IOException, LedgerException {
+        boolean ok = leaves.size() == nextSeq && leaves.size() * Merkle.HASH == Files.size(dir.leaves());
+        if (ok && nextSeq > 0) {
+            byte[] lastLine = lastLine(segments.getLast());
+            ok = lastLine != null && Arrays.equals(leaves.leaf(nextSeq - 1), Merkle.leafHash(lastLine));
+        }
+        if (!ok) {
+            leaves.truncate(0);
+            byte[] buf = new byte[Merkle.HASH * 1024];
+            int n = 0;
+            long count = 0;
+            for (Path s : segments) {
+                byte[] data = Files.readAllBytes(s);
+                int start = 0;
+                for (int i = 0; i < data.length; i++) {
+                    if (data[i] != '\n') continue;
+                    System.arraycopy(Merkle.leafHash(digest, data, start, i - start), 0, buf, n, Merkle.HASH);
+                    n += Merkle.HASH;
+                    count++;
+                    if (n == buf.length) {
+                        leaves.append(buf, n);
+                        n = 0;
+                    }
+                    start = i + 1;
+                }
+            }
+            leaves.append(buf, n);
+            if (count != nextSeq) {
+                throw new LedgerException("the segments hold " + count + " entries but the last one is seq " + (nextSeq - 1)
+                        + "; run 'warden audit verify'");
+            }
+        }
+        for (long i = 0; i < nextSeq; i++) frontier.add(leaves.leaf(i));
+        hashedCount = nextSeq;
+    }
+
+    private static byte[] lastLine(Path segment) throws IOException {
+        byte[] data = Files.readAllBytes(segment);
+        if (data.length == 0 || data[data.length - 1] != '\n') return null;
+        int start = lastIndexOf(data, (byte) '\n', data.length - 2) + 1;
+        return Arrays.copyOfRange(data, start, data.length - 1);
+    }
+
+    private void openCheckpoints() throws IOException, LedgerException {
+        Path f = dir.checkpoints();
+        if (Files.exists(f)) {
+            String text = Files.readString(f, StandardCharsets.UTF_8);
+            Checkpoint.Parsed parsed = Checkpoint.parseAll(text);
+            if (parsed.problem() != null) {
+                // A crash while a checkpoint was written: keep the whole ones, quarantine the rest.
+                byte[] all = text.getBytes(StandardCharsets.UTF_8);
+                Path q = dir.quarantine("checkpoints");
+                Files.write(q, Arrays.copyOfRange(all, (int) parsed.validBytes(), all.length), StandardOpenOption.CREATE_NEW);
+                try (FileChannel c = FileChannel.open(f, StandardOpenOption.WRITE)) {
+                    c.truncate(parsed.validBytes());
+                    c.force(true);
+                }
+            }
+            if (!parsed.checkpoints().isEmpty()) {
+                Checkpoint cp = parsed.checkpoints().getLast();
+                if (cp.size() > nextSeq) {
+                    throw new LedgerException("checkpoint " + (parsed.checkpoints().size() - 1) + " covers " + cp.size()
+                            + " entries but the log holds " + nextSeq + ": entries were deleted; run 'warden audit verify'");
+                }
+                byte[] root = new Merkle(leaves).root(cp.size());
+                if (!Arrays.equals(root, cp.root()) || !cp.signedBy(key)) {
+                    throw new LedgerException("the log does not match its latest checkpoint (size " + cp.size()
+                            + "); run 'warden audit verify'");
+                }
+                latest = cp;
+            }
+        }
+        checkpointLog = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        dir.fsyncDir();
+    }
+
+    // ---------------------------------------------------------------- appends
+
+    @Override
+    public long append(Entry entry, Durability durability) throws LedgerException {
+        if (!healthy) throw new LedgerException("the ledger failed earlier and records nothing more: " + failure);
+        if (closing) throw new LedgerException("the ledger is closed");
+        Prepared p;
+        try {
+            p = Prepared.of(entry.type(), EntryBody.of(entry, redactor));
+        } catch (RuntimeException e) {
+            throw new LedgerException("cannot serialize the " + entry.type() + " entry: " + e.getMessage(), e);
+        }
+        if (durability == Durability.WRITTEN && !config.syncAll()) {
+            long seq;
+            boolean wake;
+            lock.lock();
+            try {
+                if (!healthy) throw new LedgerException("the ledger failed earlier and records nothing more: " + failure);
+                if (shut) throw new LedgerException("the ledger is closed");
+                seq = write(p, null);
+                wake = dirtySince == 0;
+                if (wake) dirtySince = System.nanoTime();
+            } finally {
+                lock.unlock();
+            }
+            if (wake) LockSupport.unpark(writer);
+            return seq;
+        }
+        Pending pending = new Pending(p, Thread.currentThread());
+        waiting.add(pending);
+        LockSupport.unpark(writer);
+        while (!pending.done) {
+            // Bounded, so that a writer thread that died cannot leave a caller waiting for ever.
+            LockSupport.parkNanos(this, 100_000_000L);
+            if (closed && !pending.done) break;
+        }
+        if (pending.error != null) throw new LedgerException(pending.error);
+        if (!pending.done) throw new LedgerException("the ledger closed before the entry was written");
+        return pending.seq;
+    }
+
+    /** Writes one line (to {@code batch} when given, otherwise straight to the file). Caller holds the lock. */
+    private long write(Prepared p, Batch batch) throws LedgerException {
+        long seq = nextSeq;
+        byte[] line = p.line(seq, timestamp());
+        try {
+            long pending = batch == null ? 0 : batch.len;
+            if (segmentBytes + pending + line.length > config.segmentSize() && segmentBytes + pending > 0) {
+                if (batch != null) batch.flush();
+                roll(seq);
+            }
+            if (batch != null) {
+                batch.add(line);
+            } else {
+                ByteBuffer b = ByteBuffer.wrap(line);
+                while (b.hasRemaining()) segment.write(b);
+                segmentBytes += line.length;
+            }
+        } catch (IOException e) {
+            fail("cannot write to " + dir.dir() + ": " + e.getMessage());
+            throw new LedgerException("the ledger cannot write: " + e.getMessage(), e);
+        }
+        nextSeq = seq + 1;
+        unhashed.add(line);
+        writtenCount = nextSeq;
+        return seq;
+    }
+
+    private void roll(long firstSeq) throws IOException {
+        segment.force(false);
+        fsyncs++;
+        retired.add(segment);
+        Path next = dir.segment(firstSeq);
+        segment = FileChannel.open(next, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        segmentBytes = 0;
+        dir.fsyncDir();
+    }
+
+    private String timestamp() {
+        Instant now = Instant.now();
+        long micros = Math.max(now.getEpochSecond() * 1_000_000L + now.getNano() / 1000, lastMicros);
+        lastMicros = micros;
+        long second = Math.floorDiv(micros, 1_000_000L);
+        if (second != cachedSecond) {
+            cachedSecond = second;
+            cachedPrefix = LocalDateTime.ofEpochSecond(second, 0, ZoneOffset.UTC).format(SECOND) + ".";
+        }
+        String frac = Long.toString(Math.floorMod(micros, 1_000_000L) + 1_000_000L).substring(1);
+        return cachedPrefix + frac + "Z";
+    }
+
+    private void fail(String why) {
+        if (healthy) {
+            failure = why;
+            healthy = false;
+        }
+    }
+
+    // ---------------------------------------------------------------- the writer thread
+
+    private final class Batch {
+        byte[] buf = new byte[64 * 1024];
+        int len;
+
+        void add(byte[] line) {
+            if (len + line.length > buf.length) buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + line.length));
+            System.arraycopy(line, 0, buf, len, line.length);
+            len += line.length;
+        }
+
+        void flush() throws IOException {
+            ByteBuffer b = ByteBuffer.wrap(buf, 0, len);
+            while (b.hasRemaining()) segment.write(b);
+            segmentBytes += len;
+            len = 0;
+        }
+    }
+
+    private void writerLoop() {
+        try {
+            runWriter();
+        } catch (Throwable t) {
+            fail("the ledger writer stopped: " + t);
+            closed = true;
+            Pending p;
+            while ((p = waiting.poll()) != null) {
+                p.error = "the ledger writer stopped: " + t;
+                p.release();
+            }
+        }
+    }
+
+    private void runWriter() {
+        Batch batch = new Batch();
+        List<Pending> taken = new ArrayList<>();
+        while (true) {
+            Pending p;
+            while ((p = waiting.poll()) != null) taken.add(p);
+            long since = dirtySince;
+            boolean due = since != 0 && System.nanoTime() - since >= config.fsyncInterval().toNanos();
+            if (taken.isEmpty() && !due && !closing) {
+                long wait = since != 0 ? config.fsyncInterval().toNanos() - (System.nanoTime() - since)
+                        : TimeUnit.MILLISECONDS.toNanos(100);
+                LockSupport.parkNanos(this, Math.max(wait, 1000));
+                continue;
+            }
+            long before = syncedCount;
+            sync(taken, batch);
+            taken.clear();
+            if (syncedCount != before) LockSupport.unpark(treeThread);
+            if (closing && waiting.isEmpty()) {
+                lock.lock();
+                try {
+                    if (dirtySince == 0 && waiting.isEmpty()) break;
+                } finally {
+                    lock.unlock();
+                }
+            }
+        }
+        closed = true;
+        Pending p;
+        while ((p = waiting.poll()) != null) {
+            p.error = "the ledger closed before the entry was written";
+            p.release();
+        }
+    }
+
+    /**
+     * The tree thread: extends the tree over fsynced entries and signs checkpoints. Apart from the writer, so that
+     * hashing never delays an fsync, and on the other core when there is one.
+     */
+    private void treeLoop() {
+        try {
+            while (!closed) {
+                LockSupport.parkNanos(this, Math.max(1000, Math.min(TimeUnit.MILLISECONDS.toNanos(100), checkpointWait())));
+                hashSynced();
+                maybeCheckpoint(takeForce());
+            }
+            hashSynced();
+            maybeCheckpoint(true);
+        } catch (Throwable t) {
+            fail("the ledger tree stopped: " + t);
+        }
+    }
+
+    private long checkpointWait() {
+        long left = config.checkpointInterval().toNanos() - (System.nanoTime() - lastCheckpointNanos);
+        return frontier.size() > (latest == null ? 0 : latest.size()) ? Math.max(left, 0) : Long.MAX_VALUE;
+    }
+
+    /** Writes the waiting entries in one write, then one fsync covers them and every WRITTEN entry before. */
+    private void sync(List<Pending> taken, Batch batch) {
+        if (taken.isEmpty()) {
+            syncWritten();
+            return;
+        }
+        FileChannel ch;
+        long target;
+        String error = null;
+        lock.lock();
+        try {
+            for (FileChannel r : retired) closeQuietly(r);
+            retired.clear();
+            if (!healthy) {
+                error = "the ledger failed earlier and records nothing more: " + failure;
+            } else {
+                try {
+                    for (Pending p : taken) if (p.prepared != null) p.seq = write(p.prepared, batch);
+                    batch.flush();
+                } catch (LedgerException | IOException e) {
+                    fail("cannot write to " + dir.dir() + ": " + e.getMessage());
+                    error = "the ledger cannot write: " + e.getMessage();
+                }
+            }
+            batch.len = 0;
+            ch = segment;
+            target = nextSeq;
+            dirtySince = 0;
+        } finally {
+            lock.unlock();
+        }
+        if (error == null) {
+            try {
+                long t0 = System.nanoTime();
+                ch.force(false);
+                fsyncNanos += System.nanoTime() - t0;
+                fsyncs++;
+                syncedCount = target;
+            } catch (IOException e) {
+                fail("fsync failed: " + e.getMessage());
+                error = "the ledger cannot fsync: " + e.getMessage();
+            }
+        }
+        for (Pending p : taken) {
+            p.error = error;
+            p.release();
+        }
+    }
+
+    /**
+     * The fsync that bounds how long a WRITTEN entry waits, without taking the lock (appenders hold it briefly but
+     * often; under contention a writer waiting for it could miss the bound). Order matters: clear the dirty mark,
+     * then read the count, then the channel. An entry counted here is in that channel, or in a segment that was
+     * forced when it rolled; an entry written later sees the cleared mark and sets it again.
+     */
+    private void syncWritten() {
+        dirtySince = 0;
+        long target = writtenCount;
+        FileChannel ch = segment;
+        if (!healthy) return;
+        try {
+            long t0 = System.nanoTime();
+            ch.force(false);
+            fsyncNanos += System.nanoTime() - t0;
+            fsyncs++;
+            if (target > syncedCount) syncedCount = target;
+        } catch (java.nio.channels.ClosedChannelException e) {
+            // Rolled and closed meanwhile: it was forced before it was retired.
+            if (target > syncedCount) syncedCount = target;
+        } catch (IOException e) {
+            fail("fsync failed: " + e.getMessage());
+        }
+    }
+
+    private byte[] hashBuf = new byte[Merkle.HASH * 256];
+
+    /** Extends the tree over the entries that are fsynced, never beyond. */
+    private void hashSynced() {
+        long upTo = syncedCount;
+        int n = 0;
+        try {
+            while (frontier.size() < upTo) {
+                byte[] line = unhashed.poll();
+                if (line == null) break;
+                byte[] h = Merkle.leafHash(digest, line, 0, line.length - 1);
+                frontier.add(h);
+                if (n == hashBuf.length) {
+                    leaves.append(hashBuf, n);
+                    n = 0;
+                }
+                System.arraycopy(h, 0, hashBuf, n, Merkle.HASH);
+                n += Merkle.HASH;
+            }
+            leaves.append(hashBuf, n);
+            hashedCount = frontier.size();
+        } catch (IOException e) {
+            // The side file can be rebuilt; the tree in memory is right. Rebuilt at the next open.
+        }
+    }
+
+    private void maybeCheckpoint(boolean force) {
+        long size = frontier.size();
+        long last = latest == null ? -1 : latest.size();
+        if (size == 0 || size <= last) return;
+        if (!force && System.nanoTime() - lastCheckpointNanos < config.checkpointInterval().toNanos()) return;
+        if (!healthy && !force) return;
+        lastCheckpointNanos = System.nanoTime();
+        Checkpoint cp = Checkpoint.sign(key, origin, size, frontier.root());
+        try {
+            ByteBuffer b = ByteBuffer.wrap((cp.note() + "\n").getBytes(StandardCharsets.UTF_8));
+            while (b.hasRemaining()) checkpointLog.write(b);
+            checkpointLog.force(false);
+            latest = cp;
+        } catch (IOException e) {
+            fail("cannot write a checkpoint: " + e.getMessage());
+            return;
+        }
+        for (Witness w : witnesses) {
+            if (w instanceof Witness.HttpWitness) {
+                Thread.ofVirtual().name("ledger-witness").start(() -> pushTo(w, cp));
+            } else {
+                pushTo(w, cp);
+            }
+        }
+    }
+
+    private void pushTo(Witness w, Checkpoint cp) {
+        try {
+            w.push(cp, this::consistencyProof);
+            witnessProblems.removeIf(s -> s.startsWith(w.describe() + ":"));
+        } catch (IOException | RuntimeException e) {
+            witnessProblems.removeIf(s -> s.startsWith(w.describe() + ":"));
+            witnessProblems.add(w.describe() + ": " + e.getMessage());
+        }
+    }
+
+    private static void closeQuietly(FileChannel c) {
+        try {
+            c.close();
+        } catch (IOException e) {
+            // already forced when it was retired
+        }
+    }
+
+    // ---------------------------------------------------------------- state and reading
+
+    @Override
+    public boolean healthy() {
+        return healthy && !closed;
+    }
+
+    /** Why the ledger is unhealthy, or empty. */
+    public Optional<String> failure() {
+        return Optional.ofNullable(failure);
+    }
+
+    /** Witnesses whose last push failed, with the reason. */
+    public List<String> witnessProblems() {
+        return List.copyOf(witnessProblems);
+    }
+
+    /** Entries written so far (the next seq). */
+    public long size() {
+        lock.lock();
+        try {
+            return nextSeq;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The latest signed checkpoint, if any. */
+    public Optional<Checkpoint> latestCheckpoint() {
+        return Optional.ofNullable(latest);
+    }
+
+    /** How many fsyncs of segment files so far. */
+    public long fsyncs() {
+        return fsyncs;
+    }
+
+    /** Time spent in those fsyncs, in nanoseconds (the writer's own, not counting segment rolls). */
+    public long fsyncNanos() {
+        return fsyncNanos;
+    }
+
+    public LedgerDir dir() {
+        return dir;
+    }
+
+    public String verifierKey() {
+        return key.verifierKey();
+    }
+
+    /** Blocks until every entry appended so far is fsynced and in a signed checkpoint. */
+    public Checkpoint checkpointNow() throws LedgerException {
+        long target = size();
+        Pending marker = new Pending(null, Thread.currentThread());
+        synchronized (this) {
+            if (target > wantCheckpoint) wantCheckpoint = target;
+        }
+        waiting.add(marker);
+        LockSupport.unpark(writer);
+        while (!marker.done && !closed) LockSupport.parkNanos(this, 100_000_000L);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while ((latest == null || latest.size() < target) && System.nanoTime() < deadline) {
+            LockSupport.unpark(treeThread);
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        }
+        if (latest == null || latest.size() < target) throw new LedgerException("no checkpoint was written: " + failure);
+        return latest;
+    }
+
+    private volatile long wantCheckpoint;
+    private boolean shut;
+
+    /** True when {@link #checkpointNow} waits for a checkpoint the tree can now give. */
+    private boolean takeForce() {
+        long w = wantCheckpoint;
+        return w > 0 && frontier.size() >= w && (latest == null || latest.size() < w);
+    }
+
+    /** The tree the writer has built (fsynced entries only), for proofs while the ledger runs. */
+    public Merkle tree() {
+        return new Merkle(new Merkle.Leaves() {
+            final long size = Math.min(leaves.size(), hashedCount);
+
+            @Override public long size() { return size; }
+
+            @Override public byte[] leaf(long index) { return leaves.leaf(index); }
+        });
+    }
+
+    private List<byte[]> consistencyProof(long from, long to) {
+        return tree().consistency(from, to);
+    }
+
+    @Override
+    public void close() {
+        if (closing) {
+            joinWriter();
+            return;
+        }
+        closing = true;
+        LockSupport.unpark(writer);
+        joinWriter();
+        lock.lock();
+        try {
+            shut = true;
+            try {
+                segment.force(false);
+            } catch (IOException e) {
+                fail("fsync at close failed: " + e.getMessage());
+            }
+            for (FileChannel r : retired) closeQuietly(r);
+            closeQuietly(segment);
+            closeQuietly(checkpointLog);
+        } finally {
+            lock.unlock();
+        }
+        leaves.close();
+    }
+
+    private void joinWriter() {
+        try {
+            writer.join();
+            LockSupport.unpark(treeThread);
+            treeThread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---------------------------------------------------------------- pieces
+
+    private static final class Pending {
+        final Prepared prepared;
+        final Thread waiter;
+        volatile boolean done;
+        volatile long seq = -1;
+        volatile String error;
+
+        Pending(Prepared prepared, Thread waiter) {
+            this.prepared = prepared;
+            this.waiter = waiter;
+        }
+
+        void release() {
+            done = true;
+            LockSupport.unpark(waiter);
+        }
+    }
+
+    /**
+     * An entry serialized up to its seq and time, which are only known under the lock: the canonical bytes before
+     * {@code "seq"}, between {@code "seq"} and {@code "time"}, and after {@code "time"} (keys sorted).
+     */
+    record Prepared(byte[] bytes, int cut1, int cut2) {
+        static Prepared of(String type, Map<String, Object> body) {
+            String[] keys = CanonicalJson.sortedKeys(body);
+            // Keys in order: those before "seq", then up to "time", then the rest around "type"; one builder, two cuts.
+            StringBuilder sb = new StringBuilder(1024).append('{');
+            int cut1 = -1;
+            int cut2 = -1;
+            boolean typeDone = false;
+            boolean first = true;
+            for (String k : keys) {
+                if (cut1 < 0 && k.compareTo("seq") > 0) {
+                    sb.append(first ? "\"seq\":" : ",\"seq\":");
+                    cut1 = sb.length();
+                    first = false;
+                }
+                if (cut2 < 0 && k.compareTo("time") > 0) {
+                    sb.append(",\"time\":\"");
+                    cut2 = sb.length();
+                    sb.append('"');
+                }
+                if (!typeDone && k.compareTo("type") > 0) {
+                    typeDone = true;
+                    sb.append(",\"type\":");
+                    CanonicalJson.string(sb, type);
+                }
+                if (!first) sb.append(',');
+                first = false;
+                CanonicalJson.string(sb, k);
+                sb.append(':');
+                CanonicalJson.write(sb, body.get(k));
+            }
+            if (cut1 < 0) {
+                sb.append(first ? "\"seq\":" : ",\"seq\":");
+                cut1 = sb.length();
+            }
+            if (cut2 < 0) {
+                sb.append(",\"time\":\"");
+                cut2 = sb.length();
+                sb.append('"');
+            }
+            if (!typeDone) {
+                sb.append(",\"type\":");
+                CanonicalJson.string(sb, type);
+            }
+            sb.append("}\n");
+            String text = sb.toString();
+            byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+            if (bytes.length != text.length()) {
+                cut1 = text.substring(0, cut1).getBytes(StandardCharsets.UTF_8).length;
+                cut2 = text.substring(0, cut2).getBytes(StandardCharsets.UTF_8).length;
+            }
+            return new Prepared(bytes, cut1, cut2);
+        }
+
+        byte[] line(long seq, String time) {
+            byte[] s = Long.toString(seq).getBytes(StandardCharsets.ISO_8859_1);
+            byte[] t = time.getBytes(StandardCharsets.ISO_8859_1);
+            byte[] out = new byte[bytes.length + s.length + t.length];
+            System.arraycopy(bytes, 0, out, 0, cut1);
+            System.arraycopy(s, 0, out, cut1, s.length);
+            System.arraycopy(bytes, cut1, out, cut1 + s.length, cut2 - cut1);
+            System.arraycopy(t, 0, out, cut2 + s.length, t.length);
+            System.arraycopy(bytes, cut2, out, cut2 + s.length + t.length, bytes.length - cut2);
+            return out;
+        }
+    }
+}
