@@ -299,4 +299,21 @@ class McpHttpTest {
         CallToolResult ran = call(client, "run_approved", Map.of("id", id));
         assertThat(data(ran).get("rows")).isEqualTo(List.of(List.of("a@example.com")));
     }
+
+    @Test
+    void twoConcurrentRunApprovedCallsRunTheStatementOnce() throws Exception {
+        String sql = "INSERT INTO orders VALUES (400, 'race', NULL)";
+        String id = (String) data(call(client, "query", Map.of("database", "app", "sql", sql))).get("approval_id");
+        f.approvals.decide(id, "alice", true, null);
+        McpSyncClient second = f.httpClient(McpFixture.SECRET);
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            var a = pool.submit(() -> call(client, "run_approved", Map.of("id", id)));
+            var b = pool.submit(() -> call(second, "run_approved", Map.of("id", id)));
+            List<CallToolResult> results = List.of(a.get(), b.get());
+            assertThat(results).filteredOn(r -> !r.isError()).hasSize(1);
+        } finally {
+            second.closeGracefully();
+        }
+        assertThat(f.count("SELECT count(*) FROM orders WHERE id = 400")).isEqualTo(1);
+    }
 }
