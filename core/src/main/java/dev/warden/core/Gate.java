@@ -92,7 +92,7 @@ public final class Gate {
      */
     public Verdict judge(Operation op, Classification c, ClassifyContext context, Hold hold) {
         Policy p = policy.get();
-        Classification enriched = enrich(op, c, context);
+        Classification enriched = enrich(op, c, context, PolicyEngine.needsEstimate(p, op, c));
         Decision d = PolicyEngine.decide(p, op, enriched);
         return switch (d.action()) {
             case ALLOW -> record(op, enriched, d, p, null, true);
@@ -101,11 +101,11 @@ public final class Gate {
         };
     }
 
-    private Classification enrich(Operation op, Classification c, ClassifyContext context) {
+    private Classification enrich(Operation op, Classification c, ClassifyContext context, boolean estimate) {
         Target t = targets.get(op.database());
         if (t == null) return c;
         try {
-            return t.catalog().enrich(op, c, context);
+            return t.catalog().enrich(op, c, context, estimate);
         } catch (RuntimeException e) {
             // Without enrichment, rows_over rules treat the estimate as exceeded and tags are unknown.
             return c.withEnrichment(c.tags(), Classification.NO_ESTIMATE, "enrichment failed: " + e.getMessage());

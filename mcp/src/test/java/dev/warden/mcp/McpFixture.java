@@ -19,7 +19,6 @@ import dev.warden.core.engine.UpstreamSession;
 import dev.warden.core.ledger.MemoryLedger;
 import dev.warden.core.policy.Policy;
 import dev.warden.core.policy.PolicyLoader;
-import dev.warden.mcp.standin.JdbcUpstreamSession;
 import dev.warden.mcp.standin.MemoryApprovals;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
@@ -42,7 +41,7 @@ import java.util.concurrent.CopyOnWriteArraySet;
 
 /**
  * A real embedded PostgreSQL, the real gate and policy engine, and the MCP server on an ephemeral port.
- * Until the upstream session and the approvals store are in main, the engine here uses the test
+ * Until the approvals store is in main, the fixture uses the test
  * stand-ins in {@code standin/}; everything between the MCP client and the database is the production code.
  */
 final class McpFixture implements AutoCloseable {
@@ -157,8 +156,9 @@ final class McpFixture implements AutoCloseable {
     }
 
     /**
-     * The postgres engine as the MCP server reaches it, through the Engine SPI: the real PostgreSQL classifier, and
-     * until {@code PostgresEngine.connect} lands, the test stand-in upstream session.
+     * The postgres engine as the MCP server reaches it, through the Engine SPI: the real classifier, live catalog and
+     * upstream session ({@code PgUpstreamSession}: the simple query protocol, no JDBC). Only the wire front end is left
+     * out, which the MCP server never uses.
      */
     static final class StandInEngine implements Engine {
         static final dev.warden.postgres.PostgresEngine REAL = new dev.warden.postgres.PostgresEngine();
@@ -166,7 +166,7 @@ final class McpFixture implements AutoCloseable {
         public Classifier classifier(Catalog catalog) { return REAL.classifier(catalog); }
         public Catalog catalog(DatabaseConfig database, Map<String, List<String>> tags) { return REAL.catalog(database, tags); }
         public FrontEnd frontEnd(FrontEndContext context) { throw new UnsupportedOperationException(); }
-        public UpstreamSession connect(DatabaseConfig database) throws IOException { return new JdbcUpstreamSession(database); }
+        public UpstreamSession connect(DatabaseConfig database) throws IOException { return REAL.connect(database); }
         public List<DoctorCheck> doctor(DatabaseConfig database) { return List.of(); }
     }
 }

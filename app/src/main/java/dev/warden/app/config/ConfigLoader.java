@@ -5,10 +5,13 @@ import dev.warden.core.config.ApproverConfig;
 import dev.warden.core.config.ConsoleConfig;
 import dev.warden.core.config.DatabaseConfig;
 import dev.warden.core.config.HostPort;
+import dev.warden.core.config.ListenerConfig;
+import dev.warden.core.config.TlsConfig;
 import dev.warden.core.config.LedgerConfig;
 import dev.warden.core.config.McpConfig;
 import dev.warden.core.config.Secret;
 import dev.warden.core.config.UpstreamConfig;
+import dev.warden.core.config.UpstreamTlsConfig;
 import dev.warden.core.config.WardenConfig;
 import dev.warden.core.engine.Engines;
 import dev.warden.core.yaml.ConfigException;
@@ -35,14 +38,17 @@ public final class ConfigLoader {
     private static final List<String> TOP_KEYS = List.of("data_dir", "policy", "agents", "approvers", "databases", "tags", "console", "ledger", "mcp");
     private static final List<String> AGENT_KEYS = List.of("name", "secret", "secret_env", "databases");
     private static final List<String> APPROVER_KEYS = List.of("name", "token", "token_env");
-    private static final List<String> DATABASE_KEYS = List.of("name", "engine", "listen", "upstream", "statement_timeout");
-    private static final List<String> UPSTREAM_KEYS = List.of("host", "port", "database", "user", "password", "password_env");
+    private static final List<String> DATABASE_KEYS = List.of("name", "engine", "listen", "upstream", "statement_timeout",
+            "tls", "max_message_size", "startup_timeout", "idle_timeout", "max_connections_per_agent");
+    private static final List<String> TLS_KEYS = List.of("mode", "cert", "key");
+    private static final List<String> UPSTREAM_KEYS = List.of("host", "port", "database", "user", "password", "password_env", "tls");
+    private static final List<String> UPSTREAM_TLS_KEYS = List.of("mode", "ca");
     private static final List<String> CONSOLE_KEYS = List.of("listen");
     private static final List<String> LEDGER_KEYS = List.of("sync", "segment_size", "checkpoint_interval", "fsync_interval",
             "signing_key", "origin", "witnesses", "redact_literals");
     private static final List<String> WITNESS_KEYS = List.of("file", "url");
     private static final List<String> MCP_KEYS = List.of("listen", "tls", "max_rows", "max_bytes");
-    private static final List<String> TLS_KEYS = List.of("cert", "key");
+    private static final List<String> MCP_TLS_KEYS = List.of("cert", "key");
 
     private final Function<String, String> env;
     private final Consumer<String> warnings;
@@ -136,7 +142,7 @@ public final class ConfigLoader {
         Optional<McpConfig.Tls> tls = Optional.empty();
         if (m.containsKey("tls") && !m.get("tls").isNull()) {
             YamlNode t = m.get("tls");
-            Map<String, YamlNode> tm = t.map(TLS_KEYS);
+            Map<String, YamlNode> tm = t.map(MCP_TLS_KEYS);
             Path cert = base.resolve(nonBlank(required(t, tm, "cert"))).normalize();
             Path key = base.resolve(nonBlank(required(t, tm, "key"))).normalize();
             if (!java.nio.file.Files.isReadable(cert)) throw tm.get("cert").error("cannot read " + cert);
@@ -279,7 +285,62 @@ public final class ConfigLoader {
                 ? secret(up, u, "password", "password_env", "database '" + name + "'") : null;
         if (user == null && !"mongodb".equals(engine)) throw up.error("missing key 'user'");
         Duration timeout = m.containsKey("statement_timeout") ? m.get("statement_timeout").duration() : Duration.ofSeconds(30);
-        return new DatabaseConfig(name, engine, listen, new UpstreamConfig(host, port, database, user, password), timeout);
+        UpstreamTlsConfig upTls = UpstreamTlsConfig.DISABLE;
+        if (u.containsKey("tls") && !u.get("tls").isNull()) {
+            Map<String, YamlNode> t = u.get("tls").map(UPSTREAM_TLS_KEYS);
+            UpstreamTlsConfig.Mode mode = UpstreamTlsConfig.Mode.REQUIRE;
+            if (t.containsKey("mode")) {
+                YamlNode mn = t.get("mode");
+                mode = switch (mn.string()) {
+                    case "disable" -> UpstreamTlsConfig.Mode.DISABLE;
+                    case "require" -> UpstreamTlsConfig.Mode.REQUIRE;
+                    case "verify-full" -> UpstreamTlsConfig.Mode.VERIFY_FULL;
+                    default -> throw mn.error("unknown upstream TLS mode '" + mn.string() + "' (expected disable, require or verify-full)");
+                };
+            }
+            java.nio.file.Path ca = t.containsKey("ca") ? n.file().toAbsolutePath().getParent().resolve(nonBlank(t.get("ca"))).normalize() : null;
+            upTls = new UpstreamTlsConfig(mode, ca);
+        }
+        return new DatabaseConfig(name, engine, listen, new UpstreamConfig(host, port, database, user, password, upTls), timeout,
+                listener(m, n.file().toAbsolutePath().getParent()));
+    }
+
+    private static ListenerConfig listener(Map<String, YamlNode> m, Path base) throws ConfigException {
+        ListenerConfig d = ListenerConfig.DEFAULTS;
+        TlsConfig tls = TlsConfig.OFF;
+        if (m.containsKey("tls") && !m.get("tls").isNull()) {
+            YamlNode t = m.get("tls");
+            Map<String, YamlNode> tm = t.map(TLS_KEYS);
+            Path cert = tm.containsKey("cert") ? base.resolve(nonBlank(tm.get("cert"))).normalize() : null;
+            Path key = tm.containsKey("key") ? base.resolve(nonBlank(tm.get("key"))).normalize() : null;
+            if ((cert == null) != (key == null)) throw t.error("give both 'cert' and 'key', or neither (a self-signed certificate is generated)");
+            TlsConfig.Mode mode = TlsConfig.Mode.OPTIONAL;
+            if (tm.containsKey("mode")) {
+                YamlNode mn = tm.get("mode");
+                mode = switch (mn.string()) {
+                    case "off" -> TlsConfig.Mode.OFF;
+                    case "optional" -> TlsConfig.Mode.OPTIONAL;
+                    case "required" -> TlsConfig.Mode.REQUIRED;
+                    default -> throw mn.error("unknown TLS mode '" + mn.string() + "' (expected off, optional or required)");
+                };
+            }
+            tls = new TlsConfig(mode, cert, key);
+        }
+        int maxMessage = d.maxMessageBytes();
+        if (m.containsKey("max_message_size")) {
+            long v = size(m.get("max_message_size"));
+            if (v < 1024 || v > 1L << 30) throw m.get("max_message_size").error("must be between 1KiB and 1GiB");
+            maxMessage = (int) v;
+        }
+        Duration startup = m.containsKey("startup_timeout") ? positive(m.get("startup_timeout")) : d.startupTimeout();
+        Duration idle = m.containsKey("idle_timeout") ? m.get("idle_timeout").duration() : d.idleTimeout();
+        int maxConn = d.maxConnectionsPerAgent();
+        if (m.containsKey("max_connections_per_agent")) {
+            long v = m.get("max_connections_per_agent").integer();
+            if (v < 1 || v > 100_000) throw m.get("max_connections_per_agent").error("must be between 1 and 100000");
+            maxConn = (int) v;
+        }
+        return new ListenerConfig(tls, maxMessage, startup, idle, maxConn);
     }
 
     private static int defaultPort(String engine) {

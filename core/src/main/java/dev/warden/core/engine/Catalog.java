@@ -12,6 +12,14 @@ public interface Catalog extends AutoCloseable {
     Classification enrich(Operation operation, Classification classification, ClassifyContext context);
 
     /**
+     * As {@link #enrich(Operation, Classification, ClassifyContext)}; {@code estimate} false says no policy rule could
+     * use a row estimate for this operation, so a catalog may skip asking the planner (the estimate is then absent).
+     */
+    default Classification enrich(Operation operation, Classification classification, ClassifyContext context, boolean estimate) {
+        return enrich(operation, classification, context);
+    }
+
+    /**
      * DDL ran on this database (or a transaction that ran DDL ended): what the catalog cached may be out of date.
      * Front ends call it after such a statement completes; cheap, any thread. Does nothing without a live catalog.
      */

@@ -78,7 +78,23 @@ public final class PolicyEngine {
         return new Decision(d.action(), d.rule(), reasons, d.approval());
     }
 
+    /**
+     * Whether a row estimate could change the decision: some {@code rows_over} rule matches a statement in every other
+     * respect (tags, which enrichment adds, count as matching). Without one, the catalog need not ask the planner.
+     */
+    public static boolean needsEstimate(Policy policy, Operation op, Classification c) {
+        for (Rule r : policy.rules()) {
+            if (r.match().rowsOver() == null) continue;
+            for (Statement s : c.statements()) if (matches(r.match(), op, c, s, true)) return true;
+        }
+        return false;
+    }
+
     static boolean matches(Match m, Operation op, Classification c, Statement s) {
+        return matches(m, op, c, s, false);
+    }
+
+    private static boolean matches(Match m, Operation op, Classification c, Statement s, boolean beforeEnrichment) {
         if (!anyGlob(m.agents(), op.agent())) return false;
         if (!anyGlob(m.databases(), op.database())) return false;
         if (!anyGlob(m.engines(), op.engine())) return false;
@@ -96,6 +112,7 @@ public final class PolicyEngine {
         if (!m.objects().isEmpty() && !objectMatches(m, s)) return false;
         if (!m.columns().isEmpty() && !columnMatches(m, s)) return false;
         if (!m.flags().isEmpty() && !intersects(m.flags(), s.flags())) return false;
+        if (beforeEnrichment) return true;
         if (!m.tags().isEmpty() && !intersects(m.tags(), c.tags())) return false;
         if (m.rowsOver() != null) {
             // A missing estimate counts as exceeded: fail closed.

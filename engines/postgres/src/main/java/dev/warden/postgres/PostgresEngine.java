@@ -14,6 +14,10 @@ import dev.warden.postgres.catalog.SchemaInfo;
 import dev.warden.postgres.classify.NativePgQuery;
 import dev.warden.postgres.classify.PostgresClassifier;
 import dev.warden.postgres.classify.SqlParser;
+import dev.warden.postgres.classify.WasmPgQuery;
+import dev.warden.postgres.wire.PgFrontEnd;
+import dev.warden.postgres.wire.PgUpstreamSession;
+import dev.warden.postgres.wire.TlsMaterial;
 import java.io.IOException;
 import java.util.function.Supplier;
 import java.util.List;
@@ -22,10 +26,11 @@ import java.util.Map;
 /** PostgreSQL: classification with PostgreSQL's own grammar, the v3 wire front end, the live catalog. */
 public final class PostgresEngine implements Engine {
     /**
-     * The second grammar carrier, asked only when the native grammar reports a syntax error (the WebAssembly build of
-     * a newer libpg_query). Null: the native grammar alone.
+     * The second grammar carrier, asked only when the native grammar reports a syntax error: the WebAssembly build of
+     * libpg_query with the PostgreSQL 18 grammar, one pool per process, loaded on first use. Null: the native grammar
+     * alone.
      */
-    private static volatile Supplier<? extends SqlParser> secondParser;
+    private static volatile Supplier<? extends SqlParser> secondParser = WasmPgQuery::shared;
 
     /** Installs the second grammar carrier for classifiers created from now on. */
     public static void secondParser(Supplier<? extends SqlParser> second) {
@@ -52,12 +57,18 @@ public final class PostgresEngine implements Engine {
 
     @Override
     public FrontEnd frontEnd(FrontEndContext context) {
-        throw new UnsupportedOperationException("the PostgreSQL wire front end has not landed yet");
+        try {
+            javax.net.ssl.SSLContext ssl = context.databases().isEmpty() ? null
+                    : TlsMaterial.context(context.databases().getFirst().listener().tls(), context.config().dataDir());
+            return new PgFrontEnd(context, ssl, line -> System.err.println(line));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Override
     public UpstreamSession connect(DatabaseConfig database) throws IOException {
-        throw new IOException("the PostgreSQL upstream session has not landed yet");
+        return PgUpstreamSession.open(database);
     }
 
     @Override

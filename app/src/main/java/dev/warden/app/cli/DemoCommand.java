@@ -1,0 +1,162 @@
+package dev.warden.app.cli;
+
+import dev.warden.app.config.ConfigLoader;
+import dev.warden.app.service.WardenService;
+import dev.warden.core.config.WardenConfig;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Start an embedded PostgreSQL with a small shop schema and Warden in front of it on 127.0.0.1:6432, "
+                + "with a demo policy: reads allowed, DDL and bulk writes held for approval, the audit log protected, "
+                + "everything else denied. Ctrl-C stops it all.")
+final class DemoCommand implements Callable<Integer> {
+    static final String AGENT = "demo-agent";
+    static final String AGENT_SECRET = "demo-agent-secret";
+    static final String UPSTREAM_PASSWORD = "warden-upstream-demo";
+
+    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "warden-demo",
+            description = "where the demo keeps its configuration, policy, certificate and ledger (default: ${DEFAULT-VALUE})")
+    Path dataDir;
+
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "6432", description = "Warden's port (default: ${DEFAULT-VALUE})")
+    int port;
+
+    static final String POLICY = """
+            # The demo policy. Edit it and send SIGHUP (or restart) to reload.
+            # Precedence is fixed: deny beats approve beats allow; no matching rule means deny.
+            rules:
+              - name: protect-audit-log
+                match: {kind: [write, ddl], objects: ["*.audit_log"]}
+                action: deny
+                reason: destructive or write access to the audit log is never allowed to agents
+              - name: reads
+                match: {kind: [read]}
+                action: allow
+                reason: agents may read
+              - name: session-settings
+                match: {kind: [session]}
+                action: allow
+                reason: drivers set client options (extra_float_digits, application_name); Warden keeps statement_timeout and tracks search_path
+              - name: ddl-needs-approval
+                match: {kind: [ddl]}
+                action: approve
+                reason: schema changes need a person
+                approval: {mode: hold, timeout: 5m}
+              - name: bulk-writes-need-approval
+                match: {kind: [write], rows_over: 100}
+                action: approve
+                reason: writes that may touch more than 100 rows need a person
+                approval: {mode: hold, timeout: 5m}
+            """;
+
+    @Override
+    public Integer call() throws Exception {
+        Path dir = dataDir.toAbsolutePath().normalize();
+        Files.createDirectories(dir);
+        System.err.println("warden: starting the embedded PostgreSQL ...");
+        EmbeddedPostgres pg = EmbeddedPostgres.builder()
+                .setDataDirectory(dir.resolve("postgres"))
+                .setCleanDataDirectory(true)
+                .start();
+        try {
+            seed(pg);
+            Files.writeString(dir.resolve("policy.yaml"), POLICY);
+            Files.writeString(dir.resolve("warden.yaml"), """
+                    # Written by `warden demo`. Inline secrets are for the demo only; use secret_env / password_env.
+                    data_dir: data
+                    policy: policy.yaml
+                    agents:
+                      - name: %s
+                        secret: %s
+                    databases:
+                      - name: shop
+                        engine: postgres
+                        listen: 127.0.0.1:%d
+                        tls: {mode: optional}
+                        statement_timeout: 30s
+                        upstream:
+                          host: 127.0.0.1
+                          port: %d
+                          database: postgres
+                          user: warden_demo
+                          password: %s
+                    """.formatted(AGENT, AGENT_SECRET, port, pg.getPort(), UPSTREAM_PASSWORD));
+            WardenConfig cfg = new ConfigLoader(System::getenv, w -> { }).load(dir.resolve("warden.yaml"));
+            WardenService service = WardenService.build(cfg, null, System.err);
+            service.start();
+            service.checkUpstreams();
+            System.out.printf("""
+
+                    Warden demo is running.
+                      embedded PostgreSQL : 127.0.0.1:%d (schema: users, orders, payments, audit_log)
+                      Warden (PostgreSQL) : 127.0.0.1:%d, database "shop", TLS offered (self-signed)
+                      configuration       : %s
+                      policy              : %s
+
+                    Connect as the agent (it never sees the database's own password):
+                      PGPASSWORD=%s psql "host=127.0.0.1 port=%d dbname=shop user=%s"
+
+                    Then try:
+                      SELECT name, email FROM users LIMIT 5;      -- allowed: reads are allowed
+                      DELETE FROM audit_log;                      -- denied by rule "protect-audit-log" (SQLSTATE 42501)
+                      UPDATE orders SET status = 'shipped';       -- held: bulk writes need a person
+                      CREATE INDEX ON orders (user_id);           -- held: schema changes need a person
+                      DROP TABLE users;                           -- held for approval too; nothing runs until approved
+
+                    Held statements wait for a person: psql shows a NOTICE naming the approval request.
+                    Approve or deny it in the console (or the approvals API) by that request id.
+
+                    Every decision is logged below and recorded in the ledger. Ctrl-C stops it all.
+
+                    """, pg.getPort(), port, dir.resolve("warden.yaml"), dir.resolve("policy.yaml"),
+                    AGENT_SECRET, port, AGENT);
+            System.out.flush();
+            ProxyCommand.runUntilStopped(() -> {
+                service.close();
+                pg.close();
+            });
+        } catch (Exception e) {
+            pg.close();
+            throw e;
+        }
+        return WardenCommand.OK;
+    }
+
+    static void seed(EmbeddedPostgres pg) throws Exception {
+        try (Connection c = pg.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+            s.execute("SET password_encryption = 'scram-sha-256'");
+            s.execute("CREATE ROLE warden_demo LOGIN PASSWORD '" + UPSTREAM_PASSWORD + "'");
+            s.execute("""
+                    CREATE TABLE users (id serial PRIMARY KEY, name text NOT NULL, email text NOT NULL, phone text,
+                                        created_at timestamptz NOT NULL DEFAULT now());
+                    CREATE TABLE orders (id serial PRIMARY KEY, user_id int NOT NULL REFERENCES users,
+                                         status text NOT NULL DEFAULT 'new', total numeric(10,2) NOT NULL,
+                                         created_at timestamptz NOT NULL DEFAULT now());
+                    CREATE TABLE payments (id serial PRIMARY KEY, order_id int NOT NULL REFERENCES orders,
+                                           amount numeric(10,2) NOT NULL, card_last4 text, paid_at timestamptz);
+                    CREATE TABLE audit_log (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(),
+                                            actor text NOT NULL, action text NOT NULL);
+                    INSERT INTO users (name, email, phone)
+                      SELECT 'User ' || i, 'user' || i || '@example.com', '+1-555-' || lpad(i::text, 4, '0')
+                      FROM generate_series(1, 500) i;
+                    INSERT INTO orders (user_id, status, total)
+                      SELECT 1 + (i * 7) % 500, (ARRAY['new','paid','shipped'])[1 + i % 3], round((random() * 200)::numeric, 2)
+                      FROM generate_series(1, 2000) i;
+                    INSERT INTO payments (order_id, amount, card_last4, paid_at)
+                      SELECT id, total, lpad((id % 10000)::text, 4, '0'), now() FROM orders WHERE status <> 'new';
+                    INSERT INTO audit_log (actor, action) VALUES ('setup', 'demo schema created');
+                    ANALYZE;
+                    GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO warden_demo;
+                    GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO warden_demo;
+                    GRANT CREATE ON SCHEMA public TO warden_demo;
+                    """);
+        }
+    }
+}

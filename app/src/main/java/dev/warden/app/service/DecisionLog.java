@@ -1,0 +1,115 @@
+package dev.warden.app.service;
+
+import dev.warden.core.ledger.Durability;
+import dev.warden.core.ledger.Entry;
+import dev.warden.core.ledger.Ledger;
+import dev.warden.core.ledger.LedgerException;
+import java.io.PrintStream;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A ledger in front of a ledger: every decision it records is also one line at info level on stderr. Lines are
+ * formatted and written in batches by a writer thread, so a statement never waits for the terminal.
+ */
+final class DecisionLog implements Ledger {
+    private record Line(long seq, Instant time, Entry.DecisionEntry entry) {}
+
+    private final Ledger ledger;
+    private final PrintStream out;
+    private final LinkedBlockingQueue<Line> lines = new LinkedBlockingQueue<>(100_000);
+    private final Thread writer;
+    private volatile boolean closed;
+
+    DecisionLog(Ledger ledger, PrintStream out) {
+        this.ledger = ledger;
+        this.out = out;
+        this.writer = Thread.ofPlatform().daemon().name("decision-log").start(this::drain);
+    }
+
+    @Override
+    public long append(Entry entry, Durability durability) throws LedgerException {
+        long seq = ledger.append(entry, durability);
+        if (entry instanceof Entry.DecisionEntry d) {
+            Line l = new Line(seq, Instant.now(), d);
+            if (!lines.offer(l)) out.println(format(l));
+        }
+        return seq;
+    }
+
+    private void drain() {
+        List<Line> batch = new ArrayList<>();
+        StringBuilder b = new StringBuilder();
+        while (!closed || !lines.isEmpty()) {
+            try {
+                Line first = lines.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) continue;
+                batch.add(first);
+                lines.drainTo(batch, 4096);
+                for (Line l : batch) b.append(format(l)).append('\n');
+                out.print(b);
+                out.flush();
+                b.setLength(0);
+                batch.clear();
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** One line; built by hand (no regex, no date formatter per line) because it runs for every statement. */
+    static String format(Line l) {
+        Entry.DecisionEntry d = l.entry();
+        StringBuilder b = new StringBuilder(160);
+        b.append(l.time().truncatedTo(ChronoUnit.MILLIS)).append(" INFO decision seq=").append(l.seq())
+                .append(" action=").append(d.decision().action().label())
+                .append(" rule=");
+        if (d.decision().rule() == null) b.append('-');
+        else b.append('"').append(d.decision().rule()).append('"');
+        b.append(" kind=").append(d.classification().kind().label())
+                .append(" agent=").append(d.operation().agent())
+                .append(" database=").append(d.operation().database());
+        if (d.approvalId() != null) b.append(" approval=").append(d.approvalId());
+        b.append(" text=\"");
+        String text = d.operation().text();
+        int n = 0;
+        boolean space = false;
+        for (int i = 0; i < text.length() && n < 200; i++) {
+            char c = text.charAt(i);
+            if (Character.isWhitespace(c)) {
+                space = true;
+                continue;
+            }
+            if (space && n > 0) {
+                b.append(' ');
+                n++;
+            }
+            space = false;
+            if (c == '"') b.append('\\');
+            b.append(c);
+            n++;
+        }
+        if (n >= 200) b.append("...");
+        return b.append('"').toString();
+    }
+
+    @Override
+    public boolean healthy() {
+        return ledger.healthy();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            writer.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        ledger.close();
+    }
+}

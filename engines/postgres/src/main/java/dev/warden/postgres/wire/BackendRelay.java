@@ -1,0 +1,226 @@
+package dev.warden.postgres.wire;
+
+import dev.warden.core.Outcome;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Deque;
+
+/**
+ * Upstream to client. Reads in bulk and writes in bulk: it looks only at message headers, and at the bodies of the
+ * few small messages that end a turn (CommandComplete, ErrorResponse, ReadyForQuery and the extended-protocol
+ * acknowledgements). DataRow and everything else passes through without being parsed or copied.
+ */
+final class BackendRelay {
+    private final InputStream upstream;
+    private final ClientOutput client;
+    private final Deque<Pending> pending;
+    private final ClientSession session;
+    private byte[] buf = new byte[65536];
+    private int start;  // first byte not yet written to the client
+    private int scan;   // first byte not yet examined
+    private int end;    // first free byte
+    private long skip;  // bytes of a passed-through message still to come
+
+    BackendRelay(InputStream upstream, ClientOutput client, Deque<Pending> pending, ClientSession session) {
+        this.upstream = upstream;
+        this.client = client;
+        this.pending = pending;
+        this.session = session;
+    }
+
+    /** Runs until the upstream closes; throws when it dies or misbehaves. */
+    void run() throws IOException {
+        while (true) {
+            if (end == buf.length) makeRoom();
+            int n = upstream.read(buf, end, buf.length - end);
+            if (n < 0) throw new java.io.EOFException("the database closed the connection");
+            end += n;
+            process();
+        }
+    }
+
+    private void makeRoom() {
+        // Only a partial message of interest (the rest was written) is left in the buffer; keep it, grow if needed.
+        int live = end - start;
+        if (start > 0) {
+            System.arraycopy(buf, start, buf, 0, live);
+            scan -= start;
+            end = live;
+            start = 0;
+        }
+        if (end == buf.length) buf = java.util.Arrays.copyOf(buf, buf.length * 2);
+    }
+
+    private void process() throws IOException {
+        while (true) {
+            if (skip > 0) {
+                int take = (int) Math.min(skip, end - scan);
+                scan += take;
+                skip -= take;
+                if (skip > 0) break;
+                continue;
+            }
+            if (end - scan < 5) break;
+            int type = buf[scan] & 0xff;
+            int len = PgReader.getInt(buf, scan + 1);
+            if (len < 4) throw new ProtocolException("invalid message length from the database");
+            if (!interesting(type)) {
+                long total = 1L + len;
+                int take = (int) Math.min(total, end - scan);
+                scan += take;
+                skip = total - take;
+                continue;
+            }
+            if (len > 16 << 20) throw new ProtocolException("oversized control message from the database");
+            if (end - scan < 1 + len) break;
+            byte[] replacement = handle(type, scan + 5, scan + 1 + len);
+            if (replacement != null) {
+                if (scan > start) client.relay(buf, start, scan - start, false);
+                client.relay(replacement, 0, replacement.length, false);
+                start = scan + 1 + len;
+            }
+            scan += 1 + len;
+        }
+        if (scan > start) client.relay(buf, start, scan - start, skip > 0);
+        start = scan;
+        if (start == end) {
+            start = scan = end = 0;
+        } else if (start > buf.length / 2) {
+            makeRoom();
+        }
+    }
+
+    private static boolean interesting(int type) {
+        return switch (type) {
+            case 'C', 'E', 'Z', 'I', 's', '1', '2', '3', 'n', 'T', 'G' -> true;
+            default -> false;
+        };
+    }
+
+    /** Acts on a message of interest; returns bytes to write instead of it, or {@code null} to pass it on. */
+    private byte[] handle(int type, int bodyStart, int bodyEnd) throws IOException {
+        Pending head = pending.peekFirst();
+        switch (type) {
+            case 'Z' -> {
+                char status = (char) buf[bodyStart];
+                long generation = -1;
+                Pending p;
+                while ((p = pending.pollFirst()) != null) {
+                    if (p instanceof Pending.Sync s) {
+                        generation = s.generation();
+                        break;
+                    }
+                    if (p instanceof Pending.Query q) {
+                        generation = q.generation;
+                        session.finished(q);
+                        break;
+                    }
+                    if (p instanceof Pending.Denied d && d.simple()) {
+                        generation = d.generation();
+                        break;
+                    }
+                    abandon(p);
+                }
+                session.readyForQuery(status, generation);
+            }
+            case 'E' -> {
+                session.copyEnded();
+                if (head instanceof Pending.Denied d) {
+                    if (!d.simple()) {
+                        pending.pollFirst();
+                        skipToSync();
+                    }
+                    return d.error();
+                }
+                if (head instanceof Pending.Query q) {
+                    if (q.error == null) q.error = error(bodyStart, bodyEnd);
+                    return null;
+                }
+                if (head == null || head instanceof Pending.Sync) return null;
+                pending.pollFirst();
+                fail(head, error(bodyStart, bodyEnd));
+                skipToSync();
+            }
+            case 'C' -> {
+                session.copyEnded();
+                long rows = SessionMessage.CommandComplete.rows(cstring(bodyStart, bodyEnd));
+                if (head instanceof Pending.Query q) {
+                    q.rows = q.rows < 0 ? rows : q.rows + Math.max(rows, 0);
+                } else if (head instanceof Pending.Execute e) {
+                    pending.pollFirst();
+                    session.outcome(e.verdict(), Outcome.ok(rows, micros(e.startNanos())));
+                    if (e.onSuccess() != null) e.onSuccess().run();
+                }
+            }
+            case 'I', 's' -> {
+                if (head instanceof Pending.Execute e) {
+                    pending.pollFirst();
+                    session.outcome(e.verdict(), Outcome.ok(type == 'I' ? 0 : -1, micros(e.startNanos())));
+                }
+            }
+            case '1' -> {
+                if (head instanceof Pending.Parse p) {
+                    pending.pollFirst();
+                    if (p.statement() != null) p.statement().confirmed = true;
+                }
+            }
+            case '2' -> {
+                if (head instanceof Pending.Bind b) {
+                    pending.pollFirst();
+                    if (b.portal() != null) b.portal().confirmed = true;
+                }
+            }
+            case '3' -> {
+                if (head instanceof Pending.Close) pending.pollFirst();
+            }
+            case 'n', 'T' -> {
+                if (head instanceof Pending.Describe) pending.pollFirst();
+            }
+            case 'G' -> session.copyInStarted();
+            default -> { }
+        }
+        return null;
+    }
+
+    /** After an error the server skips everything up to the next Sync: so do the expectations. */
+    private void skipToSync() {
+        Pending p;
+        while ((p = pending.peekFirst()) != null && !(p instanceof Pending.Sync)) {
+            pending.pollFirst();
+            abandon(p);
+        }
+    }
+
+    private void abandon(Pending p) {
+        fail(p, "not executed: an earlier message of the same pipeline failed");
+    }
+
+    private void fail(Pending p, String error) {
+        switch (p) {
+            case Pending.Parse x -> { if (x.statement() != null) session.tracker().parseFailed(x.statement()); }
+            case Pending.Bind x -> { if (x.portal() != null) session.tracker().bindFailed(x.portal()); }
+            case Pending.Execute x -> session.outcome(x.verdict(), Outcome.error(error, micros(x.startNanos())));
+            case Pending.Query q -> {
+                if (q.error == null) q.error = error;
+                session.finished(q);
+            }
+            default -> { }
+        }
+    }
+
+    private String error(int bodyStart, int bodyEnd) throws ProtocolException {
+        Notice n = Notice.read(new Frame('E', java.util.Arrays.copyOfRange(buf, bodyStart, bodyEnd)));
+        return n.code() + " " + n.message();
+    }
+
+    private String cstring(int from, int to) {
+        int i = from;
+        while (i < to && buf[i] != 0) i++;
+        return new String(buf, from, i - from, StandardCharsets.UTF_8);
+    }
+
+    static long micros(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1000;
+    }
+}

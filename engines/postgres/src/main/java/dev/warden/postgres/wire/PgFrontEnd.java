@@ -1,0 +1,318 @@
+package dev.warden.postgres.wire;
+
+import dev.warden.core.Classification;
+import dev.warden.core.Decision;
+import dev.warden.core.Gate;
+import dev.warden.core.Operation;
+import dev.warden.core.config.AgentConfig;
+import dev.warden.core.config.DatabaseConfig;
+import dev.warden.core.config.HostPort;
+import dev.warden.core.config.ListenerConfig;
+import dev.warden.core.config.WardenConfig;
+import dev.warden.core.engine.FrontEnd;
+import dev.warden.core.engine.FrontEndContext;
+import dev.warden.core.ledger.Durability;
+import dev.warden.core.ledger.Entry;
+import dev.warden.postgres.wire.SessionMessage.BackendKeyData;
+import dev.warden.postgres.wire.SessionMessage.ParameterStatus;
+import dev.warden.postgres.wire.SessionMessage.ReadyForQuery;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import javax.net.ssl.SSLContext;
+
+/**
+ * The PostgreSQL listener for the databases served on one address: accepts, runs each client on a virtual thread of
+ * its own, and knows the sessions (for CancelRequest, per-agent limits and shutdown).
+ */
+public final class PgFrontEnd implements FrontEnd {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /**
+     * Sessions run on virtual threads. {@code -Dwarden.sessionThreads=platform} runs them on platform threads instead,
+     * for comparing scheduling costs in benchmarks.
+     */
+    static final boolean PLATFORM = "platform".equals(System.getProperty("warden.sessionThreads"));
+    static final Thread.Builder SESSION_THREADS = PLATFORM ? Thread.ofPlatform().daemon() : Thread.ofVirtual();
+
+    private final Gate gate;
+    private final WardenConfig config;
+    private final List<DatabaseConfig> databases;
+    private final ListenerConfig settings;
+    private final SSLContext ssl;
+    private final Consumer<String> log;
+    private final Map<String, Scram.Keys> keys = new ConcurrentHashMap<>();
+    private final Scram.Keys decoy = Scram.Keys.generate(Long.toString(RANDOM.nextLong()));
+    private final Map<Long, ClientSession> sessions = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> perAgent = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
+    private final AtomicLong ids = new AtomicLong();
+    private volatile Duration grace = Duration.ofSeconds(10);
+    private volatile ServerSocket server;
+    private volatile boolean closing;
+
+    public PgFrontEnd(FrontEndContext context, SSLContext ssl, Consumer<String> log) {
+        this.gate = context.gate();
+        this.config = context.config();
+        this.databases = context.databases();
+        if (databases.isEmpty()) throw new IllegalArgumentException("a listener needs at least one database");
+        this.settings = databases.getFirst().listener();
+        this.ssl = ssl;
+        this.log = log;
+        for (AgentConfig a : config.agents()) keys.put(a.name(), Scram.Keys.generate(a.secret().value()));
+    }
+
+    public void grace(Duration d) {
+        this.grace = d;
+    }
+
+    @Override
+    public void start() throws IOException {
+        HostPort listen = databases.getFirst().listen();
+        ServerSocket s = new ServerSocket();
+        s.setReuseAddress(true);
+        s.bind(new InetSocketAddress(InetAddress.getByName(listen.host()), listen.port()), 256);
+        server = s;
+        Thread.ofPlatform().daemon().name("pg-accept-" + listen).start(this::acceptLoop);
+    }
+
+    /** The bound port (useful when configured as 0). */
+    public int port() {
+        return server.getLocalPort();
+    }
+
+    private void acceptLoop() {
+        ServerSocket s = server;
+        while (!closing) {
+            Socket c;
+            try {
+                c = s.accept();
+            } catch (IOException e) {
+                if (closing) return;
+                log("warden: accept failed: " + e.getMessage());
+                continue;
+            }
+            SESSION_THREADS.name("pg-client").start(() -> serve(c));
+        }
+    }
+
+    private void serve(Socket c) {
+        String address = c.getRemoteSocketAddress().toString();
+        StartupHandshake.Established e = null;
+        try {
+            c.setTcpNoDelay(true);
+            c.setKeepAlive(true);
+            c.setSoTimeout((int) settings.startupTimeout().toMillis());
+            StartupHandshake h = new StartupHandshake(this, c);
+            Optional<StartupHandshake.Established> est = h.run();
+            if (est.isEmpty() || closing) {
+                c.close();
+                return;
+            }
+            e = est.get();
+            DatabaseConfig db = e.database();
+            java.util.LinkedHashMap<String, String> up = new java.util.LinkedHashMap<>(e.settings());
+            up.put("client_encoding", "UTF8");
+            up.putIfAbsent("application_name", "warden");
+            up.put("statement_timeout", Long.toString(db.statementTimeout().toMillis()));
+            UpstreamConnection upstream;
+            try {
+                upstream = UpstreamConnection.open(db.upstream(), up, settings.startupTimeout());
+            } catch (UpstreamConnection.Refused r) {
+                h.fatal(r.error().code(), "warden: the database refused Warden's connection: " + r.error().message());
+                release(e.agent());
+                c.close();
+                return;
+            } catch (IOException io) {
+                h.fatal("08006", "warden: cannot connect to the database: " + io.getMessage());
+                release(e.agent());
+                c.close();
+                return;
+            }
+            long id = ids.incrementAndGet();
+            int pid, secret;
+            long key;
+            do {
+                pid = RANDOM.nextInt(1, Integer.MAX_VALUE);
+                secret = RANDOM.nextInt();
+                key = ((long) pid << 32) | (secret & 0xffffffffL);
+            } while (sessions.containsKey(key));
+            ClientSession session = new ClientSession(this, e, upstream, "pg-" + id);
+            sessions.put(key, session);
+            // From here on the session owns the agent's slot and both sockets; closing it gives them back.
+            e = null;
+            try {
+                PgWriter w = new PgWriter();
+                upstream.parameters().forEach((k, v) -> new ParameterStatus(k, v).write(w));
+                new BackendKeyData(pid, secret).write(w);
+                new ReadyForQuery('I').write(w);
+                session.greet(w.toByteArray());
+                session.run();
+            } finally {
+                session.close();
+            }
+        } catch (ProtocolException p) {
+            fatalQuietly(c, "08P01", "warden: protocol violation: " + p.getMessage());
+            if (e != null) release(e.agent());
+        } catch (SocketTimeoutException t) {
+            fatalQuietly(c, "08P01", "warden: the startup did not complete in time");
+            if (e != null) release(e.agent());
+        } catch (EOFException | javax.net.ssl.SSLException eof) {
+            closeQuietly(c);
+            if (e != null) release(e.agent());
+        } catch (IOException | RuntimeException x) {
+            log("warden: session from " + address + " ended: " + x);
+            closeQuietly(c);
+            if (e != null) release(e.agent());
+        }
+    }
+
+    private static void fatalQuietly(Socket c, String code, String message) {
+        try {
+            if (!(c instanceof javax.net.ssl.SSLSocket)) {
+                c.getOutputStream().write(Notice.error("FATAL", code, message).bytes());
+                c.getOutputStream().flush();
+            }
+        } catch (IOException ignored) {
+            // gone
+        }
+        closeQuietly(c);
+    }
+
+    private static void closeQuietly(Socket c) {
+        try {
+            c.close();
+        } catch (IOException ignored) {
+            // gone
+        }
+    }
+
+    // ---- for the handshake and the sessions
+
+    Gate gate() {
+        return gate;
+    }
+
+    WardenConfig config() {
+        return config;
+    }
+
+    ListenerConfig settings() {
+        return settings;
+    }
+
+    SSLContext ssl() {
+        return settings.tls().enabled() ? ssl : null;
+    }
+
+    Scram.Keys scramKeys(AgentConfig a) {
+        return keys.computeIfAbsent(a.name(), n -> Scram.Keys.generate(a.secret().value()));
+    }
+
+    /** Keys no secret matches: an unknown user goes through the same exchange and fails the same way. */
+    Scram.Keys decoyKeys() {
+        return decoy;
+    }
+
+    Optional<DatabaseConfig> database(String name) {
+        return databases.stream().filter(d -> d.name().equals(name)).findFirst();
+    }
+
+    void cancel(int pid, int secret) {
+        ClientSession s = sessions.get(((long) pid << 32) | (secret & 0xffffffffL));
+        if (s != null) s.cancel();
+    }
+
+    boolean acquire(String agent, DatabaseConfig db) {
+        AtomicInteger n = perAgent.computeIfAbsent(agent, a -> new AtomicInteger());
+        if (n.incrementAndGet() > db.listener().maxConnectionsPerAgent()) {
+            n.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    private void release(String agent) {
+        AtomicInteger n = perAgent.get(agent);
+        if (n != null) n.decrementAndGet();
+    }
+
+    void ended(ClientSession s) {
+        if (sessions.values().remove(s)) release(s.agent());
+    }
+
+    /** A wrong secret: a ledger entry, and a delay that grows with repeated failures from the same address. */
+    void authenticationFailed(String user, String database, String address) {
+        int n = failures.computeIfAbsent(address, a -> new AtomicInteger()).incrementAndGet();
+        try {
+            Operation op = new Operation(user, database, "postgres", "-- authentication", List.of(), null, "", address, null);
+            Decision d = Decision.deny(null, "password authentication failed for user \"" + user + "\" from " + address
+                    + " (" + n + " failure" + (n == 1 ? "" : "s") + " in a row)");
+            gate.ledger().append(new Entry.DecisionEntry(op, Classification.unknown(op.text(), "failed authentication"),
+                    d, gate.policy().hash(), null), Durability.SYNCED);
+        } catch (Exception e) {
+            log("warden: the ledger could not record a failed authentication: " + e.getMessage());
+        }
+        log("warden: password authentication failed for user \"" + user + "\" from " + address);
+        long delay = Math.min(5000, 100L << Math.min(n - 1, 10));
+        if (n > 1) {
+            try {
+                Thread.sleep(delay);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    void authenticationSucceeded(String address) {
+        failures.remove(address);
+    }
+
+    void log(String line) {
+        log.accept(line);
+    }
+
+    public int sessionCount() {
+        return sessions.size();
+    }
+
+    /** Stops accepting, lets running statements finish for up to the grace period, then closes every session. */
+    @Override
+    public void close() {
+        closing = true;
+        try {
+            if (server != null) server.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (System.nanoTime() < deadline) {
+            boolean busy = false;
+            for (ClientSession s : sessions.values()) {
+                if (s.idle()) s.fatal("57P01", "terminating connection due to administrator command (warden is shutting down)");
+                else busy = true;
+            }
+            if (!busy) break;
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        for (ClientSession s : sessions.values()) s.fatal("57P01", "terminating connection due to administrator command (warden is shutting down)");
+    }
+}

@@ -1,0 +1,228 @@
+package dev.warden.postgres.wire;
+
+import dev.warden.core.config.AgentConfig;
+import dev.warden.core.config.DatabaseConfig;
+import dev.warden.core.config.TlsConfig;
+import dev.warden.postgres.wire.AuthMessage.Authentication;
+import dev.warden.postgres.wire.StartupPacket.CancelRequest;
+import dev.warden.postgres.wire.StartupPacket.GssEncRequest;
+import dev.warden.postgres.wire.StartupPacket.SslRequest;
+import dev.warden.postgres.wire.StartupPacket.StartupMessage;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import javax.net.ssl.SSLSocket;
+
+/**
+ * From connect to authenticated: SSLRequest (TLS when configured), GSSENCRequest (refused), CancelRequest (passed to
+ * the session it names), then the startup message, SCRAM-SHA-256 against the agent's secret, and the checks that the
+ * database is served here and the agent may use it.
+ */
+final class StartupHandshake {
+    /** Startup parameters a client may send; each is passed on to the upstream (other GUCs could undo the limits). */
+    private static final List<String> PASSED_ON = List.of("application_name", "datestyle", "timezone",
+            "extra_float_digits", "intervalstyle", "search_path");
+
+    record Established(Socket socket, InputStream in, OutputStream out, String agent, DatabaseConfig database,
+                       Map<String, String> settings, List<String> searchPath, String clientAddress) {}
+
+    /** Ends the handshake with a FATAL error to the client. */
+    static final class Refusal extends Exception {
+        final String code;
+
+        Refusal(String code, String message) {
+            super(message);
+            this.code = code;
+        }
+    }
+
+    private final PgFrontEnd frontEnd;
+    private Socket socket;
+    private InputStream in;
+    private OutputStream out;
+    private FrameReader reader;
+    private final String clientAddress;
+
+    StartupHandshake(PgFrontEnd frontEnd, Socket socket) throws IOException {
+        this.frontEnd = frontEnd;
+        this.socket = socket;
+        this.in = socket.getInputStream();
+        this.out = new BufferedOutputStream(socket.getOutputStream(), 8192);
+        this.reader = new FrameReader(in, frontEnd.settings().maxMessageBytes());
+        this.clientAddress = socket.getRemoteSocketAddress() instanceof InetSocketAddress a
+                ? a.getAddress().getHostAddress() : String.valueOf(socket.getRemoteSocketAddress());
+    }
+
+    /** Returns the authenticated session, or empty when the connection was a cancel request or went away. */
+    Optional<Established> run() throws IOException {
+        boolean tls = false;
+        StartupMessage startup;
+        while (true) {
+            StartupPacket p = StartupPacket.read(reader.readUntyped());
+            switch (p) {
+                case SslRequest r -> {
+                    if (tls) throw new ProtocolException("SSLRequest after TLS was established");
+                    if (frontEnd.ssl() == null) {
+                        out.write('N');
+                        out.flush();
+                        continue;
+                    }
+                    out.write('S');
+                    out.flush();
+                    // Bytes sent before the handshake would bypass TLS (CVE-2021-23214); refuse them.
+                    if (reader.buffered() != 0 || in.available() != 0) throw new ProtocolException("data after SSLRequest before the TLS handshake");
+                    SSLSocket s = (SSLSocket) frontEnd.ssl().getSocketFactory().createSocket(socket, null, socket.getPort(), true);
+                    s.setUseClientMode(false);
+                    s.startHandshake();
+                    socket = s;
+                    in = s.getInputStream();
+                    out = new BufferedOutputStream(s.getOutputStream(), 8192);
+                    reader = new FrameReader(in, frontEnd.settings().maxMessageBytes());
+                    tls = true;
+                }
+                case GssEncRequest r -> {
+                    out.write('N');
+                    out.flush();
+                }
+                case CancelRequest c -> {
+                    frontEnd.cancel(c.processId(), c.secretKey());
+                    return Optional.empty();
+                }
+                case StartupMessage m -> {
+                    startup = m;
+                    try {
+                        return Optional.ofNullable(authenticate(startup, tls));
+                    } catch (Refusal r) {
+                        fatal(r.code, r.getMessage());
+                        return Optional.empty();
+                    }
+                }
+            }
+        }
+    }
+
+    private Established authenticate(StartupMessage m, boolean tls) throws IOException, Refusal {
+        if (!tls && frontEnd.settings().tls().mode() == TlsConfig.Mode.REQUIRED) {
+            throw new Refusal("28000", "warden: this listener requires TLS (connect with sslmode=require)");
+        }
+        Map<String, String> params = m.parameters();
+        String user = params.get("user");
+        if (user == null || user.isEmpty()) throw new Refusal("28000", "no PostgreSQL user name specified in startup packet");
+        String dbName = params.getOrDefault("database", user);
+        if (dbName.isEmpty()) dbName = user;
+        Map<String, String> settings = new LinkedHashMap<>();
+        List<String> searchPath = null;
+        List<String> unsupportedOptions = new ArrayList<>();
+        for (String k : params.keySet()) if (k.startsWith("_pq_.")) unsupportedOptions.add(k);
+        if (m.minorVersion() > 0 || !unsupportedOptions.isEmpty()) {
+            // Protocol 3.0 without extensions is what Warden speaks; say so, and the client carries on with it.
+            PgWriter w = new PgWriter().begin('v').int32(0).int32(unsupportedOptions.size());
+            for (String o : unsupportedOptions) w.cstring(o);
+            w.end().writeTo(out);
+            out.flush();
+        }
+        for (Map.Entry<String, String> e : params.entrySet()) {
+            String k = e.getKey().toLowerCase(Locale.ROOT);
+            String v = e.getValue();
+            switch (k) {
+                case "user", "database" -> { }
+                case "replication" -> {
+                    if (!List.of("false", "off", "0", "no").contains(v.toLowerCase(Locale.ROOT))) {
+                        throw new Refusal("28000", "warden: replication connections are not served");
+                    }
+                }
+                case "options" -> {
+                    if (!v.isBlank()) throw new Refusal("28000", "warden: the startup parameter 'options' is not accepted (it could change server settings)");
+                }
+                case "client_encoding" -> {
+                    String enc = v.toUpperCase(Locale.ROOT).replace("-", "").replace("_", "");
+                    if (!List.of("UTF8", "UNICODE", "SQLASCII").contains(enc)) {
+                        throw new Refusal("22023", "warden: only the UTF8 client encoding is supported (got " + v + ")");
+                    }
+                }
+                default -> {
+                    if (k.startsWith("_pq_.")) continue;
+                    if (!PASSED_ON.contains(k)) {
+                        throw new Refusal("28000", "warden: the startup parameter '" + e.getKey() + "' is not accepted");
+                    }
+                    if (k.equals("search_path")) {
+                        searchPath = searchPath(v);
+                        if (searchPath == null) throw new Refusal("22023", "warden: cannot read the search_path startup parameter");
+                    }
+                    settings.put(e.getKey(), v);
+                }
+            }
+        }
+
+        Optional<AgentConfig> agent = frontEnd.config().agent(user);
+        Scram.Keys keys = agent.map(a -> frontEnd.scramKeys(a)).orElseGet(frontEnd::decoyKeys);
+        ScramServer scram = new ScramServer(keys);
+        send(Authentication.sasl(Scram.MECHANISM));
+        Frame f = reader.read();
+        if (f.type() != 'p') throw new ProtocolException("expected a SASL response");
+        AuthMessage.SaslInitialResponse init = AuthMessage.SaslInitialResponse.read(f);
+        if (!Scram.MECHANISM.equals(init.mechanism())) throw new ProtocolException("unsupported SASL mechanism " + init.mechanism());
+        send(new Authentication(AuthMessage.SASL_CONTINUE, scram.first(init.data())));
+        f = reader.read();
+        if (f.type() != 'p') throw new ProtocolException("expected a SASL response");
+        byte[] signature = scram.last(AuthMessage.ClientData.read(f).data());
+        if (signature == null || agent.isEmpty()) {
+            frontEnd.authenticationFailed(user, dbName, clientAddress);
+            throw new Refusal("28P01", "password authentication failed for user \"" + user + "\"");
+        }
+        frontEnd.authenticationSucceeded(clientAddress);
+        PgWriter w = new PgWriter();
+        new Authentication(AuthMessage.SASL_FINAL, signature).write(w);
+        Authentication.ok().write(w);
+        w.writeTo(out);
+        out.flush();
+
+        Optional<DatabaseConfig> db = frontEnd.database(dbName);
+        if (db.isEmpty()) throw new Refusal("3D000", "database \"" + dbName + "\" does not exist");
+        if (!agent.get().mayUse(dbName)) {
+            throw new Refusal("42501", "permission denied for database \"" + dbName + "\"");
+        }
+        if (!frontEnd.acquire(user, db.get())) {
+            throw new Refusal("53300", "too many connections for role \"" + user + "\"");
+        }
+        return new Established(socket, in, out, user, db.get(), settings,
+                searchPath == null ? dev.warden.core.engine.ClassifyContext.DEFAULT_SEARCH_PATH : searchPath, clientAddress);
+    }
+
+    private static List<String> searchPath(String v) {
+        SqlSessionTracking.Lexer lx = new SqlSessionTracking.Lexer(v);
+        List<String> path = new ArrayList<>();
+        while (true) {
+            String item = lx.pathItem();
+            if (item == null) return null;
+            path.add(item);
+            if (!lx.symbol(',')) break;
+        }
+        return lx.atEnd() ? List.copyOf(path) : null;
+    }
+
+    private void send(Authentication a) throws IOException {
+        PgWriter w = new PgWriter();
+        a.write(w);
+        w.writeTo(out);
+        out.flush();
+    }
+
+    void fatal(String code, String message) {
+        try {
+            out.write(Notice.error("FATAL", code, message).bytes());
+            out.flush();
+        } catch (IOException ignored) {
+            // the client is gone
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package dev.warden.postgres.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.warden.core.config.DatabaseConfig;
+import dev.warden.core.engine.QueryResult;
+import dev.warden.core.engine.UpstreamSession;
+import dev.warden.postgres.PostgresEngine;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The upstream session the MCP server uses: exact text, read-only fence, caps, reset, the statement timeout. */
+class PgUpstreamSessionTest {
+    static ProxyFixture fx;
+
+    @BeforeAll
+    static void start() throws Exception {
+        fx = ProxyFixture.get();
+    }
+
+    @Test
+    void runsExactTextWithFenceCapsAndReset() throws Exception {
+        DatabaseConfig db = fx.database;
+        try (UpstreamSession s = new PostgresEngine().connect(db)) {
+            QueryResult r = s.run("SELECT id, email FROM users WHERE id <= 3 ORDER BY id", true, 100, 1 << 20);
+            assertThat(r.columns()).containsExactly("id", "email");
+            assertThat(r.rows()).containsExactly(java.util.List.of("1", "u1@example.com"), java.util.List.of("2", "u2@example.com"),
+                    java.util.List.of("3", "u3@example.com"));
+            assertThat(r.commandTag()).isEqualTo("SELECT 3");
+
+            QueryResult capped = s.run("SELECT id FROM users", true, 10, 1 << 20);
+            assertThat(capped.rows()).hasSize(10);
+            assertThat(capped.rowCount()).isEqualTo(100);
+            assertThat(capped.truncated()).isTrue();
+
+            // the read-only fence holds even if a write slipped past classification
+            assertThatThrownBy(() -> s.run("DELETE FROM audit_log", true, 10, 1 << 20))
+                    .isInstanceOfSatisfying(UpstreamSession.UpstreamException.class, e -> assertThat(e.code()).isEqualTo("25006"));
+            assertThat(fx.directCount("SELECT count(*) FROM audit_log")).isGreaterThanOrEqualTo(1);
+
+            // an error leaves the session usable; the statement timeout is the database's
+            assertThatThrownBy(() -> s.run("SELECT 1/0", false, 10, 1 << 20)).isInstanceOf(UpstreamSession.UpstreamException.class);
+            assertThat(s.run("SHOW statement_timeout", false, 10, 1 << 20).rows().getFirst().getFirst()).isEqualTo("30s");
+
+            s.run("SET application_name = 'changed'", false, 10, 1 << 20);
+            s.run("BEGIN", false, 10, 1 << 20);
+            s.reset();
+            assertThat(s.run("SHOW application_name", false, 10, 1 << 20).rows().getFirst().getFirst()).isEqualTo("warden");
+            assertThat(s.run("SHOW statement_timeout", false, 10, 1 << 20).rows().getFirst().getFirst()).isEqualTo("30s");
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package dev.warden.postgres.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** psql through Warden (the test command installs postgresql-client). */
+class PsqlTest {
+    static ProxyFixture fx;
+
+    @BeforeAll
+    static void start() throws Exception {
+        fx = ProxyFixture.get();
+    }
+
+    record Run(int exit, String out, String err) {}
+
+    private static Run psql(String password, String sslmode, String... sql) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of("psql", "-X", "-A", "-t", "-v", "VERBOSITY=verbose",
+                "host=127.0.0.1 port=" + fx.port() + " dbname=app user=" + ProxyFixture.AGENT + " sslmode=" + sslmode));
+        for (String s : sql) {
+            cmd.add("-c");
+            cmd.add(s);
+        }
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("PGPASSWORD", password);
+        pb.environment().put("PGCONNECT_TIMEOUT", "10");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        return new Run(p.exitValue(), out, err);
+    }
+
+    @Test
+    void psqlReadsAndIsDeniedWithTheRuleName() throws Exception {
+        Run r = psql(ProxyFixture.AGENT_SECRET, "disable", "SELECT email FROM users WHERE id = 9", "DELETE FROM audit_log", "SELECT count(*) FROM users");
+        assertThat(r.out()).contains("u9@example.com").contains("100");
+        assertThat(r.err()).contains("42501").contains("warden: denied by rule \"protect-audit-log\"");
+    }
+
+    @Test
+    void psqlOverTls() throws Exception {
+        Run r = psql(ProxyFixture.AGENT_SECRET, "require", "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", "SELECT count(*) FROM users");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("100");
+    }
+
+    @Test
+    void psqlWithAWrongSecret() throws Exception {
+        Run r = psql("wrong", "disable", "SELECT 1");
+        assertThat(r.exit()).isNotZero();
+        assertThat(r.err()).contains("password authentication failed for user \"agent\"");
+    }
+}

@@ -1,0 +1,64 @@
+package dev.warden.postgres.wire;
+
+import java.io.IOException;
+import java.net.Socket;
+import java.util.Map;
+
+/** Logs in over a plain socket with SCRAM, so a test can then send bytes no driver would. */
+final class RawClient {
+    private RawClient() {}
+
+    /** Sends the bytes and reads until {@code readyCount} ReadyForQuery messages arrived. */
+    static java.util.List<Frame> exchange(Socket s, byte[] messages, int readyCount) throws IOException {
+        s.getOutputStream().write(messages);
+        s.getOutputStream().flush();
+        FrameReader r = new FrameReader(s.getInputStream(), 1 << 24);
+        java.util.List<Frame> out = new java.util.ArrayList<>();
+        int ready = 0;
+        while (ready < readyCount) {
+            Frame f = r.read();
+            out.add(f);
+            if (f.type() == 'Z') ready++;
+        }
+        return out;
+    }
+
+    /** The types of the frames as a string, such as {@code 12DTC3Z}. */
+    static String types(java.util.List<Frame> frames) {
+        StringBuilder b = new StringBuilder();
+        for (Frame f : frames) b.append((char) f.type());
+        return b.toString();
+    }
+
+    static java.util.List<String> errors(java.util.List<Frame> frames) throws IOException {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (Frame f : frames) if (f.type() == 'E') out.add(Notice.read(f).code() + " " + Notice.read(f).message());
+        return out;
+    }
+
+    static Socket login(int port, String database, String user, String secret) throws IOException {
+        Socket s = new Socket("127.0.0.1", port);
+        s.setSoTimeout(10000);
+        s.getOutputStream().write(new StartupPacket.StartupMessage(Map.of("user", user, "database", database)).write());
+        FrameReader r = new FrameReader(s.getInputStream(), 1 << 20);
+        ScramClient scram = new ScramClient(secret);
+        while (true) {
+            Frame f = r.read();
+            switch (f.type()) {
+                case 'R' -> {
+                    AuthMessage.Authentication a = AuthMessage.Authentication.read(f);
+                    PgWriter w = new PgWriter();
+                    if (a.code() == AuthMessage.SASL) new AuthMessage.SaslInitialResponse(Scram.MECHANISM, scram.first()).write(w);
+                    else if (a.code() == AuthMessage.SASL_CONTINUE) new AuthMessage.ClientData(scram.last(a.data())).write(w);
+                    else if (a.code() == AuthMessage.SASL_FINAL) scram.verify(a.data());
+                    if (w.size() > 0) s.getOutputStream().write(w.toByteArray());
+                }
+                case 'Z' -> {
+                    return s;
+                }
+                case 'E' -> throw new IOException(Notice.read(f).message());
+                default -> { }
+            }
+        }
+    }
+}

@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# pgbench against one PostgreSQL server four ways, interleaved, and the figures as ratios to direct:
+#   direct     pgbench -> PostgreSQL
+#   warden     pgbench -> Warden (full pipeline: classification, policy, ledger at default durability) -> PostgreSQL
+#   pgbouncer  pgbench -> PgBouncer (session pool) -> PostgreSQL
+#   socat      pgbench -> socat (bare TCP forwarder, nodelay on both sides) -> PostgreSQL
+# Workloads: select-only (-S) and TPC-B-like; 1 and 16 clients; protocols simple, extended, prepared.
+# Every round runs each target once per case (A B C D, A B C D, ...); the table shows medians over the rounds.
+#
+# Usage: scripts/bench-pgbench.sh [--rounds N] [--seconds S] [--scale N] [--quick]
+#   --quick: 1 round of 5 s, select-only only (a smoke test, not a measurement)
+# Needs: Debian's postgresql (server binaries), postgresql-client (pgbench), pgbouncer, socat; installed when missing
+# (as root). The PostgreSQL server and PgBouncer run as the 'postgres' system user when started as root.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$root/scripts/lib.sh"
+
+ROUNDS=3
+SECONDS_PER_RUN=10
+SCALE=10
+WORKLOADS="select tpcb"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) ROUNDS=$2; shift 2 ;;
+    --seconds) SECONDS_PER_RUN=$2; shift 2 ;;
+    --scale) SCALE=$2; shift 2 ;;
+    --quick) ROUNDS=1; SECONDS_PER_RUN=5; WORKLOADS="select"; shift ;;
+    --workloads) WORKLOADS=$2; shift 2 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+CLIENTS=${CLIENTS:-"1 16"}
+MODES=${MODES:-"simple extended prepared"}
+TARGETS=${TARGETS:-"direct warden pgbouncer socat"}
+
+warden_find_jdk || exit 2
+warden_ensure_packages postgresql postgresql-client pgbouncer socat libpg-query-dev || exit 2
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+
+work=$(mktemp -d /tmp/warden-bench.XXXXXX)
+chmod 755 "$work"
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  as_pg "$PGBIN/pg_ctl" -D "$work/pg" -m fast stop >/dev/null 2>&1 || true
+  wait 2>/dev/null || true
+  [ -n "${KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+P_DIRECT=$(free_port); P_WARDEN=$(free_port); P_BOUNCER=$(free_port); P_SOCAT=$(free_port)
+
+echo "bench: PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$P_DIRECT, data in $work" >&2
+mkdir -p "$work/pg"
+[ "$(id -u)" -eq 0 ] && chown postgres "$work" "$work/pg"
+as_pg "$PGBIN/initdb" -D "$work/pg" -U postgres -A trust --no-sync >/dev/null
+cat >> "$work/pg/postgresql.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $P_DIRECT
+unix_socket_directories = '$work'
+max_connections = 200
+shared_buffers = 256MB
+fsync = on
+synchronous_commit = on
+EOF
+as_pg "$PGBIN/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w start >/dev/null
+psql -X -q -h 127.0.0.1 -p "$P_DIRECT" -U postgres -c "CREATE ROLE bench LOGIN PASSWORD 'bench-upstream'" \
+  -c "CREATE DATABASE bench OWNER bench" postgres
+PGPASSWORD=bench-upstream pgbench -q -i -s "$SCALE" -h 127.0.0.1 -p "$P_DIRECT" -U bench bench 2>&1 | tail -1 >&2
+
+# Warden: the full pipeline with the real configuration path.
+echo "bench: building Warden" >&2
+(cd "$root" && ./mvnw -q -B -DskipTests package -pl app -am) >&2
+cat > "$work/policy.yaml" <<'EOF'
+rules:
+  - name: reads
+    match: {kind: [read]}
+    action: allow
+  - name: pgbench-writes
+    match: {kind: [write], objects: ["public.pgbench_*"]}
+    action: allow
+EOF
+if [ -n "${BENCH_ALLOW_UNKNOWN:-}" ]; then
+  # Only for builds without the PostgreSQL classifier, where every statement is 'unknown'.
+  printf '  - name: bench-unknown\n    match: {kind: [unknown]}\n    action: allow\n' >> "$work/policy.yaml"
+fi
+cat > "$work/warden.yaml" <<EOF
+data_dir: data
+policy: policy.yaml
+agents:
+  - name: bench
+    secret: bench-agent
+databases:
+  - name: bench
+    engine: postgres
+    listen: 127.0.0.1:$P_WARDEN
+    max_connections_per_agent: 100
+    upstream: {host: 127.0.0.1, port: $P_DIRECT, database: bench, user: bench, password: bench-upstream}
+EOF
+app="$root/app/target"
+"$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED ${WARDEN_JAVA_OPTS:-} -cp "$app/warden-app.jar:$app/lib/*" \
+  dev.warden.app.Main proxy --config "$work/warden.yaml" 2>"$work/warden.log" &
+pids+=($!)
+
+# PgBouncer, session pooling.
+cat > "$work/pgbouncer.ini" <<EOF
+[databases]
+bench = host=127.0.0.1 port=$P_DIRECT dbname=bench user=bench password=bench-upstream
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $P_BOUNCER
+unix_socket_dir =
+auth_type = trust
+auth_file = $work/userlist.txt
+pool_mode = session
+max_client_conn = 200
+default_pool_size = 40
+logfile = $work/pgbouncer.log
+pidfile = $work/pgbouncer.pid
+EOF
+echo '"bench" ""' > "$work/userlist.txt"
+[ "$(id -u)" -eq 0 ] && chown postgres "$work/pgbouncer.ini" "$work/userlist.txt"
+as_pg pgbouncer "$work/pgbouncer.ini" >/dev/null 2>&1 &
+pids+=($!)
+
+socat TCP-LISTEN:"$P_SOCAT",bind=127.0.0.1,fork,reuseaddr,nodelay TCP:127.0.0.1:"$P_DIRECT",nodelay &
+pids+=($!)
+
+port_of() { case $1 in direct) echo "$P_DIRECT";; warden) echo "$P_WARDEN";; pgbouncer) echo "$P_BOUNCER";; socat) echo "$P_SOCAT";; esac; }
+pass_of() { case $1 in warden) echo bench-agent;; *) echo bench-upstream;; esac; }
+
+for t in $TARGETS; do
+  for i in $(seq 1 50); do
+    if PGPASSWORD=$(pass_of "$t") psql -X -q -h 127.0.0.1 -p "$(port_of "$t")" -U bench -c "SELECT 1 FROM pgbench_branches LIMIT 1" bench >/dev/null 2>&1; then break; fi
+    [ "$i" -eq 50 ] && { echo "bench: $t does not answer; see $work" >&2; KEEP=1; exit 1; }
+    sleep 0.2
+  done
+done
+
+results="$work/results.tsv"
+: > "$results"
+echo "bench: $ROUNDS round(s) x $SECONDS_PER_RUN s per run; workloads: $WORKLOADS; clients: $CLIENTS; modes: $MODES" >&2
+for round in $(seq 1 "$ROUNDS"); do
+  for w in $WORKLOADS; do
+    for c in $CLIENTS; do
+      for m in $MODES; do
+        for t in $TARGETS; do
+          flags=()
+          [ "$w" = select ] && flags+=(-S)
+          j=$(( c < 2 ? 1 : 2 ))
+          out=$(PGPASSWORD=$(pass_of "$t") pgbench -n "${flags[@]}" -M "$m" -c "$c" -j "$j" -T "$SECONDS_PER_RUN" \
+                 -h 127.0.0.1 -p "$(port_of "$t")" -U bench bench 2>&1) || { echo "$out" >&2; echo "bench: pgbench failed for $t" >&2; KEEP=1; exit 1; }
+          tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p')
+          lat=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p')
+          failed=$(echo "$out" | sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p')
+          printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$w" "$c" "$m" "$t" "$tps" "$lat" "${failed:-0}" >> "$results"
+          printf 'bench: round %s %-6s c=%-2s %-8s %-9s tps=%-10s lat=%sms\n' "$round" "$w" "$c" "$m" "$t" "$tps" "$lat" >&2
+        done
+      done
+    done
+  done
+done
+
+python3 - "$results" <<'EOF'
+import sys, statistics, collections
+rows = [l.rstrip('\n').split('\t') for l in open(sys.argv[1]) if l.strip()]
+d = collections.defaultdict(lambda: ([], [], 0))
+for r, w, c, m, t, tps, lat, failed in rows:
+    k = (w, int(c), m, t)
+    tl, ll, f = d[k]
+    tl.append(float(tps)); ll.append(float(lat)); d[k] = (tl, ll, f + int(failed))
+targets = []
+for k in d:
+    if k[3] not in targets: targets.append(k[3])
+print(f"{'workload':8} {'clients':>7} {'mode':9} {'target':9} {'tps(median)':>12} {'x direct':>9} {'lat ms':>8} {'+us vs direct':>14} {'+us vs socat':>13} {'failed':>6}")
+for (w, c, m) in sorted({(k[0], k[1], k[2]) for k in d}):
+    base = d.get((w, c, m, 'direct'))
+    sock = d.get((w, c, m, 'socat'))
+    for t in targets:
+        if (w, c, m, t) not in d: continue
+        tl, ll, f = d[(w, c, m, t)]
+        tps = statistics.median(tl); lat = statistics.median(ll)
+        ratio = tps / statistics.median(base[0]) if base else float('nan')
+        add = (lat - statistics.median(base[1])) * 1000 if base else float('nan')
+        adds = (lat - statistics.median(sock[1])) * 1000 if sock else float('nan')
+        print(f"{w:8} {c:>7} {m:9} {t:9} {tps:>12.0f} {ratio:>9.3f} {lat:>8.3f} {add:>14.0f} {adds:>13.0f} {f:>6}")
+EOF
+grep -c "INFO decision" "$work/warden.log" | sed 's/^/bench: decisions logged by Warden: /' >&2
+grep -m3 -E "WARN|warning|action=deny" "$work/warden.log" >&2 || true
