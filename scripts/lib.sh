@@ -56,4 +56,4 @@ warden_ensure_packages() {
 # What running Warden needs: PostgreSQL's grammar as a library (libpg_query).
 WARDEN_RUNTIME_PACKAGES=(libpg-query-dev)
 # What the test suite needs on top: real clients and a real browser.
-WARDEN_TEST_PACKAGES=(libpg-query-dev postgresql-client)
+WARDEN_TEST_PACKAGES=(libpg-query-dev postgresql-client chromium chromium-driver)

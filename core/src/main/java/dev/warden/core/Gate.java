@@ -1,5 +1,6 @@
 package dev.warden.core;
 
+import dev.warden.core.approval.AgentSwitch;
 import dev.warden.core.approval.ApprovalRequest;
 import dev.warden.core.approval.Approvals;
 import dev.warden.core.engine.ClassifyContext;
@@ -7,6 +8,7 @@ import dev.warden.core.ledger.Durability;
 import dev.warden.core.ledger.Entry;
 import dev.warden.core.ledger.Ledger;
 import dev.warden.core.ledger.LedgerException;
+import dev.warden.core.metrics.Metrics;
 import dev.warden.core.policy.Policy;
 import dev.warden.core.policy.PolicyEngine;
 import java.util.List;
@@ -28,16 +30,32 @@ public final class Gate {
     private final Approvals approvals;
     private final Ledger ledger;
     private final String consoleUrl;
+    private final AgentSwitch agents;
 
     /**
      * @param consoleUrl where approvers decide, for messages to agents; {@code null} when no console runs
      */
     public Gate(Map<String, Target> targets, Policy policy, Approvals approvals, Ledger ledger, String consoleUrl) {
+        this(targets, policy, approvals, ledger, consoleUrl, null);
+    }
+
+    /**
+     * @param agents the kill switch, or {@code null}: a disabled agent's operations are denied here, whatever the
+     *               front end; front ends also find it through {@link #agents()} to refuse connections and end sessions
+     */
+    public Gate(Map<String, Target> targets, Policy policy, Approvals approvals, Ledger ledger, String consoleUrl,
+                AgentSwitch agents) {
         this.targets = Map.copyOf(targets);
         this.policy = new AtomicReference<>(policy);
         this.approvals = approvals;
         this.ledger = ledger;
         this.consoleUrl = consoleUrl;
+        this.agents = agents;
+    }
+
+    /** The kill switch, when one is configured. */
+    public Optional<AgentSwitch> agents() {
+        return Optional.ofNullable(agents);
     }
 
     public Policy policy() {
@@ -92,6 +110,9 @@ public final class Gate {
      */
     public Verdict judge(Operation op, Classification c, ClassifyContext context, Hold hold) {
         Policy p = policy.get();
+        if (agents != null && !agents.allows(op.agent())) {
+            return record(op, c, Decision.deny(null, "agent '" + op.agent() + "' is disabled by an approver (kill switch)"), p, null, false);
+        }
         Classification enriched = enrich(op, c, context, PolicyEngine.needsEstimate(p, op, c));
         Decision d = PolicyEngine.decide(p, op, enriched);
         return switch (d.action()) {
@@ -118,7 +139,12 @@ public final class Gate {
         }
         Optional<ApprovalRequest> ticket = approvals.redeem(op);
         if (ticket.isPresent()) return record(op, c, d, p, ticket.get().id(), true);
-        ApprovalRequest request = approvals.open(op, c, d, hold != null && hold.inTransaction());
+        ApprovalRequest request;
+        try {
+            request = approvals.open(op, c, d, hold != null && hold.inTransaction());
+        } catch (RuntimeException e) {
+            return record(op, c, d, p, null, false, "warden: " + d.summary() + "; the approval request could not be opened: " + e.getMessage());
+        }
         String where = consoleUrl == null ? "" : " at " + consoleUrl + "/#/requests/" + request.id();
         if (d.approval().mode() == ApprovalSpec.Mode.TICKET || hold == null) {
             return record(op, c, d, p, request.id(), false, "warden: " + d.summary() + "; approval request "
@@ -154,9 +180,12 @@ public final class Gate {
                 ? Durability.WRITTEN : Durability.SYNCED;
         try {
             long seq = ledger.append(new Entry.DecisionEntry(op, c, d, p.hash(), approvalId), durability);
+            Metrics.shared().decision(d.action().label(), op.engine());
+            Metrics.shared().ledgerAppend(durability.name().toLowerCase(java.util.Locale.ROOT));
             return new Verdict(run, d, c, seq, approvalId, message);
         } catch (LedgerException | RuntimeException e) {
             Decision refused = new Decision(Action.DENY, d.rule(), List.of("the ledger cannot record the decision: " + e.getMessage()), null);
+            Metrics.shared().decision(Action.DENY.label(), op.engine());
             return new Verdict(false, refused, c, -1, approvalId, "warden: refused because the audit ledger cannot record it");
         }
     }
@@ -164,6 +193,7 @@ public final class Gate {
     /** Step 6: records what happened upstream. A failure here is reported, and the ledger marks itself unhealthy. */
     public void outcome(Verdict verdict, Outcome outcome) throws LedgerException {
         if (verdict.seq() < 0) return;
+        Metrics.shared().upstream(outcome.durationMicros() * 1000);
         ledger.append(new Entry.OutcomeEntry(verdict.seq(), outcome), Durability.WRITTEN);
     }
 

@@ -20,6 +20,8 @@ final class DemoCommand implements Callable<Integer> {
     static final String AGENT = "demo-agent";
     static final String AGENT_SECRET = "demo-agent-secret";
     static final String UPSTREAM_PASSWORD = "warden-upstream-demo";
+    static final String APPROVER = "demo-approver";
+    static final String APPROVER_TOKEN = "demo-approver-token";
 
     @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "warden-demo",
             description = "where the demo keeps its configuration, policy, certificate and ledger (default: ${DEFAULT-VALUE})")
@@ -27,6 +29,10 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--port", paramLabel = "PORT", defaultValue = "6432", description = "Warden's port (default: ${DEFAULT-VALUE})")
     int port;
+
+    @Option(names = "--console-port", paramLabel = "PORT", defaultValue = "8080",
+            description = "the approval console's port on 127.0.0.1 (default: ${DEFAULT-VALUE})")
+    int consolePort;
 
     static final String POLICY = """
             # The demo policy. Edit it and send SIGHUP (or restart) to reload.
@@ -75,6 +81,11 @@ final class DemoCommand implements Callable<Integer> {
                     agents:
                       - name: %s
                         secret: %s
+                    approvers:
+                      - name: %s
+                        token: %s
+                    console:
+                      listen: 127.0.0.1:%d
                     databases:
                       - name: shop
                         engine: postgres
@@ -87,7 +98,7 @@ final class DemoCommand implements Callable<Integer> {
                           database: postgres
                           user: warden_demo
                           password: %s
-                    """.formatted(AGENT, AGENT_SECRET, port, pg.getPort(), UPSTREAM_PASSWORD));
+                    """.formatted(AGENT, AGENT_SECRET, APPROVER, APPROVER_TOKEN, consolePort, port, pg.getPort(), UPSTREAM_PASSWORD));
             WardenConfig cfg = new ConfigLoader(System::getenv, w -> { }).load(dir.resolve("warden.yaml"));
             WardenService service = WardenService.build(cfg, null, System.err);
             service.start();
@@ -111,12 +122,14 @@ final class DemoCommand implements Callable<Integer> {
                       DROP TABLE users;                           -- held for approval too; nothing runs until approved
 
                     Held statements wait for a person: psql shows a NOTICE naming the approval request.
-                    Approve or deny it in the console (or the approvals API) by that request id.
+                    Approve or deny it in the console: http://127.0.0.1:%d (log in with the token %s), or:
+                      WARDEN_TOKEN=%s warden approvals list --console http://127.0.0.1:%d
+                      WARDEN_TOKEN=%s warden approvals approve ID --console http://127.0.0.1:%d
 
                     Every decision is logged below and recorded in the ledger. Ctrl-C stops it all.
 
                     """, pg.getPort(), port, dir.resolve("warden.yaml"), dir.resolve("policy.yaml"),
-                    AGENT_SECRET, port, AGENT);
+                    AGENT_SECRET, port, AGENT, consolePort, APPROVER_TOKEN, APPROVER_TOKEN, consolePort, APPROVER_TOKEN, consolePort);
             System.out.flush();
             ProxyCommand.runUntilStopped(() -> {
                 service.close();
@@ -153,8 +166,13 @@ final class DemoCommand implements Callable<Integer> {
                       SELECT id, total, lpad((id % 10000)::text, 4, '0'), now() FROM orders WHERE status <> 'new';
                     INSERT INTO audit_log (actor, action) VALUES ('setup', 'demo schema created');
                     ANALYZE;
-                    GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO warden_demo;
-                    GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO warden_demo;
+                    -- Warden's upstream role owns the tables, so DDL an approver lets through can run; the audit
+                    -- log stays the superuser's, and the database itself refuses to change it: a second fence.
+                    ALTER TABLE users OWNER TO warden_demo;
+                    ALTER TABLE orders OWNER TO warden_demo;
+                    ALTER TABLE payments OWNER TO warden_demo;
+                    GRANT SELECT, INSERT ON audit_log TO warden_demo;
+                    GRANT USAGE ON SEQUENCE audit_log_id_seq TO warden_demo;
                     GRANT CREATE ON SCHEMA public TO warden_demo;
                     """);
         }

@@ -12,12 +12,13 @@ import picocli.CommandLine.Command;
 @Command(name = "warden", mixinStandardHelpOptions = true, version = "warden 0.1.0",
         description = "A control plane for AI agents on production databases: classify, decide, approve, record.",
         subcommands = {ClassifyCommand.class, CheckCommand.class, PolicyCommand.class, AuditCommand.class, ProxyCommand.class, McpCommand.class,
-                DemoCommand.class, CommandLine.HelpCommand.class},
+                DemoCommand.class, ApprovalsCommand.class, AgentsCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
                 "  warden classify --engine postgres --json \"DELETE FROM orders\"",
                 "  warden check --policy policy.yaml --engine postgres \"DROP TABLE audit_log\"",
                 "  warden policy lint policy.yaml",
-                "  warden audit verify --data-dir ./warden-data"})
+                "  warden audit verify --data-dir ./warden-data",
+                "  WARDEN_TOKEN=... warden approvals list --console http://127.0.0.1:8080"})
 public final class WardenCommand implements Runnable {
     public static final int OK = 0;
     public static final int FAILED = 1;

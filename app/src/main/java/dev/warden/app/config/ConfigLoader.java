@@ -35,7 +35,7 @@ import java.util.function.Function;
  * warnings (inline secrets) go to the given sink. Secrets are never part of a message.
  */
 public final class ConfigLoader {
-    private static final List<String> TOP_KEYS = List.of("data_dir", "policy", "agents", "approvers", "databases", "tags", "console", "ledger", "mcp");
+    private static final List<String> TOP_KEYS = List.of("data_dir", "policy", "agents", "approvers", "databases", "tags", "console", "ledger", "webhooks", "mcp");
     private static final List<String> AGENT_KEYS = List.of("name", "secret", "secret_env", "databases");
     private static final List<String> APPROVER_KEYS = List.of("name", "token", "token_env");
     private static final List<String> DATABASE_KEYS = List.of("name", "engine", "listen", "upstream", "statement_timeout",
@@ -43,7 +43,9 @@ public final class ConfigLoader {
     private static final List<String> TLS_KEYS = List.of("mode", "cert", "key");
     private static final List<String> UPSTREAM_KEYS = List.of("host", "port", "database", "user", "password", "password_env", "tls");
     private static final List<String> UPSTREAM_TLS_KEYS = List.of("mode", "ca");
-    private static final List<String> CONSOLE_KEYS = List.of("listen");
+    private static final List<String> CONSOLE_KEYS = List.of("listen", "tls", "url");
+    private static final List<String> CONSOLE_TLS_KEYS = List.of("cert", "key");
+    private static final List<String> WEBHOOK_KEYS = List.of("url", "format", "secret", "secret_env");
     private static final List<String> LEDGER_KEYS = List.of("sync", "segment_size", "checkpoint_interval", "fsync_interval",
             "signing_key", "origin", "witnesses", "redact_literals");
     private static final List<String> WITNESS_KEYS = List.of("file", "url");
@@ -117,10 +119,20 @@ public final class ConfigLoader {
         if (top.containsKey("console") && !top.get("console").isNull()) {
             Map<String, YamlNode> c = top.get("console").map(CONSOLE_KEYS);
             HostPort listen = c.containsKey("listen") ? hostPort(c.get("listen")) : new HostPort("127.0.0.1", 8080);
-            console = Optional.of(new ConsoleConfig(listen));
+            Optional<dev.warden.core.config.ConsoleTlsConfig> tls = Optional.empty();
+            if (c.containsKey("tls") && !c.get("tls").isNull()) {
+                YamlNode t = c.get("tls");
+                Map<String, YamlNode> tm = t.map(CONSOLE_TLS_KEYS);
+                tls = Optional.of(new dev.warden.core.config.ConsoleTlsConfig(existingFile(base, required(t, tm, "cert")), existingFile(base, required(t, tm, "key"))));
+            }
+            Optional<String> url = Optional.empty();
+            if (c.containsKey("url")) url = Optional.of(httpUrl(c.get("url")).toString().replaceAll("/+$", ""));
+            console = Optional.of(new ConsoleConfig(listen, tls, url));
         }
         LedgerConfig ledger = top.containsKey("ledger") && !top.get("ledger").isNull()
                 ? ledger(top.get("ledger"), base, dataDir) : LedgerConfig.DEFAULTS;
+        List<dev.warden.core.config.WebhookConfig> webhooks = new ArrayList<>();
+        for (YamlNode n : listOf(top.get("webhooks"))) webhooks.add(webhook(n));
         Optional<McpConfig> mcp = Optional.empty();
         if (top.containsKey("mcp") && !top.get("mcp").isNull()) {
             mcp = Optional.of(mcp(top.get("mcp"), base));
@@ -133,7 +145,43 @@ public final class ConfigLoader {
                 if (listen.port() != 0 && d.listen().equals(listen)) throw at.error("listen: " + listen + " is also where database '" + d.name() + "' listens");
             }
         }
-        return new WardenConfig(abs, dataDir, policy, agents, approvers, databases, tags, console, ledger, mcp);
+        return new WardenConfig(abs, dataDir, policy, agents, approvers, databases, tags, console, ledger, webhooks, mcp);
+    }
+
+    private dev.warden.core.config.WebhookConfig webhook(YamlNode n) throws ConfigException {
+        Map<String, YamlNode> m = n.map(WEBHOOK_KEYS);
+        java.net.URI url = httpUrl(required(n, m, "url"));
+        dev.warden.core.config.WebhookConfig.Format format = dev.warden.core.config.WebhookConfig.Format.JSON;
+        if (m.containsKey("format")) {
+            String f = m.get("format").string();
+            format = switch (f) {
+                case "json" -> dev.warden.core.config.WebhookConfig.Format.JSON;
+                case "slack" -> dev.warden.core.config.WebhookConfig.Format.SLACK;
+                default -> throw m.get("format").error("unknown format '" + f + "' (expected json or slack)");
+            };
+        }
+        Secret secret = m.containsKey("secret") || m.containsKey("secret_env")
+                ? secret(n, m, "secret", "secret_env", "webhook " + url.getHost()) : null;
+        return new dev.warden.core.config.WebhookConfig(url, format, secret);
+    }
+
+    private static java.net.URI httpUrl(YamlNode n) throws ConfigException {
+        String s = nonBlank(n);
+        try {
+            java.net.URI u = new java.net.URI(s);
+            if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
+                throw n.error("expected an http:// or https:// URL, got '" + s + "'");
+            }
+            return u;
+        } catch (java.net.URISyntaxException e) {
+            throw n.error("not a valid URL: " + e.getMessage());
+        }
+    }
+
+    private static Path existingFile(Path base, YamlNode n) throws ConfigException {
+        Path p = base.resolve(nonBlank(n)).normalize();
+        if (!java.nio.file.Files.isReadable(p)) throw n.error("cannot read " + p);
+        return p;
     }
 
     private static McpConfig mcp(YamlNode n, Path base) throws ConfigException {

@@ -3,7 +3,11 @@ package dev.warden.app.service;
 import dev.warden.core.Gate;
 import dev.warden.mcp.McpServer;
 import dev.warden.core.Target;
+import dev.warden.console.ConsoleServer;
+import dev.warden.console.ConsoleServices;
+import dev.warden.core.approval.ApprovalServices;
 import dev.warden.core.approval.Approvals;
+import dev.warden.core.metrics.Metrics;
 import dev.warden.core.config.DatabaseConfig;
 import dev.warden.core.config.HostPort;
 import dev.warden.core.config.WardenConfig;
@@ -37,6 +41,7 @@ public final class WardenService implements AutoCloseable {
     private final Engines engines;
     private final Ledger ledger;
     private final Approvals approvals;
+    private final ApprovalServices approvalServices;
     private final Gate gate;
     private final List<Catalog> catalogs;
     private final List<FrontEnd> frontEnds = new ArrayList<>();
@@ -44,14 +49,16 @@ public final class WardenService implements AutoCloseable {
     private final String consoleUrl;
     private volatile McpServer mcp;
     private volatile boolean closed;
+    private volatile ConsoleServer console;
 
-    private WardenService(WardenConfig config, Engines engines, Ledger ledger, Approvals approvals, Gate gate,
+    private WardenService(WardenConfig config, Engines engines, Ledger ledger, ApprovalServices approvalServices, Gate gate,
                           List<Catalog> catalogs, PrintStream log, String consoleUrl) {
         this.consoleUrl = consoleUrl;
         this.config = config;
         this.engines = engines;
         this.ledger = ledger;
-        this.approvals = approvals;
+        this.approvalServices = approvalServices;
+        this.approvals = approvalServices.approvals();
         this.gate = gate;
         this.catalogs = catalogs;
         this.log = log;
@@ -60,14 +67,14 @@ public final class WardenService implements AutoCloseable {
     /**
      * Builds everything but starts nothing. The policy's load is the ledger's first entry of this run.
      *
-     * @param consoleUrl where approvers decide (for messages to agents), or {@code null}
+     * @param consoleUrl where approvers decide (for messages to agents), or {@code null} for the configured console's
      */
     public static WardenService build(WardenConfig config, String consoleUrl, PrintStream log) throws ConfigException, LedgerException {
         Engines engines = Engines.load();
         Policy policy = PolicyLoader.load(config.policy());
         Ledger ledger = new DecisionLog(openLedger(config), log);
-        // TEMPORARY until persistent approvals land: without them, approve rules deny with a clear message.
-        Approvals approvals = openApprovals(config, ledger);
+        ApprovalServices approvalServices = openApprovals(config, ledger);
+        if (consoleUrl == null) consoleUrl = approvalServices.consoleUrl();
         Map<String, Target> targets = new LinkedHashMap<>();
         List<Catalog> catalogs = new ArrayList<>();
         for (DatabaseConfig db : config.databases()) {
@@ -80,9 +87,9 @@ public final class WardenService implements AutoCloseable {
             catalogs.add(c);
             targets.put(db.name(), new Target(db.name(), db.engine(), e.classifier(c), c));
         }
-        Gate gate = new Gate(targets, policy, approvals, ledger, consoleUrl);
+        Gate gate = new Gate(targets, policy, approvalServices.approvals(), ledger, consoleUrl, approvalServices.agents());
         gate.install(policy);
-        return new WardenService(config, engines, ledger, approvals, gate, catalogs, log, consoleUrl);
+        return new WardenService(config, engines, ledger, approvalServices, gate, catalogs, log, consoleUrl);
     }
 
     /** The one place the ledger is chosen: the file ledger under the data directory. */
@@ -90,9 +97,24 @@ public final class WardenService implements AutoCloseable {
         return FileLedger.open(config.dataDir(), config.ledger());
     }
 
-    /** The one place the approval store is chosen; {@code null} means approve rules deny. */
-    static Approvals openApprovals(WardenConfig config, Ledger ledger) {
-        return null;
+    /** The one place the approval store is chosen: requests under the data directory, approvers, kill switch, webhooks. */
+    static ApprovalServices openApprovals(WardenConfig config, Ledger ledger) throws LedgerException {
+        try {
+            return ApprovalServices.open(config, ledger);
+        } catch (IOException e) {
+            ledger.close();
+            throw new LedgerException("cannot open the approval store under " + config.dataDir() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Starts the approval console when {@code console:} is configured; returns its URL, or {@code null}. */
+    public String startConsole() throws IOException {
+        if (config.console().isEmpty() || console != null) return console == null ? null : console.url();
+        console = ConsoleServer.start(config.console().get(), new ConsoleServices(approvals, approvalServices.approvers(),
+                approvalServices.agents(), config.dataDir(), Metrics.shared(), ledger::healthy,
+                ConsoleServices.fileLedgerVerifier(config.dataDir())));
+        log.println("warden: console on " + console.url());
+        return console.url();
     }
 
     /** Starts one front end per listen address; returns the addresses. */
@@ -103,6 +125,7 @@ public final class WardenService implements AutoCloseable {
         }
         List<HostPort> started = new ArrayList<>();
         try {
+            startConsole();
             for (Map.Entry<HostPort, List<DatabaseConfig>> e : byListen.entrySet()) {
                 Engine engine = engines.get(e.getValue().getFirst().engine()).orElseThrow();
                 FrontEnd fe;
@@ -117,7 +140,9 @@ public final class WardenService implements AutoCloseable {
                 started.add(e.getKey());
             }
             if (config.mcp().isPresent()) {
-                mcp = McpServer.start(gate, config, db -> engines.get(db.engine()).orElseThrow(), agent -> false, consoleUrl);
+                // The kill switch refuses a disabled agent's requests at the door; the gate denies its operations anyway.
+                mcp = McpServer.start(gate, config, db -> engines.get(db.engine()).orElseThrow(),
+                        agent -> gate.agents().map(s -> !s.allows(agent)).orElse(false), consoleUrl);
                 log.println("warden: MCP endpoint " + mcp.endpoint());
             }
         } catch (IOException | RuntimeException e) {
@@ -212,6 +237,7 @@ public final class WardenService implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        if (console != null) console.close();
         for (Catalog c : catalogs) {
             try {
                 c.close();
@@ -219,13 +245,7 @@ public final class WardenService implements AutoCloseable {
                 // closing anyway
             }
         }
-        if (approvals instanceof AutoCloseable a) {
-            try {
-                a.close();
-            } catch (Exception ignored) {
-                // closing anyway
-            }
-        }
+        approvalServices.close();
         // The ledger writes its final checkpoint on close.
         ledger.close();
     }

@@ -96,7 +96,7 @@ class ConfigLoaderTest {
     @Test
     void unknownKeysNameFileLineAndKey() {
         ConfigException e = error(CONTRACT.replace("console:\n  listen:", "console:\n  lisen:"));
-        assertThat(e.getMessage()).isEqualTo(dir.resolve("warden.yaml") + ":18: console.lisen: unknown key (expected one of: listen)");
+        assertThat(e.getMessage()).isEqualTo(dir.resolve("warden.yaml") + ":18: console.lisen: unknown key (expected one of: listen, tls, url)");
         assertThat(error("polcy: p.yaml\n").getMessage()).contains(":1: polcy: unknown key");
     }
 

@@ -6,6 +6,7 @@ import dev.warden.core.Operation;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The approval store. Requests bind the exact operation (agent, database, statement hash); an approval is used
@@ -33,4 +34,14 @@ public interface Approvals {
     Optional<ApprovalRequest> get(String id);
 
     List<ApprovalRequest> list();
+
+    /** Tells the subscriber about every event from now on; closing the handle stops it. Subscribers must be quick. */
+    default AutoCloseable subscribe(Consumer<ApprovalEvent> subscriber) {
+        return () -> {};
+    }
+
+    /** Denies every pending or approved-but-unused request of an agent (its kill switch was thrown); returns how many. */
+    default int denyAllOf(String agent, String by, String comment) {
+        return 0;
+    }
 }

@@ -529,7 +529,9 @@ public final class FileLedger implements Ledger {
             try {
                 long t0 = System.nanoTime();
                 ch.force(false);
-                fsyncNanos += System.nanoTime() - t0;
+                long took = System.nanoTime() - t0;
+                fsyncNanos += took;
+                dev.warden.core.metrics.Metrics.shared().ledgerFsync(took);
                 fsyncs++;
                 syncedCount = target;
             } catch (IOException e) {
@@ -557,7 +559,9 @@ public final class FileLedger implements Ledger {
         try {
             long t0 = System.nanoTime();
             ch.force(false);
-            fsyncNanos += System.nanoTime() - t0;
+            long took = System.nanoTime() - t0;
+            fsyncNanos += took;
+            dev.warden.core.metrics.Metrics.shared().ledgerFsync(took);
             fsyncs++;
             if (target > syncedCount) syncedCount = target;
         } catch (java.nio.channels.ClosedChannelException e) {

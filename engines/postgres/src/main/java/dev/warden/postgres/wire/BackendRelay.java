@@ -21,6 +21,9 @@ final class BackendRelay {
     private int scan;   // first byte not yet examined
     private int end;    // first free byte
     private long skip;  // bytes of a passed-through message still to come
+    // Outcomes are recorded after the response bytes went to the client, so the ledger write is not on its path.
+    private final java.util.ArrayList<dev.warden.core.Verdict> doneVerdicts = new java.util.ArrayList<>();
+    private final java.util.ArrayList<Outcome> doneOutcomes = new java.util.ArrayList<>();
 
     BackendRelay(InputStream upstream, ClientOutput client, Deque<Pending> pending, ClientSession session) {
         this.upstream = upstream;
@@ -84,6 +87,11 @@ final class BackendRelay {
         }
         if (scan > start) client.relay(buf, start, scan - start, skip > 0);
         start = scan;
+        if (!doneVerdicts.isEmpty()) {
+            for (int i = 0; i < doneVerdicts.size(); i++) session.record(doneVerdicts.get(i), doneOutcomes.get(i));
+            doneVerdicts.clear();
+            doneOutcomes.clear();
+        }
         if (start == end) {
             start = scan = end = 0;
         } else if (start > buf.length / 2) {
@@ -113,7 +121,7 @@ final class BackendRelay {
                     }
                     if (p instanceof Pending.Query q) {
                         generation = q.generation;
-                        session.finished(q);
+                        outcome(q.verdict, session.finished(q));
                         break;
                     }
                     if (p instanceof Pending.Denied d && d.simple()) {
@@ -149,14 +157,14 @@ final class BackendRelay {
                     q.rows = q.rows < 0 ? rows : q.rows + Math.max(rows, 0);
                 } else if (head instanceof Pending.Execute e) {
                     pending.pollFirst();
-                    session.outcome(e.verdict(), Outcome.ok(rows, micros(e.startNanos())));
+                    outcome(e.verdict(), Outcome.ok(rows, micros(e.startNanos())));
                     if (e.onSuccess() != null) e.onSuccess().run();
                 }
             }
             case 'I', 's' -> {
                 if (head instanceof Pending.Execute e) {
                     pending.pollFirst();
-                    session.outcome(e.verdict(), Outcome.ok(type == 'I' ? 0 : -1, micros(e.startNanos())));
+                    outcome(e.verdict(), Outcome.ok(type == 'I' ? 0 : -1, micros(e.startNanos())));
                 }
             }
             case '1' -> {
@@ -200,13 +208,19 @@ final class BackendRelay {
         switch (p) {
             case Pending.Parse x -> { if (x.statement() != null) session.tracker().parseFailed(x.statement()); }
             case Pending.Bind x -> { if (x.portal() != null) session.tracker().bindFailed(x.portal()); }
-            case Pending.Execute x -> session.outcome(x.verdict(), Outcome.error(error, micros(x.startNanos())));
+            case Pending.Execute x -> outcome(x.verdict(), Outcome.error(error, micros(x.startNanos())));
             case Pending.Query q -> {
                 if (q.error == null) q.error = error;
-                session.finished(q);
+                outcome(q.verdict, session.finished(q));
             }
             default -> { }
         }
+    }
+
+    private void outcome(dev.warden.core.Verdict v, Outcome o) {
+        session.completed(v, o);
+        doneVerdicts.add(v);
+        doneOutcomes.add(o);
     }
 
     private String error(int bodyStart, int bodyEnd) throws ProtocolException {

@@ -356,7 +356,7 @@ final class ClientSession {
     }
 
     private Operation operation(String text, List<String> params) {
-        return new Operation(agent, database.name(), "postgres", text, params, null, sessionId, clientAddress, Instant.now());
+        return new Operation(agent, database.name(), "postgres", text, params, dev.warden.core.approval.StatedReason.parse(text), sessionId, clientAddress, Instant.now());
     }
 
     // ---- forwarding
@@ -393,10 +393,11 @@ final class ClientSession {
         }
     }
 
-    void finished(Pending.Query q) {
+    /** A simple Query (or function call) completed: its session effects now, its outcome for the ledger. */
+    Outcome finished(Pending.Query q) {
         long micros = BackendRelay.micros(q.startNanos);
-        outcome(q.verdict, q.error == null ? Outcome.ok(q.rows, micros) : Outcome.error(q.error, micros));
         if (q.error == null && q.onSuccess != null) q.onSuccess.run();
+        return q.error == null ? Outcome.ok(q.rows, micros) : Outcome.error(q.error, micros);
     }
 
     private volatile boolean ddlSinceIdle;
@@ -409,11 +410,16 @@ final class ClientSession {
         }
     }
 
-    void outcome(Verdict v, Outcome o) {
+    /** Called as soon as a statement completed, before the client sees it: what must not wait. */
+    void completed(Verdict v, Outcome o) {
         if (v != null && v.classification() != null && o.error() == null && changesSchema(v.classification())) {
             ddlSinceIdle = true;
             invalidateCatalog();
         }
+    }
+
+    /** The outcome entry, written once the response is on its way to the client. */
+    void record(Verdict v, Outcome o) {
         try {
             gate.outcome(v, o);
         } catch (LedgerException | RuntimeException e) {

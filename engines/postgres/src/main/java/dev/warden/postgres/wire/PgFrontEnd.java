@@ -63,6 +63,7 @@ public final class PgFrontEnd implements FrontEnd {
     private volatile Duration grace = Duration.ofSeconds(10);
     private volatile ServerSocket server;
     private volatile boolean closing;
+    private volatile AutoCloseable killSwitch;
 
     public PgFrontEnd(FrontEndContext context, SSLContext ssl, Consumer<String> log) {
         this.gate = context.gate();
@@ -86,6 +87,15 @@ public final class PgFrontEnd implements FrontEnd {
         s.setReuseAddress(true);
         s.bind(new InetSocketAddress(InetAddress.getByName(listen.host()), listen.port()), 256);
         server = s;
+        // The kill switch ends a disabled agent's live sessions here; new ones are refused in the handshake.
+        killSwitch = gate.agents().map(k -> k.subscribe(change -> {
+            if (!change.disabled()) return;
+            for (ClientSession cs : sessions.values()) {
+                if (cs.agent().equals(change.agent())) {
+                    cs.fatal("57P01", "terminating connection: agent \"" + change.agent() + "\" was disabled by " + change.by());
+                }
+            }
+        })).orElse(null);
         Thread.ofPlatform().daemon().name("pg-accept-" + listen).start(this::acceptLoop);
     }
 
@@ -293,6 +303,11 @@ public final class PgFrontEnd implements FrontEnd {
     @Override
     public void close() {
         closing = true;
+        try {
+            if (killSwitch != null) killSwitch.close();
+        } catch (Exception ignored) {
+            // unsubscribing cannot fail in a way that matters here
+        }
         try {
             if (server != null) server.close();
         } catch (IOException ignored) {

@@ -191,6 +191,11 @@ final class StartupHandshake {
         if (!agent.get().mayUse(dbName)) {
             throw new Refusal("42501", "permission denied for database \"" + dbName + "\"");
         }
+        if (frontEnd.gate().agents().map(k -> !k.allows(user)).orElse(false)) {
+            // The kill switch: an approver disabled this agent.
+            dev.warden.core.metrics.Metrics.shared().sessionRefused();
+            throw new Refusal("28000", "agent \"" + user + "\" is disabled by an approver (warden kill switch)");
+        }
         if (!frontEnd.acquire(user, db.get())) {
             throw new Refusal("53300", "too many connections for role \"" + user + "\"");
         }

@@ -39,6 +39,19 @@ class WireProxyTest {
         fx = ProxyFixture.get();
     }
 
+    static void eventually(Runnable assertion) throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (true) {
+            try {
+                assertion.run();
+                return;
+            } catch (AssertionError e) {
+                if (System.nanoTime() > deadline) throw e;
+                Thread.sleep(20);
+            }
+        }
+    }
+
     private static long scalar(Connection c, String sql) throws SQLException {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             rs.next();
@@ -116,6 +129,9 @@ class WireProxyTest {
                 }
             }
         }
+        // Outcome entries are written just after the response went to the client.
+        eventually(() -> assertThat(fx.ledger.entries().subList(before, fx.ledger.entries().size()).stream()
+                .filter(e -> e instanceof Entry.OutcomeEntry o && o.outcome().rows() == 1).count()).isGreaterThanOrEqualTo(10));
         List<Entry> mine = fx.ledger.entries().subList(before, fx.ledger.entries().size());
         List<Entry.DecisionEntry> decisions = mine.stream().filter(e -> e instanceof Entry.DecisionEntry d
                 && d.operation().text().startsWith("SELECT email")).map(e -> (Entry.DecisionEntry) e).toList();
@@ -373,6 +389,8 @@ class WireProxyTest {
         try (Connection c = fx.agent("preferQueryMode=simple")) {
             assertThat(scalar(c, "SELECT count(*) FROM users WHERE id <= 7")).isEqualTo(7);
         }
+        eventually(() -> assertThat(fx.ledger.entries().subList(before, fx.ledger.entries().size()))
+                .anySatisfy(e -> assertThat((Object) e).isInstanceOf(Entry.OutcomeEntry.class)));
         List<Entry> mine = fx.ledger.entries().subList(before, fx.ledger.entries().size());
         assertThat(mine).anySatisfy(e -> assertThat((Object) e).isInstanceOfSatisfying(Entry.DecisionEntry.class, d -> {
             assertThat(d.operation().text()).isEqualTo("SELECT count(*) FROM users WHERE id <= 7");

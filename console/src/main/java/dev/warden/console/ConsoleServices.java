@@ -1,0 +1,39 @@
+package dev.warden.console;
+
+import dev.warden.core.approval.AgentSwitch;
+import dev.warden.core.approval.Approvals;
+import dev.warden.core.approval.Approvers;
+import dev.warden.core.ledger.LedgerVerifier;
+import dev.warden.core.metrics.Metrics;
+import java.nio.file.Path;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/**
+ * What the console works on. Built by the service wiring ({@code warden proxy}, {@code warden demo}).
+ *
+ * @param approvals the approval store
+ * @param approvers who may log in and decide (and which credentials are agents', to refuse them)
+ * @param agents    the kill switch
+ * @param dataDir   the data directory; the audit browser reads {@code <dataDir>/ledger/*.jsonl}
+ * @param metrics   rendered at {@code /metrics}
+ * @param healthy   false when the ledger has failed; {@code /healthz} then answers 503
+ * @param verifier  the ledger's verification, or {@code null} when none is available
+ */
+public record ConsoleServices(Approvals approvals, Approvers approvers, AgentSwitch agents, Path dataDir,
+                              Metrics metrics, BooleanSupplier healthy, Supplier<Verification> verifier) {
+    /** The outcome of verifying the ledger, shown in the audit browser. */
+    public record Verification(boolean ok, String detail) {}
+
+    /** The file ledger's own verifier over {@code <dataDir>/ledger} (the tree, the checkpoints, the signing key). */
+    public static Supplier<Verification> fileLedgerVerifier(Path dataDir) {
+        return () -> {
+            try {
+                LedgerVerifier.Report r = LedgerVerifier.verify(dataDir, LedgerVerifier.Options.none());
+                return new Verification(r.ok(), r.summary());
+            } catch (java.io.IOException e) {
+                return new Verification(false, "cannot read the ledger: " + e.getMessage());
+            }
+        };
+    }
+}
