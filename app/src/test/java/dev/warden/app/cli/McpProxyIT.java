@@ -16,7 +16,9 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,6 +48,7 @@ class McpProxyIT {
             try (Connection c = pg.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
                 s.execute("CREATE TABLE audit_log (id int, note text)");
                 s.execute("INSERT INTO audit_log VALUES (1, 'first'), (2, 'second')");
+                s.execute("CREATE TABLE orders (id int, item text)");
             }
             Files.writeString(dir.resolve("policy.yaml"), """
                     rules:
@@ -56,12 +59,21 @@ class McpProxyIT {
                       - name: reads
                         match: {kind: [read]}
                         action: allow
+                      - name: order-changes
+                        match: {kind: [write], objects: ["public.orders"]}
+                        action: approve
+                        approval: {mode: ticket}
                     """);
             Files.writeString(dir.resolve("warden.yaml"), """
                     policy: policy.yaml
                     agents:
                       - name: bot
                         secret_env: BOT_SECRET
+                    approvers:
+                      - name: alice
+                        token_env: ALICE_TOKEN
+                    console:
+                      listen: 127.0.0.1:0
                     databases:
                       - name: app
                         engine: postgres
@@ -78,6 +90,7 @@ class McpProxyIT {
                     "dev.warden.app.Main", "proxy", "--config", dir.resolve("warden.yaml").toString());
             pb.environment().put("BOT_SECRET", "bot-secret-value");
             pb.environment().put("UP_PW", "unused-with-trust");
+            pb.environment().put("ALICE_TOKEN", "alice-approver-token");
             pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
             Process p = pb.start();
             List<String> err = new CopyOnWriteArrayList<>();
@@ -111,6 +124,27 @@ class McpProxyIT {
                     CallToolResult many = http.callTool(new McpSchema.CallToolRequest("query",
                             Map.of("database", "app", "sql", "SELECT g FROM generate_series(1, 500) g")));
                     assertThat(text(many)).contains("\"truncated\":true").contains("max_rows (50)");
+
+                    // Approval through the console API, then run_approved runs the statement once.
+                    String insert = "INSERT INTO orders VALUES (1, 'approved')";
+                    CallToolResult pending = http.callTool(new McpSchema.CallToolRequest("query",
+                            Map.of("database", "app", "sql", insert, "reason", "customer order")));
+                    assertThat(pending.isError()).as(text(pending)).isFalse();
+                    @SuppressWarnings("unchecked")
+                    String id = (String) ((Map<String, Object>) pending.structuredContent()).get("approval_id");
+                    assertThat(id).isNotBlank();
+                    String consoleLine = waitFor(err, "console on ", Duration.ofSeconds(5));
+                    String console = consoleLine.substring(consoleLine.indexOf("console on ") + "console on ".length()).trim();
+                    HttpResponse<String> approved = HttpClient.newHttpClient().send(
+                            HttpRequest.newBuilder(URI.create(console + "/api/requests/" + id + "/approve"))
+                                    .header("Authorization", "Bearer alice-approver-token").header("Content-Type", "application/json")
+                                    .POST(HttpRequest.BodyPublishers.ofString("{\"comment\":\"ok\"}")).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    assertThat(approved.statusCode()).as(approved.body()).isEqualTo(200);
+                    CallToolResult ran = http.callTool(new McpSchema.CallToolRequest("run_approved", Map.of("id", id)));
+                    assertThat(ran.isError()).as(text(ran)).isFalse();
+                    CallToolResult again = http.callTool(new McpSchema.CallToolRequest("run_approved", Map.of("id", id)));
+                    assertThat(again.isError()).isTrue();
                 } finally {
                     http.closeGracefully();
                 }
@@ -148,6 +182,11 @@ class McpProxyIT {
                  ResultSet rs = s.executeQuery("SELECT count(*) FROM audit_log")) {
                 rs.next();
                 assertThat(rs.getInt(1)).isEqualTo(2);
+            }
+            try (Connection c = pg.getPostgresDatabase().getConnection(); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT count(*) FROM orders")) {
+                rs.next();
+                assertThat(rs.getInt(1)).isEqualTo(1);
             }
             Path data = dir.resolve("warden-data");
             WardenProcess.Result search = WardenProcess.run(null, "audit", "search", "--data-dir", data.toString(),
