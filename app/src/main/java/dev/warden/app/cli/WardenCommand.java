@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "warden", mixinStandardHelpOptions = true, version = "warden 0.1.0",
         description = "A control plane for AI agents on production databases: classify, decide, approve, record.",
-        subcommands = {ClassifyCommand.class, CheckCommand.class, PolicyCommand.class, AuditCommand.class, ProxyCommand.class,
+        subcommands = {ClassifyCommand.class, CheckCommand.class, PolicyCommand.class, AuditCommand.class, ProxyCommand.class, McpCommand.class,
                 DemoCommand.class, ApprovalsCommand.class, AgentsCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
                 "  warden classify --engine postgres --json \"DELETE FROM orders\"",

@@ -8,6 +8,7 @@ import dev.warden.core.config.HostPort;
 import dev.warden.core.config.ListenerConfig;
 import dev.warden.core.config.TlsConfig;
 import dev.warden.core.config.LedgerConfig;
+import dev.warden.core.config.McpConfig;
 import dev.warden.core.config.Secret;
 import dev.warden.core.config.UpstreamConfig;
 import dev.warden.core.config.UpstreamTlsConfig;
@@ -34,7 +35,7 @@ import java.util.function.Function;
  * warnings (inline secrets) go to the given sink. Secrets are never part of a message.
  */
 public final class ConfigLoader {
-    private static final List<String> TOP_KEYS = List.of("data_dir", "policy", "agents", "approvers", "databases", "tags", "console", "ledger", "webhooks");
+    private static final List<String> TOP_KEYS = List.of("data_dir", "policy", "agents", "approvers", "databases", "tags", "console", "ledger", "webhooks", "mcp");
     private static final List<String> AGENT_KEYS = List.of("name", "secret", "secret_env", "databases");
     private static final List<String> APPROVER_KEYS = List.of("name", "token", "token_env");
     private static final List<String> DATABASE_KEYS = List.of("name", "engine", "listen", "upstream", "statement_timeout",
@@ -48,6 +49,8 @@ public final class ConfigLoader {
     private static final List<String> LEDGER_KEYS = List.of("sync", "segment_size", "checkpoint_interval", "fsync_interval",
             "signing_key", "origin", "witnesses", "redact_literals");
     private static final List<String> WITNESS_KEYS = List.of("file", "url");
+    private static final List<String> MCP_KEYS = List.of("listen", "tls", "max_rows", "max_bytes");
+    private static final List<String> MCP_TLS_KEYS = List.of("cert", "key");
 
     private final Function<String, String> env;
     private final Consumer<String> warnings;
@@ -130,7 +133,19 @@ public final class ConfigLoader {
                 ? ledger(top.get("ledger"), base, dataDir) : LedgerConfig.DEFAULTS;
         List<dev.warden.core.config.WebhookConfig> webhooks = new ArrayList<>();
         for (YamlNode n : listOf(top.get("webhooks"))) webhooks.add(webhook(n));
-        return new WardenConfig(abs, dataDir, policy, agents, approvers, databases, tags, console, ledger, webhooks);
+        Optional<McpConfig> mcp = Optional.empty();
+        if (top.containsKey("mcp") && !top.get("mcp").isNull()) {
+            mcp = Optional.of(mcp(top.get("mcp"), base));
+            HostPort listen = mcp.get().listen();
+            YamlNode at = top.get("mcp").map(MCP_KEYS).getOrDefault("listen", top.get("mcp"));
+            if (listen.port() != 0 && console.isPresent() && console.get().listen().equals(listen)) {
+                throw at.error("listen: " + listen + " is also the console's address");
+            }
+            for (DatabaseConfig d : databases) {
+                if (listen.port() != 0 && d.listen().equals(listen)) throw at.error("listen: " + listen + " is also where database '" + d.name() + "' listens");
+            }
+        }
+        return new WardenConfig(abs, dataDir, policy, agents, approvers, databases, tags, console, ledger, webhooks, mcp);
     }
 
     private dev.warden.core.config.WebhookConfig webhook(YamlNode n) throws ConfigException {
@@ -167,6 +182,36 @@ public final class ConfigLoader {
         Path p = base.resolve(nonBlank(n)).normalize();
         if (!java.nio.file.Files.isReadable(p)) throw n.error("cannot read " + p);
         return p;
+    }
+
+    private static McpConfig mcp(YamlNode n, Path base) throws ConfigException {
+        Map<String, YamlNode> m = n.map(MCP_KEYS);
+        HostPort listen = m.containsKey("listen") ? hostPort(m.get("listen")) : new HostPort("127.0.0.1", 8081);
+        Optional<McpConfig.Tls> tls = Optional.empty();
+        if (m.containsKey("tls") && !m.get("tls").isNull()) {
+            YamlNode t = m.get("tls");
+            Map<String, YamlNode> tm = t.map(MCP_TLS_KEYS);
+            Path cert = base.resolve(nonBlank(required(t, tm, "cert"))).normalize();
+            Path key = base.resolve(nonBlank(required(t, tm, "key"))).normalize();
+            if (!java.nio.file.Files.isReadable(cert)) throw tm.get("cert").error("cannot read " + cert);
+            if (!java.nio.file.Files.isReadable(key)) throw tm.get("key").error("cannot read " + key);
+            tls = Optional.of(new McpConfig.Tls(cert, key));
+        }
+        int maxRows = McpConfig.DEFAULT_MAX_ROWS;
+        if (m.containsKey("max_rows")) {
+            long r = m.get("max_rows").integer();
+            if (r < 1 || r > 1_000_000) throw m.get("max_rows").error("must be between 1 and 1000000");
+            maxRows = (int) r;
+        }
+        long maxBytes = m.containsKey("max_bytes") ? mcpBytes(m.get("max_bytes")) : McpConfig.DEFAULT_MAX_BYTES;
+        return new McpConfig(listen, tls, maxRows, maxBytes);
+    }
+
+    /** The MCP result cap in bytes: a number, or one with a unit (the ledger's sizes: KB, KiB, MB, MiB). */
+    private static long mcpBytes(YamlNode n) throws ConfigException {
+        long v = size(n);
+        if (v < 1024 || v > 256L * 1024 * 1024) throw n.error("must be between 1KiB and 256MiB");
+        return v;
     }
 
     private static LedgerConfig ledger(YamlNode n, Path base, Path dataDir) throws ConfigException {

@@ -1,6 +1,7 @@
 package dev.warden.app.service;
 
 import dev.warden.core.Gate;
+import dev.warden.mcp.McpServer;
 import dev.warden.core.Target;
 import dev.warden.console.ConsoleServer;
 import dev.warden.console.ConsoleServices;
@@ -45,11 +46,14 @@ public final class WardenService implements AutoCloseable {
     private final List<Catalog> catalogs;
     private final List<FrontEnd> frontEnds = new ArrayList<>();
     private final PrintStream log;
+    private final String consoleUrl;
+    private volatile McpServer mcp;
     private volatile boolean closed;
     private volatile ConsoleServer console;
 
     private WardenService(WardenConfig config, Engines engines, Ledger ledger, ApprovalServices approvalServices, Gate gate,
-                          List<Catalog> catalogs, PrintStream log) {
+                          List<Catalog> catalogs, PrintStream log, String consoleUrl) {
+        this.consoleUrl = consoleUrl;
         this.config = config;
         this.engines = engines;
         this.ledger = ledger;
@@ -85,7 +89,7 @@ public final class WardenService implements AutoCloseable {
         }
         Gate gate = new Gate(targets, policy, approvalServices.approvals(), ledger, consoleUrl, approvalServices.agents());
         gate.install(policy);
-        return new WardenService(config, engines, ledger, approvalServices, gate, catalogs, log);
+        return new WardenService(config, engines, ledger, approvalServices, gate, catalogs, log, consoleUrl);
     }
 
     /** The one place the ledger is chosen: the file ledger under the data directory. */
@@ -134,6 +138,12 @@ public final class WardenService implements AutoCloseable {
                 fe.start();
                 frontEnds.add(fe);
                 started.add(e.getKey());
+            }
+            if (config.mcp().isPresent()) {
+                // The kill switch refuses a disabled agent's requests at the door; the gate denies its operations anyway.
+                mcp = McpServer.start(gate, config, db -> engines.get(db.engine()).orElseThrow(),
+                        agent -> gate.agents().map(s -> !s.allows(agent)).orElse(false), consoleUrl);
+                log.println("warden: MCP endpoint " + mcp.endpoint());
             }
         } catch (IOException | RuntimeException e) {
             close();
@@ -201,6 +211,12 @@ public final class WardenService implements AutoCloseable {
         return ledger;
     }
 
+    /** The MCP server's endpoint with the port it bound, when the configuration has an {@code mcp:} section. */
+    public java.util.Optional<java.net.URI> mcpEndpoint() {
+        McpServer m = mcp;
+        return m == null ? java.util.Optional.empty() : java.util.Optional.of(m.endpoint());
+    }
+
     public List<FrontEnd> frontEnds() {
         return List.copyOf(frontEnds);
     }
@@ -212,6 +228,8 @@ public final class WardenService implements AutoCloseable {
         closed = true;
         List<Thread> stopping = new ArrayList<>();
         for (FrontEnd fe : frontEnds) stopping.add(Thread.ofVirtual().start(fe::close));
+        McpServer m = mcp;
+        if (m != null) stopping.add(Thread.ofVirtual().start(m::close));
         for (Thread t : stopping) {
             try {
                 t.join();

@@ -1,0 +1,54 @@
+package dev.warden.mcp;
+
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * No anonymous access: every request to the MCP endpoint carries an agent's secret as a bearer token. The agent it
+ * proves is put on the request for the tool handlers; an {@code X-Warden-Agent} header, when sent (the stdio bridge
+ * sends its {@code --agent}), must name that same agent.
+ */
+final class BearerFilter implements Filter {
+    static final String AGENT_ATTRIBUTE = "dev.warden.mcp.agent";
+    static final String AGENT_HEADER = "X-Warden-Agent";
+
+    private final AgentTokens tokens;
+
+    BearerFilter(AgentTokens tokens) {
+        this.tokens = tokens;
+    }
+
+    @Override
+    public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain) throws IOException, ServletException {
+        HttpServletRequest request = (HttpServletRequest) req;
+        HttpServletResponse response = (HttpServletResponse) res;
+        AgentTokens.Result r = tokens.authenticate(request.getHeader("Authorization"));
+        if (r instanceof AgentTokens.Refused(String reason)) {
+            refuse(response, reason);
+            return;
+        }
+        String agent = ((AgentTokens.Authenticated) r).agent().name();
+        String claimed = request.getHeader(AGENT_HEADER);
+        if (claimed != null && !claimed.equals(agent)) {
+            refuse(response, "the bearer token does not belong to agent '" + claimed + "'");
+            return;
+        }
+        request.setAttribute(AGENT_ATTRIBUTE, agent);
+        chain.doFilter(req, res);
+    }
+
+    private static void refuse(HttpServletResponse response, String reason) throws IOException {
+        response.setStatus(HttpServletResponse.SC_UNAUTHORIZED);
+        response.setHeader("WWW-Authenticate", "Bearer realm=\"warden\"");
+        response.setContentType("application/json");
+        String body = ResultShape.json(java.util.Map.of("error", "unauthorized", "message", "warden: " + reason));
+        response.getOutputStream().write(body.getBytes(StandardCharsets.UTF_8));
+    }
+}
