@@ -21,6 +21,7 @@ import dev.warden.core.policy.Glob;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import dev.warden.core.approval.StatedReason;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -406,7 +407,9 @@ final class DatabaseTools {
     }
 
     private Operation operation(Caller caller, DatabaseConfig db, String text, String reason) {
-        return new Operation(caller.agent(), db.name(), db.engine(), text, List.of(), reason, caller.sessionId(),
+        // The stated reason is cleaned as on the wire: untrusted text for approvers, never part of a decision.
+        String stated = reason == null || reason.isBlank() ? StatedReason.parse(text) : StatedReason.clean(reason);
+        return new Operation(caller.agent(), db.name(), db.engine(), text, List.of(), stated, caller.sessionId(),
                 caller.clientAddress(), null);
     }
 
