@@ -9,6 +9,9 @@
 #
 # Usage: scripts/bench-pgbench.sh [--rounds N] [--seconds S] [--scale N] [--quick]
 #   --quick: 1 round of 5 s, select-only only (a smoke test, not a measurement)
+# Environment: TARGETS, CLIENTS, MODES narrow the run; WARDEN_JAVA_OPTS go to Warden's JVM; BASELINE_APP=<dir holding
+#   warden-app.jar and lib/> adds a target 'baseline': a second Warden from that (earlier) build, same configuration,
+#   interleaved with the others, to compare a change before/after in one run.
 # Needs: Debian's postgresql (server binaries), postgresql-client (pgbench), pgbouncer, socat; installed when missing
 # (as root). The PostgreSQL server and PgBouncer run as the 'postgres' system user when started as root.
 set -euo pipefail
@@ -51,7 +54,8 @@ cleanup() {
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-P_DIRECT=$(free_port); P_WARDEN=$(free_port); P_BOUNCER=$(free_port); P_SOCAT=$(free_port)
+P_DIRECT=$(free_port); P_WARDEN=$(free_port); P_BOUNCER=$(free_port); P_SOCAT=$(free_port); P_BASE=$(free_port)
+[ -n "${BASELINE_APP:-}" ] && case " $TARGETS " in *" baseline "*) ;; *) TARGETS="$TARGETS baseline" ;; esac
 
 echo "bench: PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$P_DIRECT, data in $work" >&2
 mkdir -p "$work/pg"
@@ -104,6 +108,13 @@ app="$root/app/target"
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED ${WARDEN_JAVA_OPTS:-} -cp "$app/warden-app.jar:$app/lib/*" \
   dev.warden.app.Main proxy --config "$work/warden.yaml" 2>"$work/warden.log" &
 pids+=($!)
+if [ -n "${BASELINE_APP:-}" ]; then
+  mkdir -p "$work/base"
+  sed -e "s/127.0.0.1:$P_WARDEN/127.0.0.1:$P_BASE/" -e "s|policy: policy.yaml|policy: ../policy.yaml|" "$work/warden.yaml" > "$work/base/warden.yaml"
+  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED ${BASELINE_JAVA_OPTS:-} -cp "$BASELINE_APP/warden-app.jar:$BASELINE_APP/lib/*" \
+    dev.warden.app.Main proxy --config "$work/base/warden.yaml" 2>"$work/base/warden.log" &
+  pids+=($!)
+fi
 
 # PgBouncer, session pooling.
 cat > "$work/pgbouncer.ini" <<EOF
@@ -129,8 +140,8 @@ pids+=($!)
 socat TCP-LISTEN:"$P_SOCAT",bind=127.0.0.1,fork,reuseaddr,nodelay TCP:127.0.0.1:"$P_DIRECT",nodelay &
 pids+=($!)
 
-port_of() { case $1 in direct) echo "$P_DIRECT";; warden) echo "$P_WARDEN";; pgbouncer) echo "$P_BOUNCER";; socat) echo "$P_SOCAT";; esac; }
-pass_of() { case $1 in warden) echo bench-agent;; *) echo bench-upstream;; esac; }
+port_of() { case $1 in direct) echo "$P_DIRECT";; warden) echo "$P_WARDEN";; pgbouncer) echo "$P_BOUNCER";; socat) echo "$P_SOCAT";; baseline) echo "$P_BASE";; esac; }
+pass_of() { case $1 in warden|baseline) echo bench-agent;; *) echo bench-upstream;; esac; }
 
 for t in $TARGETS; do
   for i in $(seq 1 50); do

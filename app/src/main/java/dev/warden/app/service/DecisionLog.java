@@ -6,7 +6,6 @@ import dev.warden.core.ledger.Ledger;
 import dev.warden.core.ledger.LedgerException;
 import java.io.PrintStream;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -50,8 +49,10 @@ final class DecisionLog implements Ledger {
                 if (first == null) continue;
                 batch.add(first);
                 lines.drainTo(batch, 4096);
-                for (Line l : batch) b.append(format(l)).append('\n');
-                out.print(b);
+                for (Line l : batch) format(l, b).append('\n');
+                // Bytes straight to the stream: PrintStream.print(CharSequence) goes through a char encoder.
+                byte[] bytes = b.toString().getBytes(out.charset());
+                out.write(bytes, 0, bytes.length);
                 out.flush();
                 b.setLength(0);
                 batch.clear();
@@ -63,9 +64,31 @@ final class DecisionLog implements Ledger {
 
     /** One line; built by hand (no regex, no date formatter per line) because it runs for every statement. */
     static String format(Line l) {
+        return format(l, new StringBuilder(160)).toString();
+    }
+
+    // The writer thread's (and the overflow path's, under the lock of the caller) cache of the second's text.
+    private static long cachedSecond = Long.MIN_VALUE;
+    private static String cachedPrefix = "";
+
+    private static synchronized String secondPrefix(long second) {
+        if (second != cachedSecond) {
+            cachedPrefix = java.time.LocalDateTime.ofEpochSecond(second, 0, java.time.ZoneOffset.UTC)
+                    .format(java.time.format.DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss")) + ".";
+            cachedSecond = second;
+        }
+        return cachedPrefix;
+    }
+
+    /** Appends one line to {@code b}: built by hand (no regex, no date formatter per line), it runs per statement. */
+    static StringBuilder format(Line l, StringBuilder b) {
         Entry.DecisionEntry d = l.entry();
-        StringBuilder b = new StringBuilder(160);
-        b.append(l.time().truncatedTo(ChronoUnit.MILLIS)).append(" INFO decision seq=").append(l.seq())
+        long millis = l.time().toEpochMilli();
+        int ms = (int) Math.floorMod(millis, 1000L);
+        b.append(secondPrefix(Math.floorDiv(millis, 1000L)));
+        if (ms < 100) b.append('0');
+        if (ms < 10) b.append('0');
+        b.append(ms).append("Z INFO decision seq=").append(l.seq())
                 .append(" action=").append(d.decision().action().label())
                 .append(" rule=");
         if (d.decision().rule() == null) b.append('-');
@@ -94,7 +117,7 @@ final class DecisionLog implements Ledger {
             n++;
         }
         if (n >= 200) b.append("...");
-        return b.append('"').toString();
+        return b.append('"');
     }
 
     @Override
