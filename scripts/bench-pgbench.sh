@@ -9,7 +9,8 @@
 #
 # Usage: scripts/bench-pgbench.sh [--rounds N] [--seconds S] [--scale N] [--quick]
 #   --quick: 1 round of 5 s, select-only only (a smoke test, not a measurement)
-# Environment: TARGETS, CLIENTS, MODES narrow the run; WARDEN_JAVA_OPTS go to Warden's JVM; BASELINE_APP=<dir holding
+# Environment: TARGETS, CLIENTS, MODES narrow the run; WARMUP_SECONDS (4) of pgbench per mode against each Warden
+#   before measuring; WARDEN_JAVA_OPTS go to Warden's JVM; BASELINE_APP=<dir holding
 #   warden-app.jar and lib/> adds a target 'baseline': a second Warden from that (earlier) build, same configuration,
 #   interleaved with the others, to compare a change before/after in one run.
 # Needs: Debian's postgresql (server binaries), postgresql-client (pgbench), pgbouncer, socat; installed when missing
@@ -148,6 +149,14 @@ for t in $TARGETS; do
     if PGPASSWORD=$(pass_of "$t") psql -X -q -h 127.0.0.1 -p "$(port_of "$t")" -U bench -c "SELECT 1 FROM pgbench_branches LIMIT 1" bench >/dev/null 2>&1; then break; fi
     [ "$i" -eq 50 ] && { echo "bench: $t does not answer; see $work" >&2; KEEP=1; exit 1; }
     sleep 0.2
+  done
+done
+
+# Warm-up: the JVM compiles its hot paths in the first seconds; measure the steady state, not the JIT.
+for t in $TARGETS; do
+  case $t in warden|baseline) ;; *) continue ;; esac
+  for m in $MODES; do
+    PGPASSWORD=$(pass_of "$t") pgbench -n -S -M "$m" -c 4 -j 2 -T "${WARMUP_SECONDS:-4}" -h 127.0.0.1 -p "$(port_of "$t")" -U bench bench >/dev/null 2>&1 || true
   done
 done
 
