@@ -108,13 +108,13 @@ EOF
 app="$root/app/target"
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED ${WARDEN_JAVA_OPTS:-} -cp "$app/warden-app.jar:$app/lib/*" \
   dev.warden.app.Main proxy --config "$work/warden.yaml" 2>"$work/warden.log" &
-pids+=($!)
+pids+=($!); PID_WARDEN=$!
 if [ -n "${BASELINE_APP:-}" ]; then
   mkdir -p "$work/base"
   sed -e "s/127.0.0.1:$P_WARDEN/127.0.0.1:$P_BASE/" -e "s|policy: policy.yaml|policy: ../policy.yaml|" "$work/warden.yaml" > "$work/base/warden.yaml"
   "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED ${BASELINE_JAVA_OPTS:-} -cp "$BASELINE_APP/warden-app.jar:$BASELINE_APP/lib/*" \
     dev.warden.app.Main proxy --config "$work/base/warden.yaml" 2>"$work/base/warden.log" &
-  pids+=($!)
+  pids+=($!); PID_BASE=$!
 fi
 
 # PgBouncer, session pooling.
@@ -141,6 +141,10 @@ pids+=($!)
 socat TCP-LISTEN:"$P_SOCAT",bind=127.0.0.1,fork,reuseaddr,nodelay TCP:127.0.0.1:"$P_DIRECT",nodelay &
 pids+=($!)
 
+# CPU time (user+system, clock ticks) of a Warden process, to report CPU per transaction: less noisy than throughput
+# on a shared machine.
+cpu_of() { case $1 in warden) awk '{print $14+$15}' "/proc/$PID_WARDEN/stat";; baseline) awk '{print $14+$15}' "/proc/$PID_BASE/stat";; *) echo 0;; esac; }
+TICK=$(getconf CLK_TCK)
 port_of() { case $1 in direct) echo "$P_DIRECT";; warden) echo "$P_WARDEN";; pgbouncer) echo "$P_BOUNCER";; socat) echo "$P_SOCAT";; baseline) echo "$P_BASE";; esac; }
 pass_of() { case $1 in warden|baseline) echo bench-agent;; *) echo bench-upstream;; esac; }
 
@@ -171,13 +175,17 @@ for round in $(seq 1 "$ROUNDS"); do
           flags=()
           [ "$w" = select ] && flags+=(-S)
           j=$(( c < 2 ? 1 : 2 ))
+          cpu0=$(cpu_of "$t")
           out=$(PGPASSWORD=$(pass_of "$t") pgbench -n "${flags[@]}" -M "$m" -c "$c" -j "$j" -T "$SECONDS_PER_RUN" \
                  -h 127.0.0.1 -p "$(port_of "$t")" -U bench bench 2>&1) || { echo "$out" >&2; echo "bench: pgbench failed for $t" >&2; KEEP=1; exit 1; }
           tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p')
+          cpu1=$(cpu_of "$t")
+          txs=$(echo "$out" | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p')
+          cpu=$(python3 -c "print(f'{($cpu1-$cpu0)*1e6/$TICK/max(1,${txs:-0}):.1f}')")
           lat=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p')
           failed=$(echo "$out" | sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p')
-          printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$w" "$c" "$m" "$t" "$tps" "$lat" "${failed:-0}" >> "$results"
-          printf 'bench: round %s %-6s c=%-2s %-8s %-9s tps=%-10s lat=%sms\n' "$round" "$w" "$c" "$m" "$t" "$tps" "$lat" >&2
+          printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$w" "$c" "$m" "$t" "$tps" "$lat" "${failed:-0}" "$cpu" >> "$results"
+          printf 'bench: round %s %-6s c=%-2s %-8s %-9s tps=%-10s lat=%sms cpu=%sus/tx\n' "$round" "$w" "$c" "$m" "$t" "$tps" "$lat" "$cpu" >&2
         done
       done
     done
@@ -188,14 +196,16 @@ python3 - "$results" <<'EOF'
 import sys, statistics, collections
 rows = [l.rstrip('\n').split('\t') for l in open(sys.argv[1]) if l.strip()]
 d = collections.defaultdict(lambda: ([], [], 0))
-for r, w, c, m, t, tps, lat, failed in rows:
+cpu = collections.defaultdict(list)
+for r, w, c, m, t, tps, lat, failed, cp in rows:
     k = (w, int(c), m, t)
     tl, ll, f = d[k]
     tl.append(float(tps)); ll.append(float(lat)); d[k] = (tl, ll, f + int(failed))
+    cpu[k].append(float(cp))
 targets = []
 for k in d:
     if k[3] not in targets: targets.append(k[3])
-print(f"{'workload':8} {'clients':>7} {'mode':9} {'target':9} {'tps(median)':>12} {'x direct':>9} {'lat ms':>8} {'+us vs direct':>14} {'+us vs socat':>13} {'failed':>6}")
+print(f"{'workload':8} {'clients':>7} {'mode':9} {'target':9} {'tps(median)':>12} {'x direct':>9} {'lat ms':>8} {'+us vs direct':>14} {'+us vs socat':>13} {'failed':>6} {'cpu us/tx':>9}")
 for (w, c, m) in sorted({(k[0], k[1], k[2]) for k in d}):
     base = d.get((w, c, m, 'direct'))
     sock = d.get((w, c, m, 'socat'))
@@ -206,7 +216,7 @@ for (w, c, m) in sorted({(k[0], k[1], k[2]) for k in d}):
         ratio = tps / statistics.median(base[0]) if base else float('nan')
         add = (lat - statistics.median(base[1])) * 1000 if base else float('nan')
         adds = (lat - statistics.median(sock[1])) * 1000 if sock else float('nan')
-        print(f"{w:8} {c:>7} {m:9} {t:9} {tps:>12.0f} {ratio:>9.3f} {lat:>8.3f} {add:>14.0f} {adds:>13.0f} {f:>6}")
+        print(f"{w:8} {c:>7} {m:9} {t:9} {tps:>12.0f} {ratio:>9.3f} {lat:>8.3f} {add:>14.0f} {adds:>13.0f} {f:>6} {(statistics.median(cpu[(w, c, m, t)]) if t in ('warden', 'baseline') else float('nan')):>9.1f}")
 EOF
 grep -c "INFO decision" "$work/warden.log" | sed 's/^/bench: decisions logged by Warden: /' >&2
 grep -m3 -E "WARN|warning|action=deny" "$work/warden.log" >&2 || true
