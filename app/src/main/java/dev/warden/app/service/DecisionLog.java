@@ -18,6 +18,8 @@ import java.util.concurrent.TimeUnit;
 final class DecisionLog implements Ledger {
     private record Line(long seq, Instant time, Entry.DecisionEntry entry) {}
 
+    private static final long BATCH_MILLIS = 5;
+
     private final Ledger ledger;
     private final PrintStream out;
     private final LinkedBlockingQueue<Line> lines = new LinkedBlockingQueue<>(100_000);
@@ -47,6 +49,8 @@ final class DecisionLog implements Ledger {
             try {
                 Line first = lines.poll(100, TimeUnit.MILLISECONDS);
                 if (first == null) continue;
+                // Let a few milliseconds of lines gather: one write per batch, not one per statement.
+                if (!closed) Thread.sleep(BATCH_MILLIS);
                 batch.add(first);
                 lines.drainTo(batch, 4096);
                 for (Line l : batch) format(l, b).append('\n');
