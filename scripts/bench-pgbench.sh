@@ -9,7 +9,7 @@
 #
 # Usage: scripts/bench-pgbench.sh [--rounds N] [--seconds S] [--scale N] [--quick]
 #   --quick: 1 round of 5 s, select-only only (a smoke test, not a measurement)
-# Environment: TARGETS, CLIENTS, MODES narrow the run; WARMUP_SECONDS (4) of pgbench per mode against each Warden
+# Environment: TARGETS, CLIENTS, MODES narrow the run; WARMUP_SECONDS (15) of pgbench per mode against each Warden
 #   before measuring; WARDEN_JAVA_OPTS go to Warden's JVM; BASELINE_APP=<dir holding
 #   warden-app.jar and lib/> adds a target 'baseline': a second Warden from that (earlier) build, same configuration,
 #   interleaved with the others, to compare a change before/after in one run.
@@ -48,6 +48,8 @@ as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; 
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # runuser does not pass the signal on: stop PgBouncer by its own pid file.
+  [ -f "$work/pgbouncer.pid" ] && kill "$(cat "$work/pgbouncer.pid")" 2>/dev/null || true
   as_pg "$PGBIN/pg_ctl" -D "$work/pg" -m fast stop >/dev/null 2>&1 || true
   wait 2>/dev/null || true
   [ -n "${KEEP:-}" ] || rm -rf "$work"
@@ -160,7 +162,7 @@ done
 for t in $TARGETS; do
   case $t in warden|baseline) ;; *) continue ;; esac
   for m in $MODES; do
-    PGPASSWORD=$(pass_of "$t") pgbench -n -S -M "$m" -c 4 -j 2 -T "${WARMUP_SECONDS:-4}" -h 127.0.0.1 -p "$(port_of "$t")" -U bench bench >/dev/null 2>&1 || true
+    PGPASSWORD=$(pass_of "$t") pgbench -n -S -M "$m" -c 4 -j 2 -T "${WARMUP_SECONDS:-15}" -h 127.0.0.1 -p "$(port_of "$t")" -U bench bench >/dev/null 2>&1 || true
   done
 done
 

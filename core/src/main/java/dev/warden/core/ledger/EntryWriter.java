@@ -2,12 +2,12 @@ package dev.warden.core.ledger;
 
 import dev.warden.core.Classification;
 import dev.warden.core.Decision;
+import dev.warden.core.ObjectAccess;
 import dev.warden.core.Operation;
 import dev.warden.core.Outcome;
 import dev.warden.core.Statement;
 import dev.warden.core.json.ModelJson;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -140,17 +140,69 @@ final class EntryWriter {
         Identity key = new Identity(list, engine);
         byte[] s = statements.get(key);
         if (s != null) return s;
-        List<Object> out = new ArrayList<>(list.size());
-        for (Statement st : list) {
-            Map<String, Object> m = ModelJson.statement(st);
-            if (m.get("text") instanceof String t) m.put("text", redactor.redact(engine, t));
-            out.add(m);
+        StringBuilder sb = new StringBuilder(256 * list.size());
+        sb.append('[');
+        for (int i = 0; i < list.size(); i++) {
+            if (i > 0) sb.append(',');
+            statement(sb, list.get(i), engine);
         }
-        s = CanonicalJson.write(out).getBytes(StandardCharsets.UTF_8);
+        s = sb.append(']').toString().getBytes(StandardCharsets.UTF_8);
         // Bounded: when full, start over (the classifier's own cache decides what stays hot).
         if (statements.size() >= MAX_CACHED) statements.clear();
         statements.put(key, s);
         return s;
+    }
+
+    /**
+     * One statement as {@link ModelJson#statement} shapes it, keys in canonical order: command, flags, functions,
+     * kind, kind_if_proven, objects (access, columns, name), reasons, text, unproven_functions.
+     */
+    private void statement(StringBuilder sb, Statement st, String engine) {
+        sb.append("{\"command\":");
+        CanonicalJson.string(sb, st.command());
+        sb.append(",\"flags\":");
+        strings(sb, st.flags());
+        sb.append(",\"functions\":");
+        strings(sb, st.functions());
+        sb.append(",\"kind\":");
+        CanonicalJson.string(sb, st.kind().label());
+        boolean unproven = !st.unproven().isEmpty();
+        if (unproven) {
+            sb.append(",\"kind_if_proven\":");
+            CanonicalJson.string(sb, st.kindIfProven().label());
+        }
+        sb.append(",\"objects\":[");
+        for (int i = 0; i < st.objects().size(); i++) {
+            ObjectAccess o = st.objects().get(i);
+            if (i > 0) sb.append(',');
+            sb.append("{\"access\":");
+            CanonicalJson.string(sb, o.access().label());
+            sb.append(",\"columns\":");
+            strings(sb, o.columns());
+            sb.append(",\"name\":");
+            CanonicalJson.string(sb, o.name());
+            sb.append('}');
+        }
+        sb.append("],\"reasons\":");
+        strings(sb, st.reasons());
+        sb.append(",\"text\":");
+        CanonicalJson.string(sb, redactor.redact(engine, st.text()));
+        if (unproven) {
+            sb.append(",\"unproven_functions\":");
+            strings(sb, st.unproven());
+        }
+        sb.append('}');
+    }
+
+    private static void strings(StringBuilder sb, java.util.Collection<String> values) {
+        sb.append('[');
+        boolean first = true;
+        for (String v : values) {
+            if (!first) sb.append(',');
+            first = false;
+            nullable(sb, v);
+        }
+        sb.append(']');
     }
 
     private static void nullable(StringBuilder sb, String s) {
