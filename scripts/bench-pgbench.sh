@@ -9,6 +9,10 @@
 #
 # Usage: scripts/bench-pgbench.sh [--rounds N] [--seconds S] [--scale N] [--quick]
 #   --quick: 1 round of 5 s, select-only only (a smoke test, not a measurement)
+# Environment: TARGETS, CLIENTS, MODES narrow the run; WARMUP_SECONDS (15) of pgbench per mode against each Warden
+#   before measuring; WARDEN_JAVA_OPTS go to Warden's JVM; BASELINE_APP=<dir holding
+#   warden-app.jar and lib/> adds a target 'baseline': a second Warden from that (earlier) build, same configuration,
+#   interleaved with the others, to compare a change before/after in one run.
 # Needs: Debian's postgresql (server binaries), postgresql-client (pgbench), pgbouncer, socat; installed when missing
 # (as root). The PostgreSQL server and PgBouncer run as the 'postgres' system user when started as root.
 set -euo pipefail
@@ -44,6 +48,8 @@ as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; 
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # runuser does not pass the signal on: stop PgBouncer by its own pid file.
+  [ -f "$work/pgbouncer.pid" ] && kill "$(cat "$work/pgbouncer.pid")" 2>/dev/null || true
   as_pg "$PGBIN/pg_ctl" -D "$work/pg" -m fast stop >/dev/null 2>&1 || true
   wait 2>/dev/null || true
   [ -n "${KEEP:-}" ] || rm -rf "$work"
@@ -51,7 +57,8 @@ cleanup() {
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-P_DIRECT=$(free_port); P_WARDEN=$(free_port); P_BOUNCER=$(free_port); P_SOCAT=$(free_port)
+P_DIRECT=$(free_port); P_WARDEN=$(free_port); P_BOUNCER=$(free_port); P_SOCAT=$(free_port); P_BASE=$(free_port)
+[ -n "${BASELINE_APP:-}" ] && case " $TARGETS " in *" baseline "*) ;; *) TARGETS="$TARGETS baseline" ;; esac
 
 echo "bench: PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$P_DIRECT, data in $work" >&2
 mkdir -p "$work/pg"
@@ -103,7 +110,14 @@ EOF
 app="$root/app/target"
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED ${WARDEN_JAVA_OPTS:-} -cp "$app/warden-app.jar:$app/lib/*" \
   dev.warden.app.Main proxy --config "$work/warden.yaml" 2>"$work/warden.log" &
-pids+=($!)
+pids+=($!); PID_WARDEN=$!
+if [ -n "${BASELINE_APP:-}" ]; then
+  mkdir -p "$work/base"
+  sed -e "s/127.0.0.1:$P_WARDEN/127.0.0.1:$P_BASE/" -e "s|policy: policy.yaml|policy: ../policy.yaml|" "$work/warden.yaml" > "$work/base/warden.yaml"
+  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED ${BASELINE_JAVA_OPTS:-} -cp "$BASELINE_APP/warden-app.jar:$BASELINE_APP/lib/*" \
+    dev.warden.app.Main proxy --config "$work/base/warden.yaml" 2>"$work/base/warden.log" &
+  pids+=($!); PID_BASE=$!
+fi
 
 # PgBouncer, session pooling.
 cat > "$work/pgbouncer.ini" <<EOF
@@ -129,14 +143,26 @@ pids+=($!)
 socat TCP-LISTEN:"$P_SOCAT",bind=127.0.0.1,fork,reuseaddr,nodelay TCP:127.0.0.1:"$P_DIRECT",nodelay &
 pids+=($!)
 
-port_of() { case $1 in direct) echo "$P_DIRECT";; warden) echo "$P_WARDEN";; pgbouncer) echo "$P_BOUNCER";; socat) echo "$P_SOCAT";; esac; }
-pass_of() { case $1 in warden) echo bench-agent;; *) echo bench-upstream;; esac; }
+# CPU time (user+system, clock ticks) of a Warden process, to report CPU per transaction: less noisy than throughput
+# on a shared machine.
+cpu_of() { case $1 in warden) awk '{print $14+$15}' "/proc/$PID_WARDEN/stat";; baseline) awk '{print $14+$15}' "/proc/$PID_BASE/stat";; *) echo 0;; esac; }
+TICK=$(getconf CLK_TCK)
+port_of() { case $1 in direct) echo "$P_DIRECT";; warden) echo "$P_WARDEN";; pgbouncer) echo "$P_BOUNCER";; socat) echo "$P_SOCAT";; baseline) echo "$P_BASE";; esac; }
+pass_of() { case $1 in warden|baseline) echo bench-agent;; *) echo bench-upstream;; esac; }
 
 for t in $TARGETS; do
   for i in $(seq 1 50); do
     if PGPASSWORD=$(pass_of "$t") psql -X -q -h 127.0.0.1 -p "$(port_of "$t")" -U bench -c "SELECT 1 FROM pgbench_branches LIMIT 1" bench >/dev/null 2>&1; then break; fi
     [ "$i" -eq 50 ] && { echo "bench: $t does not answer; see $work" >&2; KEEP=1; exit 1; }
     sleep 0.2
+  done
+done
+
+# Warm-up: the JVM compiles its hot paths in the first seconds; measure the steady state, not the JIT.
+for t in $TARGETS; do
+  case $t in warden|baseline) ;; *) continue ;; esac
+  for m in $MODES; do
+    PGPASSWORD=$(pass_of "$t") pgbench -n -S -M "$m" -c 4 -j 2 -T "${WARMUP_SECONDS:-15}" -h 127.0.0.1 -p "$(port_of "$t")" -U bench bench >/dev/null 2>&1 || true
   done
 done
 
@@ -151,13 +177,17 @@ for round in $(seq 1 "$ROUNDS"); do
           flags=()
           [ "$w" = select ] && flags+=(-S)
           j=$(( c < 2 ? 1 : 2 ))
+          cpu0=$(cpu_of "$t")
           out=$(PGPASSWORD=$(pass_of "$t") pgbench -n "${flags[@]}" -M "$m" -c "$c" -j "$j" -T "$SECONDS_PER_RUN" \
                  -h 127.0.0.1 -p "$(port_of "$t")" -U bench bench 2>&1) || { echo "$out" >&2; echo "bench: pgbench failed for $t" >&2; KEEP=1; exit 1; }
           tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p')
+          cpu1=$(cpu_of "$t")
+          txs=$(echo "$out" | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p')
+          cpu=$(python3 -c "print(f'{($cpu1-$cpu0)*1e6/$TICK/max(1,${txs:-0}):.1f}')")
           lat=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p')
           failed=$(echo "$out" | sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p')
-          printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$w" "$c" "$m" "$t" "$tps" "$lat" "${failed:-0}" >> "$results"
-          printf 'bench: round %s %-6s c=%-2s %-8s %-9s tps=%-10s lat=%sms\n' "$round" "$w" "$c" "$m" "$t" "$tps" "$lat" >&2
+          printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$w" "$c" "$m" "$t" "$tps" "$lat" "${failed:-0}" "$cpu" >> "$results"
+          printf 'bench: round %s %-6s c=%-2s %-8s %-9s tps=%-10s lat=%sms cpu=%sus/tx\n' "$round" "$w" "$c" "$m" "$t" "$tps" "$lat" "$cpu" >&2
         done
       done
     done
@@ -168,14 +198,16 @@ python3 - "$results" <<'EOF'
 import sys, statistics, collections
 rows = [l.rstrip('\n').split('\t') for l in open(sys.argv[1]) if l.strip()]
 d = collections.defaultdict(lambda: ([], [], 0))
-for r, w, c, m, t, tps, lat, failed in rows:
+cpu = collections.defaultdict(list)
+for r, w, c, m, t, tps, lat, failed, cp in rows:
     k = (w, int(c), m, t)
     tl, ll, f = d[k]
     tl.append(float(tps)); ll.append(float(lat)); d[k] = (tl, ll, f + int(failed))
+    cpu[k].append(float(cp))
 targets = []
 for k in d:
     if k[3] not in targets: targets.append(k[3])
-print(f"{'workload':8} {'clients':>7} {'mode':9} {'target':9} {'tps(median)':>12} {'x direct':>9} {'lat ms':>8} {'+us vs direct':>14} {'+us vs socat':>13} {'failed':>6}")
+print(f"{'workload':8} {'clients':>7} {'mode':9} {'target':9} {'tps(median)':>12} {'x direct':>9} {'lat ms':>8} {'+us vs direct':>14} {'+us vs socat':>13} {'failed':>6} {'cpu us/tx':>9}")
 for (w, c, m) in sorted({(k[0], k[1], k[2]) for k in d}):
     base = d.get((w, c, m, 'direct'))
     sock = d.get((w, c, m, 'socat'))
@@ -186,7 +218,7 @@ for (w, c, m) in sorted({(k[0], k[1], k[2]) for k in d}):
         ratio = tps / statistics.median(base[0]) if base else float('nan')
         add = (lat - statistics.median(base[1])) * 1000 if base else float('nan')
         adds = (lat - statistics.median(sock[1])) * 1000 if sock else float('nan')
-        print(f"{w:8} {c:>7} {m:9} {t:9} {tps:>12.0f} {ratio:>9.3f} {lat:>8.3f} {add:>14.0f} {adds:>13.0f} {f:>6}")
+        print(f"{w:8} {c:>7} {m:9} {t:9} {tps:>12.0f} {ratio:>9.3f} {lat:>8.3f} {add:>14.0f} {adds:>13.0f} {f:>6} {(statistics.median(cpu[(w, c, m, t)]) if t in ('warden', 'baseline') else float('nan')):>9.1f}")
 EOF
 grep -c "INFO decision" "$work/warden.log" | sed 's/^/bench: decisions logged by Warden: /' >&2
 grep -m3 -E "WARN|warning|action=deny" "$work/warden.log" >&2 || true

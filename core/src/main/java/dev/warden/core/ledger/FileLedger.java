@@ -42,6 +42,7 @@ public final class FileLedger implements Ledger {
     private final LedgerDir dir;
     private final LedgerConfig config;
     private final Redactor redactor;
+    private final EntryWriter entryWriter;
     private final NoteKey key;
     private final String origin;
     private final List<Witness> witnesses;
@@ -85,6 +86,7 @@ public final class FileLedger implements Ledger {
         this.dir = dir;
         this.config = config;
         this.redactor = new Redactor(config.redactLiterals());
+        this.entryWriter = new EntryWriter(redactor);
         this.key = key;
         this.origin = origin;
         List<Witness> w = new ArrayList<>();
@@ -312,7 +314,8 @@ public final class FileLedger implements Ledger {
         if (closing) throw new LedgerException("the ledger is closed");
         Prepared p;
         try {
-            p = Prepared.of(entry.type(), EntryBody.of(entry, redactor));
+            p = entryWriter.prepare(entry);
+            if (p == null) p = Prepared.of(entry.type(), EntryBody.of(entry, redactor));
         } catch (RuntimeException e) {
             throw new LedgerException("cannot serialize the " + entry.type() + " entry: " + e.getMessage(), e);
         }
@@ -840,7 +843,11 @@ public final class FileLedger implements Ledger {
                 CanonicalJson.string(sb, type);
             }
             sb.append("}\n");
-            String text = sb.toString();
+            return of(sb.toString(), cut1, cut2);
+        }
+
+        /** A serialized line with its two cuts given as char offsets. */
+        static Prepared of(String text, int cut1, int cut2) {
             byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
             if (bytes.length != text.length()) {
                 cut1 = text.substring(0, cut1).getBytes(StandardCharsets.UTF_8).length;

@@ -51,7 +51,12 @@ public final class Merkle {
     }
 
     public static byte[] nodeHash(byte[] left, byte[] right) {
-        MessageDigest d = sha256();
+        return nodeHash(sha256(), left, right);
+    }
+
+    /** With a digest the caller owns (a provider lookup per hash costs more than the hash). */
+    public static byte[] nodeHash(MessageDigest d, byte[] left, byte[] right) {
+        d.reset();
         d.update((byte) 1);
         d.update(left);
         d.update(right);
@@ -220,11 +225,12 @@ public final class Merkle {
      */
     public static final class Frontier {
         private final List<byte[]> stack = new ArrayList<>();
+        private final MessageDigest digest = sha256();
         private long size;
 
         public void add(byte[] leaf) {
             byte[] h = leaf;
-            for (long n = size; (n & 1) == 1; n >>= 1) h = nodeHash(stack.removeLast(), h);
+            for (long n = size; (n & 1) == 1; n >>= 1) h = nodeHash(digest, stack.removeLast(), h);
             stack.add(h);
             size++;
         }

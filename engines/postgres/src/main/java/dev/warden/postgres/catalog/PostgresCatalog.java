@@ -212,6 +212,12 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
         if (snap == null) {
             return c.withEnrichment(c.tags(), Classification.NO_ESTIMATE, "catalog unavailable: " + lastError);
         }
+        if (!wantEstimate) {
+            // Without an estimate the result depends only on the classification and the snapshot: the same
+            // (cached) classification gets the same enriched one back, without rebuilding sets and strings.
+            Enriched e = enriched.get(new Same(c));
+            if (e != null && e.snap() == snap) return e.result();
+        }
         List<String> notes = new ArrayList<>();
         Set<String> unknownColumns = new TreeSet<>();
         Set<String> found = new TreeSet<>(c.tags());
@@ -232,7 +238,29 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
                 notes.add("no row estimate: " + oneLine(e.getMessage()));
             }
         }
-        return c.withEnrichment(found, estimate, "catalog" + (notes.isEmpty() ? "" : "; " + String.join("; ", notes)));
+        Classification result = c.withEnrichment(found, estimate, "catalog" + (notes.isEmpty() ? "" : "; " + String.join("; ", notes)));
+        if (!wantEstimate) {
+            if (enriched.size() >= 4096) enriched.clear();
+            enriched.put(new Same(c), new Enriched(snap, result));
+        }
+        return result;
+    }
+
+    private final java.util.concurrent.ConcurrentHashMap<Same, Enriched> enriched = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private record Enriched(CatalogSnapshot snap, Classification result) {}
+
+    /** A classification by identity: its own equals and hashCode walk every statement. */
+    private record Same(Classification c) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Same s && s.c == c;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(c);
+        }
     }
 
     private long estimate(Operation op, List<String> path) throws SQLException {

@@ -22,6 +22,11 @@ public final class FallbackParser implements SqlParser {
         this(first, () -> second);
     }
 
+    /** The carrier tried first. */
+    public SqlParser first() {
+        return first;
+    }
+
     @Override
     public ParseResult parse(String sql) {
         ParseResult r = first.parse(sql);

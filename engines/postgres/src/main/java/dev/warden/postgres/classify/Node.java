@@ -77,6 +77,16 @@ final class Node implements Iterable<Node> {
         return n == null ? MISSING : n;
     }
 
+    /** An object's i-th field name. */
+    String fieldName(int i) {
+        return keys[i];
+    }
+
+    /** An object's i-th field value (an array's i-th element). */
+    Node fieldValue(int i) {
+        return values[i];
+    }
+
     /** The single field name of a one-field object (a wrapped node), or null. */
     String onlyField() {
         return type == Type.OBJECT && size == 1 ? keys[0] : null;

@@ -54,13 +54,88 @@ public final class PostgresClassifier implements Classifier {
     public Classification classify(String text, ClassifyContext context) {
         ClassifyContext ctx = context == null ? ClassifyContext.defaults() : context;
         if (cache == null) return classifyUncached(text, ctx).classification;
-        Key key = new Key(text, ctx.searchPath());
+        Key key = new Key(text, ctx.searchPath(), false);
         long gen = schema.generation();
         Classification hit = cache.get(key, gen);
         if (hit != null) return hit;
+        // Texts that differ only in constants (pgbench, ORMs that inline values) share one classification when
+        // the parse tree proves it cannot depend on them: keyed by PostgreSQL's normalized form.
+        String normalized = shapeCandidate(text) ? NativePgQuery.normalize(text) : null;
+        Key shapeKey = normalized == null ? null : new Key(normalized, ctx.searchPath(), true);
+        if (shapeKey != null) {
+            Classification shape = cache.get(shapeKey, gen);
+            if (shape != null) {
+                shapeHits.increment();
+                return withText(shape, statementText(text));
+            }
+        }
         Result r = classifyUncached(text, ctx);
-        if (!r.contextDependent) cache.put(key, r.classification, gen);
+        if (!r.contextDependent) {
+            cache.put(key, r.classification, gen);
+            if (shapeKey != null && r.literalFree && r.classification.statements().size() == 1
+                    && r.classification.statements().getFirst().text().equals(statementText(text))) {
+                cache.put(shapeKey, r.classification, gen);
+            }
+        }
         return r.classification;
+    }
+
+    private final java.util.concurrent.atomic.LongAdder shapeHits = new java.util.concurrent.atomic.LongAdder();
+
+    /** How many classifications came from the normalized-text cache (for tests). */
+    long shapeHits() {
+        return shapeHits.sum();
+    }
+
+    /**
+     * Worth normalizing: the native parser is the one in use, and nothing that could make two texts with the same
+     * normalized form differ in more than constants or in where the statement starts and ends: no parameter
+     * markers or dollar quotes ({@code $}, which normalization also produces), no comments.
+     */
+    private boolean shapeCandidate(String text) {
+        boolean nativeFirst = parser instanceof NativePgQuery
+                || parser instanceof FallbackParser f && f.first() instanceof NativePgQuery;
+        return nativeFirst && text.length() <= 8192 && text.indexOf('$') < 0
+                && !text.contains("--") && !text.contains("/*");
+    }
+
+    /** The text of a text's only statement as the walker slices it: without edge whitespace and one final ';'. */
+    static String statementText(String text) {
+        String t = text.strip();
+        if (t.endsWith(";")) t = t.substring(0, t.length() - 1).strip();
+        return t;
+    }
+
+    private static Classification withText(Classification shape, String text) {
+        Statement s = shape.statements().getFirst();
+        return Classification.of(List.of(new Statement(s.kind(), text, s.command(), s.objects(), s.functions(),
+                s.flags(), s.reasons(), s.unproven(), s.kindIfProven())));
+    }
+
+    /**
+     * Node types whose classification never looks at a constant's value: plain reads and writes of relations and
+     * columns with operators. Anything else (function calls such as {@code nextval('…')}, {@code set_config('role', …)}
+     * or {@code dblink_exec(…, '…')}, casts such as {@code '…'::regclass}, SET, utility statements, parameters)
+     * keeps the exact-text key.
+     */
+    private static final java.util.Set<String> LITERAL_FREE = java.util.Set.of("SelectStmt", "InsertStmt",
+            "UpdateStmt", "DeleteStmt", "ResTarget", "ColumnRef", "String", "Integer", "Float", "Boolean", "A_Const",
+            "A_Star", "A_Expr", "BoolExpr", "NullTest", "BooleanTest", "RangeVar", "Alias", "SortBy", "List",
+            "JoinExpr", "SubLink");
+
+    /** True when every node in the tree is of a {@link #LITERAL_FREE} type. */
+    static boolean literalFree(Node n) {
+        if (n.isArray()) {
+            for (Node c : n) if (!literalFree(c)) return false;
+            return true;
+        }
+        if (!n.isObject()) return true;
+        for (int i = 0; i < n.size(); i++) {
+            String k = n.fieldName(i);
+            if (!k.isEmpty() && Character.isUpperCase(k.charAt(0)) && !LITERAL_FREE.contains(k)) return false;
+            if (!literalFree(n.fieldValue(i))) return false;
+        }
+        return true;
     }
 
     /**
@@ -72,7 +147,12 @@ public final class PostgresClassifier implements Classifier {
         return classifyUncached(text, ctx).preparedHere;
     }
 
-    private record Result(Classification classification, boolean contextDependent, Map<String, Classification> preparedHere) {}
+    private record Result(Classification classification, boolean contextDependent, Map<String, Classification> preparedHere,
+                          boolean literalFree) {
+        Result(Classification classification, boolean contextDependent, Map<String, Classification> preparedHere) {
+            this(classification, contextDependent, preparedHere, false);
+        }
+    }
 
     private Result classifyUncached(String text, ClassifyContext ctx) {
         if (DeepStack.needed(text)) {
@@ -132,7 +212,13 @@ public final class PostgresClassifier implements Classifier {
             if (!tree.grammar().equals(NativePgQuery.GRAMMAR)) f.reason("parsed with the " + tree.grammar() + " grammar");
             out.add(f.toStatement(stmtText));
         }
-        return new Result(Classification.of(out), state.contextDependent, Map.copyOf(state.preparedHere));
+        boolean free;
+        try {
+            free = out.size() == 1 && tree.grammar().equals(NativePgQuery.GRAMMAR) && literalFree(stmts);
+        } catch (StackOverflowError e) {
+            free = false;
+        }
+        return new Result(Classification.of(out), state.contextDependent, Map.copyOf(state.preparedHere), free);
     }
 
     private static String syntaxReason(String text, SqlParser.SyntaxError err) {
@@ -168,7 +254,8 @@ public final class PostgresClassifier implements Classifier {
         }
     }
 
-    private record Key(String text, List<String> searchPath) {}
+    /** {@code normalized}: the text is PostgreSQL's normalized form, a separate key space from exact texts. */
+    private record Key(String text, List<String> searchPath, boolean normalized) {}
 
     /** A bounded LRU of classifications, emptied when the schema generation moves on. */
     private static final class Cache {

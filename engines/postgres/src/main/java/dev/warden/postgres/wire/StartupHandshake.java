@@ -76,10 +76,12 @@ final class StartupHandshake {
                         out.flush();
                         continue;
                     }
+                    // Bytes sent after the SSLRequest and before our answer would bypass TLS (CVE-2021-23214): refuse
+                    // them. Checked before answering: once 'S' is out, the client's ClientHello may arrive at any
+                    // moment (a check after the answer raced with it and refused good clients).
+                    if (reader.buffered() != 0 || in.available() != 0) throw new ProtocolException("data after SSLRequest before the TLS handshake");
                     out.write('S');
                     out.flush();
-                    // Bytes sent before the handshake would bypass TLS (CVE-2021-23214); refuse them.
-                    if (reader.buffered() != 0 || in.available() != 0) throw new ProtocolException("data after SSLRequest before the TLS handshake");
                     SSLSocket s = (SSLSocket) frontEnd.ssl().getSocketFactory().createSocket(socket, null, socket.getPort(), true);
                     s.setUseClientMode(false);
                     s.startHandshake();

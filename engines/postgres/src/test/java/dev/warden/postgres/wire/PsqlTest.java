@@ -46,8 +46,27 @@ class PsqlTest {
     @Test
     void psqlOverTls() throws Exception {
         Run r = psql(ProxyFixture.AGENT_SECRET, "require", "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", "SELECT count(*) FROM users");
-        assertThat(r.exit()).isZero();
+        assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("100");
+    }
+
+    @Test
+    void bytesAfterSslRequestBeforeTheAnswerAreRefused() throws Exception {
+        // CVE-2021-23214: plaintext sent along with the SSLRequest must never be read as if it came over TLS.
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", fx.port())) {
+            s.setSoTimeout(10_000);
+            byte[] sslRequest = {0, 0, 0, 8, 0x04, (byte) 0xd2, 0x16, 0x2f};
+            byte[] injected = {'Q', 0, 0, 0, 13, 'S', 'E', 'L', 'E', 'C', 'T', ' ', '1', 0};
+            byte[] both = new byte[sslRequest.length + injected.length];
+            System.arraycopy(sslRequest, 0, both, 0, sslRequest.length);
+            System.arraycopy(injected, 0, both, sslRequest.length, injected.length);
+            s.getOutputStream().write(both);
+            s.getOutputStream().flush();
+            int first = s.getInputStream().read();
+            assertThat(first).as("no 'S': the connection is refused").isNotEqualTo((int) 'S');
+        }
+        // And a well-behaved client right after still gets TLS.
+        assertThat(psql(ProxyFixture.AGENT_SECRET, "require", "SELECT 1").exit()).isZero();
     }
 
     @Test
