@@ -126,6 +126,14 @@ public record CatalogSnapshot(String user, long databaseOid, Set<String> schemas
         return Optional.empty();
     }
 
+    /** A function by OID (the fast-path FunctionCall names functions only so). A scan: that path is rare. */
+    public Optional<Function> function(long oid) {
+        for (List<Function> list : functions.values()) {
+            for (Function f : list) if (f.oid() == oid) return Optional.of(f);
+        }
+        return Optional.empty();
+    }
+
     public Optional<Relation> relation(String qualifiedName) {
         return Optional.ofNullable(relations.get(qualifiedName));
     }

@@ -276,13 +276,10 @@ final class ClientSession {
 
     private void functionCall(Frame f) throws IOException {
         QueryMessage.FunctionCall call = QueryMessage.FunctionCall.read(f);
-        String fn = "oid:" + call.functionOid();
-        String text = "-- fast-path FunctionCall of function " + fn;
+        Classification c = FastPathCall.classify(call.functionOid(),
+                gate.target(database.name()).map(t -> t.catalog()).orElse(null));
+        String text = c.statements().getFirst().text();
         Operation op = operation(text, List.of());
-        Classification c = Classification.of(List.of(new dev.warden.core.Statement(dev.warden.core.Kind.UNKNOWN, text,
-                "FUNCTION CALL", List.of(), List.of(fn), java.util.Set.of("server_side_code"),
-                List.of("a fast-path FunctionCall names a function by OID only; it cannot be proven a read"),
-                List.of(fn), dev.warden.core.Kind.READ)));
         Verdict v = judge(() -> gate.judge(op, c, context, hold()));
         if (!v.run()) {
             deny(v, true);

@@ -180,6 +180,24 @@ class CatalogClassifierTest {
     }
 
     @Test
+    void aFastPathCallIsJudgedByWhatItsOidResolvesTo() throws SQLException {
+        int abs = Integer.parseInt(one("SELECT 'pg_catalog.int4abs'::regproc::oid"));
+        int bump = Integer.parseInt(one("SELECT 'public.bump'::regproc::oid"));
+        int unlink = Integer.parseInt(one("SELECT 'pg_catalog.lo_unlink'::regproc::oid"));
+        Classification read = dev.warden.postgres.wire.FastPathCall.classify(abs, catalog);
+        assertThat(read.kind()).isEqualTo(Kind.READ);
+        assertThat(read.statements().getFirst().functions()).containsExactly("pg_catalog.int4abs");
+        Classification writer = dev.warden.postgres.wire.FastPathCall.classify(bump, catalog);
+        assertThat(writer.kind()).isEqualTo(Kind.UNKNOWN);
+        assertThat(writer.statements().getFirst().unproven()).containsExactly("public.bump");
+        assertThat(dev.warden.postgres.wire.FastPathCall.classify(unlink, catalog).kind()).isEqualTo(Kind.UNKNOWN);
+        assertThat(dev.warden.postgres.wire.FastPathCall.classify(999_999, catalog).kind()).isEqualTo(Kind.UNKNOWN);
+        // Without a live catalog nothing can be resolved: fail closed.
+        assertThat(dev.warden.postgres.wire.FastPathCall.classify(abs, dev.warden.core.engine.Catalog.NONE).kind())
+                .isEqualTo(Kind.UNKNOWN);
+    }
+
+    @Test
     void aViewThatCallsAWriterIsNotARead() throws SQLException {
         app("CREATE VIEW public.bumping AS SELECT public.bump() AS n");
         app("CREATE VIEW public.plain AS SELECT id, name FROM public.customers");
