@@ -7,6 +7,7 @@ import dev.warden.core.Kind;
 import dev.warden.core.ObjectAccess;
 import dev.warden.core.Statement;
 import dev.warden.postgres.catalog.BuiltinCatalog;
+import dev.warden.postgres.catalog.SearchPath;
 import dev.warden.postgres.catalog.SchemaInfo;
 import dev.warden.postgres.catalog.SchemaInfo.FunctionInfo;
 import java.util.ArrayList;
@@ -939,25 +940,19 @@ final class StatementWalker {
         if (LEXING_SETTINGS.contains(s)) lexingSetting(s, args.size() > 1 ? constString(args.get(1)) : null);
         if (s.equals("search_path")) {
             String v = args.size() > 1 ? constString(args.get(1)) : null;
-            if (v == null) {
+            List<String> parsed = null;
+            try {
+                if (v != null) parsed = List.copyOf(SearchPath.parse(v));
+            } catch (IllegalArgumentException e) {
+                parsed = null; // PostgreSQL would refuse it too; either way the path is not known.
+            }
+            if (parsed == null) {
                 state.searchPathUnknown = true;
             } else {
-                state.searchPath = parsePath(v);
+                state.searchPath = parsed;
                 state.searchPathUnknown = false;
             }
         }
-    }
-
-    /** Parses a search_path value as PostgreSQL does: comma-separated, unquoted names fold to lower case. */
-    static List<String> parsePath(String v) {
-        List<String> out = new ArrayList<>();
-        for (String part : v.split(",")) {
-            String p = part.strip();
-            if (p.isEmpty()) continue;
-            if (p.length() >= 2 && p.startsWith("\"") && p.endsWith("\"")) out.add(p.substring(1, p.length() - 1).replace("\"\"", "\""));
-            else out.add(p.toLowerCase(Locale.ROOT));
-        }
-        return List.copyOf(out);
     }
 
     private void operator(Node name) {
