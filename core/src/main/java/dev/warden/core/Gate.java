@@ -234,7 +234,7 @@ public final class Gate {
     public void outcome(Verdict verdict, Outcome outcome) throws LedgerException {
         if (verdict.seq() < 0) return;
         Metrics.shared().upstream(outcome.durationMicros() * 1000);
-        ledger.append(new Entry.OutcomeEntry(verdict.seq(), outcome), Durability.WRITTEN);
+        ledger.append(new Entry.OutcomeEntry(verdict.seq(), outcome), Durability.QUEUED);
     }
 
     /**

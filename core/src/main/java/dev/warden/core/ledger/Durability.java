@@ -3,5 +3,8 @@ package dev.warden.core.ledger;
 /**
  * How durable an entry is when {@code append} returns. {@code SYNCED}: fsynced (survives power loss).
  * {@code WRITTEN}: in the file (survives a crash of Warden); an fsync follows within a bounded interval.
+ * {@code QUEUED}: handed to the writer, which writes it with its next batch, within the same bounded interval; the
+ * caller does not wait and gets no sequence number (-1). For entries that record what already happened (outcomes),
+ * never for the write-ahead decision.
  */
-public enum Durability { SYNCED, WRITTEN }
+public enum Durability { SYNCED, WRITTEN, QUEUED }

@@ -64,6 +64,8 @@ public final class FileLedger implements Ledger {
     private volatile boolean healthy = true;
     private volatile String failure;
     private volatile boolean closing;
+    /** QUEUED entries for the writer's next batch. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Prepared> queued = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private volatile boolean closed;
     private final Thread writer;
     private final Thread treeThread;
@@ -324,7 +326,15 @@ public final class FileLedger implements Ledger {
         } catch (RuntimeException e) {
             throw new LedgerException("cannot serialize the " + entry.type() + " entry: " + e.getMessage(), e);
         }
-        if (durability == Durability.WRITTEN && !config.syncAll()) {
+        if (durability == Durability.QUEUED && !config.syncAll()) {
+            queued.add(p);
+            if (dirtySince == 0) {
+                dirtySince = System.nanoTime();
+                LockSupport.unpark(writer);
+            }
+            return -1;
+        }
+        if (durability != Durability.SYNCED && !config.syncAll()) {
             long seq;
             boolean wake;
             lock.lock();
@@ -462,10 +472,10 @@ public final class FileLedger implements Ledger {
             sync(taken, batch);
             taken.clear();
             if (syncedCount != before) LockSupport.unpark(treeThread);
-            if (closing && waiting.isEmpty()) {
+            if (closing && waiting.isEmpty() && queued.isEmpty()) {
                 lock.lock();
                 try {
-                    if (dirtySince == 0 && waiting.isEmpty()) break;
+                    if (dirtySince == 0 && waiting.isEmpty() && queued.isEmpty()) break;
                 } finally {
                     lock.unlock();
                 }
@@ -504,7 +514,7 @@ public final class FileLedger implements Ledger {
 
     /** Writes the waiting entries in one write, then one fsync covers them and every WRITTEN entry before. */
     private void sync(List<Pending> taken, Batch batch) {
-        if (taken.isEmpty()) {
+        if (taken.isEmpty() && queued.isEmpty()) {
             syncWritten();
             return;
         }
@@ -519,6 +529,8 @@ public final class FileLedger implements Ledger {
                 error = "the ledger failed earlier and records nothing more: " + failure;
             } else {
                 try {
+                    Prepared q;
+                    while ((q = queued.poll()) != null) write(q, batch);
                     for (Pending p : taken) if (p.prepared != null) p.seq = write(p.prepared, batch);
                     batch.flush();
                 } catch (LedgerException | IOException e) {

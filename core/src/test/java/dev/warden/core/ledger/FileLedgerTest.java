@@ -65,6 +65,27 @@ class FileLedgerTest {
     }
 
     @Test
+    void queuedEntriesAreWrittenByTheWriterWithoutTheCallerWaiting() throws Exception {
+        try (FileLedger l = FileLedger.open(dir, LedgerConfig.DEFAULTS)) {
+            long decision = l.append(Entries.read(1), Durability.WRITTEN);
+            assertThat(l.append(Entries.outcome(decision), Durability.QUEUED)).isEqualTo(-1);
+            // Written (and fsynced) within the fsync interval, without another append to carry it.
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (Files.readAllLines(LedgerDir.of(dir).segment(0)).size() < 2 && System.nanoTime() < deadline) Thread.sleep(5);
+            assertThat(Files.readAllLines(LedgerDir.of(dir).segment(0))).hasSize(2);
+            assertThat(l.append(Entries.read(2), Durability.WRITTEN)).isEqualTo(2);
+            l.append(Entries.outcome(2), Durability.QUEUED);
+        }
+        // Closing writes what is still queued.
+        List<String> lines = Files.readAllLines(LedgerDir.of(dir).segment(0));
+        assertThat(lines).hasSize(4);
+        assertThat(EntryLines.parse(lines.get(1).getBytes(StandardCharsets.UTF_8))).containsEntry("type", "outcome")
+                .containsEntry("seq", 1L).containsEntry("decision_seq", 0L);
+        assertThat(EntryLines.parse(lines.get(3).getBytes(StandardCharsets.UTF_8))).containsEntry("decision_seq", 2L);
+        assertThat(LedgerVerifier.verify(dir, LedgerVerifier.Options.none()).ok()).isTrue();
+    }
+
+    @Test
     void theSigningKeyIsCreatedOwnerOnlyAndCheckpointsAreSignedNotes() throws Exception {
         try (FileLedger l = FileLedger.open(dir, LedgerConfig.DEFAULTS)) {
             l.append(Entries.read(1), Durability.SYNCED);
