@@ -141,11 +141,20 @@ as_pg pgbouncer "$work/pgbouncer.ini" >/dev/null 2>&1 &
 pids+=($!)
 
 socat TCP-LISTEN:"$P_SOCAT",bind=127.0.0.1,fork,reuseaddr,nodelay TCP:127.0.0.1:"$P_DIRECT",nodelay &
-pids+=($!)
+pids+=($!); PID_SOCAT=$!
 
-# CPU time (user+system, clock ticks) of a Warden process, to report CPU per transaction: less noisy than throughput
+# CPU time (user+system, clock ticks) of each proxy process, to report CPU per transaction: less noisy than throughput
 # on a shared machine.
-cpu_of() { case $1 in warden) awk '{print $14+$15}' "/proc/$PID_WARDEN/stat";; baseline) awk '{print $14+$15}' "/proc/$PID_BASE/stat";; *) echo 0;; esac; }
+# socat forks per connection: its children's time reaches the parent's cutime/cstime once they exit and are reaped.
+cpu_of() {
+  case $1 in
+    warden) awk '{print $14+$15}' "/proc/$PID_WARDEN/stat";;
+    baseline) awk '{print $14+$15}' "/proc/$PID_BASE/stat";;
+    pgbouncer) awk '{print $14+$15}' "/proc/$(cat "$work/pgbouncer.pid")/stat";;
+    socat) sleep 0.3; awk '{print $14+$15+$16+$17}' "/proc/$PID_SOCAT/stat";;
+    *) echo 0;;
+  esac
+}
 TICK=$(getconf CLK_TCK)
 port_of() { case $1 in direct) echo "$P_DIRECT";; warden) echo "$P_WARDEN";; pgbouncer) echo "$P_BOUNCER";; socat) echo "$P_SOCAT";; baseline) echo "$P_BASE";; esac; }
 pass_of() { case $1 in warden|baseline) echo bench-agent;; *) echo bench-upstream;; esac; }
@@ -207,18 +216,22 @@ for r, w, c, m, t, tps, lat, failed, cp in rows:
 targets = []
 for k in d:
     if k[3] not in targets: targets.append(k[3])
-print(f"{'workload':8} {'clients':>7} {'mode':9} {'target':9} {'tps(median)':>12} {'x direct':>9} {'lat ms':>8} {'+us vs direct':>14} {'+us vs socat':>13} {'failed':>6} {'cpu us/tx':>9}")
+print(f"{'workload':8} {'clients':>7} {'mode':9} {'target':9} {'tps(median)':>12} {'x direct':>9} {'x bouncer':>9} {'x socat':>8} {'lat ms':>8} {'+us vs direct':>14} {'+us vs socat':>13} {'failed':>6} {'cpu us/tx':>9}")
 for (w, c, m) in sorted({(k[0], k[1], k[2]) for k in d}):
     base = d.get((w, c, m, 'direct'))
     sock = d.get((w, c, m, 'socat'))
+    bouncer = d.get((w, c, m, 'pgbouncer'))
     for t in targets:
         if (w, c, m, t) not in d: continue
         tl, ll, f = d[(w, c, m, t)]
         tps = statistics.median(tl); lat = statistics.median(ll)
         ratio = tps / statistics.median(base[0]) if base else float('nan')
+        rb = tps / statistics.median(bouncer[0]) if bouncer else float('nan')
+        rs = tps / statistics.median(sock[0]) if sock else float('nan')
         add = (lat - statistics.median(base[1])) * 1000 if base else float('nan')
         adds = (lat - statistics.median(sock[1])) * 1000 if sock else float('nan')
-        print(f"{w:8} {c:>7} {m:9} {t:9} {tps:>12.0f} {ratio:>9.3f} {lat:>8.3f} {add:>14.0f} {adds:>13.0f} {f:>6} {(statistics.median(cpu[(w, c, m, t)]) if t in ('warden', 'baseline') else float('nan')):>9.1f}")
+        cp = statistics.median(cpu[(w, c, m, t)]) if t != 'direct' else float('nan')
+        print(f"{w:8} {c:>7} {m:9} {t:9} {tps:>12.0f} {ratio:>9.3f} {rb:>9.3f} {rs:>8.3f} {lat:>8.3f} {add:>14.0f} {adds:>13.0f} {f:>6} {cp:>9.1f}")
 EOF
 grep -c "INFO decision" "$work/warden.log" | sed 's/^/bench: decisions logged by Warden: /' >&2
 grep -m3 -E "WARN|warning|action=deny" "$work/warden.log" >&2 || true
