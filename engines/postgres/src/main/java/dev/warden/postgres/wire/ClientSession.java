@@ -8,6 +8,7 @@ import dev.warden.core.Verdict;
 import dev.warden.core.config.DatabaseConfig;
 import dev.warden.core.engine.ClassifyContext;
 import dev.warden.core.ledger.LedgerException;
+import dev.warden.postgres.classify.PathEffect;
 import dev.warden.postgres.wire.QueryMessage.Bind;
 import dev.warden.postgres.wire.QueryMessage.Close;
 import dev.warden.postgres.wire.QueryMessage.Describe;
@@ -53,7 +54,7 @@ final class ClientSession {
     private final String clientAddress;
     private final List<String> initialSearchPath;
     private final AtomicBoolean closed = new AtomicBoolean();
-    private volatile ClassifyContext context;
+    private final SearchPathTracker paths;
     private volatile char transactionStatus = 'I';
     private volatile boolean copyIn;
     private volatile boolean judging;
@@ -77,7 +78,7 @@ final class ClientSession {
         this.sessionId = sessionId;
         this.clientAddress = s.clientAddress();
         this.initialSearchPath = s.searchPath();
-        this.context = new ClassifyContext(initialSearchPath, tracker.preparedView());
+        this.paths = new SearchPathTracker(initialSearchPath, tracker.preparedView());
     }
 
     StatementTracker tracker() {
@@ -194,9 +195,12 @@ final class ClientSession {
     private void simpleQuery(Frame f) throws IOException {
         Query q = Query.read(f);
         Operation op = operation(q.sql(), List.of());
+        SearchPathTracker.View path = paths.view(generation + 1);
+        ClassifyContext context = paths.context(path);
         Classification c = gate.classify(op, context);
         SqlSessionTracking.Effect effect = SqlSessionTracking.of(q.sql(), c);
-        String refusal = effect.refusal() != null ? effect.refusal() : trackingRefusal(effect);
+        List<PathEffect> pathEffects = SearchPathTracker.effects(q.sql(), c);
+        String refusal = effect.refusal() != null ? effect.refusal() : paths.refusal(generation + 1, path, pathEffects);
         if (refusal != null) {
             denyMessage("warden: refused: " + refusal, true);
             return;
@@ -207,6 +211,7 @@ final class ClientSession {
             return;
         }
         Runnable onSuccess = effect.apply(this);
+        paths.sent(generation + 1, pathEffects);
         forward(new Pending.Query(v, System.nanoTime(), onSuccess, ++generation), f);
     }
 
@@ -215,6 +220,7 @@ final class ClientSession {
     private void parse(Frame f) throws IOException {
         Parse p = Parse.read(f);
         Operation op = operation(p.sql(), List.of());
+        ClassifyContext context = paths.context(paths.view(generation + 1));
         Classification c = gate.classify(op, context);
         if (gate.preview(op, c).action() == dev.warden.core.Action.DENY) {
             // The text alone condemns it: refuse at Parse, with the decision on record.
@@ -224,13 +230,17 @@ final class ClientSession {
                 return;
             }
         }
-        forward(new Pending.Parse(tracker.parse(p.name(), p.sql(), c, p.parameterTypes())), f);
+        StatementTracker.Prepared st = tracker.parse(p.name(), p.sql(), c, p.parameterTypes());
+        if (st != null) st.searchPath = context.searchPath();
+        forward(new Pending.Parse(st), f);
     }
 
     private void bind(Frame f) throws IOException {
         Bind b = Bind.read(f);
         StatementTracker.Prepared st = tracker.statement(b.statement());
-        forward(new Pending.Bind(tracker.bind(b.portal(), st, b.rendered(st == null ? null : st.parameterTypes), generation + 1)), f);
+        StatementTracker.Portal portal = tracker.bind(b.portal(), st, b.rendered(st == null ? null : st.parameterTypes), generation + 1);
+        if (portal != null) portal.searchPath = paths.view(generation + 1);
+        forward(new Pending.Bind(portal), f);
     }
 
     private void execute(Frame f) throws IOException {
@@ -242,16 +252,31 @@ final class ClientSession {
             return;
         }
         SqlSessionTracking.Effect effect = SqlSessionTracking.of(p.statement.text, p.statement.classification);
-        String refusal = effect.refusal() != null ? effect.refusal() : trackingRefusal(effect);
+        Verdict v = p.verdict;
+        List<PathEffect> pathEffects = List.of();
+        String refusal = effect.refusal();
+        Classification c = p.statement.classification;
+        ClassifyContext context = null;
+        if (v == null && refusal == null) {
+            // Judged under the path the portal was planned with (at Bind); classified again if that is not the
+            // path of its Parse, as the server analyses it again.
+            SearchPathTracker.View path = p.searchPath != null ? p.searchPath : paths.view(generation + 1);
+            context = paths.context(path);
+            if (path.path() != null && !path.path().equals(p.statement.searchPath)) {
+                c = gate.classify(operation(p.statement.text, List.of()), context);
+            }
+            pathEffects = SearchPathTracker.effects(p.statement.text, c);
+            refusal = paths.refusal(generation + 1, path, pathEffects);
+        }
         if (refusal != null) {
             denyMessage("warden: refused: " + refusal, false);
             return;
         }
-        Verdict v = p.verdict;
         if (v == null) {
             Operation op = operation(p.statement.text, p.parameters);
-            Classification c = p.statement.classification;
-            v = judge(() -> gate.judge(op, c, context, hold()));
+            Classification judged = c;
+            ClassifyContext ctx = context;
+            v = judge(() -> gate.judge(op, judged, ctx, hold()));
             // Later Executes of the same portal fetch more rows of what was judged here.
             if (v.run()) p.verdict = v;
         }
@@ -259,17 +284,9 @@ final class ClientSession {
             deny(v, false);
             return;
         }
-        forward(new Pending.Execute(v, System.nanoTime(), effect.apply(this)), f);
-    }
-
-    /** A search path change inside a transaction block could be rolled back behind Warden's back. */
-    private String trackingRefusal(SqlSessionTracking.Effect effect) {
-        boolean pathChange = effect.kind() == SqlSessionTracking.Effect.Kind.SEARCH_PATH
-                || effect.kind() == SqlSessionTracking.Effect.Kind.RESET_SEARCH_PATH;
-        if (pathChange && transactionStatus != 'I') {
-            return "change the search path outside a transaction block, so that Warden can track it";
-        }
-        return null;
+        Runnable onSuccess = effect.apply(this);
+        paths.sent(generation + 1, pathEffects);
+        forward(new Pending.Execute(v, System.nanoTime(), onSuccess), f);
     }
 
     // ---- fast path
@@ -280,11 +297,13 @@ final class ClientSession {
                 gate.target(database.name()).map(t -> t.catalog()).orElse(null));
         String text = c.statements().getFirst().text();
         Operation op = operation(text, List.of());
+        ClassifyContext context = paths.context(paths.view(generation + 1));
         Verdict v = judge(() -> gate.judge(op, c, context, hold()));
         if (!v.run()) {
             deny(v, true);
             return;
         }
+        paths.sent(generation + 1, SearchPathTracker.effects(text, c));
         forward(new Pending.Query(v, System.nanoTime(), null, ++generation), f);
     }
 
@@ -298,9 +317,11 @@ final class ClientSession {
         byte[] error = Notice.error("ERROR", "42501", message).bytes();
         if (simple) {
             pending.addLast(new Pending.Denied(error, true, ++generation));
+            paths.denied(generation);
             raw().bytes(POISON_QUERY);
         } else {
             pending.addLast(new Pending.Denied(error, false, generation));
+            paths.denied(generation + 1);
             raw().bytes(POISON_PARSE);
             // PostgreSQL skips to the next Sync after an error; the denied pipeline's remaining messages go nowhere.
             skipToSync = true;
@@ -382,6 +403,7 @@ final class ClientSession {
 
     void readyForQuery(char status, long gen) {
         transactionStatus = status;
+        paths.ended(status, gen);
         if (status == 'I' && gen >= 0) tracker.transactionEnded(gen);
         if (status == 'I' && ddlSinceIdle) {
             // A transaction that ran DDL ended (committed or not): the catalog's cache may be out of date.
@@ -441,12 +463,13 @@ final class ClientSession {
 
     // ---- session state changed by allowed SQL
 
-    void searchPath(List<String> path) {
-        context = new ClassifyContext(path == null ? initialSearchPath : path, tracker.preparedView());
+    /** The relay saw an ErrorResponse: the unit it belongs to did not run to its end. */
+    void upstreamError() {
+        paths.error();
     }
 
     Classification classifyBody(String body) {
-        return gate.classify(operation(body, List.of()), context);
+        return gate.classify(operation(body, List.of()), paths.context(paths.view(generation + 1)));
     }
 
     // ---- cancel and shutdown

@@ -19,6 +19,8 @@ final class StatementTracker {
         final String name;
         final String text;
         final Classification classification;
+        /** The search path {@code classification} was made with; an Execute under another path classifies again. */
+        volatile List<String> searchPath;
         final String refusal;
         int[] parameterTypes = new int[0];
         volatile boolean confirmed;
@@ -40,6 +42,8 @@ final class StatementTracker {
         final String refusal;
         volatile boolean confirmed;
         volatile Verdict verdict;
+        /** The search path when it was bound (the server plans a portal at Bind), or why it was not known. */
+        volatile SearchPathTracker.View searchPath;
 
         Portal(String name, Prepared statement, List<String> parameters, long generation, String refusal) {
             this.name = name;
