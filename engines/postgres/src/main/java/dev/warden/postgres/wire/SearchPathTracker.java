@@ -78,13 +78,44 @@ final class SearchPathTracker {
 
     // ---- session thread
 
-    /** The path a statement of {@code unit} sent now runs with. */
+    /**
+     * The path a statement of {@code unit} sent now runs with. Earlier units still running (a driver may send BEGIN
+     * and the next statement without waiting) may each succeed or fail at any of their statements: the path is known
+     * only when every such outcome leaves the same one.
+     */
     synchronized View view(long unit) {
-        for (Unit u : inFlight) {
-            if (u.id < unit) return new View(null, IN_FLIGHT);
+        List<State> cs = candidates(unit);
+        if (cs == null) return new View(null, IN_FLIGHT);
+        List<String> p = cs.getFirst().current;
+        for (State c : cs) {
+            if (!Objects.equals(c.current, p)) return new View(null, IN_FLIGHT);
         }
-        State s = stateFor(unit);
-        return s.current == null ? new View(null, UNKNOWN_PATH) : new View(s.current, null);
+        return p == null ? new View(null, UNKNOWN_PATH) : new View(p, null);
+    }
+
+    /** Every state a statement of {@code unit} sent now may meet; {@code null} when there are too many to follow. */
+    private List<State> candidates(long unit) {
+        List<State> cs = List.of(confirmed);
+        for (Unit u : inFlight) {
+            if (u.id >= unit) {
+                List<State> own = new ArrayList<>(cs.size());
+                for (State c : cs) own.add(run(c, u.effects, u.effects.size(), false));
+                return own;
+            }
+            List<State> next = new ArrayList<>();
+            for (State c : cs) {
+                add(next, endUnit(run(c, u.effects, u.effects.size(), false)));
+                for (int k = 0; k <= u.effects.size(); k++) add(next, endUnit(run(c, u.effects, k, true)));
+            }
+            if (next.size() > 64) return null;
+            cs = next;
+        }
+        // No effects registered yet for this unit: an earlier unit that was still being sent has ended.
+        return cs;
+    }
+
+    private static void add(List<State> states, State s) {
+        if (!states.contains(s)) states.add(s);
     }
 
     /** The context to classify with: the path of {@code view}, or (when unknown) the last known one. */
@@ -112,18 +143,22 @@ final class SearchPathTracker {
         if (effects.size() < 2) return null;
         // The classifier follows SET inside one text in order, not through COMMIT/ROLLBACK: where the real path
         // before a statement differs from that linear reading, the text cannot be judged as one.
-        State s = stateFor(unit);
-        List<String> linear = view.path;
-        for (PathEffect e : effects) {
-            if (s.dead) break;
-            if (!Objects.equals(s.current, linear)) return MIXED;
-            s = step(s, e);
-            linear = switch (e.kind()) {
-                case SET, SET_LOCAL -> e.path();
-                case RESET, RESET_LOCAL, DISCARD_ALL -> ClassifyContext.DEFAULT_SEARCH_PATH;
-                case UNKNOWN -> null;
-                default -> linear;
-            };
+        List<State> cs = candidates(unit);
+        if (cs == null) return IN_FLIGHT;
+        for (State start : cs) {
+            State s = start;
+            List<String> linear = view.path;
+            for (PathEffect e : effects) {
+                if (s.dead) break;
+                if (!Objects.equals(s.current, linear)) return MIXED;
+                s = step(s, e);
+                linear = switch (e.kind()) {
+                    case SET, SET_LOCAL -> e.path();
+                    case RESET, RESET_LOCAL, DISCARD_ALL -> ClassifyContext.DEFAULT_SEARCH_PATH;
+                    case UNKNOWN -> null;
+                    default -> linear;
+                };
+            }
         }
         return null;
     }
