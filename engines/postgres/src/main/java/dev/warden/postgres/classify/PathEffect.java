@@ -48,8 +48,22 @@ public record PathEffect(Type kind, List<String> path, String name, boolean chai
         return false;
     }
 
+    // Transaction commands come back with every transaction (BEGIN, COMMIT, END…): their few texts are parsed once.
+    private static final java.util.Map<String, List<PathEffect>> CACHE = new java.util.concurrent.ConcurrentHashMap<>();
+
     /** One effect per statement of the text, in order; a text Warden's parser cannot read yields one {@code UNKNOWN}. */
     public static List<PathEffect> of(String text) {
+        List<PathEffect> hit = CACHE.get(text);
+        if (hit != null) return hit;
+        List<PathEffect> out = parse(text);
+        if (text.length() <= 256) {
+            if (CACHE.size() >= 1024) CACHE.clear();
+            CACHE.put(text, out);
+        }
+        return out;
+    }
+
+    private static List<PathEffect> parse(String text) {
         Optional<SqlParser> parser = NativePgQuery.load();
         if (parser.isEmpty()) return List.of(UNKNOWN);
         SqlParser.ParseResult r;
@@ -71,7 +85,7 @@ public record PathEffect(Type kind, List<String> path, String name, boolean chai
                 out.add(UNKNOWN);
             }
         }
-        return out;
+        return List.copyOf(out);
     }
 
     private static PathEffect statement(Node stmt) {

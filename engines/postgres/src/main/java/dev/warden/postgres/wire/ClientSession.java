@@ -78,7 +78,7 @@ final class ClientSession {
         this.sessionId = sessionId;
         this.clientAddress = s.clientAddress();
         this.initialSearchPath = s.searchPath();
-        this.paths = new SearchPathTracker(initialSearchPath, tracker.preparedView());
+        this.paths = new SearchPathTracker(initialSearchPath, path -> tracker.preparedView(path, this::reclassify));
     }
 
     StatementTracker tracker() {
@@ -466,6 +466,11 @@ final class ClientSession {
     /** The relay saw an ErrorResponse: the unit it belongs to did not run to its end. */
     void upstreamError() {
         paths.error();
+    }
+
+    /** A prepared statement's text under a search path other than the one it was classified with. */
+    private Classification reclassify(String text, List<String> path) {
+        return gate.classify(operation(text, List.of()), new ClassifyContext(path, java.util.Map.of()));
     }
 
     Classification classifyBody(String body) {

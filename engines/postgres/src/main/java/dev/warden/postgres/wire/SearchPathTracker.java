@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Function;
 
 /**
  * The session's search path as the server holds it, followed the way PostgreSQL's GUC stack does: {@code SET} and
@@ -60,20 +61,22 @@ final class SearchPathTracker {
     record View(List<String> path, String refusal) {}
 
     private final List<String> initial;
-    private final Map<String, Classification> prepared;
+    private final Function<List<String>, Map<String, Classification>> prepared;
     private final List<Unit> inFlight = new ArrayList<>();
     private State confirmed;
     private State optimistic;
     private long optimisticUnit = -1;
     private volatile boolean errorSeen;
     private ClassifyContext lastContext;
+    private View cachedView = new View(null, null);
 
-    SearchPathTracker(List<String> initial, Map<String, Classification> prepared) {
+    /** @param prepared the session's prepared statements as seen under a given path */
+    SearchPathTracker(List<String> initial, Function<List<String>, Map<String, Classification>> prepared) {
         this.initial = List.copyOf(initial);
         this.prepared = prepared;
         this.confirmed = new State(this.initial, this.initial, null, 0, false, List.of(), false);
         this.optimistic = confirmed;
-        this.lastContext = new ClassifyContext(this.initial, prepared);
+        this.lastContext = new ClassifyContext(this.initial, prepared.apply(this.initial));
     }
 
     // ---- session thread
@@ -84,6 +87,11 @@ final class SearchPathTracker {
      * only when every such outcome leaves the same one.
      */
     synchronized View view(long unit) {
+        if (inFlight.isEmpty() && optimistic.current != null) {
+            // The common case: nothing that matters is running, the path is what the last unit left.
+            if (cachedView.path != optimistic.current) cachedView = new View(optimistic.current, null);
+            return cachedView;
+        }
         List<State> cs = candidates(unit);
         if (cs == null) return new View(null, IN_FLIGHT);
         List<String> p = cs.getFirst().current;
@@ -121,7 +129,7 @@ final class SearchPathTracker {
     /** The context to classify with: the path of {@code view}, or (when unknown) the last known one. */
     synchronized ClassifyContext context(View view) {
         List<String> p = view.path != null ? view.path : lastContext.searchPath();
-        if (!p.equals(lastContext.searchPath())) lastContext = new ClassifyContext(p, prepared);
+        if (!p.equals(lastContext.searchPath())) lastContext = new ClassifyContext(p, prepared.apply(p));
         return lastContext;
     }
 

@@ -58,6 +58,42 @@ final class StatementTracker {
     private final Map<String, Classification> classifications = new ConcurrentHashMap<>();
     private final Map<String, Portal> portals = new HashMap<>();
 
+    /**
+     * The view the classifier gets for SQL {@code EXECUTE name} under {@code path}: a statement prepared under
+     * another path (or whose path is not recorded) is classified again under this one, as the server analyses it
+     * again when the search path changed.
+     */
+    Map<String, Classification> preparedView(List<String> path, java.util.function.BiFunction<String, List<String>, Classification> reclassify) {
+        return new java.util.AbstractMap<>() {
+            @Override
+            public Classification get(Object key) {
+                Prepared p;
+                Classification c;
+                synchronized (StatementTracker.this) {
+                    p = statements.get(key);
+                    c = classifications.get(key);
+                }
+                if (c == null || p == null || p.refusal != null || path.equals(p.searchPath)) return c;
+                return reclassify.apply(p.text, path);
+            }
+
+            @Override
+            public boolean containsKey(Object key) {
+                return classifications.containsKey(key);
+            }
+
+            @Override
+            public java.util.Set<Entry<String, Classification>> entrySet() {
+                Map<String, Classification> m = new HashMap<>();
+                for (String k : classifications.keySet()) {
+                    Classification c = get(k);
+                    if (c != null) m.put(k, c);
+                }
+                return m.entrySet();
+            }
+        };
+    }
+
     /** The live view the classifier gets for SQL {@code EXECUTE name}. */
     Map<String, Classification> preparedView() {
         return java.util.Collections.unmodifiableMap(classifications);

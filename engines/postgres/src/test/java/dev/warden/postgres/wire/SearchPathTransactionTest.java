@@ -264,6 +264,26 @@ class SearchPathTransactionTest {
         }
     }
 
+    @Test
+    void anSqlPreparedStatementIsJudgedUnderThePathItRunsWith() throws Exception {
+        try (Connection c = connect("preferQueryMode=simple")) {
+            exec(c, "PREPARE q AS SELECT v FROM t");
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("EXECUTE q")) {
+                rs.next();
+                assertThat(rs.getString(1)).isEqualTo("from a");
+            }
+            // The server analyses q again under the new path (it would read b.t): so does Warden.
+            exec(c, "SET search_path TO b");
+            assertThatThrownBy(() -> c.createStatement().executeQuery("EXECUTE q"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42501"));
+            exec(c, "SET search_path TO a");
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("EXECUTE q")) {
+                rs.next();
+                assertThat(rs.getString(1)).isEqualTo("from a");
+            }
+        }
+    }
+
     // ---- one search_path parser
 
     /** Logs in with the given search_path startup parameter; returns the socket, or the FATAL error. */
