@@ -94,6 +94,48 @@ public final class Gate {
         }
     }
 
+    /**
+     * Step 1 when it needs no waiting: a classification the engine already knows. Empty when {@link #classify} must be
+     * called on a thread that may block (an event loop hands the operation to such a thread).
+     */
+    public Optional<Classification> classifyWithoutWaiting(Operation op, ClassifyContext context) {
+        Target t = targets.get(op.database());
+        if (t == null || !t.engine().equals(op.engine())) return Optional.empty();
+        try {
+            return t.classifier().cached(op.text(), context);
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Steps 2 to 5 when nothing on the way waits: no row estimate, a catalog whose cache is current, and an allowed
+     * read, whose decision entry needs only to be written (not fsynced). Empty otherwise, and then nothing was
+     * recorded: the caller calls {@link #judge} on a thread that may block.
+     */
+    public Optional<Verdict> judgeWithoutWaiting(Operation op, Classification c, ClassifyContext context) {
+        Policy p = policy.get();
+        Target t = targets.get(op.database());
+        if (t == null || (agents != null && !agents.allows(op.agent())) || PolicyEngine.needsEstimate(p, op, c)) {
+            return Optional.empty();
+        }
+        Optional<Classification> enriched;
+        try {
+            enriched = t.catalog().enrichWithoutWaiting(op, c, context);
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+        if (enriched.isEmpty()) return Optional.empty();
+        Decision d = PolicyEngine.decide(p, op, enriched.get());
+        if (d.action() != Action.ALLOW || ledger.waitsForSync(durability(d, enriched.get()))) return Optional.empty();
+        return Optional.of(record(op, enriched.get(), d, p, null, true));
+    }
+
+    /** An allowed read waits only for its bytes to be written; everything else waits for the fsync. */
+    private static Durability durability(Decision d, Classification c) {
+        return d.action() == Action.ALLOW && c.kind().ordinal() <= Kind.READ.ordinal() ? Durability.WRITTEN : Durability.SYNCED;
+    }
+
     /** The policy's decision on a classification, without enrichment, approval or record. */
     public Decision preview(Operation op, Classification c) {
         return PolicyEngine.decide(policy.get(), op, c);
@@ -175,9 +217,7 @@ public final class Gate {
     }
 
     private Verdict record(Operation op, Classification c, Decision d, Policy p, String approvalId, boolean run, String message) {
-        // An allowed read waits only for its bytes to be written; everything else waits for the fsync.
-        Durability durability = d.action() == Action.ALLOW && c.kind().ordinal() <= Kind.READ.ordinal()
-                ? Durability.WRITTEN : Durability.SYNCED;
+        Durability durability = durability(d, c);
         try {
             long seq = ledger.append(new Entry.DecisionEntry(op, c, d, p.hash(), approvalId), durability);
             Metrics.shared().decision(d.action().label(), op.engine());

@@ -2,6 +2,7 @@ package dev.warden.core.engine;
 
 import dev.warden.core.Classification;
 import dev.warden.core.Operation;
+import java.util.Optional;
 
 /**
  * What a live database knows: columns, function attributes, sensitivity tags, row estimates. Enrichment
@@ -20,6 +21,15 @@ public interface Catalog extends AutoCloseable {
     }
 
     /**
+     * The enrichment without an estimate, when it needs no waiting (no query, no refresh: what is cached is up to
+     * date); empty when the caller must call {@link #enrich} on a thread that may block. An event-loop front end
+     * asks this first so that one session's catalog read never stalls the others.
+     */
+    default Optional<Classification> enrichWithoutWaiting(Operation operation, Classification classification, ClassifyContext context) {
+        return Optional.empty();
+    }
+
+    /**
      * DDL ran on this database (or a transaction that ran DDL ended): what the catalog cached may be out of date.
      * Front ends call it after such a statement completes; cheap, any thread. Does nothing without a live catalog.
      */
@@ -29,5 +39,15 @@ public interface Catalog extends AutoCloseable {
     default void close() {}
 
     /** No live catalog: enrichment is not available. */
-    Catalog NONE = (op, c, ctx) -> c.withEnrichment(c.tags(), Classification.NO_ESTIMATE, "no catalog: enrichment not available");
+    Catalog NONE = new Catalog() {
+        @Override
+        public Classification enrich(Operation op, Classification c, ClassifyContext ctx) {
+            return c.withEnrichment(c.tags(), Classification.NO_ESTIMATE, "no catalog: enrichment not available");
+        }
+
+        @Override
+        public Optional<Classification> enrichWithoutWaiting(Operation op, Classification c, ClassifyContext ctx) {
+            return Optional.of(enrich(op, c, ctx));
+        }
+    };
 }

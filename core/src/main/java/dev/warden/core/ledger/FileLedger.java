@@ -309,6 +309,11 @@ public final class FileLedger implements Ledger {
     // ---------------------------------------------------------------- appends
 
     @Override
+    public boolean waitsForSync(Durability durability) {
+        return durability == Durability.SYNCED || config.syncAll();
+    }
+
+    @Override
     public long append(Entry entry, Durability durability) throws LedgerException {
         if (!healthy) throw new LedgerException("the ledger failed earlier and records nothing more: " + failure);
         if (closing) throw new LedgerException("the ledger is closed");

@@ -10,6 +10,11 @@ public interface Ledger extends AutoCloseable {
     /** False once the ledger has failed to write; the service reports itself unhealthy. */
     boolean healthy();
 
+    /** Whether an append at this durability waits for an fsync (a configuration may make every append wait). */
+    default boolean waitsForSync(Durability durability) {
+        return durability == Durability.SYNCED;
+    }
+
     @Override
     void close();
 }

@@ -246,6 +246,21 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
         return result;
     }
 
+    @Override
+    public Optional<Classification> enrichWithoutWaiting(Operation op, Classification c, ClassifyContext ctx) {
+        return fresh() ? Optional.of(enrich(op, c, ctx, false)) : Optional.empty();
+    }
+
+    /**
+     * True when {@link #current()} would not read the catalog first: a snapshot that no DDL made stale, or no snapshot
+     * while reconnection attempts back off (then answers come from the offline source at once).
+     */
+    @Override
+    public boolean fresh() {
+        CatalogSnapshot snap = snapshot;
+        return closed || (snap != null ? !stale() : backingOff);
+    }
+
     private final java.util.concurrent.ConcurrentHashMap<Same, Enriched> enriched = new java.util.concurrent.ConcurrentHashMap<>();
 
     private record Enriched(CatalogSnapshot snap, Classification result) {}

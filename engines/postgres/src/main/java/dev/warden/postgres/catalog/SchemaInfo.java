@@ -29,6 +29,11 @@ public interface SchemaInfo {
     /** True when a live database answered; false for the offline table. */
     boolean live();
 
+    /** Whether answers come without waiting for I/O (nothing to load or reload first); an offline source always does. */
+    default boolean fresh() {
+        return true;
+    }
+
     /**
      * Changes whenever what this source knows may have changed (a catalog refresh, a reconnect): classifications
      * cached under another generation are dropped. The offline table never changes.

@@ -51,6 +51,11 @@ public record PathEffect(Type kind, List<String> path, String name, boolean chai
     // Transaction commands come back with every transaction (BEGIN, COMMIT, END…): their few texts are parsed once.
     private static final java.util.Map<String, List<PathEffect>> CACHE = new java.util.concurrent.ConcurrentHashMap<>();
 
+    /** The effects of a text parsed before, or {@code null}. */
+    public static List<PathEffect> cached(String text) {
+        return CACHE.get(text);
+    }
+
     /** One effect per statement of the text, in order; a text Warden's parser cannot read yields one {@code UNKNOWN}. */
     public static List<PathEffect> of(String text) {
         List<PathEffect> hit = CACHE.get(text);

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -54,21 +55,13 @@ public final class PostgresClassifier implements Classifier {
     public Classification classify(String text, ClassifyContext context) {
         ClassifyContext ctx = context == null ? ClassifyContext.defaults() : context;
         if (cache == null) return classifyUncached(text, ctx).classification;
-        Key key = new Key(text, ctx.searchPath(), false);
         long gen = schema.generation();
+        Key key = new Key(text, ctx.searchPath(), false);
         Classification hit = cache.get(key, gen);
         if (hit != null) return hit;
-        // Texts that differ only in constants (pgbench, ORMs that inline values) share one classification when
-        // the parse tree proves it cannot depend on them: keyed by PostgreSQL's normalized form.
-        String normalized = shapeCandidate(text) ? NativePgQuery.normalize(text) : null;
-        Key shapeKey = normalized == null ? null : new Key(normalized, ctx.searchPath(), true);
-        if (shapeKey != null) {
-            Classification shape = cache.get(shapeKey, gen);
-            if (shape != null) {
-                shapeHits.increment();
-                return withText(shape, statementText(text));
-            }
-        }
+        Key shapeKey = shapeKey(text, ctx);
+        hit = shapeHit(text, shapeKey, gen);
+        if (hit != null) return hit;
         Result r = classifyUncached(text, ctx);
         if (!r.contextDependent) {
             cache.put(key, r.classification, gen);
@@ -78,6 +71,33 @@ public final class PostgresClassifier implements Classifier {
             }
         }
         return r.classification;
+    }
+
+    @Override
+    public Optional<Classification> cached(String text, ClassifyContext context) {
+        // A schema source that must reload first would make even a cache lookup wait (its generation reads it).
+        if (cache == null || !schema.fresh()) return Optional.empty();
+        ClassifyContext ctx = context == null ? ClassifyContext.defaults() : context;
+        long gen = schema.generation();
+        Classification hit = cache.get(new Key(text, ctx.searchPath(), false), gen);
+        return Optional.ofNullable(hit != null ? hit : shapeHit(text, shapeKey(text, ctx), gen));
+    }
+
+    /**
+     * Texts that differ only in constants (pgbench, ORMs that inline values) share one classification when the parse
+     * tree proves it cannot depend on them: keyed by PostgreSQL's normalized form.
+     */
+    private Key shapeKey(String text, ClassifyContext ctx) {
+        String normalized = shapeCandidate(text) ? NativePgQuery.normalize(text) : null;
+        return normalized == null ? null : new Key(normalized, ctx.searchPath(), true);
+    }
+
+    private Classification shapeHit(String text, Key shapeKey, long gen) {
+        if (shapeKey == null) return null;
+        Classification shape = cache.get(shapeKey, gen);
+        if (shape == null) return null;
+        shapeHits.increment();
+        return withText(shape, statementText(text));
     }
 
     private final java.util.concurrent.atomic.LongAdder shapeHits = new java.util.concurrent.atomic.LongAdder();

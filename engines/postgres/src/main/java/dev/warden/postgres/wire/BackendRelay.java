@@ -2,7 +2,6 @@ package dev.warden.postgres.wire;
 
 import dev.warden.core.Outcome;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Deque;
 
@@ -12,7 +11,6 @@ import java.util.Deque;
  * acknowledgements). DataRow and everything else passes through without being parsed or copied.
  */
 final class BackendRelay {
-    private final InputStream upstream;
     private final ClientOutput client;
     private final Deque<Pending> pending;
     private final ClientSession session;
@@ -25,22 +23,27 @@ final class BackendRelay {
     private final java.util.ArrayList<dev.warden.core.Verdict> doneVerdicts = new java.util.ArrayList<>();
     private final java.util.ArrayList<Outcome> doneOutcomes = new java.util.ArrayList<>();
 
-    BackendRelay(InputStream upstream, ClientOutput client, Deque<Pending> pending, ClientSession session) {
-        this.upstream = upstream;
-        this.client = client;
-        this.pending = pending;
+    /** Where upstream bytes come from: a blocking stream, or a non-blocking channel (0: nothing there now). */
+    interface Source {
+        int read(byte[] b, int off, int len) throws IOException;
+    }
+
+    BackendRelay(ClientSession session) {
+        this.client = session.out();
+        this.pending = session.pending();
         this.session = session;
     }
 
-    /** Runs until the upstream closes; throws when it dies or misbehaves. */
-    void run() throws IOException {
-        while (true) {
-            if (end == buf.length) makeRoom();
-            int n = upstream.read(buf, end, buf.length - end);
-            if (n < 0) throw new java.io.EOFException("the database closed the connection");
+    /** Reads once and relays what came; returns the bytes read. Throws when the upstream closed, died or misbehaves. */
+    int readFrom(Source upstream) throws IOException {
+        if (end == buf.length) makeRoom();
+        int n = upstream.read(buf, end, buf.length - end);
+        if (n < 0) throw new java.io.EOFException("the database closed the connection");
+        if (n > 0) {
             end += n;
             process();
         }
+        return n;
     }
 
     private void makeRoom() {

@@ -15,12 +15,8 @@ import dev.warden.postgres.wire.QueryMessage.Describe;
 import dev.warden.postgres.wire.QueryMessage.Execute;
 import dev.warden.postgres.wire.QueryMessage.Parse;
 import dev.warden.postgres.wire.QueryMessage.Query;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.time.Instant;
 import java.util.Deque;
 import java.util.List;
@@ -28,20 +24,26 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One authenticated client and its own upstream connection. This thread reads the client, judges what it sends
- * through the gate and forwards what may run; a second thread ({@link BackendRelay}) carries the answers back. A
- * denial never reaches the upstream: in its place goes a statement that fails harmlessly, so that PostgreSQL's own
- * error handling (skip to Sync, abort the transaction block) stays in step, and the relay swaps that error for the
- * denial.
+ * One authenticated client and its own upstream connection: what the client sends is judged through the gate and
+ * forwarded when it may run; {@link BackendRelay} carries the answers back. A denial never reaches the upstream: in
+ * its place goes a statement that fails harmlessly, so that PostgreSQL's own error handling (skip to Sync, abort the
+ * transaction block) stays in step, and the relay swaps that error for the denial.
+ *
+ * <p>No I/O of its own: a driver feeds it frames ({@link #handle}) and upstream bytes, on an {@link EventLoop}
+ * ({@link LoopSession}) or on two threads of its own ({@link SessionThreads}, where TLS wraps a socket). Handling a
+ * frame {@code withoutWaiting} does only what cannot block; when the gate would have to wait (a classification to
+ * compute, a catalog to reload, an fsync, an approval) it answers {@link Step#NEEDS_THREAD} having changed nothing,
+ * and the driver handles the same frame again on a thread that may block.
  */
 final class ClientSession {
     private static final byte[] POISON_QUERY = poisonQuery();
     private static final byte[] POISON_PARSE = poisonParse();
 
+    /** What became of a frame. */
+    enum Step { NEXT, END, NEEDS_THREAD }
+
     private final PgFrontEnd frontEnd;
-    private final Socket socket;
-    private final InputStream clientIn;
-    private final FrameReader reader;
+    private final java.io.Closeable clientTransport;
     private final ClientOutput out;
     private final UpstreamConnection upstream;
     private final OutputStream upOut;
@@ -55,23 +57,28 @@ final class ClientSession {
     private final List<String> initialSearchPath;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final SearchPathTracker paths;
+    /** The context of the statement being handled: its search path, as {@link #paths} says it is when it runs. */
+    private volatile ClassifyContext context;
     private volatile char transactionStatus = 'I';
     private volatile boolean copyIn;
     private volatile boolean judging;
     private volatile boolean holding;
-    private volatile Thread readerThread;
-    private volatile String closeReason;
+    private volatile Thread judgingThread;
     private long generation;
     private boolean skipToSync;
 
-    ClientSession(PgFrontEnd frontEnd, StartupHandshake.Established s, UpstreamConnection upstream, String sessionId) {
+    /**
+     * @param clientTransport closes the client's connection
+     * @param out             the client's side, for the relay and for notices
+     * @param upOut           the upstream's side: forwarded messages
+     */
+    ClientSession(PgFrontEnd frontEnd, StartupHandshake.Established s, java.io.Closeable clientTransport, ClientOutput out,
+                  UpstreamConnection upstream, OutputStream upOut, String sessionId) {
         this.frontEnd = frontEnd;
-        this.socket = s.socket();
-        this.clientIn = s.in();
-        this.reader = new FrameReader(s.in(), s.database().listener().maxMessageBytes());
-        this.out = new ClientOutput(s.out());
+        this.clientTransport = clientTransport;
+        this.out = out;
         this.upstream = upstream;
-        this.upOut = upstream.out();
+        this.upOut = upOut;
         this.gate = frontEnd.gate();
         this.agent = s.agent();
         this.database = s.database();
@@ -79,6 +86,7 @@ final class ClientSession {
         this.clientAddress = s.clientAddress();
         this.initialSearchPath = s.searchPath();
         this.paths = new SearchPathTracker(initialSearchPath, path -> tracker.preparedView(path, this::reclassify));
+        this.context = paths.context(paths.view(0));
     }
 
     StatementTracker tracker() {
@@ -89,7 +97,27 @@ final class ClientSession {
         return agent;
     }
 
-    /** True when nothing is in flight: a shutdown may close it now. */
+    String id() {
+        return sessionId;
+    }
+
+    DatabaseConfig database() {
+        return database;
+    }
+
+    ClientOutput out() {
+        return out;
+    }
+
+    Deque<Pending> pending() {
+        return pending;
+    }
+
+    boolean closed() {
+        return closed.get();
+    }
+
+    /** True when nothing is in flight: a shutdown or the idle timeout may close it now. */
     boolean idle() {
         return pending.isEmpty() && !judging;
     }
@@ -99,212 +127,173 @@ final class ClientSession {
         out.send(messages);
     }
 
-    /** Reads the client until it leaves, misbehaves or the upstream dies. */
-    void run() {
-        readerThread = Thread.currentThread();
-        Thread relay = (PgFrontEnd.PLATFORM ? Thread.ofPlatform().daemon() : Thread.ofVirtual()).name("pg-relay-" + sessionId).start(this::relay);
-        try {
-            long idleMillis = database.listener().idleTimeout().toMillis();
-            socket.setSoTimeout(idleMillis > 0 ? (int) Math.min(idleMillis, Integer.MAX_VALUE) : 0);
-            while (!closed.get()) {
-                Frame f;
-                try {
-                    f = reader.read();
-                } catch (SocketTimeoutException e) {
-                    if (!pending.isEmpty()) continue;
-                    fatal("57P05", "terminating connection due to idle-session timeout (warden: idle for "
-                            + database.listener().idleTimeout().toSeconds() + "s)");
-                    return;
-                }
-                if (!handle(f)) return;
-                // Whatever the client sent in one go goes upstream in one go.
-                if (reader.buffered() == 0) upOut.flush();
-            }
-        } catch (ProtocolException e) {
-            fatal("08P01", "warden: protocol violation: " + e.getMessage());
-        } catch (EOFException e) {
-            // the client left
-        } catch (IOException e) {
-            if (closeReason == null) closeReason = "client connection: " + e.getMessage();
-        } finally {
-            close();
-            try {
-                relay.join(2000);
-            } catch (InterruptedException ignored) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
-    private void relay() {
-        try {
-            new BackendRelay(upstream.in(), out, pending, this).run();
-        } catch (IOException e) {
-            if (!closed.get()) {
-                fatal("08006", "warden: the connection to the database was lost (" + e.getMessage()
-                        + "); reconnect to get a new session");
-            }
-        } catch (RuntimeException e) {
-            if (!closed.get()) fatal("XX000", "warden: internal error in the session relay: " + e);
-        } finally {
-            close();
-        }
-    }
-
-    /** Returns false when the session ends. */
-    private boolean handle(Frame f) throws IOException {
+    /** Handles one client message; {@code withoutWaiting}: see the class comment. */
+    Step handle(Frame f, boolean withoutWaiting) throws IOException {
         int type = f.type();
-        if (type == 'X') return false;
-        if (skipToSync && type != 'S') return true;
-        switch (type) {
-            case 'Q' -> simpleQuery(f);
-            case 'P' -> parse(f);
+        if (type == 'X') return Step.END;
+        if (skipToSync && type != 'S') return Step.NEXT;
+        boolean done = switch (type) {
+            case 'Q' -> simpleQuery(f, withoutWaiting);
+            case 'P' -> parse(f, withoutWaiting);
             case 'B' -> bind(f);
-            case 'E' -> execute(f);
+            case 'E' -> execute(f, withoutWaiting);
             case 'D' -> {
                 Describe.read(f);
-                forward(new Pending.Describe(), f);
+                yield forward(new Pending.Describe(), f);
             }
             case 'C' -> {
                 Close c = Close.read(f);
                 if (c.kind() == 'S') tracker.closeStatement(c.name());
                 else tracker.closePortal(c.name());
-                forward(new Pending.Close(), f);
+                yield forward(new Pending.Close(), f);
             }
             case 'S' -> {
                 skipToSync = false;
-                forward(new Pending.Sync(++generation), f);
+                yield forward(new Pending.Sync(++generation), f);
             }
-            case 'H' -> f.writeTo(raw());
+            case 'H' -> {
+                f.writeTo(raw);
+                yield true;
+            }
             case 'd', 'c', 'f' -> {
                 // COPY data goes upstream only while an allowed COPY ... FROM STDIN is running.
                 if (copyIn) {
                     if (type != 'd') copyIn = false;
-                    f.writeTo(raw());
+                    f.writeTo(raw);
                 }
+                yield true;
             }
-            case 'F' -> functionCall(f);
+            // The function's OID is resolved through the live catalog: that may wait.
+            case 'F' -> !withoutWaiting && functionCall(f);
             default -> throw new ProtocolException("unexpected message type '" + (char) type + "'");
-        }
-        flushRaw();
-        return true;
+        };
+        if (!done) return Step.NEEDS_THREAD;
+        if (type == 'H' || raw.size() > 65536) flushUpstream();
+        return Step.NEXT;
     }
 
     // ---- simple query
 
-    private void simpleQuery(Frame f) throws IOException {
+    private boolean simpleQuery(Frame f, boolean withoutWaiting) throws IOException {
         Query q = Query.read(f);
         Operation op = operation(q.sql(), List.of());
         SearchPathTracker.View path = paths.view(generation + 1);
-        ClassifyContext context = paths.context(path);
-        Classification c = gate.classify(op, context);
+        context = paths.context(path);
+        Classification c = classify(op, withoutWaiting);
+        if (c == null) return false;
         SqlSessionTracking.Effect effect = SqlSessionTracking.of(q.sql(), c);
-        List<PathEffect> pathEffects = SearchPathTracker.effects(q.sql(), c);
+        // PREPARE classifies its body when applied.
+        if (withoutWaiting && effect.kind() == SqlSessionTracking.Effect.Kind.PREPARE) return false;
+        List<PathEffect> pathEffects = SearchPathTracker.effects(q.sql(), c, withoutWaiting);
+        if (pathEffects == null) return false;
         String refusal = effect.refusal() != null ? effect.refusal() : paths.refusal(generation + 1, path, pathEffects);
         if (refusal != null) {
             denyMessage("warden: refused: " + refusal, true);
-            return;
+            return true;
         }
-        Verdict v = judge(() -> gate.judge(op, c, context, hold()));
+        Verdict v = judge(op, c, withoutWaiting, true);
+        if (v == null) return false;
         if (!v.run()) {
             deny(v, true);
-            return;
+            return true;
         }
         Runnable onSuccess = effect.apply(this);
         paths.sent(generation + 1, pathEffects);
-        forward(new Pending.Query(v, System.nanoTime(), onSuccess, ++generation), f);
+        return forward(new Pending.Query(v, System.nanoTime(), onSuccess, ++generation), f);
     }
 
     // ---- extended query
 
-    private void parse(Frame f) throws IOException {
+    private boolean parse(Frame f, boolean withoutWaiting) throws IOException {
         Parse p = Parse.read(f);
         Operation op = operation(p.sql(), List.of());
-        ClassifyContext context = paths.context(paths.view(generation + 1));
-        Classification c = gate.classify(op, context);
+        context = paths.context(paths.view(generation + 1));
+        Classification c = classify(op, withoutWaiting);
+        if (c == null) return false;
         if (gate.preview(op, c).action() == dev.warden.core.Action.DENY) {
             // The text alone condemns it: refuse at Parse, with the decision on record.
-            Verdict v = judge(() -> gate.judge(op, c, context, null));
+            Verdict v = judge(op, c, withoutWaiting, false);
+            if (v == null) return false;
             if (!v.run()) {
                 deny(v, false);
-                return;
+                return true;
             }
         }
         StatementTracker.Prepared st = tracker.parse(p.name(), p.sql(), c, p.parameterTypes());
         if (st != null) st.searchPath = context.searchPath();
-        forward(new Pending.Parse(st), f);
+        return forward(new Pending.Parse(st), f);
     }
 
-    private void bind(Frame f) throws IOException {
+    private boolean bind(Frame f) throws IOException {
         Bind b = Bind.read(f);
         StatementTracker.Prepared st = tracker.statement(b.statement());
         StatementTracker.Portal portal = tracker.bind(b.portal(), st, b.rendered(st == null ? null : st.parameterTypes), generation + 1);
+        // The server plans the portal at Bind: under the search path of that moment.
         if (portal != null) portal.searchPath = paths.view(generation + 1);
-        forward(new Pending.Bind(portal), f);
+        return forward(new Pending.Bind(portal), f);
     }
 
-    private void execute(Frame f) throws IOException {
+    private boolean execute(Frame f, boolean withoutWaiting) throws IOException {
         Execute e = Execute.read(f);
         StatementTracker.Portal p = tracker.portal(e.portal());
         if (p == null || p.refusal != null || p.statement == null) {
             String why = p == null ? "portal \"" + e.portal() + "\" is not known to Warden" : p.refusal;
             denyMessage("warden: refused: " + why, false);
-            return;
+            return true;
         }
         SqlSessionTracking.Effect effect = SqlSessionTracking.of(p.statement.text, p.statement.classification);
+        if (withoutWaiting && effect.kind() == SqlSessionTracking.Effect.Kind.PREPARE) return false;
         Verdict v = p.verdict;
-        List<PathEffect> pathEffects = List.of();
         String refusal = effect.refusal();
         Classification c = p.statement.classification;
-        ClassifyContext context = null;
+        List<PathEffect> pathEffects = List.of();
         if (v == null && refusal == null) {
-            // Judged under the path the portal was planned with (at Bind); classified again if that is not the
-            // path of its Parse, as the server analyses it again.
+            // Judged under the path the portal was planned with; classified again when that is not the path of its
+            // Parse, as the server analyses it again.
             SearchPathTracker.View path = p.searchPath != null ? p.searchPath : paths.view(generation + 1);
             context = paths.context(path);
             if (path.path() != null && !path.path().equals(p.statement.searchPath)) {
-                c = gate.classify(operation(p.statement.text, List.of()), context);
+                c = classify(operation(p.statement.text, List.of()), withoutWaiting);
+                if (c == null) return false;
             }
-            pathEffects = SearchPathTracker.effects(p.statement.text, c);
+            pathEffects = SearchPathTracker.effects(p.statement.text, c, withoutWaiting);
+            if (pathEffects == null) return false;
             refusal = paths.refusal(generation + 1, path, pathEffects);
         }
         if (refusal != null) {
             denyMessage("warden: refused: " + refusal, false);
-            return;
+            return true;
         }
         if (v == null) {
-            Operation op = operation(p.statement.text, p.parameters);
-            Classification judged = c;
-            ClassifyContext ctx = context;
-            v = judge(() -> gate.judge(op, judged, ctx, hold()));
+            v = judge(operation(p.statement.text, p.parameters), c, withoutWaiting, true);
+            if (v == null) return false;
             // Later Executes of the same portal fetch more rows of what was judged here.
             if (v.run()) p.verdict = v;
         }
         if (!v.run()) {
             deny(v, false);
-            return;
+            return true;
         }
         Runnable onSuccess = effect.apply(this);
         paths.sent(generation + 1, pathEffects);
-        forward(new Pending.Execute(v, System.nanoTime(), onSuccess), f);
+        return forward(new Pending.Execute(v, System.nanoTime(), onSuccess), f);
     }
 
     // ---- fast path
 
-    private void functionCall(Frame f) throws IOException {
+    private boolean functionCall(Frame f) throws IOException {
         QueryMessage.FunctionCall call = QueryMessage.FunctionCall.read(f);
         Classification c = FastPathCall.classify(call.functionOid(),
                 gate.target(database.name()).map(t -> t.catalog()).orElse(null));
         String text = c.statements().getFirst().text();
-        Operation op = operation(text, List.of());
-        ClassifyContext context = paths.context(paths.view(generation + 1));
-        Verdict v = judge(() -> gate.judge(op, c, context, hold()));
+        context = paths.context(paths.view(generation + 1));
+        Verdict v = judge(operation(text, List.of()), c, false, true);
         if (!v.run()) {
             deny(v, true);
-            return;
+            return true;
         }
-        paths.sent(generation + 1, SearchPathTracker.effects(text, c));
-        forward(new Pending.Query(v, System.nanoTime(), null, ++generation), f);
+        paths.sent(generation + 1, SearchPathTracker.effects(text, c, false));
+        return forward(new Pending.Query(v, System.nanoTime(), null, ++generation), f);
     }
 
     // ---- denial
@@ -318,15 +307,14 @@ final class ClientSession {
         if (simple) {
             pending.addLast(new Pending.Denied(error, true, ++generation));
             paths.denied(generation);
-            raw().bytes(POISON_QUERY);
+            raw.bytes(POISON_QUERY);
         } else {
             pending.addLast(new Pending.Denied(error, false, generation));
             paths.denied(generation + 1);
-            raw().bytes(POISON_PARSE);
+            raw.bytes(POISON_PARSE);
             // PostgreSQL skips to the next Sync after an error; the denied pipeline's remaining messages go nowhere.
             skipToSync = true;
         }
-        flushRaw();
     }
 
     private static byte[] poisonQuery() {
@@ -344,17 +332,22 @@ final class ClientSession {
 
     // ---- gate helpers
 
-    private interface Judgement {
-        Verdict get();
+    /** The classification, or {@code null} when it cannot be had without waiting. */
+    private Classification classify(Operation op, boolean withoutWaiting) {
+        return withoutWaiting ? gate.classifyWithoutWaiting(op, context).orElse(null) : gate.classify(op, context);
     }
 
-    private Verdict judge(Judgement j) {
+    /** The verdict, or {@code null} when it cannot be had without waiting. {@code mayHold}: an approval may hold it. */
+    private Verdict judge(Operation op, Classification c, boolean withoutWaiting, boolean mayHold) {
+        if (withoutWaiting) return gate.judgeWithoutWaiting(op, c, context).orElse(null);
+        judgingThread = Thread.currentThread();
         judging = true;
         try {
-            return j.get();
+            return gate.judge(op, c, context, mayHold ? hold() : null);
         } finally {
             judging = false;
             holding = false;
+            judgingThread = null;
             Thread.interrupted();
         }
     }
@@ -364,8 +357,7 @@ final class ClientSession {
             holding = true;
             try {
                 // Earlier pipelined messages reach the server before the (possibly long) wait.
-                flushRaw();
-                upOut.flush();
+                flushUpstream();
                 out.send(Notice.notice(held.message()).bytes());
             } catch (IOException ignored) {
                 // the wait goes on; the client will see the result or the connection end
@@ -379,24 +371,23 @@ final class ClientSession {
 
     // ---- forwarding
 
+    /** Messages for the upstream, collected while the driver works through what the client sent in one go. */
     private final PgWriter raw = new PgWriter();
 
-    private PgWriter raw() {
-        return raw;
-    }
-
-    private void flushRaw() throws IOException {
+    /** Sends what was collected; the driver calls it once it has handled every whole message it has. */
+    void flushUpstream() throws IOException {
         if (raw.size() > 0) {
             raw.writeTo(upOut);
             raw.reset();
         }
+        upOut.flush();
     }
 
-    private void forward(Pending p, Frame f) throws IOException {
+    private boolean forward(Pending p, Frame f) {
         // The expectation is queued before the bytes leave, so the relay always finds it.
         pending.addLast(p);
         f.writeTo(raw);
-        if (raw.size() > 65536) flushRaw();
+        return true;
     }
 
     // ---- called by the relay
@@ -474,7 +465,7 @@ final class ClientSession {
     }
 
     Classification classifyBody(String body) {
-        return gate.classify(operation(body, List.of()), paths.context(paths.view(generation + 1)));
+        return gate.classify(operation(body, List.of()), context);
     }
 
     // ---- cancel and shutdown
@@ -485,14 +476,34 @@ final class ClientSession {
 
     /** A CancelRequest for this session: cancels the running statement, or ends an approval wait. */
     void cancel() {
-        Thread t = readerThread;
+        Thread t = judgingThread;
         // Only the approval wait is interrupted: an interrupt during I/O would close the ledger's channel.
         if (holding && t != null) t.interrupt();
         else upstream.cancel();
     }
 
+    // ---- how sessions end early (the same words whichever driver noticed)
+
+    void idleTimeout() {
+        fatal("57P05", "terminating connection due to idle-session timeout (warden: idle for "
+                + database.listener().idleTimeout().toSeconds() + "s)");
+    }
+
+    void protocolViolation(ProtocolException e) {
+        fatal("08P01", "warden: protocol violation: " + e.getMessage());
+    }
+
+    void upstreamLost(IOException e) {
+        if (!closed.get()) {
+            fatal("08006", "warden: the connection to the database was lost (" + e.getMessage() + "); reconnect to get a new session");
+        }
+    }
+
+    void relayFailed(RuntimeException e) {
+        if (!closed.get()) fatal("XX000", "warden: internal error in the session relay: " + e);
+    }
+
     void fatal(String code, String message) {
-        if (closeReason == null) closeReason = message;
         out.sendQuietly(Notice.error("FATAL", code, message).bytes());
         close();
     }
@@ -501,7 +512,7 @@ final class ClientSession {
         if (!closed.compareAndSet(false, true)) return;
         upstream.close();
         try {
-            socket.close();
+            clientTransport.close();
         } catch (IOException ignored) {
             // closing anyway
         }

@@ -20,9 +20,10 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
@@ -35,20 +36,12 @@ import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 
 /**
- * The PostgreSQL listener for the databases served on one address: accepts, runs each client on a virtual thread of
- * its own, and knows the sessions (for CancelRequest, per-agent limits and shutdown).
+ * The PostgreSQL listener for the databases served on one address: accepts, runs each client's startup on a thread
+ * of its own, then serves the session from an {@link EventLoop} (or, where TLS wraps a socket, on threads of its own:
+ * {@link SessionThreads}), and knows the sessions (for CancelRequest, per-agent limits and shutdown).
  */
 public final class PgFrontEnd implements FrontEnd {
     private static final SecureRandom RANDOM = new SecureRandom();
-
-    /**
-     * Sessions (and their relays) run on platform threads: measured with pgbench on 2 cores, a virtual thread's
-     * blocking read (poller registration, park, poller wake-up, carrier hand-off) cost 60 to 75 µs of CPU per
-     * statement more and added ~55 µs of latency at one client. {@code -Dwarden.sessionThreads=virtual} runs them on
-     * virtual threads instead (for very many mostly idle sessions).
-     */
-    static final boolean PLATFORM = !"virtual".equals(System.getProperty("warden.sessionThreads"));
-    static final Thread.Builder SESSION_THREADS = PLATFORM ? Thread.ofPlatform().daemon() : Thread.ofVirtual();
 
     private final Gate gate;
     private final WardenConfig config;
@@ -64,7 +57,7 @@ public final class PgFrontEnd implements FrontEnd {
     private final Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
     private volatile Duration grace = Duration.ofSeconds(10);
-    private volatile ServerSocket server;
+    private volatile ServerSocketChannel server;
     private volatile boolean closing;
     private volatile AutoCloseable killSwitch;
 
@@ -87,8 +80,8 @@ public final class PgFrontEnd implements FrontEnd {
     @Override
     public void start() throws IOException {
         HostPort listen = databases.getFirst().listen();
-        ServerSocket s = new ServerSocket();
-        s.setReuseAddress(true);
+        ServerSocketChannel s = ServerSocketChannel.open();
+        s.socket().setReuseAddress(true);
         s.bind(new InetSocketAddress(InetAddress.getByName(listen.host()), listen.port()), 256);
         server = s;
         // The kill switch ends a disabled agent's live sessions here; new ones are refused in the handshake.
@@ -105,21 +98,22 @@ public final class PgFrontEnd implements FrontEnd {
 
     /** The bound port (useful when configured as 0). */
     public int port() {
-        return server.getLocalPort();
+        return server.socket().getLocalPort();
     }
 
     private void acceptLoop() {
-        ServerSocket s = server;
+        ServerSocketChannel s = server;
         while (!closing) {
             Socket c;
             try {
-                c = s.accept();
+                c = s.accept().socket();
             } catch (IOException e) {
                 if (closing) return;
                 log("warden: accept failed: " + e.getMessage());
                 continue;
             }
-            SESSION_THREADS.name("pg-client").start(() -> serve(c));
+            // Startup is short and blocking (TLS, authentication, the upstream's own startup): a thread of its own.
+            Thread.ofPlatform().daemon().name("pg-client").start(() -> serve(c));
         }
     }
 
@@ -165,21 +159,25 @@ public final class PgFrontEnd implements FrontEnd {
                 secret = RANDOM.nextInt();
                 key = ((long) pid << 32) | (secret & 0xffffffffL);
             } while (sessions.containsKey(key));
-            ClientSession session = new ClientSession(this, e, upstream, "pg-" + id);
-            sessionSlots.put(session, e.slot());
-            sessions.put(key, session);
+            SessionDriver driver;
+            try {
+                Optional<SocketChannel> upstreamChannel = e.socket() == c ? upstream.nonBlockingChannel() : Optional.empty();
+                driver = upstreamChannel.isPresent()
+                        ? new LoopSession(this, e, c.getChannel(), upstream, upstreamChannel.get(), "pg-" + id)
+                        : new SessionThreads(this, e, upstream, "pg-" + id);
+            } catch (IOException | RuntimeException x) {
+                upstream.close();
+                throw x;
+            }
+            sessionSlots.put(driver.session(), e.slot());
+            sessions.put(key, driver.session());
             // From here on the session owns the agent's slot and both sockets; closing it gives them back.
             e = null;
-            try {
-                PgWriter w = new PgWriter();
-                upstream.parameters().forEach((k, v) -> new ParameterStatus(k, v).write(w));
-                new BackendKeyData(pid, secret).write(w);
-                new ReadyForQuery('I').write(w);
-                session.greet(w.toByteArray());
-                session.run();
-            } finally {
-                session.close();
-            }
+            PgWriter w = new PgWriter();
+            upstream.parameters().forEach((k, v) -> new ParameterStatus(k, v).write(w));
+            new BackendKeyData(pid, secret).write(w);
+            new ReadyForQuery('I').write(w);
+            driver.start(w.toByteArray());
         } catch (ProtocolException p) {
             fatalQuietly(c, "08P01", "warden: protocol violation: " + p.getMessage());
             if (e != null) e.slot().release();

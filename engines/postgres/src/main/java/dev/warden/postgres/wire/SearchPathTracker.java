@@ -133,9 +133,13 @@ final class SearchPathTracker {
         return lastContext;
     }
 
-    /** The effects of a classified text, one per statement ({@code List.of()} when it cannot touch the path). */
-    static List<PathEffect> effects(String text, Classification c) {
-        return PathEffect.possible(c) ? PathEffect.of(text) : List.of();
+    /**
+     * The effects of a classified text, one per statement ({@code List.of()} when it cannot touch the path);
+     * {@code null} when {@code withoutWaiting} and the text would have to be parsed first.
+     */
+    static List<PathEffect> effects(String text, Classification c, boolean withoutWaiting) {
+        if (!PathEffect.possible(c)) return List.of();
+        return withoutWaiting ? PathEffect.cached(text) : PathEffect.of(text);
     }
 
     /**

@@ -12,6 +12,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -19,22 +21,27 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Warden's own connection to the real database: startup with the database's credentials (SCRAM, MD5 or cleartext,
  * as the server asks), then the raw streams for whoever drives it.
  */
 public final class UpstreamConnection implements Closeable {
+    private static final byte[] TERMINATE = {'X', 0, 0, 0, 4};
+
     private final Socket socket;
+    private final SocketChannel channel;
     private final InputStream in;
     private final OutputStream out;
     private final Map<String, String> parameters;
     private final BackendKeyData key;
     private final UpstreamConfig config;
 
-    private UpstreamConnection(Socket socket, InputStream in, OutputStream out, Map<String, String> parameters,
-                               BackendKeyData key, UpstreamConfig config) {
+    private UpstreamConnection(Socket socket, SocketChannel channel, InputStream in, OutputStream out,
+                               Map<String, String> parameters, BackendKeyData key, UpstreamConfig config) {
         this.socket = socket;
+        this.channel = channel;
         this.in = in;
         this.out = out;
         this.parameters = parameters;
@@ -61,7 +68,8 @@ public final class UpstreamConnection implements Closeable {
      * {@code statement_timeout}; they become the session's defaults, which RESET and DISCARD ALL return to).
      */
     public static UpstreamConnection open(UpstreamConfig up, Map<String, String> settings, Duration timeout) throws IOException {
-        Socket s = new Socket();
+        SocketChannel channel = SocketChannel.open();
+        Socket s = channel.socket();
         Socket plain = s;
         try {
             s.setTcpNoDelay(true);
@@ -127,7 +135,7 @@ public final class UpstreamConnection implements Closeable {
                         ReadyForQuery.read(f);
                         if (reader.buffered() != 0) throw new ProtocolException("upstream sent data after ReadyForQuery");
                         s.setSoTimeout(0);
-                        return new UpstreamConnection(s, in, out, status, key, up);
+                        return new UpstreamConnection(s, s == plain ? channel : null, in, out, status, key, up);
                     }
                     default -> throw new ProtocolException("unexpected upstream message '" + (char) f.type() + "' during startup");
                 }
@@ -176,6 +184,16 @@ public final class UpstreamConnection implements Closeable {
         }
     }
 
+    /**
+     * The plaintext socket as a non-blocking channel, for an event loop; empty under TLS (the streams carry it).
+     * Once taken, {@link #in()} and {@link #out()} are no longer usable.
+     */
+    public Optional<SocketChannel> nonBlockingChannel() throws IOException {
+        if (channel == null) return Optional.empty();
+        channel.configureBlocking(false);
+        return Optional.of(channel);
+    }
+
     public InputStream in() {
         return in;
     }
@@ -200,8 +218,10 @@ public final class UpstreamConnection implements Closeable {
     @Override
     public void close() {
         try {
-            if (!socket.isClosed()) {
-                out.write(new byte[] {'X', 0, 0, 0, 4});
+            if (channel != null && !channel.isBlocking()) {
+                if (channel.isOpen()) channel.write(ByteBuffer.wrap(TERMINATE));
+            } else if (!socket.isClosed()) {
+                out.write(TERMINATE);
                 out.flush();
             }
         } catch (IOException ignored) {

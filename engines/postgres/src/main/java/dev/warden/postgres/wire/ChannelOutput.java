@@ -1,0 +1,96 @@
+package dev.warden.postgres.wire;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A non-blocking socket as an output stream for the {@link EventLoop}: a write goes to the socket at once, as far as
+ * the socket takes it, and the rest waits here, in order, until the loop finds the socket writable again
+ * ({@link #drain}). Any thread may write; {@code backlogged} runs when bytes start waiting, so that the loop watches
+ * for writability and stops reading what would add to them.
+ */
+final class ChannelOutput extends OutputStream {
+    private final SocketChannel channel;
+    private final Runnable backlogged;
+    private final ReentrantLock lock = new ReentrantLock();
+    private byte[] waiting = new byte[0];
+    private int from;
+    private int to;
+    private volatile int backlog;
+
+    ChannelOutput(SocketChannel channel, Runnable backlogged) {
+        this.channel = channel;
+        this.backlogged = backlogged;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+        boolean started;
+        lock.lock();
+        try {
+            started = to == from;
+            if (started) {
+                ByteBuffer buf = ByteBuffer.wrap(b, off, len);
+                while (buf.hasRemaining() && channel.write(buf) > 0) {
+                    // the socket takes more
+                }
+                off = buf.position();
+                len = buf.remaining();
+                if (len == 0) return;
+            }
+            keep(b, off, len);
+        } finally {
+            lock.unlock();
+        }
+        if (started) backlogged.run();
+    }
+
+    private void keep(byte[] b, int off, int len) {
+        if (waiting.length - to < len) {
+            int live = to - from;
+            byte[] next = live + len <= waiting.length ? waiting : new byte[Math.max(live + len, waiting.length * 2)];
+            System.arraycopy(waiting, from, next, 0, live);
+            waiting = next;
+            from = 0;
+            to = live;
+        }
+        System.arraycopy(b, off, waiting, to, len);
+        to += len;
+        backlog = to - from;
+    }
+
+    /** Writes what waits, as far as the socket takes it; true when nothing waits any more. */
+    boolean drain() throws IOException {
+        lock.lock();
+        try {
+            if (to > from) {
+                ByteBuffer buf = ByteBuffer.wrap(waiting, from, to - from);
+                while (buf.hasRemaining() && channel.write(buf) > 0) {
+                    // the socket takes more
+                }
+                from = buf.position();
+                if (from == to) {
+                    from = to = 0;
+                    if (waiting.length > 1 << 20) waiting = new byte[0];
+                }
+                backlog = to - from;
+            }
+            return to == from;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Bytes waiting for the socket. */
+    int backlog() {
+        return backlog;
+    }
+}

@@ -1,0 +1,188 @@
+package dev.warden.postgres.wire;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+
+/**
+ * Drives a {@link ClientSession} from an {@link EventLoop}: the client's and the upstream's sockets, non-blocking, on
+ * one loop thread. A frame whose judgement must wait (see {@link ClientSession}) goes to a virtual thread of its own,
+ * and the client is not read meanwhile, so frames are still handled one after the other. Backpressure: while the
+ * bytes waiting for one side pass {@value #BACKLOG_LIMIT}, the other side is not read.
+ */
+final class LoopSession implements SessionDriver, EventLoop.Ticking {
+    private static final int BACKLOG_LIMIT = 256 * 1024;
+
+    private final EventLoop loop;
+    private final SocketChannel client;
+    private final SocketChannel upstream;
+    private final ChannelOutput toClient;
+    private final ChannelOutput toUpstream;
+    private final ClientSession session;
+    private final BackendRelay relay;
+    private final FrameDecoder decoder;
+    private final ByteBuffer chunk = ByteBuffer.allocate(16384);
+    private final long idleNanos;
+    private SelectionKey clientKey;
+    private SelectionKey upstreamKey;
+    private long lastRead = System.nanoTime();
+    /** A frame is being judged on another thread: the client is not read until it is done. */
+    private volatile boolean judging;
+
+    LoopSession(PgFrontEnd frontEnd, StartupHandshake.Established e, SocketChannel client, UpstreamConnection up,
+                SocketChannel upstream, String id) throws IOException {
+        this.loop = EventLoop.next();
+        this.client = client;
+        this.upstream = upstream;
+        client.configureBlocking(false);
+        Runnable watch = () -> loop.execute(this::interest);
+        this.toClient = new ChannelOutput(client, watch);
+        this.toUpstream = new ChannelOutput(upstream, watch);
+        this.session = new ClientSession(frontEnd, e, client, new ClientOutput(toClient), up, toUpstream, id);
+        this.relay = new BackendRelay(session);
+        this.decoder = new FrameDecoder(e.database().listener().maxMessageBytes());
+        this.idleNanos = e.database().listener().idleTimeout().toNanos();
+    }
+
+    @Override
+    public ClientSession session() {
+        return session;
+    }
+
+    @Override
+    public void start(byte[] greeting) {
+        try {
+            session.greet(greeting);
+        } catch (IOException e) {
+            session.close();
+            return;
+        }
+        loop.execute(this::register);
+    }
+
+    private void register() {
+        try {
+            clientKey = loop.register(client, SelectionKey.OP_READ, k -> clientReady(k.readyOps()));
+            upstreamKey = loop.register(upstream, SelectionKey.OP_READ, k -> upstreamReady(k.readyOps()));
+        } catch (IOException e) {
+            session.close();
+            return;
+        }
+        loop.ticking(this, true);
+        interest();
+    }
+
+    private void clientReady(int ops) {
+        try {
+            if ((ops & SelectionKey.OP_WRITE) != 0) toClient.drain();
+            if ((ops & SelectionKey.OP_READ) != 0 && !judging) {
+                int n = client.read(chunk.clear());
+                if (n < 0) {
+                    if (decoder.buffered() > 0) throw new ProtocolException("connection closed inside a message");
+                    end();
+                    return;
+                }
+                lastRead = System.nanoTime();
+                decoder.feed(chunk.array(), 0, n);
+                handleFrames();
+            }
+        } catch (ProtocolException e) {
+            session.protocolViolation(e);
+        } catch (IOException | RuntimeException e) {
+            // the client's connection failed, or handling it did: this session ends, the loop goes on
+            end();
+        }
+        interest();
+    }
+
+    private void upstreamReady(int ops) {
+        try {
+            if ((ops & SelectionKey.OP_WRITE) != 0) toUpstream.drain();
+            if ((ops & SelectionKey.OP_READ) != 0) relay.readFrom((b, off, len) -> upstream.read(ByteBuffer.wrap(b, off, len)));
+        } catch (IOException e) {
+            session.upstreamLost(e);
+        } catch (RuntimeException e) {
+            session.relayFailed(e);
+        }
+        interest();
+    }
+
+    /** Handles every whole frame there is, then sends what they forward in one go. */
+    private void handleFrames() throws IOException {
+        Frame f;
+        while (!judging && (f = decoder.next()) != null) {
+            switch (session.handle(f, true)) {
+                case NEXT -> { }
+                case END -> {
+                    session.flushUpstream();
+                    end();
+                    return;
+                }
+                case NEEDS_THREAD -> {
+                    judging = true;
+                    // What came before it goes first; from here until it is back, only that thread adds to it.
+                    session.flushUpstream();
+                    Frame waiting = f;
+                    Thread.ofVirtual().name("pg-judge-" + session.id()).start(() -> judgeAside(waiting));
+                    return;
+                }
+            }
+        }
+        session.flushUpstream();
+    }
+
+    private void judgeAside(Frame f) {
+        ClientSession.Step step;
+        try {
+            step = session.handle(f, false);
+        } catch (ProtocolException e) {
+            loop.execute(() -> session.protocolViolation(e));
+            return;
+        } catch (IOException | RuntimeException e) {
+            loop.execute(this::end);
+            return;
+        }
+        loop.execute(() -> {
+            judging = false;
+            try {
+                if (step == ClientSession.Step.END) {
+                    session.flushUpstream();
+                    end();
+                } else {
+                    handleFrames();
+                }
+            } catch (ProtocolException e) {
+                session.protocolViolation(e);
+            } catch (IOException | RuntimeException e) {
+                end();
+            }
+            interest();
+        });
+    }
+
+    /** What the loop watches for: reads unless the other side is backed up (or a judgement is away), writes when bytes wait. */
+    private void interest() {
+        if (clientKey == null || !clientKey.isValid() || !upstreamKey.isValid()) return;
+        int toClientWaiting = toClient.backlog();
+        int toUpstreamWaiting = toUpstream.backlog();
+        clientKey.interestOps((judging || toUpstreamWaiting > BACKLOG_LIMIT ? 0 : SelectionKey.OP_READ)
+                | (toClientWaiting > 0 ? SelectionKey.OP_WRITE : 0));
+        upstreamKey.interestOps((toClientWaiting > BACKLOG_LIMIT ? 0 : SelectionKey.OP_READ)
+                | (toUpstreamWaiting > 0 ? SelectionKey.OP_WRITE : 0));
+    }
+
+    @Override
+    public void tick(long now) {
+        if (session.closed()) {
+            loop.ticking(this, false);
+            return;
+        }
+        if (idleNanos > 0 && !judging && now - lastRead > idleNanos && session.idle()) session.idleTimeout();
+    }
+
+    private void end() {
+        session.close();
+        loop.ticking(this, false);
+    }
+}
