@@ -284,6 +284,38 @@ class SearchPathTransactionTest {
         }
     }
 
+    @Test
+    void aStatementPipelinedBehindAPathChangeWhoseOutcomeIsOpenIsRefused() throws Exception {
+        Object login = loginWithStartupPath("a");
+        try (Socket s = (Socket) login) {
+            // Sent in one go, without waiting: if SET failed the read would use a, else b. Warden does not guess.
+            PgWriter w = new PgWriter();
+            new QueryMessage.Query("SET search_path TO b").write(w);
+            new QueryMessage.Query("SELECT v FROM t").write(w);
+            List<Frame> got = RawClient.exchange(s, w.toByteArray(), 2);
+            assertThat(RawClient.types(got)).doesNotContain("D");
+            assertThat(RawClient.errors(got)).singleElement().asString()
+                    .startsWith("42501").contains("wait for its result");
+            // Once the SET has completed, the path is b.
+            w = new PgWriter();
+            new QueryMessage.Query("SELECT v FROM t").write(w);
+            got = RawClient.exchange(s, w.toByteArray(), 1);
+            assertThat(RawClient.errors(got)).singleElement().asString().startsWith("42501");
+            assertThat(lastJudged()).containsExactly("b.t");
+            // Pipelined behind statements that cannot move the path, a read is judged at once.
+            w = new PgWriter();
+            new QueryMessage.Query("SET search_path TO a").write(w);
+            RawClient.exchange(s, w.toByteArray(), 1);
+            w = new PgWriter();
+            new QueryMessage.Query("SELECT v FROM a.t").write(w);
+            new QueryMessage.Query("SELECT v FROM t").write(w);
+            got = RawClient.exchange(s, w.toByteArray(), 2);
+            assertThat(RawClient.errors(got)).isEmpty();
+            assertThat(RawClient.types(got).chars().filter(ch -> ch == 'D').count()).isEqualTo(2);
+            assertThat(lastJudged()).containsExactly("a.t");
+        }
+    }
+
     // ---- one search_path parser
 
     /** Logs in with the given search_path startup parameter; returns the socket, or the FATAL error. */
