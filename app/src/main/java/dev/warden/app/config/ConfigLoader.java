@@ -39,7 +39,7 @@ public final class ConfigLoader {
     private static final List<String> AGENT_KEYS = List.of("name", "secret", "secret_env", "databases");
     private static final List<String> APPROVER_KEYS = List.of("name", "token", "token_env");
     private static final List<String> DATABASE_KEYS = List.of("name", "engine", "listen", "upstream", "statement_timeout",
-            "tls", "max_message_size", "startup_timeout", "idle_timeout", "max_connections_per_agent");
+            "tls", "max_message_size", "startup_timeout", "idle_timeout", "max_connections_per_agent", "agent_auth");
     private static final List<String> TLS_KEYS = List.of("mode", "cert", "key");
     private static final List<String> UPSTREAM_KEYS = List.of("host", "port", "database", "user", "password", "password_env", "tls");
     private static final List<String> UPSTREAM_TLS_KEYS = List.of("mode", "ca");
@@ -349,8 +349,10 @@ public final class ConfigLoader {
             java.nio.file.Path ca = t.containsKey("ca") ? n.file().toAbsolutePath().getParent().resolve(nonBlank(t.get("ca"))).normalize() : null;
             upTls = new UpstreamTlsConfig(mode, ca);
         }
+        ListenerConfig listener = listener(m, n.file().toAbsolutePath().getParent());
+        if (m.containsKey("agent_auth")) listener = listener.withAgentAuth(agentAuth(m.get("agent_auth"), engine, listener));
         return new DatabaseConfig(name, engine, listen, new UpstreamConfig(host, port, database, user, password, upTls), timeout,
-                listener(m, n.file().toAbsolutePath().getParent()));
+                listener);
     }
 
     private static ListenerConfig listener(Map<String, YamlNode> m, Path base) throws ConfigException {
@@ -389,6 +391,29 @@ public final class ConfigLoader {
             maxConn = (int) v;
         }
         return new ListenerConfig(tls, maxMessage, startup, idle, maxConn);
+    }
+
+    /**
+     * {@code agent_auth: [scram-sha-256, md5, password]}: the methods agents may authenticate with on this database.
+     * Agents' secrets are kept in clear (or in the environment), so MD5 can be checked for every agent. Cleartext
+     * passwords only ever travel inside TLS: {@code password} needs {@code tls: {mode: required}}.
+     */
+    private static List<dev.warden.core.config.AgentAuth> agentAuth(YamlNode n, String engine, ListenerConfig listener)
+            throws ConfigException {
+        if (!"postgres".equals(engine)) throw n.error("agent_auth applies to postgres databases only");
+        List<dev.warden.core.config.AgentAuth> out = new ArrayList<>();
+        for (YamlNode item : n.list()) {
+            String v = item.string();
+            dev.warden.core.config.AgentAuth a = dev.warden.core.config.AgentAuth.fromYaml(v);
+            if (a == null) throw item.error("unknown authentication method '" + v + "' (expected scram-sha-256, md5 or password)");
+            if (out.contains(a)) throw item.error("'" + v + "' is listed twice");
+            out.add(a);
+        }
+        if (out.isEmpty()) throw n.error("must list at least one method (scram-sha-256, md5 or password)");
+        if (out.contains(dev.warden.core.config.AgentAuth.PASSWORD) && listener.tls().mode() != TlsConfig.Mode.REQUIRED) {
+            throw n.error("'password' sends the agent's secret in clear text: it needs 'tls: {mode: required}' on this database");
+        }
+        return out;
     }
 
     private static int defaultPort(String engine) {

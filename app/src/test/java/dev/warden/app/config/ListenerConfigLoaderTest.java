@@ -3,6 +3,7 @@ package dev.warden.app.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.warden.core.config.AgentAuth;
 import dev.warden.core.config.DatabaseConfig;
 import dev.warden.core.config.ListenerConfig;
 import dev.warden.core.config.TlsConfig;
@@ -82,5 +83,33 @@ class ListenerConfigLoaderTest {
                 .isInstanceOf(ConfigException.class).hasMessageContaining("upstream.tls.mode: unknown upstream TLS mode 'prefer'");
         assertThatThrownBy(() -> load("    max_conections: 3\n", ""))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("max_conections");
+    }
+
+    @Test
+    void agentAuthIsScramUnlessListed() throws Exception {
+        assertThat(load("", "").listener().agentAuth()).containsExactly(AgentAuth.SCRAM_SHA_256);
+        // Listed in any order, offered strongest first.
+        assertThat(load("    agent_auth: [md5, scram-sha-256]\n", "").listener().agentAuth())
+                .containsExactly(AgentAuth.SCRAM_SHA_256, AgentAuth.MD5);
+        assertThat(load("    agent_auth: [md5]\n", "").listener().agentAuth()).containsExactly(AgentAuth.MD5);
+        assertThat(load("    tls: { mode: required }\n    agent_auth: [password]\n", "").listener().agentAuth())
+                .containsExactly(AgentAuth.PASSWORD);
+    }
+
+    @Test
+    void agentAuthMistakesNameFileLineAndKey() {
+        assertThatThrownBy(() -> load("    agent_auth: [md5, sha1]\n", ""))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("warden.yaml:9: databases[0].agent_auth[1]: unknown authentication method 'sha1'");
+        assertThatThrownBy(() -> load("    agent_auth: []\n", ""))
+                .isInstanceOf(ConfigException.class).hasMessageContaining(":9: databases[0].agent_auth: must list at least one");
+        assertThatThrownBy(() -> load("    agent_auth: [md5, md5]\n", ""))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("agent_auth[1]: 'md5' is listed twice");
+        // Cleartext secrets only inside TLS that every client must use.
+        assertThatThrownBy(() -> load("    agent_auth: [scram-sha-256, password]\n", ""))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("warden.yaml:9: databases[0].agent_auth: 'password' sends the agent's secret in clear text: it needs 'tls: {mode: required}'");
+        assertThatThrownBy(() -> load("    tls: { mode: optional }\n    agent_auth: [password]\n", ""))
+                .isInstanceOf(ConfigException.class).hasMessageContaining(":10: databases[0].agent_auth: 'password'");
     }
 }

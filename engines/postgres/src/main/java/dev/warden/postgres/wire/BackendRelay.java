@@ -137,6 +137,7 @@ final class BackendRelay {
             }
             case 'E' -> {
                 session.copyEnded();
+                session.upstreamError();
                 if (head instanceof Pending.Denied d) {
                     if (!d.simple()) {
                         pending.pollFirst();

@@ -8,6 +8,7 @@ import dev.warden.core.Verdict;
 import dev.warden.core.config.DatabaseConfig;
 import dev.warden.core.engine.ClassifyContext;
 import dev.warden.core.ledger.LedgerException;
+import dev.warden.postgres.classify.PathEffect;
 import dev.warden.postgres.wire.QueryMessage.Bind;
 import dev.warden.postgres.wire.QueryMessage.Close;
 import dev.warden.postgres.wire.QueryMessage.Describe;
@@ -55,6 +56,8 @@ final class ClientSession {
     private final String clientAddress;
     private final List<String> initialSearchPath;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final SearchPathTracker paths;
+    /** The context of the statement being handled: its search path, as {@link #paths} says it is when it runs. */
     private volatile ClassifyContext context;
     private volatile char transactionStatus = 'I';
     private volatile boolean copyIn;
@@ -82,7 +85,8 @@ final class ClientSession {
         this.sessionId = sessionId;
         this.clientAddress = s.clientAddress();
         this.initialSearchPath = s.searchPath();
-        this.context = new ClassifyContext(initialSearchPath, tracker.preparedView());
+        this.paths = new SearchPathTracker(initialSearchPath, path -> tracker.preparedView(path, this::reclassify));
+        this.context = paths.context(paths.view(0));
     }
 
     StatementTracker tracker() {
@@ -173,12 +177,16 @@ final class ClientSession {
     private boolean simpleQuery(Frame f, boolean withoutWaiting) throws IOException {
         Query q = Query.read(f);
         Operation op = operation(q.sql(), List.of());
+        SearchPathTracker.View path = paths.view(generation + 1);
+        context = paths.context(path);
         Classification c = classify(op, withoutWaiting);
         if (c == null) return false;
         SqlSessionTracking.Effect effect = SqlSessionTracking.of(q.sql(), c);
         // PREPARE classifies its body when applied.
         if (withoutWaiting && effect.kind() == SqlSessionTracking.Effect.Kind.PREPARE) return false;
-        String refusal = effect.refusal() != null ? effect.refusal() : trackingRefusal(effect);
+        List<PathEffect> pathEffects = SearchPathTracker.effects(q.sql(), c, withoutWaiting);
+        if (pathEffects == null) return false;
+        String refusal = effect.refusal() != null ? effect.refusal() : paths.refusal(generation + 1, path, pathEffects);
         if (refusal != null) {
             denyMessage("warden: refused: " + refusal, true);
             return true;
@@ -190,6 +198,7 @@ final class ClientSession {
             return true;
         }
         Runnable onSuccess = effect.apply(this);
+        paths.sent(generation + 1, pathEffects);
         return forward(new Pending.Query(v, System.nanoTime(), onSuccess, ++generation), f);
     }
 
@@ -198,6 +207,7 @@ final class ClientSession {
     private boolean parse(Frame f, boolean withoutWaiting) throws IOException {
         Parse p = Parse.read(f);
         Operation op = operation(p.sql(), List.of());
+        context = paths.context(paths.view(generation + 1));
         Classification c = classify(op, withoutWaiting);
         if (c == null) return false;
         if (gate.preview(op, c).action() == dev.warden.core.Action.DENY) {
@@ -209,13 +219,18 @@ final class ClientSession {
                 return true;
             }
         }
-        return forward(new Pending.Parse(tracker.parse(p.name(), p.sql(), c, p.parameterTypes())), f);
+        StatementTracker.Prepared st = tracker.parse(p.name(), p.sql(), c, p.parameterTypes());
+        if (st != null) st.searchPath = context.searchPath();
+        return forward(new Pending.Parse(st), f);
     }
 
     private boolean bind(Frame f) throws IOException {
         Bind b = Bind.read(f);
         StatementTracker.Prepared st = tracker.statement(b.statement());
-        return forward(new Pending.Bind(tracker.bind(b.portal(), st, b.rendered(st == null ? null : st.parameterTypes), generation + 1)), f);
+        StatementTracker.Portal portal = tracker.bind(b.portal(), st, b.rendered(st == null ? null : st.parameterTypes), generation + 1);
+        // The server plans the portal at Bind: under the search path of that moment.
+        if (portal != null) portal.searchPath = paths.view(generation + 1);
+        return forward(new Pending.Bind(portal), f);
     }
 
     private boolean execute(Frame f, boolean withoutWaiting) throws IOException {
@@ -228,14 +243,29 @@ final class ClientSession {
         }
         SqlSessionTracking.Effect effect = SqlSessionTracking.of(p.statement.text, p.statement.classification);
         if (withoutWaiting && effect.kind() == SqlSessionTracking.Effect.Kind.PREPARE) return false;
-        String refusal = effect.refusal() != null ? effect.refusal() : trackingRefusal(effect);
+        Verdict v = p.verdict;
+        String refusal = effect.refusal();
+        Classification c = p.statement.classification;
+        List<PathEffect> pathEffects = List.of();
+        if (v == null && refusal == null) {
+            // Judged under the path the portal was planned with; classified again when that is not the path of its
+            // Parse, as the server analyses it again.
+            SearchPathTracker.View path = p.searchPath != null ? p.searchPath : paths.view(generation + 1);
+            context = paths.context(path);
+            if (path.path() != null && !path.path().equals(p.statement.searchPath)) {
+                c = classify(operation(p.statement.text, List.of()), withoutWaiting);
+                if (c == null) return false;
+            }
+            pathEffects = SearchPathTracker.effects(p.statement.text, c, withoutWaiting);
+            if (pathEffects == null) return false;
+            refusal = paths.refusal(generation + 1, path, pathEffects);
+        }
         if (refusal != null) {
             denyMessage("warden: refused: " + refusal, false);
             return true;
         }
-        Verdict v = p.verdict;
         if (v == null) {
-            v = judge(operation(p.statement.text, p.parameters), p.statement.classification, withoutWaiting, true);
+            v = judge(operation(p.statement.text, p.parameters), c, withoutWaiting, true);
             if (v == null) return false;
             // Later Executes of the same portal fetch more rows of what was judged here.
             if (v.run()) p.verdict = v;
@@ -244,17 +274,9 @@ final class ClientSession {
             deny(v, false);
             return true;
         }
-        return forward(new Pending.Execute(v, System.nanoTime(), effect.apply(this)), f);
-    }
-
-    /** A search path change inside a transaction block could be rolled back behind Warden's back. */
-    private String trackingRefusal(SqlSessionTracking.Effect effect) {
-        boolean pathChange = effect.kind() == SqlSessionTracking.Effect.Kind.SEARCH_PATH
-                || effect.kind() == SqlSessionTracking.Effect.Kind.RESET_SEARCH_PATH;
-        if (pathChange && transactionStatus != 'I') {
-            return "change the search path outside a transaction block, so that Warden can track it";
-        }
-        return null;
+        Runnable onSuccess = effect.apply(this);
+        paths.sent(generation + 1, pathEffects);
+        return forward(new Pending.Execute(v, System.nanoTime(), onSuccess), f);
     }
 
     // ---- fast path
@@ -263,11 +285,14 @@ final class ClientSession {
         QueryMessage.FunctionCall call = QueryMessage.FunctionCall.read(f);
         Classification c = FastPathCall.classify(call.functionOid(),
                 gate.target(database.name()).map(t -> t.catalog()).orElse(null));
-        Verdict v = judge(operation(c.statements().getFirst().text(), List.of()), c, false, true);
+        String text = c.statements().getFirst().text();
+        context = paths.context(paths.view(generation + 1));
+        Verdict v = judge(operation(text, List.of()), c, false, true);
         if (!v.run()) {
             deny(v, true);
             return true;
         }
+        paths.sent(generation + 1, SearchPathTracker.effects(text, c, false));
         return forward(new Pending.Query(v, System.nanoTime(), null, ++generation), f);
     }
 
@@ -281,9 +306,11 @@ final class ClientSession {
         byte[] error = Notice.error("ERROR", "42501", message).bytes();
         if (simple) {
             pending.addLast(new Pending.Denied(error, true, ++generation));
+            paths.denied(generation);
             raw.bytes(POISON_QUERY);
         } else {
             pending.addLast(new Pending.Denied(error, false, generation));
+            paths.denied(generation + 1);
             raw.bytes(POISON_PARSE);
             // PostgreSQL skips to the next Sync after an error; the denied pipeline's remaining messages go nowhere.
             skipToSync = true;
@@ -367,6 +394,7 @@ final class ClientSession {
 
     void readyForQuery(char status, long gen) {
         transactionStatus = status;
+        paths.ended(status, gen);
         if (status == 'I' && gen >= 0) tracker.transactionEnded(gen);
         if (status == 'I' && ddlSinceIdle) {
             // A transaction that ran DDL ended (committed or not): the catalog's cache may be out of date.
@@ -426,8 +454,14 @@ final class ClientSession {
 
     // ---- session state changed by allowed SQL
 
-    void searchPath(List<String> path) {
-        context = new ClassifyContext(path == null ? initialSearchPath : path, tracker.preparedView());
+    /** The relay saw an ErrorResponse: the unit it belongs to did not run to its end. */
+    void upstreamError() {
+        paths.error();
+    }
+
+    /** A prepared statement's text under a search path other than the one it was classified with. */
+    private Classification reclassify(String text, List<String> path) {
+        return gate.classify(operation(text, List.of()), new ClassifyContext(path, java.util.Map.of()));
     }
 
     Classification classifyBody(String body) {

@@ -52,7 +52,8 @@ public final class PgFrontEnd implements FrontEnd {
     private final Map<String, Scram.Keys> keys = new ConcurrentHashMap<>();
     private final Scram.Keys decoy = Scram.Keys.generate(Long.toString(RANDOM.nextLong()));
     private final Map<Long, ClientSession> sessions = new ConcurrentHashMap<>();
-    private final Map<String, AtomicInteger> perAgent = new ConcurrentHashMap<>();
+    private final AgentSlots slots;
+    private final Map<ClientSession, AgentSlots.Slot> sessionSlots = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
     private volatile Duration grace = Duration.ofSeconds(10);
@@ -68,6 +69,7 @@ public final class PgFrontEnd implements FrontEnd {
         this.settings = databases.getFirst().listener();
         this.ssl = ssl;
         this.log = log;
+        this.slots = AgentSlots.of(gate);
         for (AgentConfig a : config.agents()) keys.put(a.name(), Scram.Keys.generate(a.secret().value()));
     }
 
@@ -125,6 +127,7 @@ public final class PgFrontEnd implements FrontEnd {
             StartupHandshake h = new StartupHandshake(this, c);
             Optional<StartupHandshake.Established> est = h.run();
             if (est.isEmpty() || closing) {
+                est.ifPresent(x -> x.slot().release());
                 c.close();
                 return;
             }
@@ -139,12 +142,12 @@ public final class PgFrontEnd implements FrontEnd {
                 upstream = UpstreamConnection.open(db.upstream(), up, settings.startupTimeout());
             } catch (UpstreamConnection.Refused r) {
                 h.fatal(r.error().code(), "warden: the database refused Warden's connection: " + r.error().message());
-                release(e.agent());
+                e.slot().release();
                 c.close();
                 return;
             } catch (IOException io) {
                 h.fatal("08006", "warden: cannot connect to the database: " + io.getMessage());
-                release(e.agent());
+                e.slot().release();
                 c.close();
                 return;
             }
@@ -166,6 +169,7 @@ public final class PgFrontEnd implements FrontEnd {
                 upstream.close();
                 throw x;
             }
+            sessionSlots.put(driver.session(), e.slot());
             sessions.put(key, driver.session());
             // From here on the session owns the agent's slot and both sockets; closing it gives them back.
             e = null;
@@ -176,17 +180,17 @@ public final class PgFrontEnd implements FrontEnd {
             driver.start(w.toByteArray());
         } catch (ProtocolException p) {
             fatalQuietly(c, "08P01", "warden: protocol violation: " + p.getMessage());
-            if (e != null) release(e.agent());
+            if (e != null) e.slot().release();
         } catch (SocketTimeoutException t) {
             fatalQuietly(c, "08P01", "warden: the startup did not complete in time");
-            if (e != null) release(e.agent());
+            if (e != null) e.slot().release();
         } catch (EOFException | javax.net.ssl.SSLException eof) {
             closeQuietly(c);
-            if (e != null) release(e.agent());
+            if (e != null) e.slot().release();
         } catch (IOException | RuntimeException x) {
             log("warden: session from " + address + " ended: " + x);
             closeQuietly(c);
-            if (e != null) release(e.agent());
+            if (e != null) e.slot().release();
         }
     }
 
@@ -246,22 +250,20 @@ public final class PgFrontEnd implements FrontEnd {
         if (s != null) s.cancel();
     }
 
-    boolean acquire(String agent, DatabaseConfig db) {
-        AtomicInteger n = perAgent.computeIfAbsent(agent, a -> new AtomicInteger());
-        if (n.incrementAndGet() > db.listener().maxConnectionsPerAgent()) {
-            n.decrementAndGet();
-            return false;
-        }
-        return true;
+    /** A session slot for the agent on this database, counted across all listeners; {@code null} at the limit. */
+    AgentSlots.Slot acquire(String agent, DatabaseConfig db) {
+        return slots.acquire(agent, db.name(), db.listener().maxConnectionsPerAgent());
     }
 
-    private void release(String agent) {
-        AtomicInteger n = perAgent.get(agent);
-        if (n != null) n.decrementAndGet();
+    /** Sessions the agent holds on the database, over every listener of this process. */
+    public int sessionsHeld(String agent, String database) {
+        return slots.held(agent, database);
     }
 
     void ended(ClientSession s) {
-        if (sessions.values().remove(s)) release(s.agent());
+        sessions.values().remove(s);
+        AgentSlots.Slot slot = sessionSlots.remove(s);
+        if (slot != null) slot.release();
     }
 
     /** A wrong secret: a ledger entry, and a delay that grows with repeated failures from the same address. */

@@ -8,9 +8,9 @@ import java.util.Locale;
 
 /**
  * SQL statements that change what later statements mean: {@code PREPARE} (what {@code EXECUTE name} runs),
- * {@code DEALLOCATE}, {@code DISCARD}, and the search path. Removals take effect before the text is forwarded (the
- * safe direction); additions only once the upstream completed the statement. Such a statement must come alone in its
- * Query message, so that its success is its own.
+ * {@code DEALLOCATE}, {@code DISCARD}. Removals take effect before the text is forwarded (the safe direction);
+ * additions only once the upstream completed the statement. Such a statement must come alone in its Query message,
+ * so that its success is its own. (The search path is followed by {@link SearchPathTracker}.)
  */
 final class SqlSessionTracking {
     private static final String STATEMENT_TIMEOUT = "statement_timeout is set by Warden for this database; agents cannot change it";
@@ -19,7 +19,7 @@ final class SqlSessionTracking {
 
     /** What a text does to session state; {@code refusal} when Warden could not keep track. */
     record Effect(String refusal, Kind kind, String name, String body, List<String> searchPath) {
-        enum Kind { NONE, PREPARE, DEALLOCATE, DEALLOCATE_ALL, DISCARD_ALL, SEARCH_PATH, RESET_SEARCH_PATH }
+        enum Kind { NONE, PREPARE, DEALLOCATE, DEALLOCATE_ALL, DISCARD_ALL }
 
         static final Effect NONE = new Effect(null, Kind.NONE, null, null, null);
 
@@ -37,10 +37,8 @@ final class SqlSessionTracking {
                 }
                 case DISCARD_ALL -> {
                     session.tracker().closeAllStatements();
-                    yield () -> session.searchPath(null);
+                    yield null;
                 }
-                case RESET_SEARCH_PATH -> () -> session.searchPath(null);
-                case SEARCH_PATH -> () -> session.searchPath(searchPath);
                 case PREPARE -> {
                     Classification c = session.classifyBody(body);
                     yield () -> session.tracker().prepared(name, body, c);
@@ -57,8 +55,19 @@ final class SqlSessionTracking {
             case "prepare", "deallocate", "discard", "set", "reset" -> true;
             default -> false;
         };
-        if (!tracked) return Effect.NONE;
         if (c.statements().size() > 1) {
+            // SET may share a text with other statements (the search path is followed statement by statement); the
+            // statement timeout stays Warden's wherever it appears.
+            for (dev.warden.core.Statement st : c.statements()) {
+                Lexer sl = new Lexer(st.text());
+                if (!"set".equals(sl.word())) continue;
+                String w = sl.word();
+                if ("session".equals(w) || "local".equals(w)) w = sl.word();
+                if ("statement_timeout".equals(w)) return refuse(STATEMENT_TIMEOUT);
+            }
+        }
+        if (!tracked) return Effect.NONE;
+        if (c.statements().size() > 1 && !first.equals("set") && !first.equals("reset")) {
             return new Effect(first.toUpperCase(Locale.ROOT) + " must be sent as a statement of its own, so that Warden can track it",
                     Effect.Kind.NONE, null, null, null);
         }
@@ -79,32 +88,8 @@ final class SqlSessionTracking {
             }
             case "set" -> {
                 String w = lx.word();
-                if ("session".equals(w)) w = lx.word();
-                if ("local".equals(w)) {
-                    w = lx.word();
-                    if ("search_path".equals(w)) yield refuse("SET LOCAL search_path cannot be tracked; use SET search_path");
-                    if ("statement_timeout".equals(w)) yield refuse(STATEMENT_TIMEOUT);
-                    yield Effect.NONE;
-                }
-                if ("statement_timeout".equals(w)) yield refuse(STATEMENT_TIMEOUT);
-                if (!"search_path".equals(w)) yield Effect.NONE;
-                if (!lx.symbol('=') && !"to".equals(lx.word())) yield refuse("cannot read the SET search_path statement");
-                List<String> path = new ArrayList<>();
-                if ("default".equals(lx.peekWord())) yield new Effect(null, Effect.Kind.RESET_SEARCH_PATH, null, null, null);
-                while (true) {
-                    String item = lx.pathItem();
-                    if (item == null) yield refuse("cannot read the search path");
-                    path.add(item);
-                    if (!lx.symbol(',')) break;
-                }
-                lx.symbol(';');
-                if (!lx.atEnd()) yield refuse("cannot read the search path");
-                yield new Effect(null, Effect.Kind.SEARCH_PATH, null, null, List.copyOf(path));
-            }
-            case "reset" -> {
-                String w = lx.word();
-                if ("all".equals(w) || "search_path".equals(w)) yield new Effect(null, Effect.Kind.RESET_SEARCH_PATH, null, null, null);
-                yield Effect.NONE;
+                if ("session".equals(w) || "local".equals(w)) w = lx.word();
+                yield "statement_timeout".equals(w) ? refuse(STATEMENT_TIMEOUT) : Effect.NONE;
             }
             default -> Effect.NONE;
         };
@@ -219,19 +204,6 @@ final class SqlSessionTracking {
                 return null;
             }
             return word();
-        }
-
-        /** A search path element: an identifier or a single-quoted string. */
-        String pathItem() {
-            skip();
-            if (pos < s.length() && s.charAt(pos) == '\'') {
-                int end = s.indexOf('\'', pos + 1);
-                if (end < 0) return null;
-                String v = s.substring(pos + 1, end);
-                pos = end + 1;
-                return v.contains("'") ? null : v;
-            }
-            return identifier();
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.warden.postgres.wire;
 
+import dev.warden.core.config.AgentAuth;
 import dev.warden.core.config.AgentConfig;
 import dev.warden.core.config.DatabaseConfig;
 import dev.warden.core.config.TlsConfig;
@@ -14,6 +15,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,7 +35,8 @@ final class StartupHandshake {
             "extra_float_digits", "intervalstyle", "search_path");
 
     record Established(Socket socket, InputStream in, OutputStream out, String agent, DatabaseConfig database,
-                       Map<String, String> settings, List<String> searchPath, String clientAddress) {}
+                       Map<String, String> settings, List<String> searchPath, String clientAddress,
+                       AgentSlots.Slot slot) {}
 
     /** Ends the handshake with a FATAL error to the client. */
     static final class Refusal extends Exception {
@@ -157,8 +160,13 @@ final class StartupHandshake {
                         throw new Refusal("28000", "warden: the startup parameter '" + e.getKey() + "' is not accepted");
                     }
                     if (k.equals("search_path")) {
-                        searchPath = searchPath(v);
-                        if (searchPath == null) throw new Refusal("22023", "warden: cannot read the search_path startup parameter");
+                        try {
+                            // The server reads this value with its setting parser (SplitIdentifierString): so does Warden.
+                            searchPath = List.copyOf(dev.warden.postgres.catalog.SearchPath.parse(v));
+                        } catch (IllegalArgumentException bad) {
+                            throw new Refusal("22023", "warden: invalid value for the search_path startup parameter: "
+                                    + bad.getMessage() + " (give schema names separated by commas; quote a name with double quotes)");
+                        }
                     }
                     settings.put(e.getKey(), v);
                 }
@@ -166,6 +174,58 @@ final class StartupHandshake {
         }
 
         Optional<AgentConfig> agent = frontEnd.config().agent(user);
+        Optional<DatabaseConfig> db = frontEnd.database(dbName);
+        AgentAuth method = method(db.map(DatabaseConfig::listener).orElse(frontEnd.settings()).agentAuth(), tls);
+        byte[] finalMessage = switch (method) {
+            case SCRAM_SHA_256 -> scram(user, dbName, agent);
+            case MD5, PASSWORD -> {
+                if (!password(method, user, agent)) yield null;
+                yield new byte[0];
+            }
+        };
+        if (finalMessage == null || agent.isEmpty()) {
+            frontEnd.authenticationFailed(user, dbName, clientAddress);
+            throw new Refusal("28P01", "password authentication failed for user \"" + user + "\"");
+        }
+        frontEnd.authenticationSucceeded(clientAddress);
+        PgWriter w = new PgWriter();
+        if (method == AgentAuth.SCRAM_SHA_256) new Authentication(AuthMessage.SASL_FINAL, finalMessage).write(w);
+        Authentication.ok().write(w);
+        w.writeTo(out);
+        out.flush();
+
+        if (db.isEmpty()) throw new Refusal("3D000", "database \"" + dbName + "\" does not exist");
+        if (!agent.get().mayUse(dbName)) {
+            throw new Refusal("42501", "permission denied for database \"" + dbName + "\"");
+        }
+        if (frontEnd.gate().agents().map(k -> !k.allows(user)).orElse(false)) {
+            // The kill switch: an approver disabled this agent.
+            dev.warden.core.metrics.Metrics.shared().sessionRefused();
+            throw new Refusal("28000", "agent \"" + user + "\" is disabled by an approver (warden kill switch)");
+        }
+        AgentSlots.Slot slot = frontEnd.acquire(user, db.get());
+        if (slot == null) {
+            throw new Refusal("53300", "too many connections for role \"" + user + "\" (warden: max_connections_per_agent is "
+                    + db.get().listener().maxConnectionsPerAgent() + " for database \"" + dbName + "\")");
+        }
+        return new Established(socket, in, out, user, db.get(), settings,
+                searchPath == null ? dev.warden.core.engine.ClassifyContext.DEFAULT_SEARCH_PATH : searchPath, clientAddress, slot);
+    }
+
+    /**
+     * The strongest method the database enables. Cleartext is never offered outside TLS (the configuration already
+     * requires TLS for it; this holds even if listeners sharing an address were configured differently).
+     */
+    private static AgentAuth method(List<AgentAuth> enabled, boolean tls) throws Refusal {
+        for (AgentAuth a : enabled) {
+            if (a != AgentAuth.PASSWORD || tls) return a;
+        }
+        throw new Refusal("28000", "warden: this database accepts only cleartext passwords, which are sent only over TLS"
+                + " (connect with sslmode=require)");
+    }
+
+    /** SCRAM-SHA-256; returns the server signature, or {@code null} when the proof does not match. */
+    private byte[] scram(String user, String dbName, Optional<AgentConfig> agent) throws IOException {
         Scram.Keys keys = agent.map(a -> frontEnd.scramKeys(a)).orElseGet(frontEnd::decoyKeys);
         ScramServer scram = new ScramServer(keys);
         send(Authentication.sasl(Scram.MECHANISM));
@@ -176,45 +236,52 @@ final class StartupHandshake {
         send(new Authentication(AuthMessage.SASL_CONTINUE, scram.first(init.data())));
         f = reader.read();
         if (f.type() != 'p') throw new ProtocolException("expected a SASL response");
-        byte[] signature = scram.last(AuthMessage.ClientData.read(f).data());
-        if (signature == null || agent.isEmpty()) {
-            frontEnd.authenticationFailed(user, dbName, clientAddress);
-            throw new Refusal("28P01", "password authentication failed for user \"" + user + "\"");
-        }
-        frontEnd.authenticationSucceeded(clientAddress);
-        PgWriter w = new PgWriter();
-        new Authentication(AuthMessage.SASL_FINAL, signature).write(w);
-        Authentication.ok().write(w);
-        w.writeTo(out);
-        out.flush();
-
-        Optional<DatabaseConfig> db = frontEnd.database(dbName);
-        if (db.isEmpty()) throw new Refusal("3D000", "database \"" + dbName + "\" does not exist");
-        if (!agent.get().mayUse(dbName)) {
-            throw new Refusal("42501", "permission denied for database \"" + dbName + "\"");
-        }
-        if (frontEnd.gate().agents().map(k -> !k.allows(user)).orElse(false)) {
-            // The kill switch: an approver disabled this agent.
-            dev.warden.core.metrics.Metrics.shared().sessionRefused();
-            throw new Refusal("28000", "agent \"" + user + "\" is disabled by an approver (warden kill switch)");
-        }
-        if (!frontEnd.acquire(user, db.get())) {
-            throw new Refusal("53300", "too many connections for role \"" + user + "\"");
-        }
-        return new Established(socket, in, out, user, db.get(), settings,
-                searchPath == null ? dev.warden.core.engine.ClassifyContext.DEFAULT_SEARCH_PATH : searchPath, clientAddress);
+        return scram.last(AuthMessage.ClientData.read(f).data());
     }
 
-    private static List<String> searchPath(String v) {
-        SqlSessionTracking.Lexer lx = new SqlSessionTracking.Lexer(v);
-        List<String> path = new ArrayList<>();
-        while (true) {
-            String item = lx.pathItem();
-            if (item == null) return null;
-            path.add(item);
-            if (!lx.symbol(',')) break;
+    /**
+     * MD5 ({@code "md5" + md5(md5(secret + user) + salt)}, as PostgreSQL computes it) or the cleartext secret. An
+     * unknown user is checked against a random secret, so it fails the same way a wrong secret does.
+     */
+    private boolean password(AgentAuth method, String user, Optional<AgentConfig> agent) throws IOException {
+        String secret = agent.map(a -> a.secret().value()).orElseGet(() -> Long.toString(RANDOM.nextLong()) + RANDOM.nextLong());
+        byte[] expected;
+        if (method == AgentAuth.MD5) {
+            byte[] salt = new byte[4];
+            RANDOM.nextBytes(salt);
+            send(new Authentication(AuthMessage.MD5, salt));
+            String inner = hex(md5(concat(secret.getBytes(StandardCharsets.UTF_8), user.getBytes(StandardCharsets.UTF_8))));
+            expected = ("md5" + hex(md5(concat(inner.getBytes(StandardCharsets.US_ASCII), salt)))).getBytes(StandardCharsets.US_ASCII);
+        } else {
+            send(new Authentication(AuthMessage.CLEARTEXT, new byte[0]));
+            expected = secret.getBytes(StandardCharsets.UTF_8);
         }
-        return lx.atEnd() ? List.copyOf(path) : null;
+        Frame f = reader.read();
+        if (f.type() != 'p') throw new ProtocolException("expected a password message");
+        byte[] body = AuthMessage.ClientData.read(f).data();
+        if (body.length == 0 || body[body.length - 1] != 0) throw new ProtocolException("the password message is not NUL-terminated");
+        byte[] given = java.util.Arrays.copyOf(body, body.length - 1);
+        return java.security.MessageDigest.isEqual(given, expected);
+    }
+
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
+    private static byte[] md5(byte[] b) {
+        try {
+            return java.security.MessageDigest.getInstance("MD5").digest(b);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
+    private static String hex(byte[] b) {
+        return java.util.HexFormat.of().formatHex(b);
     }
 
     private void send(Authentication a) throws IOException {

@@ -19,6 +19,8 @@ final class StatementTracker {
         final String name;
         final String text;
         final Classification classification;
+        /** The search path {@code classification} was made with; an Execute under another path classifies again. */
+        volatile List<String> searchPath;
         final String refusal;
         int[] parameterTypes = new int[0];
         volatile boolean confirmed;
@@ -40,6 +42,8 @@ final class StatementTracker {
         final String refusal;
         volatile boolean confirmed;
         volatile Verdict verdict;
+        /** The search path when it was bound (the server plans a portal at Bind), or why it was not known. */
+        volatile SearchPathTracker.View searchPath;
 
         Portal(String name, Prepared statement, List<String> parameters, long generation, String refusal) {
             this.name = name;
@@ -53,6 +57,42 @@ final class StatementTracker {
     private final Map<String, Prepared> statements = new HashMap<>();
     private final Map<String, Classification> classifications = new ConcurrentHashMap<>();
     private final Map<String, Portal> portals = new HashMap<>();
+
+    /**
+     * The view the classifier gets for SQL {@code EXECUTE name} under {@code path}: a statement prepared under
+     * another path (or whose path is not recorded) is classified again under this one, as the server analyses it
+     * again when the search path changed.
+     */
+    Map<String, Classification> preparedView(List<String> path, java.util.function.BiFunction<String, List<String>, Classification> reclassify) {
+        return new java.util.AbstractMap<>() {
+            @Override
+            public Classification get(Object key) {
+                Prepared p;
+                Classification c;
+                synchronized (StatementTracker.this) {
+                    p = statements.get(key);
+                    c = classifications.get(key);
+                }
+                if (c == null || p == null || p.refusal != null || path.equals(p.searchPath)) return c;
+                return reclassify.apply(p.text, path);
+            }
+
+            @Override
+            public boolean containsKey(Object key) {
+                return classifications.containsKey(key);
+            }
+
+            @Override
+            public java.util.Set<Entry<String, Classification>> entrySet() {
+                Map<String, Classification> m = new HashMap<>();
+                for (String k : classifications.keySet()) {
+                    Classification c = get(k);
+                    if (c != null) m.put(k, c);
+                }
+                return m.entrySet();
+            }
+        };
+    }
 
     /** The live view the classifier gets for SQL {@code EXECUTE name}. */
     Map<String, Classification> preparedView() {

@@ -1,0 +1,237 @@
+package dev.warden.postgres.classify;
+
+import dev.warden.core.Classification;
+import dev.warden.core.Kind;
+import dev.warden.core.Statement;
+import dev.warden.postgres.catalog.SearchPath;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * What one statement does to the session's search path and to the transaction around it, read from PostgreSQL's own
+ * grammar (never from a lexer of Warden's): {@code SET [LOCAL] search_path}, {@code RESET}, {@code DISCARD ALL},
+ * {@code set_config('search_path', …, is_local)}, and the transaction and savepoint commands whose end or rollback
+ * restores an earlier path. A front end follows these the way PostgreSQL's GUC stack does.
+ *
+ * @param kind    what the statement does
+ * @param path    the new path for {@code SET} and {@code SET_LOCAL} (already as schema names)
+ * @param name    the savepoint name for the savepoint commands
+ * @param chain   {@code COMMIT AND CHAIN} / {@code ROLLBACK AND CHAIN}: a new block starts at once
+ * @param utility the statement is a utility command whose meaning does not depend on the search path
+ */
+public record PathEffect(Type kind, List<String> path, String name, boolean chain, boolean utility) {
+    public enum Type {
+        NONE, SET, SET_LOCAL, RESET, RESET_LOCAL, DISCARD_ALL,
+        /** It changes the path in a way that cannot be read from the text (computed value, conditional call). */
+        UNKNOWN,
+        BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE, ROLLBACK_TO, PREPARE_TRANSACTION
+    }
+
+    public static final PathEffect NONE = new PathEffect(Type.NONE, null, null, false, false);
+    private static final PathEffect UNKNOWN = new PathEffect(Type.UNKNOWN, null, null, false, false);
+
+    private static PathEffect utility(Type t) {
+        return new PathEffect(t, null, null, false, true);
+    }
+
+    /**
+     * Whether a classified text can touch the path or the transaction at all: the cheap test that keeps ordinary
+     * statements off the parser a second time.
+     */
+    public static boolean possible(Classification c) {
+        for (Statement s : c.statements()) {
+            if (s.kind() == Kind.TCL || s.kind() == Kind.SESSION) return true;
+            for (String f : s.functions()) if (f.endsWith("set_config")) return true;
+        }
+        return false;
+    }
+
+    // Transaction commands come back with every transaction (BEGIN, COMMIT, END…): their few texts are parsed once.
+    private static final java.util.Map<String, List<PathEffect>> CACHE = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The effects of a text parsed before, or {@code null}. */
+    public static List<PathEffect> cached(String text) {
+        return CACHE.get(text);
+    }
+
+    /** One effect per statement of the text, in order; a text Warden's parser cannot read yields one {@code UNKNOWN}. */
+    public static List<PathEffect> of(String text) {
+        List<PathEffect> hit = CACHE.get(text);
+        if (hit != null) return hit;
+        List<PathEffect> out = parse(text);
+        if (text.length() <= 256) {
+            if (CACHE.size() >= 1024) CACHE.clear();
+            CACHE.put(text, out);
+        }
+        return out;
+    }
+
+    private static List<PathEffect> parse(String text) {
+        Optional<SqlParser> parser = NativePgQuery.load();
+        if (parser.isEmpty()) return List.of(UNKNOWN);
+        SqlParser.ParseResult r;
+        Node root;
+        try {
+            r = parser.get().parse(text);
+            if (!(r instanceof SqlParser.Tree t)) return List.of(UNKNOWN);
+            root = Node.parse(t.json());
+        } catch (RuntimeException | StackOverflowError e) {
+            return List.of(UNKNOWN);
+        }
+        Node stmts = root.get("stmts");
+        if (stmts == null || stmts.isEmpty()) return List.of();
+        List<PathEffect> out = new ArrayList<>(stmts.size());
+        for (Node raw : stmts) {
+            try {
+                out.add(statement(raw.get("stmt")));
+            } catch (RuntimeException | StackOverflowError e) {
+                out.add(UNKNOWN);
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    private static PathEffect statement(Node stmt) {
+        if (stmt == null) return UNKNOWN;
+        Node set = stmt.get("VariableSetStmt");
+        if (set != null) return variableSet(set);
+        Node tx = stmt.get("TransactionStmt");
+        if (tx != null) return transaction(tx);
+        Node discard = stmt.get("DiscardStmt");
+        if (discard != null) {
+            return "DISCARD_ALL".equals(StatementWalker.text(discard, "target")) ? utility(Type.DISCARD_ALL) : NONE;
+        }
+        return setConfig(stmt);
+    }
+
+    private static PathEffect variableSet(Node b) {
+        String kind = StatementWalker.text(b, "kind");
+        String name = StatementWalker.text(b, "name");
+        boolean local = StatementWalker.bool(b, "is_local");
+        if ("VAR_RESET_ALL".equals(kind)) return utility(Type.RESET);
+        if (name == null || !name.equalsIgnoreCase("search_path")) return NONE;
+        if ("VAR_RESET".equals(kind) || "VAR_SET_DEFAULT".equals(kind)) return utility(local ? Type.RESET_LOCAL : Type.RESET);
+        if (!"VAR_SET_VALUE".equals(kind)) return UNKNOWN;
+        // PostgreSQL turns the items into one setting string, each quoted as an identifier (GUC_LIST_QUOTE), and
+        // reads that back with its setting parser: the same round trip, through the one parser Warden has.
+        List<String> items = new ArrayList<>();
+        for (Node a : b.path("args")) {
+            String v = StatementWalker.constString(a);
+            if (v == null) return UNKNOWN;
+            items.add(v);
+        }
+        List<String> path;
+        try {
+            path = List.copyOf(SearchPath.parse(SearchPath.render(items)));
+        } catch (IllegalArgumentException e) {
+            return UNKNOWN;
+        }
+        return new PathEffect(local ? Type.SET_LOCAL : Type.SET, path, null, false, true);
+    }
+
+    private static PathEffect transaction(Node t) {
+        String kind = StatementWalker.text(t, "kind");
+        boolean chain = StatementWalker.bool(t, "chain");
+        String sp = StatementWalker.text(t, "savepoint_name");
+        if (kind == null) return UNKNOWN;
+        return switch (kind) {
+            case "TRANS_STMT_BEGIN", "TRANS_STMT_START" -> utility(Type.BEGIN);
+            case "TRANS_STMT_COMMIT" -> new PathEffect(Type.COMMIT, null, null, chain, true);
+            case "TRANS_STMT_ROLLBACK" -> new PathEffect(Type.ROLLBACK, null, null, chain, true);
+            case "TRANS_STMT_SAVEPOINT" -> new PathEffect(Type.SAVEPOINT, null, sp, false, true);
+            case "TRANS_STMT_RELEASE" -> new PathEffect(Type.RELEASE, null, sp, false, true);
+            case "TRANS_STMT_ROLLBACK_TO" -> new PathEffect(Type.ROLLBACK_TO, null, sp, false, true);
+            case "TRANS_STMT_PREPARE" -> utility(Type.PREPARE_TRANSACTION);
+            // COMMIT PREPARED / ROLLBACK PREPARED cannot run inside a block and leave this session's settings alone.
+            default -> utility(Type.NONE);
+        };
+    }
+
+    /**
+     * {@code set_config}: known only in the plain form {@code SELECT set_config('search_path', 'v', true|false)}
+     * (no FROM, WHERE or anything else that could run it zero or many times). Any other call that may name
+     * search_path leaves the path unknown.
+     */
+    private static PathEffect setConfig(Node stmt) {
+        List<Node> calls = new ArrayList<>();
+        collectSetConfig(stmt, calls, 0);
+        if (calls.isEmpty()) return NONE;
+        boolean mayTouchPath = false;
+        for (Node call : calls) {
+            Node args = call.get("args");
+            String setting = args != null && args.size() > 0 ? StatementWalker.constString(args.get(0)) : null;
+            if (setting == null || setting.equalsIgnoreCase("search_path")) mayTouchPath = true;
+        }
+        if (!mayTouchPath) return NONE;
+        if (calls.size() != 1) return UNKNOWN;
+        Node select = stmt.get("SelectStmt");
+        if (select == null || !plainSelect(select)) return UNKNOWN;
+        Node call = calls.getFirst();
+        boolean topLevel = false;
+        for (Node target : select.path("targetList")) {
+            Node res = target.get("ResTarget");
+            if (res != null && res.path("val").get("FuncCall") == call) topLevel = true;
+        }
+        if (!topLevel) return UNKNOWN;
+        Node args = call.get("args");
+        if (args == null || args.size() != 3) return UNKNOWN;
+        String value = StatementWalker.constString(args.get(1));
+        Boolean local = constBool(args.get(2));
+        if (value == null || local == null) return UNKNOWN;
+        List<String> path;
+        try {
+            path = List.copyOf(SearchPath.parse(value));
+        } catch (IllegalArgumentException e) {
+            return UNKNOWN;
+        }
+        return new PathEffect(local ? Type.SET_LOCAL : Type.SET, path, null, false, false);
+    }
+
+    private static boolean plainSelect(Node s) {
+        for (String f : List.of("fromClause", "whereClause", "groupClause", "havingClause", "windowClause",
+                "valuesLists", "sortClause", "limitOffset", "limitCount", "withClause", "distinctClause", "larg", "rarg")) {
+            Node v = s.get(f);
+            if (v != null && !v.isNull() && !(v.isArray() && v.isEmpty())) return false;
+        }
+        String op = StatementWalker.text(s, "op");
+        return op == null || op.equals("SETOP_NONE");
+    }
+
+    private static void collectSetConfig(Node n, List<Node> out, int depth) {
+        if (n == null || depth > 500) {
+            if (n != null) throw new IllegalStateException("too deep");
+            return;
+        }
+        if (n.isArray()) {
+            for (Node c : n) collectSetConfig(c, out, depth + 1);
+            return;
+        }
+        if (!n.isObject()) return;
+        Node fc = n.get("FuncCall");
+        if (fc != null) {
+            List<String> names = StatementWalker.strings(fc.get("funcname"));
+            if (!names.isEmpty() && names.getLast().toLowerCase(Locale.ROOT).equals("set_config")) out.add(fc);
+        }
+        for (int i = 0; i < n.size(); i++) collectSetConfig(n.fieldValue(i), out, depth + 1);
+    }
+
+    private static Boolean constBool(Node n) {
+        if (n == null) return null;
+        Node c = n.get("A_Const");
+        if (c == null) {
+            Node tc = n.get("TypeCast");
+            return tc != null ? constBool(tc.get("arg")) : null;
+        }
+        Node bv = c.get("boolval");
+        if (bv != null) return bv.path("boolval").asBoolean(false);
+        String s = StatementWalker.constString(n);
+        if (s == null) return null;
+        return switch (s.strip().toLowerCase(Locale.ROOT)) {
+            case "t", "tr", "tru", "true", "y", "ye", "yes", "on", "1" -> true;
+            case "f", "fa", "fal", "fals", "false", "n", "no", "of", "off", "0" -> false;
+            default -> null;
+        };
+    }
+}
