@@ -47,17 +47,12 @@ public final class NativePgQuery implements SqlParser {
             ValueLayout.JAVA_INT.withName("lineno"), ValueLayout.JAVA_INT.withName("cursorpos"),
             PTR.withName("context"));
     private static final long ERROR_CURSORPOS = ERROR.byteOffset(MemoryLayout.PathElement.groupElement("cursorpos"));
-    /** {@code PgQueryNormalizeResult}: normalized_query, error. */
-    private static final StructLayout NORMALIZE_RESULT = MemoryLayout.structLayout(
-            PTR.withName("normalized_query"), PTR.withName("error"));
     private static final long RESULT_ERROR = PARSE_RESULT.byteOffset(MemoryLayout.PathElement.groupElement("error"));
 
     private static final Optional<Library> LIBRARY = Library.load();
     // Constant method handles let the JIT inline the downcalls.
     private static final MethodHandle PARSE = LIBRARY.map(Library::parse).orElse(null);
     private static final MethodHandle FREE = LIBRARY.map(Library::free).orElse(null);
-    private static final MethodHandle NORMALIZE = LIBRARY.map(Library::normalize).orElse(null);
-    private static final MethodHandle FREE_NORMALIZE = LIBRARY.map(Library::freeNormalize).orElse(null);
 
     private NativePgQuery() {}
 
@@ -116,31 +111,6 @@ public final class NativePgQuery implements SqlParser {
         }
     }
 
-    /**
-     * PostgreSQL's normalized form of the text ({@code pg_query_normalize}, as pg_stat_statements): every constant
-     * replaced by {@code $n}, all else kept. Null when the library is missing, the text does not parse, or is one
-     * this class would refuse to parse. Texts with the same normalized form differ only in their constants.
-     */
-    public static String normalize(String sql) {
-        if (NORMALIZE == null || sql.indexOf('\0') >= 0 || sql.length() > 8192 || DeepStack.needed(sql) || tooDeep(sql) >= 0) {
-            return null;
-        }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment input = arena.allocateFrom(sql, StandardCharsets.UTF_8);
-            MemorySegment result = (MemorySegment) NORMALIZE.invokeExact((SegmentAllocator) arena, input);
-            try {
-                if (!result.get(PTR, 8).equals(MemorySegment.NULL)) return null;
-                MemorySegment q = result.get(PTR, 0);
-                return q.equals(MemorySegment.NULL) ? null : cString(q);
-            } finally {
-                FREE_NORMALIZE.invokeExact(result);
-            }
-        } catch (Throwable t) {
-            if (t instanceof Error err) throw err;
-            return null;
-        }
-    }
-
     /** Converts a byte offset in the UTF-8 form of {@code s} to a char offset in {@code s}. */
     public static int charOffset(String s, int byteOffset) {
         int bytes = 0;
@@ -183,7 +153,7 @@ public final class NativePgQuery implements SqlParser {
     }
 
     /** The loaded library and its two entry points. */
-    private record Library(MethodHandle parse, MethodHandle free, MethodHandle normalize, MethodHandle freeNormalize) {
+    private record Library(MethodHandle parse, MethodHandle free) {
         static String failure = "";
 
         static Optional<Library> load() {
@@ -203,11 +173,7 @@ public final class NativePgQuery implements SqlParser {
                             FunctionDescriptor.of(PARSE_RESULT, PTR));
                     MethodHandle free = linker.downcallHandle(lookup.find("pg_query_free_parse_result").orElseThrow(),
                             FunctionDescriptor.ofVoid(PARSE_RESULT));
-                    MethodHandle normalize = linker.downcallHandle(lookup.find("pg_query_normalize").orElseThrow(),
-                            FunctionDescriptor.of(NORMALIZE_RESULT, PTR));
-                    MethodHandle freeNormalize = linker.downcallHandle(lookup.find("pg_query_free_normalize_result").orElseThrow(),
-                            FunctionDescriptor.ofVoid(NORMALIZE_RESULT));
-                    return Optional.of(new Library(parse, free, normalize, freeNormalize));
+                    return Optional.of(new Library(parse, free));
                 } catch (IllegalArgumentException | java.util.NoSuchElementException | IllegalCallerException e) {
                     errors.add(name + ": " + e.getMessage());
                 }

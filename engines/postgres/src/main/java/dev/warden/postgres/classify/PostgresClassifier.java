@@ -85,11 +85,11 @@ public final class PostgresClassifier implements Classifier {
 
     /**
      * Texts that differ only in constants (pgbench, ORMs that inline values) share one classification when the parse
-     * tree proves it cannot depend on them: keyed by PostgreSQL's normalized form.
+     * tree proves it cannot depend on them: keyed by the text with its constants blanked ({@link ShapeKey}).
      */
     private Key shapeKey(String text, ClassifyContext ctx) {
-        String normalized = shapeCandidate(text) ? NativePgQuery.normalize(text) : null;
-        return normalized == null ? null : new Key(normalized, ctx.searchPath(), true);
+        String shape = shapeCandidate(text) ? ShapeKey.of(text) : null;
+        return shape == null ? null : new Key(shape, ctx.searchPath(), true);
     }
 
     private Classification shapeHit(String text, Key shapeKey, long gen) {
@@ -102,21 +102,19 @@ public final class PostgresClassifier implements Classifier {
 
     private final java.util.concurrent.atomic.LongAdder shapeHits = new java.util.concurrent.atomic.LongAdder();
 
-    /** How many classifications came from the normalized-text cache (for tests). */
+    /** How many classifications came from the shape cache (for tests). */
     long shapeHits() {
         return shapeHits.sum();
     }
 
     /**
-     * Worth normalizing: the native parser is the one in use, and nothing that could make two texts with the same
-     * normalized form differ in more than constants or in where the statement starts and ends: no parameter
-     * markers or dollar quotes ({@code $}, which normalization also produces), no comments.
+     * Worth a shape key: the native parser is the one in use (a shape is stored only when it parsed the text), and
+     * the text is not long ({@link ShapeKey} itself refuses what it cannot lex with certainty).
      */
     private boolean shapeCandidate(String text) {
         boolean nativeFirst = parser instanceof NativePgQuery
                 || parser instanceof FallbackParser f && f.first() instanceof NativePgQuery;
-        return nativeFirst && text.length() <= 8192 && text.indexOf('$') < 0
-                && !text.contains("--") && !text.contains("/*");
+        return nativeFirst && text.length() <= 8192;
     }
 
     /** The text of a text's only statement as the walker slices it: without edge whitespace and one final ';'. */
