@@ -21,6 +21,7 @@ final class LoopSession implements SessionDriver, EventLoop.Ticking {
     private final ChannelOutput toUpstream;
     private final ClientSession session;
     private final BackendRelay relay;
+    private final BackendRelay.Source fromUpstream;
     private final FrameDecoder decoder;
     private final ByteBuffer chunk = ByteBuffer.allocate(16384);
     private final long idleNanos;
@@ -41,6 +42,7 @@ final class LoopSession implements SessionDriver, EventLoop.Ticking {
         this.toUpstream = new ChannelOutput(upstream, watch);
         this.session = new ClientSession(frontEnd, e, client, new ClientOutput(toClient), up, toUpstream, id);
         this.relay = new BackendRelay(session);
+        this.fromUpstream = (b, off, len) -> upstream.read(ByteBuffer.wrap(b, off, len));
         this.decoder = new FrameDecoder(e.database().listener().maxMessageBytes());
         this.idleNanos = e.database().listener().idleTimeout().toNanos();
     }
@@ -99,7 +101,7 @@ final class LoopSession implements SessionDriver, EventLoop.Ticking {
     private void upstreamReady(int ops) {
         try {
             if ((ops & SelectionKey.OP_WRITE) != 0) toUpstream.drain();
-            if ((ops & SelectionKey.OP_READ) != 0) relay.readFrom((b, off, len) -> upstream.read(ByteBuffer.wrap(b, off, len)));
+            if ((ops & SelectionKey.OP_READ) != 0) relay.readFrom(fromUpstream);
         } catch (IOException e) {
             session.upstreamLost(e);
         } catch (RuntimeException e) {

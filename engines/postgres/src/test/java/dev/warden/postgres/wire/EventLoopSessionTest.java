@@ -1,0 +1,119 @@
+package dev.warden.postgres.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.warden.core.config.DatabaseConfig;
+import dev.warden.core.config.ListenerConfig;
+import dev.warden.core.config.TlsConfig;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Plaintext sessions served from the event loops: many at once, big answers, the idle timeout. */
+class EventLoopSessionTest {
+    private static final String POLICY = """
+            rules:
+              - name: reads
+                match: {kind: [read]}
+                action: allow
+            """;
+    private static ProxyFixture fx;
+    private static PgFrontEnd fe;
+
+    @BeforeAll
+    static void start() throws Exception {
+        fx = ProxyFixture.get();
+        ListenerConfig shortIdle = new ListenerConfig(TlsConfig.OFF, 1 << 20, Duration.ofSeconds(5), Duration.ofSeconds(2), 100);
+        DatabaseConfig db = Listeners.db(fx, "loop", shortIdle);
+        fe = new Listeners(fx, POLICY, List.of(db)).start(db);
+    }
+
+    @AfterAll
+    static void stop() {
+        fe.close();
+    }
+
+    private static Connection connect(String extra) throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + fe.port() + "/loop?sslmode=disable&assumeMinServerVersion=9.0" + extra,
+                ProxyFixture.AGENT, ProxyFixture.AGENT_SECRET);
+    }
+
+    private static long scalar(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    @Test
+    void manySessionsInterleaveWithoutMixingTheirAnswers() throws Exception {
+        int sessions = 40;
+        ExecutorService pool = Executors.newFixedThreadPool(sessions);
+        try {
+            List<Future<Integer>> done = new ArrayList<>();
+            for (int i = 0; i < sessions; i++) {
+                int id = i;
+                done.add(pool.submit(() -> {
+                    // Half simple, half extended protocol, so both paths share the loops.
+                    try (Connection c = connect(id % 2 == 0 ? "&preferQueryMode=simple" : "")) {
+                        for (int q = 0; q < 50; q++) {
+                            long want = id * 1000L + q;
+                            assertThat(scalar(c, "SELECT " + want + " + count(*) - 100 FROM users")).isEqualTo(want);
+                        }
+                        return 50;
+                    }
+                }));
+            }
+            // Plain sessions are served by the loops: no session has relay threads of its own.
+            assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().startsWith("pg-relay-"));
+            for (Future<Integer> f : done) assertThat(f.get()).isEqualTo(50);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void anAnswerLargerThanTheSocketBuffersArrivesWhole() throws Exception {
+        // About 24 MB: far more than the loopback socket buffers hold, so the loop must wait for the client to read.
+        try (Connection big = connect(""); Connection other = connect("");
+             Statement s = big.createStatement();
+             ResultSet rs = s.executeQuery("SELECT g, repeat('x', 1200) FROM generate_series(1, 20000) g")) {
+            long rows = 0;
+            long sum = 0;
+            while (rs.next()) {
+                rows++;
+                sum += rs.getLong(1);
+                assertThat(rs.getString(2)).hasSize(1200);
+                if (rows == 10) assertThat(scalar(other, "SELECT count(*) FROM users")).isEqualTo(100);
+            }
+            assertThat(rows).isEqualTo(20000);
+            assertThat(sum).isEqualTo(20000L * 20001 / 2);
+        }
+    }
+
+    @Test
+    void anIdleSessionIsClosedAfterTheIdleTimeoutAndABusyOneIsNot() throws Exception {
+        try (Connection idle = connect(""); Connection busy = connect("")) {
+            assertThat(scalar(idle, "SELECT 1")).isEqualTo(1);
+            long until = System.nanoTime() + Duration.ofMillis(4500).toNanos();
+            while (System.nanoTime() < until) {
+                assertThat(scalar(busy, "SELECT 2")).isEqualTo(2);
+                Thread.sleep(300);
+            }
+            assertThatThrownBy(() -> scalar(idle, "SELECT 1")).isInstanceOf(SQLException.class);
+            assertThat(scalar(busy, "SELECT 3")).isEqualTo(3);
+        }
+    }
+}
