@@ -76,23 +76,33 @@ final class LoopSession implements SessionDriver, EventLoop.Ticking {
     }
 
     private void clientReady(int ops) {
-        try {
+        clientStep(() -> {
             if ((ops & SelectionKey.OP_WRITE) != 0) toClient.drain();
-            if ((ops & SelectionKey.OP_READ) != 0 && !judging) {
-                int n = client.read(chunk.clear());
-                if (n < 0) {
-                    if (decoder.buffered() > 0) throw new ProtocolException("connection closed inside a message");
-                    end();
-                    return;
-                }
-                lastRead = System.nanoTime();
-                decoder.feed(chunk.array(), 0, n);
-                handleFrames();
+            if ((ops & SelectionKey.OP_READ) == 0 || judging) return;
+            int n = client.read(chunk.clear());
+            if (n < 0) {
+                if (decoder.buffered() > 0) throw new ProtocolException("connection closed inside a message");
+                end();
+                return;
             }
+            lastRead = System.nanoTime();
+            decoder.feed(chunk.array(), 0, n);
+            handleFrames();
+        });
+    }
+
+    private interface ClientStep {
+        void run() throws IOException;
+    }
+
+    /** Runs one step of the client's side on the loop: a failure ends this session, never the loop. */
+    private void clientStep(ClientStep step) {
+        try {
+            step.run();
         } catch (ProtocolException e) {
             session.protocolViolation(e);
         } catch (IOException | RuntimeException e) {
-            // the client's connection failed, or handling it did: this session ends, the loop goes on
+            // the client's connection failed, or handling it did
             end();
         }
         interest();
@@ -117,8 +127,7 @@ final class LoopSession implements SessionDriver, EventLoop.Ticking {
             switch (session.handle(f, true)) {
                 case NEXT -> { }
                 case END -> {
-                    session.flushUpstream();
-                    end();
+                    terminate();
                     return;
                 }
                 case NEEDS_THREAD -> {
@@ -134,33 +143,28 @@ final class LoopSession implements SessionDriver, EventLoop.Ticking {
         session.flushUpstream();
     }
 
+    /** On a virtual thread: handles the frame, waiting where it must, then lets the loop go on with the next ones. */
     private void judgeAside(Frame f) {
         ClientSession.Step step;
         try {
             step = session.handle(f, false);
-        } catch (ProtocolException e) {
-            loop.execute(() -> session.protocolViolation(e));
-            return;
         } catch (IOException | RuntimeException e) {
-            loop.execute(this::end);
+            loop.execute(() -> clientStep(() -> {
+                throw e;
+            }));
             return;
         }
-        loop.execute(() -> {
+        loop.execute(() -> clientStep(() -> {
             judging = false;
-            try {
-                if (step == ClientSession.Step.END) {
-                    session.flushUpstream();
-                    end();
-                } else {
-                    handleFrames();
-                }
-            } catch (ProtocolException e) {
-                session.protocolViolation(e);
-            } catch (IOException | RuntimeException e) {
-                end();
-            }
-            interest();
-        });
+            if (step == ClientSession.Step.END) terminate();
+            else handleFrames();
+        }));
+    }
+
+    /** The client sent Terminate: what came before it still goes upstream. */
+    private void terminate() throws IOException {
+        session.flushUpstream();
+        end();
     }
 
     /** What the loop watches for: reads unless the other side is backed up (or a judgement is away), writes when bytes wait. */
