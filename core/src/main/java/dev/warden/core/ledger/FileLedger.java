@@ -461,6 +461,11 @@ public final class FileLedger implements Ledger {
             Pending p;
             while ((p = waiting.poll()) != null) taken.add(p);
             long since = dirtySince;
+            if (since == 0 && !queued.isEmpty()) {
+                // A QUEUED append raced with the last batch clearing the mark: its interval starts now at the latest.
+                since = System.nanoTime();
+                dirtySince = since;
+            }
             boolean due = since != 0 && System.nanoTime() - since >= config.fsyncInterval().toNanos();
             if (taken.isEmpty() && !due && !closing) {
                 long wait = since != 0 ? config.fsyncInterval().toNanos() - (System.nanoTime() - since)
