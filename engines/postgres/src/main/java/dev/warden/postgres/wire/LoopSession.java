@@ -27,7 +27,8 @@ final class LoopSession implements SessionDriver, EventLoop.Ticking {
     private final long idleNanos;
     private SelectionKey clientKey;
     private SelectionKey upstreamKey;
-    private long lastRead = System.nanoTime();
+    /** When either side last sent something: idle means neither the client nor the database said anything. */
+    private long lastActive = System.nanoTime();
     /** A frame is being judged on another thread: the client is not read until it is done. */
     private volatile boolean judging;
 
@@ -85,7 +86,7 @@ final class LoopSession implements SessionDriver, EventLoop.Ticking {
                 end();
                 return;
             }
-            lastRead = System.nanoTime();
+            lastActive = System.nanoTime();
             decoder.feed(chunk.array(), 0, n);
             handleFrames();
         });
@@ -111,7 +112,7 @@ final class LoopSession implements SessionDriver, EventLoop.Ticking {
     private void upstreamReady(int ops) {
         try {
             if ((ops & SelectionKey.OP_WRITE) != 0) toUpstream.drain();
-            if ((ops & SelectionKey.OP_READ) != 0) relay.readFrom(fromUpstream);
+            if ((ops & SelectionKey.OP_READ) != 0 && relay.readFrom(fromUpstream) > 0) lastActive = System.nanoTime();
         } catch (IOException e) {
             session.upstreamLost(e);
         } catch (RuntimeException e) {
@@ -184,7 +185,7 @@ final class LoopSession implements SessionDriver, EventLoop.Ticking {
             loop.ticking(this, false);
             return;
         }
-        if (idleNanos > 0 && !judging && now - lastRead > idleNanos && session.idle()) session.idleTimeout();
+        if (idleNanos > 0 && !judging && now - lastActive > idleNanos && session.idle()) session.idleTimeout();
     }
 
     private void end() {
