@@ -10,10 +10,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * A non-blocking socket as an output stream for the {@link EventLoop}: a write goes to the socket at once, as far as
  * the socket takes it, and the rest waits here, in order, until the loop finds the socket writable again
  * ({@link #drain}). Any thread may write; {@code backlogged} runs when bytes start waiting, so that the loop watches
- * for writability and stops reading what would add to them.
+ * for writability and stops reading what would add to them. With TLS, each write is encrypted here, under the same
+ * lock, so records leave in the order they were made.
  */
 final class ChannelOutput extends OutputStream {
     private final SocketChannel channel;
+    private final TlsChannel tls;
     private final Runnable backlogged;
     private final ReentrantLock lock = new ReentrantLock();
     private byte[] waiting = new byte[0];
@@ -21,8 +23,10 @@ final class ChannelOutput extends OutputStream {
     private int to;
     private volatile int backlog;
 
-    ChannelOutput(SocketChannel channel, Runnable backlogged) {
+    /** @param tls the connection's TLS, or {@code null} for plaintext */
+    ChannelOutput(SocketChannel channel, TlsChannel tls, Runnable backlogged) {
         this.channel = channel;
+        this.tls = tls;
         this.backlogged = backlogged;
     }
 
@@ -36,17 +40,15 @@ final class ChannelOutput extends OutputStream {
         boolean started;
         lock.lock();
         try {
+            ByteBuffer buf = tls == null ? ByteBuffer.wrap(b, off, len) : tls.wrap(ByteBuffer.wrap(b, off, len));
             started = to == from;
             if (started) {
-                ByteBuffer buf = ByteBuffer.wrap(b, off, len);
                 while (buf.hasRemaining() && channel.write(buf) > 0) {
                     // the socket takes more
                 }
-                off = buf.position();
-                len = buf.remaining();
-                if (len == 0) return;
+                if (!buf.hasRemaining()) return;
             }
-            keep(b, off, len);
+            keep(buf.array(), buf.arrayOffset() + buf.position(), buf.remaining());
         } finally {
             lock.unlock();
         }
@@ -86,6 +88,20 @@ final class ChannelOutput extends OutputStream {
             return to == from;
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Ends TLS with a close_notify (best effort, without waiting), then closes the channel. */
+    @Override
+    public void close() throws IOException {
+        lock.lock();
+        try {
+            if (tls != null && channel.isOpen()) channel.write(tls.closeNotify());
+        } catch (IOException | RuntimeException ignored) {
+            // closing anyway
+        } finally {
+            lock.unlock();
+            channel.close();
         }
     }
 

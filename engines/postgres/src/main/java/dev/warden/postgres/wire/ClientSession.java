@@ -29,11 +29,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * its place goes a statement that fails harmlessly, so that PostgreSQL's own error handling (skip to Sync, abort the
  * transaction block) stays in step, and the relay swaps that error for the denial.
  *
- * <p>No I/O of its own: a driver feeds it frames ({@link #handle}) and upstream bytes, on an {@link EventLoop}
- * ({@link LoopSession}) or on two threads of its own ({@link SessionThreads}, where TLS wraps a socket). Handling a
- * frame {@code withoutWaiting} does only what cannot block; when the gate would have to wait (a classification to
- * compute, a catalog to reload, an fsync, an approval) it answers {@link Step#NEEDS_THREAD} having changed nothing,
- * and the driver handles the same frame again on a thread that may block.
+ * <p>No I/O of its own: {@link LoopSession} feeds it frames ({@link #handle}) and upstream bytes from an
+ * {@link EventLoop}. Handling a frame {@code withoutWaiting} does only what cannot block; when the gate would have to
+ * wait (a classification to compute, a catalog to reload, an fsync, an approval) it answers {@link Step#NEEDS_THREAD}
+ * having changed nothing, and the driver handles the same frame again on a thread that may block.
  */
 final class ClientSession {
     private static final byte[] POISON_QUERY = poisonQuery();
@@ -510,6 +509,11 @@ final class ClientSession {
 
     void close() {
         if (!closed.compareAndSet(false, true)) return;
+        try {
+            upOut.write(UpstreamConnection.TERMINATE);
+        } catch (IOException | RuntimeException ignored) {
+            // closing anyway
+        }
         upstream.close();
         try {
             clientTransport.close();

@@ -108,7 +108,13 @@ final class EventLoop {
     }
 
     private void dispatch(SelectionKey key) {
-        if (key.attachment() instanceof Handler h) guarded(() -> h.ready(key));
+        if (key.attachment() instanceof Handler h) guarded(() -> {
+            try {
+                h.ready(key);
+            } catch (java.nio.channels.CancelledKeyException e) {
+                // its channel was closed from another thread meanwhile: nothing left to do for it
+            }
+        });
     }
 
     private void runTasks() {

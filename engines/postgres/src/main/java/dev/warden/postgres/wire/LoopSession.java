@@ -6,17 +6,21 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 
 /**
- * Drives a {@link ClientSession} from an {@link EventLoop}: the client's and the upstream's sockets, non-blocking, on
- * one loop thread. A frame whose judgement must wait (see {@link ClientSession}) goes to a virtual thread of its own,
+ * Drives a {@link ClientSession} from an {@link EventLoop}: the client's and the upstream's sockets, non-blocking
+ * (plaintext or TLS), on one loop thread. A frame whose judgement must wait (see {@link ClientSession}) goes to a virtual thread of its own,
  * and the client is not read meanwhile, so frames are still handled one after the other. Backpressure: while the
  * bytes waiting for one side pass {@value #BACKLOG_LIMIT}, the other side is not read.
  */
-final class LoopSession implements SessionDriver, EventLoop.Ticking {
+final class LoopSession implements EventLoop.Ticking {
     private static final int BACKLOG_LIMIT = 256 * 1024;
 
     private final EventLoop loop;
+    private static final byte[] NOTHING = new byte[0];
+
     private final SocketChannel client;
     private final SocketChannel upstream;
+    private final TlsChannel clientTls;
+    private final TlsChannel upstreamTls;
     private final ChannelOutput toClient;
     private final ChannelOutput toUpstream;
     private final ClientSession session;
@@ -32,29 +36,32 @@ final class LoopSession implements SessionDriver, EventLoop.Ticking {
     /** A frame is being judged on another thread: the client is not read until it is done. */
     private volatile boolean judging;
 
-    LoopSession(PgFrontEnd frontEnd, StartupHandshake.Established e, SocketChannel client, UpstreamConnection up,
-                SocketChannel upstream, String id) throws IOException {
+    LoopSession(PgFrontEnd frontEnd, StartupHandshake.Established e, UpstreamConnection up, String id) throws IOException {
         this.loop = EventLoop.next();
-        this.client = client;
-        this.upstream = upstream;
+        this.client = e.socket().getChannel();
+        this.upstream = up.nonBlockingChannel();
+        this.clientTls = e.tls();
+        this.upstreamTls = up.tls();
         client.configureBlocking(false);
         Runnable watch = () -> loop.execute(this::interest);
-        this.toClient = new ChannelOutput(client, watch);
-        this.toUpstream = new ChannelOutput(upstream, watch);
-        this.session = new ClientSession(frontEnd, e, client, new ClientOutput(toClient), up, toUpstream, id);
+        this.toClient = new ChannelOutput(client, clientTls, watch);
+        this.toUpstream = new ChannelOutput(upstream, upstreamTls, watch);
+        // A TLS message that needs an answer (a key update) is answered in order with everything else written.
+        if (clientTls != null) clientTls.nonBlocking(() -> toClient.write(NOTHING, 0, 0));
+        if (upstreamTls != null) upstreamTls.nonBlocking(() -> toUpstream.write(NOTHING, 0, 0));
+        this.session = new ClientSession(frontEnd, e, toClient, new ClientOutput(toClient), up, toUpstream, id);
         this.relay = new BackendRelay(session);
-        this.fromUpstream = (b, off, len) -> upstream.read(ByteBuffer.wrap(b, off, len));
+        this.fromUpstream = upstreamTls != null ? upstreamTls::read : (b, off, len) -> upstream.read(ByteBuffer.wrap(b, off, len));
         this.decoder = new FrameDecoder(e.database().listener().maxMessageBytes());
         this.idleNanos = e.database().listener().idleTimeout().toNanos();
     }
 
-    @Override
-    public ClientSession session() {
+    ClientSession session() {
         return session;
     }
 
-    @Override
-    public void start(byte[] greeting) {
+    /** Greets the client and hands the session to its loop; returns at once. */
+    void start(byte[] greeting) {
         try {
             session.greet(greeting);
         } catch (IOException e) {
@@ -79,17 +86,24 @@ final class LoopSession implements SessionDriver, EventLoop.Ticking {
     private void clientReady(int ops) {
         clientStep(() -> {
             if ((ops & SelectionKey.OP_WRITE) != 0) toClient.drain();
-            if ((ops & SelectionKey.OP_READ) == 0 || judging) return;
-            int n = client.read(chunk.clear());
+            if ((ops & SelectionKey.OP_READ) != 0 && !judging) readClient();
+        });
+    }
+
+    /** Reads what the client sent and handles it; under TLS, until nothing is left in the TLS buffers either. */
+    private void readClient() throws IOException {
+        do {
+            int n = clientTls == null ? client.read(chunk.clear()) : clientTls.read(chunk.array(), 0, chunk.capacity());
             if (n < 0) {
                 if (decoder.buffered() > 0) throw new ProtocolException("connection closed inside a message");
                 end();
                 return;
             }
+            if (n == 0) return;
             lastActive = System.nanoTime();
             decoder.feed(chunk.array(), 0, n);
             handleFrames();
-        });
+        } while (clientTls != null && clientTls.buffered() && !judging && !session.closed());
     }
 
     private interface ClientStep {
@@ -112,7 +126,13 @@ final class LoopSession implements SessionDriver, EventLoop.Ticking {
     private void upstreamReady(int ops) {
         try {
             if ((ops & SelectionKey.OP_WRITE) != 0) toUpstream.drain();
-            if ((ops & SelectionKey.OP_READ) != 0 && relay.readFrom(fromUpstream) > 0) lastActive = System.nanoTime();
+            if ((ops & SelectionKey.OP_READ) != 0) {
+                int n;
+                do {
+                    n = relay.readFrom(fromUpstream);
+                    if (n > 0) lastActive = System.nanoTime();
+                } while (n > 0 && upstreamTls != null && upstreamTls.buffered());
+            }
         } catch (IOException e) {
             session.upstreamLost(e);
         } catch (RuntimeException e) {
@@ -157,8 +177,13 @@ final class LoopSession implements SessionDriver, EventLoop.Ticking {
         }
         loop.execute(() -> clientStep(() -> {
             judging = false;
-            if (step == ClientSession.Step.END) terminate();
-            else handleFrames();
+            if (step == ClientSession.Step.END) {
+                terminate();
+                return;
+            }
+            handleFrames();
+            // Plaintext still in the TLS buffers raises no readiness: read it now.
+            if (clientTls != null && clientTls.buffered() && !judging) readClient();
         }));
     }
 
@@ -173,10 +198,14 @@ final class LoopSession implements SessionDriver, EventLoop.Ticking {
         if (clientKey == null || !clientKey.isValid() || !upstreamKey.isValid()) return;
         int toClientWaiting = toClient.backlog();
         int toUpstreamWaiting = toUpstream.backlog();
-        clientKey.interestOps((judging || toUpstreamWaiting > BACKLOG_LIMIT ? 0 : SelectionKey.OP_READ)
-                | (toClientWaiting > 0 ? SelectionKey.OP_WRITE : 0));
-        upstreamKey.interestOps((toClientWaiting > BACKLOG_LIMIT ? 0 : SelectionKey.OP_READ)
-                | (toUpstreamWaiting > 0 ? SelectionKey.OP_WRITE : 0));
+        try {
+            clientKey.interestOps((judging || toUpstreamWaiting > BACKLOG_LIMIT ? 0 : SelectionKey.OP_READ)
+                    | (toClientWaiting > 0 ? SelectionKey.OP_WRITE : 0));
+            upstreamKey.interestOps((toClientWaiting > BACKLOG_LIMIT ? 0 : SelectionKey.OP_READ)
+                    | (toUpstreamWaiting > 0 ? SelectionKey.OP_WRITE : 0));
+        } catch (java.nio.channels.CancelledKeyException e) {
+            // another thread closed the session meanwhile (a fatal error, the kill switch, shutdown)
+        }
     }
 
     @Override

@@ -23,7 +23,6 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
@@ -37,8 +36,8 @@ import javax.net.ssl.SSLContext;
 
 /**
  * The PostgreSQL listener for the databases served on one address: accepts, runs each client's startup on a thread
- * of its own, then serves the session from an {@link EventLoop} (or, where TLS wraps a socket, on threads of its own:
- * {@link SessionThreads}), and knows the sessions (for CancelRequest, per-agent limits and shutdown).
+ * of its own, then serves the session from an {@link EventLoop}, and knows the sessions (for CancelRequest, per-agent
+ * limits and shutdown).
  */
 public final class PgFrontEnd implements FrontEnd {
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -159,12 +158,9 @@ public final class PgFrontEnd implements FrontEnd {
                 secret = RANDOM.nextInt();
                 key = ((long) pid << 32) | (secret & 0xffffffffL);
             } while (sessions.containsKey(key));
-            SessionDriver driver;
+            LoopSession driver;
             try {
-                Optional<SocketChannel> upstreamChannel = e.socket() == c ? upstream.nonBlockingChannel() : Optional.empty();
-                driver = upstreamChannel.isPresent()
-                        ? new LoopSession(this, e, c.getChannel(), upstream, upstreamChannel.get(), "pg-" + id)
-                        : new SessionThreads(this, e, upstream, "pg-" + id);
+                driver = new LoopSession(this, e, upstream, "pg-" + id);
             } catch (IOException | RuntimeException x) {
                 upstream.close();
                 throw x;

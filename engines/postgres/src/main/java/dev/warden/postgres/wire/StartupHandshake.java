@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import javax.net.ssl.SSLSocket;
 
 /**
  * From connect to authenticated: SSLRequest (TLS when configured), GSSENCRequest (refused), CancelRequest (passed to
@@ -34,7 +33,8 @@ final class StartupHandshake {
     private static final List<String> PASSED_ON = List.of("application_name", "datestyle", "timezone",
             "extra_float_digits", "intervalstyle", "search_path");
 
-    record Established(Socket socket, InputStream in, OutputStream out, String agent, DatabaseConfig database,
+    /** {@code tls}: the client's TLS, or {@code null} for plaintext; {@code in} and {@code out} read and write through it. */
+    record Established(Socket socket, TlsChannel tls, InputStream in, OutputStream out, String agent, DatabaseConfig database,
                        Map<String, String> settings, List<String> searchPath, String clientAddress,
                        AgentSlots.Slot slot) {}
 
@@ -49,7 +49,8 @@ final class StartupHandshake {
     }
 
     private final PgFrontEnd frontEnd;
-    private Socket socket;
+    private final Socket socket;
+    private TlsChannel tlsChannel;
     private InputStream in;
     private OutputStream out;
     private FrameReader reader;
@@ -85,12 +86,9 @@ final class StartupHandshake {
                     if (reader.buffered() != 0 || in.available() != 0) throw new ProtocolException("data after SSLRequest before the TLS handshake");
                     out.write('S');
                     out.flush();
-                    SSLSocket s = (SSLSocket) frontEnd.ssl().getSocketFactory().createSocket(socket, null, socket.getPort(), true);
-                    s.setUseClientMode(false);
-                    s.startHandshake();
-                    socket = s;
-                    in = s.getInputStream();
-                    out = new BufferedOutputStream(s.getOutputStream(), 8192);
+                    tlsChannel = TlsChannel.accept(frontEnd.ssl(), socket);
+                    in = tlsChannel.in();
+                    out = new BufferedOutputStream(tlsChannel.out(), 8192);
                     reader = new FrameReader(in, frontEnd.settings().maxMessageBytes());
                     tls = true;
                 }
@@ -208,7 +206,7 @@ final class StartupHandshake {
             throw new Refusal("53300", "too many connections for role \"" + user + "\" (warden: max_connections_per_agent is "
                     + db.get().listener().maxConnectionsPerAgent() + " for database \"" + dbName + "\")");
         }
-        return new Established(socket, in, out, user, db.get(), settings,
+        return new Established(socket, tlsChannel, in, out, user, db.get(), settings,
                 searchPath == null ? dev.warden.core.engine.ClassifyContext.DEFAULT_SEARCH_PATH : searchPath, clientAddress, slot);
     }
 

@@ -21,27 +21,28 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * Warden's own connection to the real database: startup with the database's credentials (SCRAM, MD5 or cleartext,
  * as the server asks), then the raw streams for whoever drives it.
  */
 public final class UpstreamConnection implements Closeable {
-    private static final byte[] TERMINATE = {'X', 0, 0, 0, 4};
+    static final byte[] TERMINATE = {'X', 0, 0, 0, 4};
 
     private final Socket socket;
     private final SocketChannel channel;
+    private final TlsChannel tls;
     private final InputStream in;
     private final OutputStream out;
     private final Map<String, String> parameters;
     private final BackendKeyData key;
     private final UpstreamConfig config;
 
-    private UpstreamConnection(Socket socket, SocketChannel channel, InputStream in, OutputStream out,
+    private UpstreamConnection(Socket socket, SocketChannel channel, TlsChannel tls, InputStream in, OutputStream out,
                                Map<String, String> parameters, BackendKeyData key, UpstreamConfig config) {
         this.socket = socket;
         this.channel = channel;
+        this.tls = tls;
         this.in = in;
         this.out = out;
         this.parameters = parameters;
@@ -70,15 +71,14 @@ public final class UpstreamConnection implements Closeable {
     public static UpstreamConnection open(UpstreamConfig up, Map<String, String> settings, Duration timeout) throws IOException {
         SocketChannel channel = SocketChannel.open();
         Socket s = channel.socket();
-        Socket plain = s;
         try {
             s.setTcpNoDelay(true);
             s.setKeepAlive(true);
             s.connect(new InetSocketAddress(up.host(), up.port()), (int) timeout.toMillis());
             s.setSoTimeout((int) timeout.toMillis());
-            s = UpstreamTls.negotiate(s, up);
-            InputStream in = s.getInputStream();
-            OutputStream out = new BufferedOutputStream(s.getOutputStream(), 16384);
+            TlsChannel tls = UpstreamTls.negotiate(s, up);
+            InputStream in = tls == null ? s.getInputStream() : tls.in();
+            OutputStream out = new BufferedOutputStream(tls == null ? s.getOutputStream() : tls.out(), 16384);
             Map<String, String> p = new LinkedHashMap<>();
             p.put("user", up.user());
             p.put("database", up.database());
@@ -135,14 +135,13 @@ public final class UpstreamConnection implements Closeable {
                         ReadyForQuery.read(f);
                         if (reader.buffered() != 0) throw new ProtocolException("upstream sent data after ReadyForQuery");
                         s.setSoTimeout(0);
-                        return new UpstreamConnection(s, s == plain ? channel : null, in, out, status, key, up);
+                        return new UpstreamConnection(s, channel, tls, in, out, status, key, up);
                     }
                     default -> throw new ProtocolException("unexpected upstream message '" + (char) f.type() + "' during startup");
                 }
             }
         } catch (IOException | RuntimeException e) {
             s.close();
-            plain.close();
             throw e;
         }
     }
@@ -185,13 +184,17 @@ public final class UpstreamConnection implements Closeable {
     }
 
     /**
-     * The plaintext socket as a non-blocking channel, for an event loop; empty under TLS (the streams carry it).
-     * Once taken, {@link #in()} and {@link #out()} are no longer usable.
+     * The socket as a non-blocking channel, for an event loop. Once taken, {@link #in()} and {@link #out()} are no
+     * longer usable.
      */
-    public Optional<SocketChannel> nonBlockingChannel() throws IOException {
-        if (channel == null) return Optional.empty();
+    SocketChannel nonBlockingChannel() throws IOException {
         channel.configureBlocking(false);
-        return Optional.of(channel);
+        return channel;
+    }
+
+    /** The TLS over the channel, or {@code null} for plaintext. */
+    TlsChannel tls() {
+        return tls;
     }
 
     public InputStream in() {
@@ -218,9 +221,8 @@ public final class UpstreamConnection implements Closeable {
     @Override
     public void close() {
         try {
-            if (channel != null && !channel.isBlocking()) {
-                if (channel.isOpen()) channel.write(ByteBuffer.wrap(TERMINATE));
-            } else if (!socket.isClosed()) {
+            // In non-blocking mode the owner of the channel said goodbye itself, in order with its other writes.
+            if (channel.isBlocking() && !socket.isClosed()) {
                 out.write(TERMINATE);
                 out.flush();
             }

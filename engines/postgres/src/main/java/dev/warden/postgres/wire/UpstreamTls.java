@@ -12,8 +12,6 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
@@ -22,9 +20,10 @@ import javax.net.ssl.X509TrustManager;
 final class UpstreamTls {
     private UpstreamTls() {}
 
-    static Socket negotiate(Socket s, UpstreamConfig up) throws IOException {
+    /** TLS on {@code s} as configured, or {@code null} when the configuration says plaintext. */
+    static TlsChannel negotiate(Socket s, UpstreamConfig up) throws IOException {
         UpstreamTlsConfig tls = up.tls();
-        if (tls.mode() == UpstreamTlsConfig.Mode.DISABLE) return s;
+        if (tls.mode() == UpstreamTlsConfig.Mode.DISABLE) return null;
         s.getOutputStream().write(new PgWriter().beginUntyped().int32(StartupPacket.SSL_CODE).end().toByteArray());
         s.getOutputStream().flush();
         int answer = s.getInputStream().read();
@@ -32,15 +31,7 @@ final class UpstreamTls {
         try {
             SSLContext ctx = SSLContext.getInstance("TLS");
             ctx.init(null, new TrustManager[] {trust(tls)}, null);
-            SSLSocket ssl = (SSLSocket) ctx.getSocketFactory().createSocket(s, up.host(), up.port(), true);
-            ssl.setUseClientMode(true);
-            if (tls.mode() == UpstreamTlsConfig.Mode.VERIFY_FULL) {
-                SSLParameters p = ssl.getSSLParameters();
-                p.setEndpointIdentificationAlgorithm("HTTPS");
-                ssl.setSSLParameters(p);
-            }
-            ssl.startHandshake();
-            return ssl;
+            return TlsChannel.connect(ctx, s, up.host(), up.port(), tls.mode() == UpstreamTlsConfig.Mode.VERIFY_FULL);
         } catch (GeneralSecurityException e) {
             throw new IOException("cannot set up TLS to the database: " + e.getMessage(), e);
         }
