@@ -515,11 +515,12 @@ final class ClientSession {
             // closing anyway
         }
         upstream.close();
+        // The agent's slot before the client's socket: a client that reconnects as soon as it sees the end finds it free.
+        frontEnd.ended(this);
         try {
             clientTransport.close();
         } catch (IOException ignored) {
             // closing anyway
         }
-        frontEnd.ended(this);
     }
 }

@@ -140,13 +140,14 @@ public final class PgFrontEnd implements FrontEnd {
             try {
                 upstream = UpstreamConnection.open(db.upstream(), up, settings.startupTimeout());
             } catch (UpstreamConnection.Refused r) {
-                h.fatal(r.error().code(), "warden: the database refused Warden's connection: " + r.error().message());
+                // The slot first: a client that retries as soon as it reads the error must find it free.
                 e.slot().release();
+                h.fatal(r.error().code(), "warden: the database refused Warden's connection: " + r.error().message());
                 c.close();
                 return;
             } catch (IOException io) {
-                h.fatal("08006", "warden: cannot connect to the database: " + io.getMessage());
                 e.slot().release();
+                h.fatal("08006", "warden: cannot connect to the database: " + io.getMessage());
                 c.close();
                 return;
             }
