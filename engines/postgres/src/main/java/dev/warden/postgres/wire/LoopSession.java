@@ -7,16 +7,15 @@ import java.nio.channels.SocketChannel;
 
 /**
  * Drives a {@link ClientSession} from an {@link EventLoop}: the client's and the upstream's sockets, non-blocking
- * (plaintext or TLS), on one loop thread. A frame whose judgement must wait (see {@link ClientSession}) goes to a virtual thread of its own,
- * and the client is not read meanwhile, so frames are still handled one after the other. Backpressure: while the
- * bytes waiting for one side pass {@value #BACKLOG_LIMIT}, the other side is not read.
+ * (plaintext or TLS), on one loop thread. A frame whose judgement must wait (see {@link ClientSession}) goes to a
+ * virtual thread of its own, and the client is not read meanwhile, so frames are still handled one after the other.
+ * Backpressure: while the bytes waiting for one side pass {@value #BACKLOG_LIMIT}, the other side is not read.
  */
 final class LoopSession implements EventLoop.Ticking {
     private static final int BACKLOG_LIMIT = 256 * 1024;
-
-    private final EventLoop loop;
     private static final byte[] NOTHING = new byte[0];
 
+    private final EventLoop loop;
     private final SocketChannel client;
     private final SocketChannel upstream;
     private final TlsChannel clientTls;

@@ -119,11 +119,12 @@ public final class PgFrontEnd implements FrontEnd {
     private void serve(Socket c) {
         String address = c.getRemoteSocketAddress().toString();
         StartupHandshake.Established e = null;
+        StartupHandshake h = null;
         try {
             c.setTcpNoDelay(true);
             c.setKeepAlive(true);
             c.setSoTimeout((int) settings.startupTimeout().toMillis());
-            StartupHandshake h = new StartupHandshake(this, c);
+            h = new StartupHandshake(this, c);
             Optional<StartupHandshake.Established> est = h.run();
             if (est.isEmpty() || closing) {
                 est.ifPresent(x -> x.slot().release());
@@ -176,11 +177,9 @@ public final class PgFrontEnd implements FrontEnd {
             new ReadyForQuery('I').write(w);
             driver.start(w.toByteArray());
         } catch (ProtocolException p) {
-            fatalQuietly(c, "08P01", "warden: protocol violation: " + p.getMessage());
-            if (e != null) e.slot().release();
+            refuse(h, c, e, "warden: protocol violation: " + p.getMessage());
         } catch (SocketTimeoutException t) {
-            fatalQuietly(c, "08P01", "warden: the startup did not complete in time");
-            if (e != null) e.slot().release();
+            refuse(h, c, e, "warden: the startup did not complete in time");
         } catch (EOFException | javax.net.ssl.SSLException eof) {
             closeQuietly(c);
             if (e != null) e.slot().release();
@@ -191,15 +190,10 @@ public final class PgFrontEnd implements FrontEnd {
         }
     }
 
-    private static void fatalQuietly(Socket c, String code, String message) {
-        try {
-            if (!(c instanceof javax.net.ssl.SSLSocket)) {
-                c.getOutputStream().write(Notice.error("FATAL", code, message).bytes());
-                c.getOutputStream().flush();
-            }
-        } catch (IOException ignored) {
-            // gone
-        }
+    /** Ends a startup that broke the protocol: the slot back, a FATAL error (through TLS once it is up), closed. */
+    private static void refuse(StartupHandshake h, Socket c, StartupHandshake.Established e, String message) {
+        if (e != null) e.slot().release();
+        if (h != null) h.fatal("08P01", message);
         closeQuietly(c);
     }
 
