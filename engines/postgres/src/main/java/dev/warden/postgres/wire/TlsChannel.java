@@ -118,14 +118,13 @@ final class TlsChannel {
             }
             if (closed) return -1;
             SSLEngineResult r = unwrap();
-            switch (r.getStatus()) {
-                case CLOSED -> closed = true;
-                case BUFFER_UNDERFLOW -> {
-                    int n = fill();
-                    if (n < 0) return -1;
-                    if (n == 0) return 0;
-                }
-                default -> { }
+            boolean stuck = r.getStatus() == SSLEngineResult.Status.OK && r.bytesConsumed() == 0 && r.bytesProduced() == 0;
+            if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
+                closed = true;
+            } else if (r.getStatus() == SSLEngineResult.Status.BUFFER_UNDERFLOW || stuck) {
+                int n = fill();
+                if (n < 0) return -1;
+                if (n == 0) return 0;
             }
         }
     }
@@ -147,10 +146,19 @@ final class TlsChannel {
                     bigger.put(netOut);
                     netOut = bigger;
                 }
-                case CLOSED -> throw new SSLException("the TLS connection is closed");
+                case CLOSED -> {
+                    // After closeOutbound the close_notify itself comes back as CLOSED; data can no longer go.
+                    if (src.hasRemaining()) throw new SSLException("the TLS connection is closed");
+                }
                 default -> { }
             }
             if (r.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_TASK) runTasks();
+            if (r.getStatus() == SSLEngineResult.Status.OK && r.bytesConsumed() == 0 && r.bytesProduced() == 0
+                    && src.hasRemaining()) {
+                // The engine waits for the peer (a TLS 1.2 renegotiation): data cannot go now, and waiting here
+                // would stall the loop. PostgreSQL does not renegotiate either.
+                throw new SSLException("TLS renegotiation is not supported");
+            }
         } while (src.hasRemaining());
         netOut.flip();
         return netOut;
