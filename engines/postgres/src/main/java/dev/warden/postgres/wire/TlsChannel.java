@@ -186,6 +186,11 @@ final class TlsChannel {
             default -> { }
         }
         SSLEngineResult.HandshakeStatus hs = r.getHandshakeStatus();
+        if (established && hs != SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING
+                && hs != SSLEngineResult.HandshakeStatus.FINISHED && "TLSv1.2".equals(engine.getSession().getProtocol())) {
+            // A new handshake on an established TLS 1.2 connection is a renegotiation: PostgreSQL refuses it too.
+            throw new SSLException("TLS renegotiation is not supported");
+        }
         if (hs == SSLEngineResult.HandshakeStatus.NEED_TASK) runTasks();
         // After the handshake, a message that needs an answer (a key update): answered in order with other writes.
         if (established && engine.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_WRAP) answer.send();

@@ -123,6 +123,34 @@ class EventLoopSessionTest {
     }
 
     @Test
+    void aTls12RenegotiationEndsThatSessionOnly() throws Exception {
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLSv1.2");
+        ctx.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+            public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) {}
+            public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) {}
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() { return new java.security.cert.X509Certificate[0]; }
+        }}, null);
+        try (java.net.Socket raw = new java.net.Socket("127.0.0.1", fe.port())) {
+            raw.setSoTimeout(5000);
+            raw.getOutputStream().write(new byte[] {0, 0, 0, 8, 4, (byte) 0xd2, 0x16, 0x2f}); // SSLRequest
+            assertThat(raw.getInputStream().read()).isEqualTo('S');
+            javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket(raw, "127.0.0.1", fe.port(), true);
+            tls.setEnabledProtocols(new String[] {"TLSv1.2"});
+            tls.startHandshake();
+            // A second handshake on the established connection: Warden refuses it and closes this connection.
+            assertThatThrownBy(() -> {
+                tls.startHandshake();
+                tls.getOutputStream().write(new byte[] {0, 0, 0, 8, 0, 3, 0, 0});
+                tls.getOutputStream().flush();
+                if (tls.getInputStream().read() < 0) throw new java.io.EOFException("closed");
+            }).isInstanceOf(java.io.IOException.class);
+        }
+        try (Connection c = connect("sslmode=require")) {
+            assertThat(scalar(c, "SELECT 7")).isEqualTo(7);
+        }
+    }
+
+    @Test
     void anIdleSessionIsClosedAfterTheIdleTimeoutAndABusyOneIsNot() throws Exception {
         try (Connection idle = connect("sslmode=require"); Connection busy = connect("sslmode=disable")) {
             assertThat(scalar(idle, "SELECT 1")).isEqualTo(1);
