@@ -28,15 +28,7 @@ import org.junit.jupiter.api.Test;
 /** {@code agent_auth}: SCRAM-SHA-256 unless MD5 or cleartext (over TLS only) is enabled for the database. */
 class AgentAuthTest {
     static ProxyFixture fx;
-    static final String POLICY = """
-            rules:
-              - name: reads
-                match: {kind: [read]}
-                action: allow
-              - name: settings
-                match: {kind: [session]}
-                action: allow
-            """;
+    static final String POLICY = Listeners.READS_AND_SETTINGS;
 
     @BeforeAll
     static void start() throws Exception {

@@ -20,15 +20,7 @@ import org.junit.jupiter.api.Test;
 /** {@code max_connections_per_agent}: one count per (agent, database) over every listener of the process. */
 class AgentSessionLimitTest {
     static ProxyFixture fx;
-    static final String POLICY = """
-            rules:
-              - name: reads
-                match: {kind: [read]}
-                action: allow
-              - name: settings
-                match: {kind: [session]}
-                action: allow
-            """;
+    static final String POLICY = Listeners.READS_AND_SETTINGS;
     static final ListenerConfig TWO = new ListenerConfig(TlsConfig.OFF, 1 << 20, Duration.ofSeconds(5), Duration.ofMinutes(10), 2);
 
     @BeforeAll

@@ -25,6 +25,17 @@ import java.util.Optional;
 
 /** Listeners on a gate of the test's own (its policy, its ledger), in front of the shared embedded PostgreSQL. */
 final class Listeners {
+    /** Reads and session settings allowed, everything else denied. */
+    static final String READS_AND_SETTINGS = """
+            rules:
+              - name: reads
+                match: {kind: [read]}
+                action: allow
+              - name: settings
+                match: {kind: [session]}
+                action: allow
+            """;
+
     final ProxyFixture fx;
     final MemoryLedger ledger = new MemoryLedger();
     final Gate gate;
