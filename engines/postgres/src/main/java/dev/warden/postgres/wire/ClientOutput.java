@@ -44,10 +44,14 @@ final class ClientOutput {
         }
     }
 
-    /** Best effort, for the last words before closing. */
+    /**
+     * Best effort, for the last words before closing: not while another thread holds the stream, nor in the middle
+     * of a relayed message (the loop thread that relays may be the one closing).
+     */
     void sendQuietly(byte[] b) {
         if (!lock.tryLock()) return;
         try {
+            if (relayMidMessage) return;
             out.write(b);
             out.flush();
         } catch (IOException ignored) {
