@@ -40,7 +40,7 @@ public final class SearchPath {
                         b.append(c);
                     }
                 }
-                if (b.isEmpty()) throw new IllegalArgumentException("empty quoted name in search_path: " + value);
+                // An empty quoted name is allowed, as in PostgreSQL (SET search_path = '' stores ""): no schema has it.
                 name = b.toString();
             } else {
                 int start = i;

@@ -242,6 +242,24 @@ class SearchPathTransactionTest {
         }
     }
 
+    /** Regression: SET search_path = '' (pg_dump's first statement) was refused as a path Warden could not read. */
+    @ParameterizedTest
+    @ValueSource(strings = {"SET search_path = ''", "SELECT pg_catalog.set_config('search_path', '', false)"})
+    void anEmptySearchPathIsFollowedNotRefused(String set) throws Exception {
+        try (Connection c = connect("preferQueryMode=simple")) {
+            exec(c, set);
+            // Nothing is on the path: the unqualified name means no table at all, on the server as for Warden.
+            assertThatThrownBy(() -> c.createStatement().executeQuery("SELECT v FROM t"))
+                    .isInstanceOf(SQLException.class);
+            try (ResultSet rs = c.createStatement().executeQuery("SELECT v FROM a.t")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo("from a");
+            }
+            exec(c, "SET search_path TO a");
+            readsA(c);
+        }
+    }
+
     @Test
     void aServerPreparedStatementIsJudgedUnderThePathItRunsWith() throws Exception {
         try (Connection c = connect("prepareThreshold=1");
