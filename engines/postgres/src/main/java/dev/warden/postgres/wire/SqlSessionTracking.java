@@ -2,7 +2,6 @@ package dev.warden.postgres.wire;
 
 import dev.warden.core.Classification;
 import dev.warden.core.Operation;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
