@@ -199,6 +199,8 @@ final class TlsChannel {
 
     /** Reads more encrypted bytes: blocking through the socket's stream, or what the channel has now. */
     private int fill() throws IOException {
+        // Never a read of zero bytes: a blocking reader would take its 0 for "nothing yet" and ask again forever.
+        if (!netIn.hasRemaining()) netIn = grow(netIn, engine.getSession().getPacketBufferSize());
         if (nonBlocking) return channel.read(netIn);
         int n = socketIn.read(netIn.array(), netIn.arrayOffset() + netIn.position(), netIn.remaining());
         if (n > 0) netIn.position(netIn.position() + n);
