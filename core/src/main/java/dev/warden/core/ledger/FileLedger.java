@@ -544,6 +544,9 @@ public final class FileLedger implements Ledger {
                 }
             }
             batch.len = 0;
+            // Entries the ledger can no longer write are lost with it (it is unhealthy, and says so); keeping them
+            // queued would keep the writer, and close, waiting for ever.
+            if (error != null) queued.clear();
             ch = segment;
             target = nextSeq;
             dirtySince = 0;

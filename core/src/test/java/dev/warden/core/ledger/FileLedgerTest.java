@@ -265,6 +265,26 @@ class FileLedgerTest {
         l.close();
     }
 
+    /** Regression: outcomes queued before a write failure kept the writer (and so close) waiting for ever. */
+    @Test
+    void queuedEntriesThatCanNoLongerBeWrittenDoNotHoldUpClose() throws Exception {
+        LedgerConfig d = LedgerConfig.DEFAULTS;
+        // A long fsync interval keeps the queued entry waiting while the failure happens.
+        FileLedger l = FileLedger.open(dir, new LedgerConfig(d.syncAll(), d.segmentSize(), d.checkpointInterval(),
+                java.time.Duration.ofSeconds(2), d.signingKey(), d.origin(), d.witnesses(), d.redactLiterals()));
+        l.append(Entries.read(0), Durability.SYNCED);
+        var f = FileLedger.class.getDeclaredField("segment");
+        f.setAccessible(true);
+        ((java.nio.channels.FileChannel) f.get(l)).close();
+        l.append(Entries.outcome(0), Durability.QUEUED);
+        // Fails in the caller's own write, before the writer's next batch (fsync_interval) takes the queued one.
+        assertThatThrownBy(() -> l.append(Entries.read(1), Durability.WRITTEN)).isInstanceOf(LedgerException.class);
+        assertThat(l.healthy()).isFalse();
+        Thread closer = Thread.ofPlatform().start(l::close);
+        closer.join(10_000);
+        assertThat(closer.isAlive()).as("close returned").isFalse();
+    }
+
     @Test
     void passwordsInRoleStatementsAreRedactedAndRedactLiteralsKeepsTheHash() throws Exception {
         var create = Entries.decision("dba", "CREATE ROLE app LOGIN PASSWORD 's3cr''et'", Action.ALLOW, "app");
