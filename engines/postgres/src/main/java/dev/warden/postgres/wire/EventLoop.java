@@ -108,13 +108,14 @@ final class EventLoop {
     }
 
     private void dispatch(SelectionKey key) {
-        if (key.attachment() instanceof Handler h) guarded(() -> {
-            try {
-                h.ready(key);
-            } catch (java.nio.channels.CancelledKeyException e) {
-                // its channel was closed from another thread meanwhile: nothing left to do for it
-            }
-        });
+        if (!(key.attachment() instanceof Handler h)) return;
+        try {
+            h.ready(key);
+        } catch (java.nio.channels.CancelledKeyException e) {
+            // its channel was closed from another thread meanwhile: nothing left to do for it
+        } catch (RuntimeException | Error e) {
+            failed(e);
+        }
     }
 
     private void runTasks() {
@@ -127,8 +128,12 @@ final class EventLoop {
         try {
             r.run();
         } catch (RuntimeException | Error e) {
-            if (e instanceof VirtualMachineError v) throw v;
-            System.err.println("warden: event loop " + thread.getName() + ": a handler failed: " + e);
+            failed(e);
         }
+    }
+
+    private void failed(Throwable e) {
+        if (e instanceof VirtualMachineError v) throw v;
+        System.err.println("warden: event loop " + thread.getName() + ": a handler failed: " + e);
     }
 }
