@@ -21,7 +21,8 @@ import java.util.function.Consumer;
  * The one pipeline every front end asks: classify, enrich, decide, approve, record. The same for every engine.
  *
  * <p>Contract: an operation may be forwarded only when {@link #judge} returned a verdict with {@code run == true};
- * by then its decision entry is in the ledger. Every failure on the way (no such database, a classifier or catalog
+ * by then its decision entry is in the ledger ({@link #judgeWithoutWaiting}: once {@link #writeAhead} returned).
+ * Every failure on the way (no such database, a classifier or catalog
  * that throws, a ledger that cannot write, an approval that times out) ends in a refusal.
  */
 public final class Gate {
@@ -112,6 +113,9 @@ public final class Gate {
      * Steps 2 to 5 when nothing on the way waits: no row estimate, a catalog whose cache is current, and an allowed
      * read, whose decision entry needs only to be written (not fsynced). Empty otherwise, and then nothing was
      * recorded: the caller calls {@link #judge} on a thread that may block.
+     *
+     * <p>The decision entry is only staged: the caller forwards the operation after {@link #writeAhead} with the
+     * verdict's seq, so that an event loop writes the decisions of many sessions in one write.
      */
     public Optional<Verdict> judgeWithoutWaiting(Operation op, Classification c, ClassifyContext context) {
         Policy p = policy.get();
@@ -128,7 +132,15 @@ public final class Gate {
         if (enriched.isEmpty()) return Optional.empty();
         Decision d = PolicyEngine.decide(p, op, enriched.get());
         if (d.action() != Action.ALLOW || ledger.waitsForSync(durability(d, enriched.get()))) return Optional.empty();
-        return Optional.of(record(op, enriched.get(), d, p, null, true));
+        return Optional.of(record(op, enriched.get(), d, p, null, true, null, Durability.STAGED));
+    }
+
+    /**
+     * Writes the staged decision entries up to {@code seq} (and all before them) to the ledger: the write-ahead step
+     * of {@link #judgeWithoutWaiting}. Throws when they could not be written; the operations must not run then.
+     */
+    public void writeAhead(long seq) throws LedgerException {
+        ledger.writeStaged(seq);
     }
 
     /** An allowed read waits only for its bytes to be written; everything else waits for the fsync. */
@@ -177,7 +189,7 @@ public final class Gate {
 
     private Verdict approve(Operation op, Classification c, Decision d, Policy p, Hold hold) {
         if (approvals == null) {
-            return record(op, c, d, p, null, false, "warden: " + d.summary() + "; no approval service is configured");
+            return record(op, c, d, p, null, false, "warden: " + d.summary() + "; no approval service is configured", durability(d, c));
         }
         Optional<ApprovalRequest> ticket = approvals.redeem(op);
         if (ticket.isPresent()) return record(op, c, d, p, ticket.get().id(), true);
@@ -185,14 +197,14 @@ public final class Gate {
         try {
             request = approvals.open(op, c, d, hold != null && hold.inTransaction());
         } catch (RuntimeException e) {
-            return record(op, c, d, p, null, false, "warden: " + d.summary() + "; the approval request could not be opened: " + e.getMessage());
+            return record(op, c, d, p, null, false, "warden: " + d.summary() + "; the approval request could not be opened: " + e.getMessage(), durability(d, c));
         }
         String where = consoleUrl == null ? "" : " at " + consoleUrl + "/#/requests/" + request.id();
         if (d.approval().mode() == ApprovalSpec.Mode.TICKET || hold == null) {
             return record(op, c, d, p, request.id(), false, "warden: " + d.summary() + "; approval request "
-                    + request.id() + " is pending" + where + "; once approved, send the identical statement again");
+                    + request.id() + " is pending" + where + "; once approved, send the identical statement again", durability(d, c));
         }
-        Verdict held = record(op, c, d, p, request.id(), false, null);
+        Verdict held = record(op, c, d, p, request.id(), false, null, durability(d, c));
         if (held.seq() < 0) return held;
         hold.onHold().accept(new Held(request, "warden: waiting for approval of request " + request.id() + where
                 + " (rule \"" + d.rule() + "\", times out in " + d.approval().timeout().toSeconds() + "s)"));
@@ -213,11 +225,11 @@ public final class Gate {
     }
 
     private Verdict record(Operation op, Classification c, Decision d, Policy p, String approvalId, boolean run) {
-        return record(op, c, d, p, approvalId, run, run ? null : "warden: " + d.summary());
+        return record(op, c, d, p, approvalId, run, run ? null : "warden: " + d.summary(), durability(d, c));
     }
 
-    private Verdict record(Operation op, Classification c, Decision d, Policy p, String approvalId, boolean run, String message) {
-        Durability durability = durability(d, c);
+    private Verdict record(Operation op, Classification c, Decision d, Policy p, String approvalId, boolean run,
+                           String message, Durability durability) {
         try {
             long seq = ledger.append(new Entry.DecisionEntry(op, c, d, p.hash(), approvalId), durability);
             Metrics.shared().decision(d.action().label(), op.engine());

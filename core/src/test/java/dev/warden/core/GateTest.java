@@ -67,6 +67,10 @@ class GateTest {
                 throw new LedgerException("disk full");
             }
 
+            public void writeStaged(long seq) throws LedgerException {
+                throw new LedgerException("disk full");
+            }
+
             public boolean healthy() {
                 return false;
             }

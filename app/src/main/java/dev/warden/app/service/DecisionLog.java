@@ -136,6 +136,16 @@ final class DecisionLog implements Ledger {
     }
 
     @Override
+    public void writeStaged(long seq) throws LedgerException {
+        ledger.writeStaged(seq);
+    }
+
+    @Override
+    public boolean waitsForSync(Durability durability) {
+        return ledger.waitsForSync(durability);
+    }
+
+    @Override
     public boolean healthy() {
         return ledger.healthy();
     }

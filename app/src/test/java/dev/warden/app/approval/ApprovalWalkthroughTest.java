@@ -113,6 +113,7 @@ class ApprovalWalkthroughTest {
                 ledger.append(e, d);
                 return seq;
             }
+            public void writeStaged(long seq) throws LedgerException { fileLedger.writeStaged(seq); }
             public boolean healthy() { return fileLedger.healthy(); }
             public void close() { fileLedger.close(); }
         };

@@ -52,4 +52,19 @@ class DecisionLogTest {
                 + "rule=\"reads\" kind=read agent=agent-\\d database=db text=\"SELECT \\\\\"x\\\\\" FROM t WHERE i = \\d+\""));
         assertThat(lines.stream().map(l -> l.replaceAll(".* seq=(\\d+) .*", "$1")).distinct().count()).isEqualTo(4000);
     }
+
+    /**
+     * Regression: the log did not pass on {@code waitsForSync}, so with {@code sync: all} the gate took an allowed read
+     * for one that needs no fsync, and an event loop thread waited for the fsync of its decision.
+     */
+    @Test
+    void passesOnWhatTheLedgerUnderneathWaitsFor(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        var syncAll = dev.warden.core.ledger.FileLedger.open(dir, dev.warden.core.config.LedgerConfig.DEFAULTS.withSyncAll(true));
+        try (DecisionLog log = new DecisionLog(syncAll, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))) {
+            assertThat(log.waitsForSync(Durability.WRITTEN)).isTrue();
+        }
+        try (DecisionLog log = new DecisionLog(new MemoryLedger(), new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))) {
+            assertThat(log.waitsForSync(Durability.WRITTEN)).isFalse();
+        }
+    }
 }

@@ -29,9 +29,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * The ledger as a transparency log on local files: canonical JSON Lines segments, the RFC 6962 tree over them, and
  * signed C2SP checkpoints, pushed to witnesses.
  *
- * <p>Writes: a {@code WRITTEN} append writes its line under a short lock in the caller's thread and returns; a
- * {@code SYNCED} append hands its entry to the one writer thread, which writes every entry that is waiting in one
- * write, fsyncs once and releases all of their callers (group commit). The writer also fsyncs {@code WRITTEN}
+ * <p>Writes: every line goes through one buffer, in sequence order, under a short lock. A {@code WRITTEN} append
+ * writes the buffer (its line and any staged before it) in the caller's thread and returns; a {@code STAGED} append
+ * leaves its line in the buffer until {@link #writeStaged} (or any later write) writes it; a {@code SYNCED} append
+ * hands its entry to the one writer thread, which writes every entry that is waiting in one write, fsyncs once and
+ * releases all of their callers (group commit). The writer also fsyncs {@code WRITTEN}
  * entries within {@code fsync_interval}, extends the tree over fsynced entries only (so a checkpoint never commits
  * to bytes a power loss could take), and signs a checkpoint every {@code checkpoint_interval} while entries arrive
  * and at close. Any write failure makes the ledger unhealthy for good: every later append throws.
@@ -56,6 +58,8 @@ public final class FileLedger implements Ledger {
     private long cachedSecond = Long.MIN_VALUE;
     private String cachedPrefix;
     private final List<FileChannel> retired = new ArrayList<>();
+    /** Lines with their seq, not yet in the file: STAGED ones, and the writer's batch while it builds it. */
+    private final Batch buffer = new Batch();
 
     private final ConcurrentLinkedQueue<byte[]> unhashed = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Pending> waiting = new ConcurrentLinkedQueue<>();
@@ -83,6 +87,8 @@ public final class FileLedger implements Ledger {
     private volatile long hashedCount;
     // Entries in the file, published after each write so the writer can fsync WRITTEN entries without the lock.
     private volatile long writtenCount;
+    /** The buffer holds STAGED lines: the writer writes them within fsync_interval if nobody else has. */
+    private volatile boolean staged;
 
     private FileLedger(LedgerDir dir, LedgerConfig config, NoteKey key, String origin) throws IOException {
         this.dir = dir;
@@ -341,7 +347,9 @@ public final class FileLedger implements Ledger {
             try {
                 if (!healthy) throw new LedgerException("the ledger failed earlier and records nothing more: " + failure);
                 if (shut) throw new LedgerException("the ledger is closed");
-                seq = write(p, null);
+                seq = place(p);
+                if (durability == Durability.STAGED) staged = true;
+                else writeBuffer();
                 wake = dirtySince == 0;
                 if (wake) dirtySince = System.nanoTime();
             } finally {
@@ -363,31 +371,58 @@ public final class FileLedger implements Ledger {
         return pending.seq;
     }
 
-    /** Writes one line (to {@code batch} when given, otherwise straight to the file). Caller holds the lock. */
-    private long write(Prepared p, Batch batch) throws LedgerException {
+    @Override
+    public void writeStaged(long seq) throws LedgerException {
+        if (seq < writtenCount) return;
+        lock.lock();
+        try {
+            if (seq < writtenCount) return;
+            if (!healthy) throw new LedgerException("the ledger failed before entry " + seq + " was written: " + failure);
+            writeBuffer();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Gives the entry its seq and puts its line in the buffer, after the lines before it. Caller holds the lock. */
+    private long place(Prepared p) throws LedgerException {
         long seq = nextSeq;
         byte[] line = p.line(seq, timestamp());
-        try {
-            long pending = batch == null ? 0 : batch.len;
-            if (segmentBytes + pending + line.length > config.segmentSize() && segmentBytes + pending > 0) {
-                if (batch != null) batch.flush();
+        if (segmentBytes + buffer.len + line.length > config.segmentSize() && segmentBytes + buffer.len > 0) {
+            writeBuffer();
+            try {
                 roll(seq);
+            } catch (IOException e) {
+                throw failed(e);
             }
-            if (batch != null) {
-                batch.add(line);
-            } else {
-                ByteBuffer b = ByteBuffer.wrap(line);
-                while (b.hasRemaining()) segment.write(b);
-                segmentBytes += line.length;
-            }
-        } catch (IOException e) {
-            fail("cannot write to " + dir.dir() + ": " + e.getMessage());
-            throw new LedgerException("the ledger cannot write: " + e.getMessage(), e);
         }
+        buffer.add(line);
         nextSeq = seq + 1;
         unhashed.add(line);
-        writtenCount = nextSeq;
         return seq;
+    }
+
+    /** Writes the buffer to the segment in one write. Caller holds the lock. */
+    private void writeBuffer() throws LedgerException {
+        int len = buffer.len;
+        buffer.len = 0;
+        staged = false;
+        if (len > 0) {
+            try {
+                ByteBuffer b = ByteBuffer.wrap(buffer.buf, 0, len);
+                while (b.hasRemaining()) segment.write(b);
+            } catch (IOException e) {
+                // Lost with the ledger, which says so from now on: writeStaged refuses every entry not written.
+                throw failed(e);
+            }
+            segmentBytes += len;
+        }
+        writtenCount = nextSeq;
+    }
+
+    private LedgerException failed(IOException e) {
+        fail("cannot write to " + dir.dir() + ": " + e.getMessage());
+        return new LedgerException("the ledger cannot write: " + e.getMessage(), e);
     }
 
     private void roll(long firstSeq) throws IOException {
@@ -422,7 +457,7 @@ public final class FileLedger implements Ledger {
 
     // ---------------------------------------------------------------- the writer thread
 
-    private final class Batch {
+    private static final class Batch {
         byte[] buf = new byte[64 * 1024];
         int len;
 
@@ -430,13 +465,6 @@ public final class FileLedger implements Ledger {
             if (len + line.length > buf.length) buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + line.length));
             System.arraycopy(line, 0, buf, len, line.length);
             len += line.length;
-        }
-
-        void flush() throws IOException {
-            ByteBuffer b = ByteBuffer.wrap(buf, 0, len);
-            while (b.hasRemaining()) segment.write(b);
-            segmentBytes += len;
-            len = 0;
         }
     }
 
@@ -455,7 +483,6 @@ public final class FileLedger implements Ledger {
     }
 
     private void runWriter() {
-        Batch batch = new Batch();
         List<Pending> taken = new ArrayList<>();
         while (true) {
             Pending p;
@@ -474,13 +501,13 @@ public final class FileLedger implements Ledger {
                 continue;
             }
             long before = syncedCount;
-            sync(taken, batch);
+            sync(taken);
             taken.clear();
             if (syncedCount != before) LockSupport.unpark(treeThread);
             if (closing && waiting.isEmpty() && queued.isEmpty()) {
                 lock.lock();
                 try {
-                    if (dirtySince == 0 && waiting.isEmpty() && queued.isEmpty()) break;
+                    if (dirtySince == 0 && waiting.isEmpty() && queued.isEmpty() && !staged) break;
                 } finally {
                     lock.unlock();
                 }
@@ -518,8 +545,8 @@ public final class FileLedger implements Ledger {
     }
 
     /** Writes the waiting entries in one write, then one fsync covers them and every WRITTEN entry before. */
-    private void sync(List<Pending> taken, Batch batch) {
-        if (taken.isEmpty() && queued.isEmpty()) {
+    private void sync(List<Pending> taken) {
+        if (taken.isEmpty() && queued.isEmpty() && !staged) {
             syncWritten();
             return;
         }
@@ -535,15 +562,15 @@ public final class FileLedger implements Ledger {
             } else {
                 try {
                     Prepared q;
-                    while ((q = queued.poll()) != null) write(q, batch);
-                    for (Pending p : taken) if (p.prepared != null) p.seq = write(p.prepared, batch);
-                    batch.flush();
-                } catch (LedgerException | IOException e) {
-                    fail("cannot write to " + dir.dir() + ": " + e.getMessage());
-                    error = "the ledger cannot write: " + e.getMessage();
+                    while ((q = queued.poll()) != null) place(q);
+                    for (Pending p : taken) if (p.prepared != null) p.seq = place(p.prepared);
+                    writeBuffer();
+                } catch (LedgerException e) {
+                    error = e.getMessage();
                 }
             }
-            batch.len = 0;
+            buffer.len = 0;
+            staged = false;
             // Entries the ledger can no longer write are lost with it (it is unhealthy, and says so); keeping them
             // queued would keep the writer, and close, waiting for ever.
             if (error != null) queued.clear();

@@ -7,6 +7,13 @@ package dev.warden.core.ledger;
 public interface Ledger extends AutoCloseable {
     long append(Entry entry, Durability durability) throws LedgerException;
 
+    /**
+     * Makes every entry up to {@code seq} (appended {@code STAGED}) {@code WRITTEN}; throws when one of them could not
+     * be written, and then the caller must not act on it. Not a default method: a ledger that wraps another must pass
+     * it on, or staged decisions would not be written ahead.
+     */
+    void writeStaged(long seq) throws LedgerException;
+
     /** False once the ledger has failed to write; the service reports itself unhealthy. */
     boolean healthy();
 

@@ -13,6 +13,10 @@ public final class MemoryLedger implements Ledger {
         return entries.size() - 1;
     }
 
+    /** Nothing to write: entries are kept at {@code append}. */
+    @Override
+    public void writeStaged(long seq) {}
+
     public synchronized List<Entry> entries() {
         return List.copyOf(entries);
     }

@@ -269,6 +269,7 @@ class FileApprovalsTest {
                 return 0;
             }
             public boolean healthy() { return !fail; }
+            public void writeStaged(long seq) {}
             public void close() {}
         };
         FileApprovals s = FileApprovals.open(dir.resolve("other"), failing, approvers, clock, new Metrics());

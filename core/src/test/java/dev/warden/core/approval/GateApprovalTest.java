@@ -140,6 +140,7 @@ class GateApprovalTest {
                 return n++;
             }
             public boolean healthy() { return false; }
+            public void writeStaged(long seq) {}
             public void close() {}
         };
         FileApprovals broken = FileApprovals.open(dir.resolve("b"), failing, Approvers.of(List.of(), List.of()),

@@ -242,6 +242,62 @@ class FileLedgerTest {
     }
 
     @Test
+    void stagedEntriesReachTheFileInOrderWithOneWriteWhenAskedFor() throws Exception {
+        LedgerConfig d = LedgerConfig.DEFAULTS;
+        // A long fsync interval: the writer does not write the staged entries on its own during the test.
+        try (FileLedger l = FileLedger.open(dir, new LedgerConfig(d.syncAll(), d.segmentSize(), d.checkpointInterval(),
+                Duration.ofSeconds(30), d.signingKey(), d.origin(), d.witnesses(), d.redactLiterals()))) {
+            assertThat(l.append(Entries.read(0), Durability.STAGED)).isEqualTo(0);
+            assertThat(l.append(Entries.read(1), Durability.STAGED)).isEqualTo(1);
+            assertThat(Files.size(LedgerDir.of(dir).segment(0))).isZero();
+            l.writeStaged(0);
+            // Everything staged before goes with it, in one write.
+            assertThat(Files.readAllLines(LedgerDir.of(dir).segment(0))).hasSize(2);
+            l.writeStaged(1);
+            assertThat(l.append(Entries.read(2), Durability.STAGED)).isEqualTo(2);
+            // A WRITTEN append writes the staged entries before its own.
+            assertThat(l.append(Entries.read(3), Durability.WRITTEN)).isEqualTo(3);
+            List<String> lines = Files.readAllLines(LedgerDir.of(dir).segment(0));
+            assertThat(lines).hasSize(4);
+            for (int i = 0; i < 4; i++) assertThat(lines.get(i)).contains("\"seq\":" + i + ",");
+            l.append(Entries.read(4), Durability.STAGED);
+        }
+        // Closing writes what is still staged.
+        assertThat(Files.readAllLines(LedgerDir.of(dir).segment(0))).hasSize(5);
+        assertThat(LedgerVerifier.verify(dir, LedgerVerifier.Options.none()).ok()).isTrue();
+    }
+
+    @Test
+    void theWriterWritesStagedEntriesNobodyAskedForWithinTheFsyncInterval() throws Exception {
+        try (FileLedger l = FileLedger.open(dir, LedgerConfig.DEFAULTS)) {
+            l.append(Entries.read(0), Durability.STAGED);
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (Files.size(LedgerDir.of(dir).segment(0)) == 0 && System.nanoTime() < deadline) Thread.sleep(5);
+            assertThat(Files.readAllLines(LedgerDir.of(dir).segment(0))).hasSize(1);
+        }
+    }
+
+    @Test
+    void aStagedEntryLostToAWriteFailureIsNeverReportedWritten() throws Exception {
+        LedgerConfig d = LedgerConfig.DEFAULTS;
+        FileLedger l = FileLedger.open(dir, new LedgerConfig(d.syncAll(), d.segmentSize(), d.checkpointInterval(),
+                Duration.ofSeconds(30), d.signingKey(), d.origin(), d.witnesses(), d.redactLiterals()));
+        long written = l.append(Entries.read(0), Durability.WRITTEN);
+        long staged = l.append(Entries.read(1), Durability.STAGED);
+        var f = FileLedger.class.getDeclaredField("segment");
+        f.setAccessible(true);
+        ((java.nio.channels.FileChannel) f.get(l)).close();
+        assertThatThrownBy(() -> l.writeStaged(staged)).isInstanceOf(LedgerException.class).hasMessageContaining("cannot write");
+        // Asked again (by another session whose entry was in the same buffer): still refused, never "written".
+        assertThatThrownBy(() -> l.writeStaged(staged)).isInstanceOf(LedgerException.class).hasMessageContaining("failed");
+        l.writeStaged(written);
+        assertThat(l.healthy()).isFalse();
+        Thread closer = Thread.ofPlatform().start(l::close);
+        closer.join(10_000);
+        assertThat(closer.isAlive()).as("close returned").isFalse();
+    }
+
+    @Test
     void syncAllMakesWrittenAppendsWaitForTheFsync() throws Exception {
         try (FileLedger l = FileLedger.open(dir, LedgerConfig.DEFAULTS.withSyncAll(true))) {
             for (int i = 0; i < 5; i++) l.append(Entries.read(i), Durability.WRITTEN);

@@ -198,7 +198,7 @@ final class ClientSession {
         }
         Runnable onSuccess = effect.apply(this);
         paths.sent(generation + 1, pathEffects);
-        return forward(new Pending.Query(v, System.nanoTime(), onSuccess, ++generation), f);
+        return forward(new Pending.Query(v, System.nanoTime(), onSuccess, ++generation), v, f);
     }
 
     // ---- extended query
@@ -275,7 +275,7 @@ final class ClientSession {
         }
         Runnable onSuccess = effect.apply(this);
         paths.sent(generation + 1, pathEffects);
-        return forward(new Pending.Execute(v, System.nanoTime(), onSuccess), f);
+        return forward(new Pending.Execute(v, System.nanoTime(), onSuccess), v, f);
     }
 
     // ---- fast path
@@ -292,7 +292,7 @@ final class ClientSession {
             return true;
         }
         paths.sent(generation + 1, SearchPathTracker.effects(text, c, false));
-        return forward(new Pending.Query(v, System.nanoTime(), null, ++generation), f);
+        return forward(new Pending.Query(v, System.nanoTime(), null, ++generation), v, f);
     }
 
     // ---- denial
@@ -373,13 +373,31 @@ final class ClientSession {
     /** Messages for the upstream, collected while the driver works through what the client sent in one go. */
     private final PgWriter raw = new PgWriter();
 
+    /** The highest seq among the decisions of what {@link #raw} holds: written ahead before it leaves. */
+    private long writeAheadOf = -1;
+
     /** Sends what was collected; the driver calls it once it has handled every whole message it has. */
     void flushUpstream() throws IOException {
         if (raw.size() > 0) {
+            if (writeAheadOf >= 0) {
+                try {
+                    gate.writeAhead(writeAheadOf);
+                } catch (LedgerException e) {
+                    raw.reset();
+                    fatal("58030", "warden: the audit ledger cannot record decisions; nothing more runs (" + e.getMessage() + ")");
+                    throw new IOException("the decisions could not be written ahead", e);
+                }
+                writeAheadOf = -1;
+            }
             raw.writeTo(upOut);
             raw.reset();
         }
         upOut.flush();
+    }
+
+    private boolean forward(Pending p, Verdict v, Frame f) {
+        if (v.seq() > writeAheadOf) writeAheadOf = v.seq();
+        return forward(p, f);
     }
 
     private boolean forward(Pending p, Frame f) {

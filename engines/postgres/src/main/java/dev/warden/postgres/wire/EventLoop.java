@@ -38,10 +38,16 @@ final class EventLoop {
         void tick(long nanoTime);
     }
 
+    /** Sends what it collected during a pass, after every ready socket of that pass was handled. */
+    interface Flushing {
+        void flush();
+    }
+
     private final Selector selector;
     private final Thread thread;
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final List<Ticking> ticking = new ArrayList<>();
+    private final List<Flushing> flushing = new ArrayList<>();
     private long lastTick = System.nanoTime();
 
     private EventLoop(int index) {
@@ -83,6 +89,14 @@ final class EventLoop {
         return channel.register(selector, ops, handler);
     }
 
+    /**
+     * Has {@code f} flushed at the end of this pass (loop thread only; once per pass: the caller remembers). What the
+     * sessions of one pass send upstream waits for their decisions, and one ledger write then covers all of them.
+     */
+    void flushAfterPass(Flushing f) {
+        flushing.add(f);
+    }
+
     /** Adds or removes a periodic check (loop thread only). */
     void ticking(Ticking t, boolean add) {
         if (add) ticking.add(t);
@@ -99,6 +113,7 @@ final class EventLoop {
                 System.err.println("warden: event loop " + thread.getName() + ": " + e);
             }
             runTasks();
+            flushAll();
             long now = System.nanoTime();
             if (now - lastTick >= TICK_NANOS) {
                 lastTick = now;
@@ -116,6 +131,14 @@ final class EventLoop {
         } catch (RuntimeException | Error e) {
             failed(e);
         }
+    }
+
+    private void flushAll() {
+        for (int i = 0; i < flushing.size(); i++) {
+            Flushing f = flushing.get(i);
+            guarded(f::flush);
+        }
+        flushing.clear();
     }
 
     private void runTasks() {

@@ -11,7 +11,7 @@ import java.nio.channels.SocketChannel;
  * virtual thread of its own, and the client is not read meanwhile, so frames are still handled one after the other.
  * Backpressure: while the bytes waiting for one side pass {@value #BACKLOG_LIMIT}, the other side is not read.
  */
-final class LoopSession implements EventLoop.Ticking {
+final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
     private static final int BACKLOG_LIMIT = 256 * 1024;
     private static final byte[] NOTHING = new byte[0];
 
@@ -34,6 +34,8 @@ final class LoopSession implements EventLoop.Ticking {
     private long lastActive = System.nanoTime();
     /** A frame is being judged on another thread: the client is not read until it is done. */
     private volatile boolean judging;
+    /** Frames handled in this pass wait for the end of the pass to go upstream (loop thread only). */
+    private boolean flushAfterPass;
 
     LoopSession(PgFrontEnd frontEnd, StartupHandshake.Established e, UpstreamConnection up, String id) throws IOException {
         this.loop = EventLoop.next();
@@ -140,7 +142,7 @@ final class LoopSession implements EventLoop.Ticking {
         interest();
     }
 
-    /** Handles every whole frame there is, then sends what they forward in one go. */
+    /** Handles every whole frame there is; what they forward goes upstream in one go at the end of the pass. */
     private void handleFrames() throws IOException {
         Frame f;
         while (!judging && (f = decoder.next()) != null) {
@@ -160,7 +162,17 @@ final class LoopSession implements EventLoop.Ticking {
                 }
             }
         }
-        session.flushUpstream();
+        if (!flushAfterPass) {
+            flushAfterPass = true;
+            loop.flushAfterPass(this);
+        }
+    }
+
+    @Override
+    public void flush() {
+        flushAfterPass = false;
+        // A judgement on another thread owns what waits to go upstream until it is back (and flushes it then).
+        if (!judging && !session.closed()) clientStep(session::flushUpstream);
     }
 
     /** On a virtual thread: handles the frame, waiting where it must, then lets the loop go on with the next ones. */

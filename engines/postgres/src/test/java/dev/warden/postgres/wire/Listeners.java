@@ -43,16 +43,22 @@ final class Listeners {
     final WardenConfig config;
 
     Listeners(ProxyFixture fx, String policyYaml, List<DatabaseConfig> dbs) throws Exception {
+        this(fx, policyYaml, dbs, null);
+    }
+
+    /** @param record the gate's ledger, or {@code null} for {@link #ledger} */
+    Listeners(ProxyFixture fx, String policyYaml, List<DatabaseConfig> dbs, dev.warden.core.ledger.Ledger record) throws Exception {
         this.fx = fx;
+        dev.warden.core.ledger.Ledger gateLedger = record != null ? record : ledger;
         Path policyFile = Files.createTempFile(fx.dir, "policy", ".yaml");
         Files.writeString(policyFile, policyYaml);
         Policy policy = PolicyLoader.parse(policyFile, policyYaml.getBytes(StandardCharsets.UTF_8));
         Map<String, Target> targets = new HashMap<>();
         dev.warden.core.engine.Classifier classifier = new dev.warden.postgres.PostgresEngine().classifier(Catalog.NONE);
         for (DatabaseConfig d : dbs) targets.put(d.name(), new Target(d.name(), "postgres", classifier, Catalog.NONE));
-        killSwitch = dev.warden.core.approval.AgentSwitch.open(Files.createTempDirectory(fx.dir, "switch"), ledger,
+        killSwitch = dev.warden.core.approval.AgentSwitch.open(Files.createTempDirectory(fx.dir, "switch"), gateLedger,
                 java.util.Set.of(ProxyFixture.AGENT));
-        gate = new Gate(targets, policy, fx.approvals, ledger, null, killSwitch);
+        gate = new Gate(targets, policy, fx.approvals, gateLedger, null, killSwitch);
         config = new WardenConfig(fx.dir.resolve("warden.yaml"), fx.dir.resolve("data"), policyFile,
                 List.of(new AgentConfig(ProxyFixture.AGENT, new Secret(ProxyFixture.AGENT_SECRET), List.of())),
                 List.of(), dbs, Map.of(), Optional.empty());
