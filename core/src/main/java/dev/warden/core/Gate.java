@@ -111,11 +111,12 @@ public final class Gate {
 
     /**
      * Steps 2 to 5 when nothing on the way waits: no row estimate, a catalog whose cache is current, and an allowed
-     * read, whose decision entry needs only to be written (not fsynced). Empty otherwise, and then nothing was
-     * recorded: the caller calls {@link #judge} on a thread that may block.
+     * operation. Empty otherwise, and then nothing was recorded: the caller calls {@link #judge} on a thread that may
+     * block.
      *
-     * <p>The decision entry is only staged: the caller forwards the operation after {@link #writeAhead} with the
-     * verdict's seq, so that an event loop writes the decisions of many sessions in one write.
+     * <p>The decision entry is only staged. The caller forwards the operation after {@link #writeAhead} with the
+     * verdict's seq, so that an event loop writes the decisions of many sessions in one write; and when
+     * {@link #waitsForSync(Verdict)}, only once {@link #afterSync} called back without an error.
      */
     public Optional<Verdict> judgeWithoutWaiting(Operation op, Classification c, ClassifyContext context) {
         Policy p = policy.get();
@@ -131,8 +132,21 @@ public final class Gate {
         }
         if (enriched.isEmpty()) return Optional.empty();
         Decision d = PolicyEngine.decide(p, op, enriched.get());
-        if (d.action() != Action.ALLOW || ledger.waitsForSync(durability(d, enriched.get()))) return Optional.empty();
+        if (d.action() != Action.ALLOW) return Optional.empty();
         return Optional.of(record(op, enriched.get(), d, p, null, true, null, Durability.STAGED));
+    }
+
+    /** Whether the decision entry of a verdict of {@link #judgeWithoutWaiting} must be fsynced before it runs. */
+    public boolean waitsForSync(Verdict v) {
+        return ledger.waitsForSync(durability(v.decision(), v.classification()));
+    }
+
+    /**
+     * Calls {@code then} (with {@code null}, or the reason it cannot be) once the decision entry {@code seq} is
+     * fsynced; never blocks. The operation may run only after a call with {@code null}.
+     */
+    public void afterSync(long seq, Consumer<LedgerException> then) {
+        ledger.afterSync(seq, then);
     }
 
     /**

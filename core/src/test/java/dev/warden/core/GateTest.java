@@ -71,6 +71,10 @@ class GateTest {
                 throw new LedgerException("disk full");
             }
 
+            public void afterSync(long seq, java.util.function.Consumer<LedgerException> then) {
+                then.accept(new LedgerException("disk full"));
+            }
+
             public boolean healthy() {
                 return false;
             }

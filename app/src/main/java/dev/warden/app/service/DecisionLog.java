@@ -141,6 +141,11 @@ final class DecisionLog implements Ledger {
     }
 
     @Override
+    public void afterSync(long seq, java.util.function.Consumer<LedgerException> then) {
+        ledger.afterSync(seq, then);
+    }
+
+    @Override
     public boolean waitsForSync(Durability durability) {
         return ledger.waitsForSync(durability);
     }

@@ -114,6 +114,7 @@ class ApprovalWalkthroughTest {
                 return seq;
             }
             public void writeStaged(long seq) throws LedgerException { fileLedger.writeStaged(seq); }
+            public void afterSync(long seq, java.util.function.Consumer<LedgerException> then) { fileLedger.afterSync(seq, then); }
             public boolean healthy() { return fileLedger.healthy(); }
             public void close() { fileLedger.close(); }
         };

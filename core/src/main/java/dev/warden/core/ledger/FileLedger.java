@@ -384,6 +384,32 @@ public final class FileLedger implements Ledger {
         }
     }
 
+    @Override
+    public void afterSync(long seq, java.util.function.Consumer<LedgerException> then) {
+        if (seq < syncedCount) {
+            then.accept(null);
+            return;
+        }
+        if (!healthy || closing) {
+            then.accept(new LedgerException(!healthy ? "the ledger failed earlier and records nothing more: " + failure
+                    : "the ledger is closed"));
+            return;
+        }
+        // A barrier in the writer's next batch: it writes the buffer (the staged entry with it) and fsyncs.
+        waiting.add(new Pending(null, null, then));
+        LockSupport.unpark(writer);
+        // The writer may have stopped meanwhile, after it released the last waiters: nobody else would now.
+        if (closed) releaseWaiting("the ledger is closed");
+    }
+
+    private void releaseWaiting(String why) {
+        Pending p;
+        while ((p = waiting.poll()) != null) {
+            p.error = why;
+            p.release();
+        }
+    }
+
     /** Gives the entry its seq and puts its line in the buffer, after the lines before it. Caller holds the lock. */
     private long place(Prepared p) throws LedgerException {
         long seq = nextSeq;
@@ -474,11 +500,7 @@ public final class FileLedger implements Ledger {
         } catch (Throwable t) {
             fail("the ledger writer stopped: " + t);
             closed = true;
-            Pending p;
-            while ((p = waiting.poll()) != null) {
-                p.error = "the ledger writer stopped: " + t;
-                p.release();
-            }
+            releaseWaiting("the ledger writer stopped: " + t);
         }
     }
 
@@ -514,11 +536,7 @@ public final class FileLedger implements Ledger {
             }
         }
         closed = true;
-        Pending p;
-        while ((p = waiting.poll()) != null) {
-            p.error = "the ledger closed before the entry was written";
-            p.release();
-        }
+        releaseWaiting("the ledger closed before the entry was written");
     }
 
     /**
@@ -828,21 +846,29 @@ public final class FileLedger implements Ledger {
 
     // ---------------------------------------------------------------- pieces
 
+    /** An entry (or none: a barrier) waiting for the writer's next fsync; a thread to wake, or a callback to run. */
     private static final class Pending {
         final Prepared prepared;
         final Thread waiter;
+        final java.util.function.Consumer<LedgerException> then;
         volatile boolean done;
         volatile long seq = -1;
         volatile String error;
 
         Pending(Prepared prepared, Thread waiter) {
+            this(prepared, waiter, null);
+        }
+
+        Pending(Prepared prepared, Thread waiter, java.util.function.Consumer<LedgerException> then) {
             this.prepared = prepared;
             this.waiter = waiter;
+            this.then = then;
         }
 
         void release() {
             done = true;
-            LockSupport.unpark(waiter);
+            if (then != null) then.accept(error == null ? null : new LedgerException(error));
+            else LockSupport.unpark(waiter);
         }
     }
 

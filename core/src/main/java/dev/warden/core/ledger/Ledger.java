@@ -14,6 +14,14 @@ public interface Ledger extends AutoCloseable {
      */
     void writeStaged(long seq) throws LedgerException;
 
+    /**
+     * Runs {@code then} once every entry up to {@code seq} is {@code SYNCED} (fsynced), with {@code null}, or with the
+     * reason it cannot be; without waiting, on whichever thread finds it done (the caller's when it already is). For
+     * callers that must not block, such as an event loop holding a write until its decision is durable. Not a
+     * default method, for the reason {@link #writeStaged} is not.
+     */
+    void afterSync(long seq, java.util.function.Consumer<LedgerException> then);
+
     /** False once the ledger has failed to write; the service reports itself unhealthy. */
     boolean healthy();
 

@@ -270,6 +270,7 @@ class FileApprovalsTest {
             }
             public boolean healthy() { return !fail; }
             public void writeStaged(long seq) {}
+            public void afterSync(long seq, java.util.function.Consumer<dev.warden.core.ledger.LedgerException> then) {}
             public void close() {}
         };
         FileApprovals s = FileApprovals.open(dir.resolve("other"), failing, approvers, clock, new Metrics());

@@ -141,6 +141,7 @@ class GateApprovalTest {
             }
             public boolean healthy() { return false; }
             public void writeStaged(long seq) {}
+            public void afterSync(long seq, java.util.function.Consumer<dev.warden.core.ledger.LedgerException> then) {}
             public void close() {}
         };
         FileApprovals broken = FileApprovals.open(dir.resolve("b"), failing, Approvers.of(List.of(), List.of()),

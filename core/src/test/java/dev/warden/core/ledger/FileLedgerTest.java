@@ -298,6 +298,43 @@ class FileLedgerTest {
     }
 
     @Test
+    void afterSyncCallsBackOnceTheEntryIsFsyncedWithoutTheCallerWaiting() throws Exception {
+        LedgerConfig d = LedgerConfig.DEFAULTS;
+        // A long fsync interval: only the barrier makes the writer fsync now.
+        try (FileLedger l = FileLedger.open(dir, new LedgerConfig(d.syncAll(), d.segmentSize(), d.checkpointInterval(),
+                Duration.ofSeconds(30), d.signingKey(), d.origin(), d.witnesses(), d.redactLiterals()))) {
+            long seq = l.append(Entries.read(0), Durability.STAGED);
+            long fsyncs = l.fsyncs();
+            var done = new java.util.concurrent.CompletableFuture<LedgerException>();
+            l.afterSync(seq, done::complete);
+            assertThat(done.get(5, java.util.concurrent.TimeUnit.SECONDS)).isNull();
+            assertThat(l.fsyncs()).isGreaterThan(fsyncs);
+            assertThat(Files.readAllLines(LedgerDir.of(dir).segment(0))).hasSize(1);
+            // Already durable: called back at once, on the caller's thread.
+            var on = new java.util.concurrent.atomic.AtomicReference<Thread>();
+            l.afterSync(seq, e -> on.set(Thread.currentThread()));
+            assertThat(on.get()).isSameAs(Thread.currentThread());
+        }
+    }
+
+    @Test
+    void afterSyncReportsAnEntryThatCouldNotBeWritten() throws Exception {
+        FileLedger l = FileLedger.open(dir, LedgerConfig.DEFAULTS);
+        var f = FileLedger.class.getDeclaredField("segment");
+        f.setAccessible(true);
+        ((java.nio.channels.FileChannel) f.get(l)).close();
+        long seq = l.append(Entries.read(0), Durability.STAGED);
+        var done = new java.util.concurrent.CompletableFuture<LedgerException>();
+        l.afterSync(seq, done::complete);
+        assertThat(done.get(5, java.util.concurrent.TimeUnit.SECONDS)).isNotNull().hasMessageContaining("cannot write");
+        l.close();
+        // A closed ledger answers at once, never leaving a caller waiting.
+        var late = new java.util.concurrent.CompletableFuture<LedgerException>();
+        l.afterSync(seq, late::complete);
+        assertThat(late.get(5, java.util.concurrent.TimeUnit.SECONDS)).isNotNull();
+    }
+
+    @Test
     void syncAllMakesWrittenAppendsWaitForTheFsync() throws Exception {
         try (FileLedger l = FileLedger.open(dir, LedgerConfig.DEFAULTS.withSyncAll(true))) {
             for (int i = 0; i < 5; i++) l.append(Entries.read(i), Durability.WRITTEN);

@@ -38,8 +38,11 @@ final class ClientSession {
     private static final byte[] POISON_QUERY = poisonQuery();
     private static final byte[] POISON_PARSE = poisonParse();
 
-    /** What became of a frame. */
-    enum Step { NEXT, END, NEEDS_THREAD }
+    /**
+     * What became of a frame. {@code AWAIT_SYNC}: handled, but its decision must be fsynced before anything more goes
+     * upstream: the driver calls {@link #afterSync} and handles nothing more of this client until then.
+     */
+    enum Step { NEXT, END, NEEDS_THREAD, AWAIT_SYNC }
 
     private final PgFrontEnd frontEnd;
     private final java.io.Closeable clientTransport;
@@ -167,6 +170,7 @@ final class ClientSession {
             default -> throw new ProtocolException("unexpected message type '" + (char) type + "'");
         };
         if (!done) return Step.NEEDS_THREAD;
+        if (syncAheadOf >= 0) return Step.AWAIT_SYNC;
         if (type == 'H' || raw.size() > 65536) flushUpstream();
         return Step.NEXT;
     }
@@ -198,7 +202,7 @@ final class ClientSession {
         }
         Runnable onSuccess = effect.apply(this);
         paths.sent(generation + 1, pathEffects);
-        return forward(new Pending.Query(v, System.nanoTime(), onSuccess, ++generation), v, f);
+        return forward(new Pending.Query(v, System.nanoTime(), onSuccess, ++generation), v, withoutWaiting, f);
     }
 
     // ---- extended query
@@ -275,7 +279,7 @@ final class ClientSession {
         }
         Runnable onSuccess = effect.apply(this);
         paths.sent(generation + 1, pathEffects);
-        return forward(new Pending.Execute(v, System.nanoTime(), onSuccess), v, f);
+        return forward(new Pending.Execute(v, System.nanoTime(), onSuccess), v, withoutWaiting, f);
     }
 
     // ---- fast path
@@ -292,7 +296,7 @@ final class ClientSession {
             return true;
         }
         paths.sent(generation + 1, SearchPathTracker.effects(text, c, false));
-        return forward(new Pending.Query(v, System.nanoTime(), null, ++generation), v, f);
+        return forward(new Pending.Query(v, System.nanoTime(), null, ++generation), v, false, f);
     }
 
     // ---- denial
@@ -375,16 +379,19 @@ final class ClientSession {
 
     /** The highest seq among the decisions of what {@link #raw} holds: written ahead before it leaves. */
     private long writeAheadOf = -1;
+    /** The highest seq among those decisions that must be fsynced first, until they are; -1 when none. */
+    private long syncAheadOf = -1;
 
     /** Sends what was collected; the driver calls it once it has handled every whole message it has. */
     void flushUpstream() throws IOException {
+        // Nothing leaves while a decision among what waits is not durable yet (the driver flushes again once it is).
+        if (syncAheadOf >= 0) return;
         if (raw.size() > 0) {
             if (writeAheadOf >= 0) {
                 try {
                     gate.writeAhead(writeAheadOf);
                 } catch (LedgerException e) {
-                    raw.reset();
-                    fatal("58030", "warden: the audit ledger cannot record decisions; nothing more runs (" + e.getMessage() + ")");
+                    ledgerFailed(e);
                     throw new IOException("the decisions could not be written ahead", e);
                 }
                 writeAheadOf = -1;
@@ -395,9 +402,27 @@ final class ClientSession {
         upOut.flush();
     }
 
-    private boolean forward(Pending p, Verdict v, Frame f) {
+    /** {@code staged}: judged without waiting, so its decision may still have to be written, or fsynced, first. */
+    private boolean forward(Pending p, Verdict v, boolean staged, Frame f) {
         if (v.seq() > writeAheadOf) writeAheadOf = v.seq();
+        if (staged && v.seq() > syncAheadOf && gate.waitsForSync(v)) syncAheadOf = v.seq();
         return forward(p, f);
+    }
+
+    /** After {@link Step#AWAIT_SYNC}: calls {@code then} once the decisions are durable, or cannot be. Any thread. */
+    void afterSync(java.util.function.Consumer<LedgerException> then) {
+        gate.afterSync(syncAheadOf, then);
+    }
+
+    /** The decisions {@link #afterSync} waited for are durable: what waits may go. */
+    void synced() {
+        syncAheadOf = -1;
+    }
+
+    /** Decisions that cannot be recorded: what they were for never runs, and neither does anything else here. */
+    void ledgerFailed(LedgerException e) {
+        raw.reset();
+        fatal("58030", "warden: the audit ledger cannot record decisions; nothing more runs (" + e.getMessage() + ")");
     }
 
     private boolean forward(Pending p, Frame f) {

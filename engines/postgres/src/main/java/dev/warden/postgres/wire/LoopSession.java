@@ -152,6 +152,20 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
                     terminate();
                     return;
                 }
+                case AWAIT_SYNC -> {
+                    // The decision of a write must be durable before it runs: the ledger calls back after its fsync.
+                    judging = true;
+                    session.afterSync(error -> loop.execute(() -> clientStep(() -> {
+                        judging = false;
+                        if (error != null) {
+                            session.ledgerFailed(error);
+                            return;
+                        }
+                        session.synced();
+                        goOn();
+                    })));
+                    return;
+                }
                 case NEEDS_THREAD -> {
                     judging = true;
                     // What came before it goes first; from here until it is back, only that thread adds to it.
@@ -192,10 +206,14 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
                 terminate();
                 return;
             }
-            handleFrames();
-            // Plaintext still in the TLS buffers raises no readiness: read it now.
-            if (clientTls != null && clientTls.buffered() && !judging) readClient();
+            goOn();
         }));
+    }
+
+    /** After a wait: the frames already read, then what the TLS buffers hold (it raises no readiness). */
+    private void goOn() throws IOException {
+        handleFrames();
+        if (clientTls != null && clientTls.buffered() && !judging) readClient();
     }
 
     /** The client sent Terminate: what came before it still goes upstream. */

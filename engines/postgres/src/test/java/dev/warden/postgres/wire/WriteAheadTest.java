@@ -94,6 +94,26 @@ class WriteAheadTest {
         }
     }
 
+    private static final String POLICY = Listeners.READS_AND_SETTINGS + """
+              - name: items
+                match: {kind: [write], objects: ["public.wa_items"]}
+                action: allow
+            """;
+
+    private static FileLedger ledger(Path dir) throws Exception {
+        LedgerConfig d = LedgerConfig.DEFAULTS;
+        // A long fsync interval: the ledger's writer does not write staged decisions on its own during the test.
+        return FileLedger.open(dir, new LedgerConfig(d.syncAll(), d.segmentSize(), d.checkpointInterval(),
+                Duration.ofSeconds(30), d.signingKey(), d.origin(), d.witnesses(), d.redactLiterals()));
+    }
+
+    /** The disk fails: what is staged from now on cannot be written. */
+    private static void breakDisk(FileLedger ledger) throws Exception {
+        var f = FileLedger.class.getDeclaredField("segment");
+        f.setAccessible(true);
+        ((java.nio.channels.FileChannel) f.get(ledger)).close();
+    }
+
     private static String probe(Connection c, String marker) throws SQLException {
         // Same shape whatever the marker: after the first, the classification is cached and the loop judges it.
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT '" + marker + "' AS probe")) {
@@ -105,10 +125,7 @@ class WriteAheadTest {
     @Test
     void aDecisionThatCannotBeWrittenAheadEndsTheSessionAndItsStatementNeverLeaves() throws Exception {
         ProxyFixture fx = ProxyFixture.get();
-        LedgerConfig d = LedgerConfig.DEFAULTS;
-        // A long fsync interval: the ledger's writer does not write staged decisions on its own during the test.
-        FileLedger ledger = FileLedger.open(dir, new LedgerConfig(d.syncAll(), d.segmentSize(), d.checkpointInterval(),
-                Duration.ofSeconds(30), d.signingKey(), d.origin(), d.witnesses(), d.redactLiterals()));
+        FileLedger ledger = ledger(dir);
         try (Tap tap = new Tap(fx.pg.getPort())) {
             DatabaseConfig db = Listeners.db("wa", tap.server.getLocalPort(), ListenerConfig.DEFAULTS);
             PgFrontEnd fe = new Listeners(fx, Listeners.READS_AND_SETTINGS, List.of(db), ledger).start(db);
@@ -121,10 +138,8 @@ class WriteAheadTest {
                 assertThat(file).contains("wa-one").contains("wa-two");
                 assertThat(tap.sent()).contains("wa-two");
 
-                // The disk fails: the next decision is staged, but cannot be written ahead.
-                var f = FileLedger.class.getDeclaredField("segment");
-                f.setAccessible(true);
-                ((java.nio.channels.FileChannel) f.get(ledger)).close();
+                // The next decision is staged, but cannot be written ahead.
+                breakDisk(ledger);
                 assertThatThrownBy(() -> probe(c, "wa-three")).isInstanceOf(SQLException.class)
                         .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("58030"))
                         .hasMessageContaining("audit ledger");
@@ -134,6 +149,44 @@ class WriteAheadTest {
             }
             assertThat(tap.sent()).doesNotContain("wa-three");
             assertThat(ledger.healthy()).isFalse();
+        } finally {
+            ledger.close();
+        }
+    }
+
+    @Test
+    void aWriteRunsOnceItsDecisionIsDurableAndNotAtAllWhenItCannotBe() throws Exception {
+        ProxyFixture fx = ProxyFixture.get();
+        try (Connection c = fx.direct(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE wa_items (x text)");
+            s.execute("GRANT ALL ON wa_items TO " + ProxyFixture.UP_USER);
+        }
+        FileLedger ledger = ledger(dir);
+        try (Tap tap = new Tap(fx.pg.getPort())) {
+            DatabaseConfig db = Listeners.db("wa", tap.server.getLocalPort(), ListenerConfig.DEFAULTS);
+            PgFrontEnd fe = new Listeners(fx, POLICY, List.of(db), ledger).start(db);
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + fe.port() + "/wa",
+                    ProxyFixture.AGENT, ProxyFixture.AGENT_SECRET);
+                 var insert = c.prepareStatement("INSERT INTO wa_items VALUES (?)")) {
+                // The first is classified on a thread of its own; the others are judged on the loop, which holds
+                // each until the ledger's fsync of its decision calls back (the fsync interval alone would take 30 s).
+                long fsyncs = ledger.fsyncs();
+                for (String x : List.of("wa-a", "wa-b", "wa-c")) {
+                    insert.setString(1, x);
+                    assertThat(insert.executeUpdate()).isEqualTo(1);
+                }
+                assertThat(ledger.fsyncs() - fsyncs).isGreaterThanOrEqualTo(3);
+                assertThat(Files.readString(LedgerDir.of(dir).segment(0))).contains("wa-c");
+                breakDisk(ledger);
+                insert.setString(1, "wa-d");
+                assertThatThrownBy(insert::executeUpdate).isInstanceOf(SQLException.class)
+                        .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("58030"));
+            } finally {
+                fe.close();
+            }
+            assertThat(fx.directCount("SELECT count(*) FROM wa_items WHERE x IN ('wa-a', 'wa-b', 'wa-c')")).isEqualTo(3);
+            assertThat(fx.directCount("SELECT count(*) FROM wa_items WHERE x = 'wa-d'")).isZero();
+            assertThat(tap.sent()).doesNotContain("wa-d");
         } finally {
             ledger.close();
         }
