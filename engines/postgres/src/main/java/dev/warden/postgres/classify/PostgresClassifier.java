@@ -132,14 +132,16 @@ public final class PostgresClassifier implements Classifier {
 
     /**
      * Node types whose classification never looks at a constant's value: plain reads and writes of relations and
-     * columns with operators. Anything else (function calls such as {@code nextval('…')}, {@code set_config('role', …)}
+     * columns with operators, and the SQL-standard value functions without arguments ({@code CURRENT_TIMESTAMP},
+     * {@code CURRENT_USER}: keywords, kept in the shape; a precision such as {@code CURRENT_TIME(3)} changes nothing
+     * judged). Anything else (function calls such as {@code nextval('…')}, {@code set_config('role', …)}
      * or {@code dblink_exec(…, '…')}, casts such as {@code '…'::regclass}, SET, utility statements, parameters)
      * keeps the exact-text key.
      */
     private static final java.util.Set<String> LITERAL_FREE = java.util.Set.of("SelectStmt", "InsertStmt",
             "UpdateStmt", "DeleteStmt", "ResTarget", "ColumnRef", "String", "Integer", "Float", "Boolean", "A_Const",
             "A_Star", "A_Expr", "BoolExpr", "NullTest", "BooleanTest", "RangeVar", "Alias", "SortBy", "List",
-            "JoinExpr", "SubLink");
+            "JoinExpr", "SubLink", "SQLValueFunction");
 
     /** True when every node in the tree is of a {@link #LITERAL_FREE} type. */
     static boolean literalFree(Node n) {

@@ -31,8 +31,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>No I/O of its own: {@link LoopSession} feeds it frames ({@link #handle}) and upstream bytes from an
  * {@link EventLoop}. Handling a frame {@code withoutWaiting} does only what cannot block; when the gate would have to
- * wait (a classification to compute, a catalog to reload, an fsync, an approval) it answers {@link Step#NEEDS_THREAD}
- * having changed nothing, and the driver handles the same frame again on a thread that may block.
+ * wait (a classification to compute, a catalog to reload, a row estimate, a denial or approval to record) it answers
+ * {@link Step#NEEDS_THREAD} having changed nothing, and the driver handles the same frame again on a thread that may
+ * block. Decisions made without waiting are staged in the ledger: what they allow goes upstream only once they are
+ * written ({@link #flushUpstream}), or fsynced where the ledger asks for it ({@link Step#AWAIT_SYNC}).
  */
 final class ClientSession {
     private static final byte[] POISON_QUERY = poisonQuery();

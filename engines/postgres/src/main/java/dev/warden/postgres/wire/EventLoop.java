@@ -135,8 +135,11 @@ final class EventLoop {
 
     private void flushAll() {
         for (int i = 0; i < flushing.size(); i++) {
-            Flushing f = flushing.get(i);
-            guarded(f::flush);
+            try {
+                flushing.get(i).flush();
+            } catch (RuntimeException | Error e) {
+                failed(e);
+            }
         }
         flushing.clear();
     }

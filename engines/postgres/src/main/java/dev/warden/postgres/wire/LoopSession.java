@@ -8,7 +8,9 @@ import java.nio.channels.SocketChannel;
 /**
  * Drives a {@link ClientSession} from an {@link EventLoop}: the client's and the upstream's sockets, non-blocking
  * (plaintext or TLS), on one loop thread. A frame whose judgement must wait (see {@link ClientSession}) goes to a
- * virtual thread of its own, and the client is not read meanwhile, so frames are still handled one after the other.
+ * virtual thread of its own, and a frame whose decision must be fsynced first waits for the ledger's call back; the
+ * client is not read meanwhile, so frames are still handled one after the other. What the frames of one pass forward
+ * goes upstream at the end of the pass, after one ledger write of their decisions.
  * Backpressure: while the bytes waiting for one side pass {@value #BACKLOG_LIMIT}, the other side is not read.
  */
 final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {

@@ -48,6 +48,12 @@ class ShapeCacheTest {
                 "INSERT INTO pgbench_history (tid, bid, aid, delta) VALUES (5, 6, 7, 8)"));
         assertEquals(1, pair("SELECT a FROM t WHERE b = 'x' AND c IS NOT NULL", "SELECT a FROM t WHERE b = 'ü''q' AND c IS NOT NULL"));
         assertEquals(1, pair("DELETE FROM t WHERE id = 1", "DELETE FROM t WHERE id = 2"));
+        // pgbench's simple-protocol insert
+        assertEquals(1, pair("INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (1, 2, 3, -4, CURRENT_TIMESTAMP);",
+                "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (9, 8, 7, -6, CURRENT_TIMESTAMP);"));
+        assertEquals(1, pair("SELECT CURRENT_TIME(3), a FROM t WHERE b = 1", "SELECT CURRENT_TIME(6), a FROM t WHERE b = 2"));
+        // The value function is a keyword, kept in the shape: another one is another entry.
+        assertEquals(0, pair("SELECT CURRENT_TIMESTAMP, a FROM t WHERE b = 1", "SELECT CURRENT_USER, a FROM t WHERE b = 1"));
     }
 
     @Test
