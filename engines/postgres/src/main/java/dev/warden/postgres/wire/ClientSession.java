@@ -34,17 +34,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * wait (a classification to compute, a catalog to reload, a row estimate, a denial or approval to record) it answers
  * {@link Step#NEEDS_THREAD} having changed nothing, and the driver handles the same frame again on a thread that may
  * block. Decisions made without waiting are staged in the ledger: what they allow goes upstream only once they are
- * written ({@link #flushUpstream}), or fsynced where the ledger asks for it ({@link Step#AWAIT_SYNC}).
+ * written ({@link #flushUpstream}), or fsynced where the ledger asks for it ({@link #syncPending}).
  */
 final class ClientSession {
     private static final byte[] POISON_QUERY = poisonQuery();
     private static final byte[] POISON_PARSE = poisonParse();
 
-    /**
-     * What became of a frame. {@code AWAIT_SYNC}: handled, but its decision must be fsynced before anything more goes
-     * upstream: the driver calls {@link #afterSync} and handles nothing more of this client until then.
-     */
-    enum Step { NEXT, END, NEEDS_THREAD, AWAIT_SYNC }
+    /** What became of a frame. */
+    enum Step { NEXT, END, NEEDS_THREAD }
 
     private final PgFrontEnd frontEnd;
     private final java.io.Closeable clientTransport;
@@ -172,7 +169,6 @@ final class ClientSession {
             default -> throw new ProtocolException("unexpected message type '" + (char) type + "'");
         };
         if (!done) return Step.NEEDS_THREAD;
-        if (syncAheadOf >= 0) return Step.AWAIT_SYNC;
         if (type == 'H' || raw.size() > 65536) flushUpstream();
         return Step.NEXT;
     }
@@ -411,7 +407,15 @@ final class ClientSession {
         return forward(p, f);
     }
 
-    /** After {@link Step#AWAIT_SYNC}: calls {@code then} once the decisions are durable, or cannot be. Any thread. */
+    /**
+     * Decisions among what waits to go upstream must be fsynced first: nothing leaves, and nothing may be handled on
+     * another thread, until the driver had {@link #afterSync} call back and called {@link #synced}.
+     */
+    boolean syncPending() {
+        return syncAheadOf >= 0;
+    }
+
+    /** Calls {@code then} once the pending decisions are durable, or with the reason they cannot be. Any thread. */
     void afterSync(java.util.function.Consumer<LedgerException> then) {
         gate.afterSync(syncAheadOf, then);
     }

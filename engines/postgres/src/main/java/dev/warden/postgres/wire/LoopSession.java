@@ -38,6 +38,8 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
     private volatile boolean judging;
     /** Frames handled in this pass wait for the end of the pass to go upstream (loop thread only). */
     private boolean flushAfterPass;
+    /** A frame to handle again before the next one: it had to wait for the decisions before it to be durable. */
+    private Frame retry;
 
     LoopSession(PgFrontEnd frontEnd, StartupHandshake.Established e, UpstreamConnection up, String id) throws IOException {
         this.loop = EventLoop.next();
@@ -144,28 +146,24 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
         interest();
     }
 
-    /** Handles every whole frame there is; what they forward goes upstream in one go at the end of the pass. */
+    /**
+     * Handles every whole frame there is; what they forward goes upstream in one go at the end of the pass, once the
+     * decisions among them that must be fsynced are: one fsync for a whole pipeline of writes.
+     */
     private void handleFrames() throws IOException {
         Frame f;
-        while (!judging && (f = decoder.next()) != null) {
-            switch (session.handle(f, true)) {
+        while (!judging && (f = nextFrame()) != null) {
+            ClientSession.Step step = session.handle(f, true);
+            if (step != ClientSession.Step.NEXT && session.syncPending()) {
+                // What came before it runs first; the frame, unchanged, is handled again after the fsync.
+                retry = f;
+                awaitSync();
+                return;
+            }
+            switch (step) {
                 case NEXT -> { }
                 case END -> {
                     terminate();
-                    return;
-                }
-                case AWAIT_SYNC -> {
-                    // The decision of a write must be durable before it runs: the ledger calls back after its fsync.
-                    judging = true;
-                    session.afterSync(error -> loop.execute(() -> clientStep(() -> {
-                        judging = false;
-                        if (error != null) {
-                            session.ledgerFailed(error);
-                            return;
-                        }
-                        session.synced();
-                        goOn();
-                    })));
                     return;
                 }
                 case NEEDS_THREAD -> {
@@ -178,10 +176,33 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
                 }
             }
         }
-        if (!flushAfterPass) {
+        if (session.syncPending()) {
+            awaitSync();
+        } else if (!flushAfterPass) {
             flushAfterPass = true;
             loop.flushAfterPass(this);
         }
+    }
+
+    private Frame nextFrame() throws ProtocolException {
+        Frame f = retry;
+        if (f == null) return decoder.next();
+        retry = null;
+        return f;
+    }
+
+    /** Writes must not run before their decisions are durable: the client waits for the ledger's fsync to call back. */
+    private void awaitSync() {
+        judging = true;
+        session.afterSync(error -> loop.execute(() -> clientStep(() -> {
+            judging = false;
+            if (error != null) {
+                session.ledgerFailed(error);
+                return;
+            }
+            session.synced();
+            goOn();
+        })));
     }
 
     @Override

@@ -176,6 +176,14 @@ class WriteAheadTest {
                     assertThat(insert.executeUpdate()).isEqualTo(1);
                 }
                 assertThat(ledger.fsyncs() - fsyncs).isGreaterThanOrEqualTo(3);
+                // A batch arrives as one pipeline: its decisions are staged together and one fsync covers many.
+                fsyncs = ledger.fsyncs();
+                for (int i = 0; i < 200; i++) {
+                    insert.setString(1, "wa-batch-" + i);
+                    insert.addBatch();
+                }
+                assertThat(insert.executeBatch()).hasSize(200).containsOnly(1);
+                assertThat(ledger.fsyncs() - fsyncs).isLessThan(50);
                 assertThat(Files.readString(LedgerDir.of(dir).segment(0))).contains("wa-c");
                 breakDisk(ledger);
                 insert.setString(1, "wa-d");
@@ -186,6 +194,7 @@ class WriteAheadTest {
             }
             assertThat(fx.directCount("SELECT count(*) FROM wa_items WHERE x IN ('wa-a', 'wa-b', 'wa-c')")).isEqualTo(3);
             assertThat(fx.directCount("SELECT count(*) FROM wa_items WHERE x = 'wa-d'")).isZero();
+            assertThat(fx.directCount("SELECT count(*) FROM wa_items WHERE x LIKE 'wa-batch-%'")).isEqualTo(200);
             assertThat(tap.sent()).doesNotContain("wa-d");
         } finally {
             ledger.close();
