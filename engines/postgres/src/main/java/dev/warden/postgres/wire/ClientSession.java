@@ -560,6 +560,8 @@ final class ClientSession {
         if (!closed.compareAndSet(false, true)) return;
         try {
             upOut.write(UpstreamConnection.TERMINATE);
+            // Over TLS, a close_notify after the Terminate: the server sees the connection end cleanly.
+            upOut.close();
         } catch (IOException | RuntimeException ignored) {
             // closing anyway
         }
