@@ -192,4 +192,49 @@ class ExtendedProtocolTest {
         }
         assertThat(fx.directCount("SELECT count(*) FROM audit_log")).isEqualTo(before);
     }
+
+    /**
+     * Writes judged on the event loop wait for their decisions' fsync; a denial (judged on a thread) and a Terminate
+     * pipelined after them must wait their turn: every write before them runs, in order, and nothing denied does.
+     */
+    @Test
+    void pipelinedWritesADenialAndATerminateKeepTheirOrder() throws Exception {
+        long audit = fx.directCount("SELECT count(*) FROM audit_log");
+        String insert = "INSERT INTO orders (user_id, amount) VALUES ($1, 1)";
+        try (Socket s = login()) {
+            PgWriter w = new PgWriter();
+            // The first classifies the text; from then on it is judged on the loop.
+            parse(w, "", insert);
+            bind(w, "", "", "9101");
+            execute(w, "", 0);
+            QueryMessage.sync(w);
+            assertThat(RawClient.types(RawClient.exchange(s, w.toByteArray(), 1))).isEqualTo("12CZ");
+            w.reset();
+            parse(w, "", insert);
+            bind(w, "", "", "9102");
+            execute(w, "", 0);
+            QueryMessage.sync(w);
+            parse(w, "", "DELETE FROM audit_log WHERE id > 0");
+            bind(w, "", "");
+            execute(w, "", 0);
+            QueryMessage.sync(w);
+            parse(w, "", insert);
+            bind(w, "", "", "9103");
+            execute(w, "", 0);
+            QueryMessage.sync(w);
+            w.bytes(UpstreamConnection.TERMINATE);
+            s.getOutputStream().write(w.toByteArray());
+            s.getOutputStream().flush();
+            // The session ends at the Terminate; what came before it still runs.
+            while (s.getInputStream().read() >= 0) {
+                // drain until Warden closes the connection
+            }
+        }
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (fx.directCount("SELECT count(*) FROM orders WHERE user_id = 9103") == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(fx.directCount("SELECT count(*) FROM orders WHERE user_id IN (9101, 9102, 9103)")).isEqualTo(3);
+        assertThat(fx.directCount("SELECT count(*) FROM audit_log")).isEqualTo(audit);
+    }
 }
