@@ -556,16 +556,45 @@ final class ClientSession {
         close();
     }
 
+    /** Ends the session now, both sides. */
     void close() {
+        boolean first = closed.compareAndSet(false, true);
+        if (first) sayGoodbyeUpstream();
+        closeUpstream();
+        if (first) closeClient();
+    }
+
+    /**
+     * The client's own Terminate: the upstream gets one after everything sent before it, and the client's side ends
+     * now. The upstream's socket stays open: the driver reads (and drops) the server's last answers until the server
+     * closes, then {@link #close}s. Closing a socket with unread answers in it would reset the connection, and the
+     * server could lose statements it had not read yet.
+     */
+    void terminated() {
         if (!closed.compareAndSet(false, true)) return;
+        sayGoodbyeUpstream();
+        closeClient();
+    }
+
+    private void sayGoodbyeUpstream() {
         try {
             upOut.write(UpstreamConnection.TERMINATE);
+        } catch (IOException | RuntimeException ignored) {
+            // closing anyway
+        }
+    }
+
+    private void closeUpstream() {
+        try {
             // Over TLS, a close_notify after the Terminate: the server sees the connection end cleanly.
             upOut.close();
         } catch (IOException | RuntimeException ignored) {
             // closing anyway
         }
         upstream.close();
+    }
+
+    private void closeClient() {
         // The agent's slot before the client's socket: a client that reconnects as soon as it sees the end finds it free.
         frontEnd.ended(this);
         try {

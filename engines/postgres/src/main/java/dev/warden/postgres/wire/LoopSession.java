@@ -40,6 +40,9 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
     private boolean flushAfterPass;
     /** A frame to handle again before the next one: it had to wait for the decisions before it to be durable. */
     private Frame retry;
+    /** After the client's Terminate: the server's last answers are read and dropped until it closes (loop thread). */
+    private long drainingSince = -1;
+    private static final long DRAIN_NANOS = 5_000_000_000L;
 
     LoopSession(PgFrontEnd frontEnd, StartupHandshake.Established e, UpstreamConnection up, String id) throws IOException {
         this.loop = EventLoop.next();
@@ -129,6 +132,10 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
     }
 
     private void upstreamReady(int ops) {
+        if (drainingSince >= 0) {
+            drain(ops);
+            return;
+        }
         try {
             if ((ops & SelectionKey.OP_WRITE) != 0) toUpstream.drain();
             if ((ops & SelectionKey.OP_READ) != 0) {
@@ -242,11 +249,34 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
     /** The client sent Terminate: what came before it still goes upstream. */
     private void terminate() throws IOException {
         session.flushUpstream();
-        end();
+        session.terminated();
+        drainingSince = System.nanoTime();
+        interest();
+    }
+
+    /** Reads what the server still sends after the Terminate, and drops it; closes once the server has closed. */
+    private void drain(int ops) {
+        try {
+            if ((ops & SelectionKey.OP_WRITE) != 0) toUpstream.drain();
+            int n;
+            do {
+                n = fromUpstream.read(chunk.array(), 0, chunk.capacity());
+            } while (n > 0);
+            if (n < 0) end();
+            else interest();
+        } catch (IOException | RuntimeException e) {
+            end();
+        }
     }
 
     /** What the loop watches for: reads unless the other side is backed up (or a judgement is away), writes when bytes wait. */
     private void interest() {
+        if (drainingSince >= 0) {
+            if (upstreamKey.isValid()) {
+                upstreamKey.interestOps(SelectionKey.OP_READ | (toUpstream.backlog() > 0 ? SelectionKey.OP_WRITE : 0));
+            }
+            return;
+        }
         if (clientKey == null || !clientKey.isValid() || !upstreamKey.isValid()) return;
         int toClientWaiting = toClient.backlog();
         int toUpstreamWaiting = toUpstream.backlog();
@@ -262,6 +292,10 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
 
     @Override
     public void tick(long now) {
+        if (drainingSince >= 0) {
+            if (now - drainingSince > DRAIN_NANOS) end();
+            return;
+        }
         if (session.closed()) {
             loop.ticking(this, false);
             return;
@@ -270,6 +304,7 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
     }
 
     private void end() {
+        drainingSince = -1;
         session.close();
         loop.ticking(this, false);
     }
