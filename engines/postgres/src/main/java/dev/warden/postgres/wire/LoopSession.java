@@ -104,7 +104,8 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
             int n = clientTls == null ? client.read(chunk.clear()) : clientTls.read(chunk.array(), 0, chunk.capacity());
             if (n < 0) {
                 if (decoder.buffered() > 0) throw new ProtocolException("connection closed inside a message");
-                end();
+                // As PostgreSQL does when a client goes away: what it sent before still runs.
+                terminate();
                 return;
             }
             if (n == 0) return;
@@ -246,7 +247,7 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
         if (clientTls != null && clientTls.buffered() && !judging) readClient();
     }
 
-    /** The client sent Terminate: what came before it still goes upstream. */
+    /** The client sent Terminate, or closed its connection: what came before still goes upstream. */
     private void terminate() throws IOException {
         session.flushUpstream();
         session.terminated();
