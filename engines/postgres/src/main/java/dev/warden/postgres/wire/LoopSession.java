@@ -243,6 +243,8 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
 
     /** After a wait: the frames already read, then what the TLS buffers hold (it raises no readiness). */
     private void goOn() throws IOException {
+        // Ended meanwhile (the database went away, shutdown, the kill switch): nothing more to handle.
+        if (session.closed()) return;
         handleFrames();
         if (clientTls != null && clientTls.buffered() && !judging) readClient();
     }
