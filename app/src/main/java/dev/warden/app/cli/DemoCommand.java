@@ -167,12 +167,12 @@ final class DemoCommand implements Callable<Integer> {
                     INSERT INTO audit_log (actor, action) VALUES ('setup', 'demo schema created');
                     ANALYZE;
                     -- Warden's upstream role owns the tables, so DDL an approver lets through can run; the audit
-                    -- log stays the superuser's, and the database itself refuses to change it: a second fence.
+                    -- log stays the superuser's, and the database itself refuses to change it: a second fence (and
+                    -- the least-privilege check at start finds nothing the policy never uses).
                     ALTER TABLE users OWNER TO warden_demo;
                     ALTER TABLE orders OWNER TO warden_demo;
                     ALTER TABLE payments OWNER TO warden_demo;
-                    GRANT SELECT, INSERT ON audit_log TO warden_demo;
-                    GRANT USAGE ON SEQUENCE audit_log_id_seq TO warden_demo;
+                    GRANT SELECT ON audit_log TO warden_demo;
                     GRANT CREATE ON SCHEMA public TO warden_demo;
                     """);
         }

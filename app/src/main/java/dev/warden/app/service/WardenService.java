@@ -152,7 +152,11 @@ public final class WardenService implements AutoCloseable {
         return started;
     }
 
-    /** Warns about upstream roles with more power than a guarded agent should have (the doctor grows from this). */
+    /**
+     * Warns about upstream roles with more power than a guarded agent should have: a superuser, a role that can create
+     * roles or bypass row security, and privileges no rule of the policy would ever use ({@link PrivilegeCheck}).
+     * The doctor grows from this.
+     */
     public void checkUpstreams() {
         for (DatabaseConfig db : config.databases()) {
             if (!db.engine().equals("postgres")) continue;
@@ -165,10 +169,20 @@ public final class WardenService implements AutoCloseable {
                     if ("t".equals(row.get(0))) {
                         log.println("warning: database '" + db.name() + "': the upstream role '" + db.upstream().user()
                                 + "' is a superuser; give Warden a role with only the privileges the policy allows");
-                    } else if ("t".equals(row.get(1)) || "t".equals(row.get(2))) {
+                        continue;
+                    }
+                    if ("t".equals(row.get(1)) || "t".equals(row.get(2))) {
                         log.println("warning: database '" + db.name() + "': the upstream role '" + db.upstream().user()
                                 + "' can create roles or bypass row security");
                     }
+                }
+                List<String> unused = PrivilegeCheck.unused(PrivilegeCheck.probes(s), gate, db, config.agents());
+                if (!unused.isEmpty()) {
+                    int shown = Math.min(unused.size(), 10);
+                    log.println("warning: database '" + db.name() + "': the upstream role '" + db.upstream().user()
+                            + "' can do what the policy never lets an agent do: " + String.join(", ", unused.subList(0, shown))
+                            + (unused.size() > shown ? " and " + (unused.size() - shown) + " more" : "")
+                            + "; revoke it, so that the database refuses it too");
                 }
             } catch (IOException | UpstreamSession.UpstreamException | RuntimeException x) {
                 log.println("warning: database '" + db.name() + "': cannot reach the upstream at start (" + x.getMessage()
