@@ -114,6 +114,14 @@ class WriteAheadTest {
         ((java.nio.channels.FileChannel) f.get(ledger)).close();
     }
 
+    /** Creates a table the upstream role may write: {@code definition} is its name and columns. */
+    private static void table(ProxyFixture fx, String definition) throws Exception {
+        try (Connection c = fx.direct(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE " + definition);
+            s.execute("GRANT ALL ON " + definition.substring(0, definition.indexOf(' ')) + " TO " + ProxyFixture.UP_USER);
+        }
+    }
+
     private static String probe(Connection c, String marker) throws SQLException {
         // Same shape whatever the marker: after the first, the classification is cached and the loop judges it.
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT '" + marker + "' AS probe")) {
@@ -157,10 +165,7 @@ class WriteAheadTest {
     @Test
     void aWriteRunsOnceItsDecisionIsDurableAndNotAtAllWhenItCannotBe() throws Exception {
         ProxyFixture fx = ProxyFixture.get();
-        try (Connection c = fx.direct(); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE wa_items (x text)");
-            s.execute("GRANT ALL ON wa_items TO " + ProxyFixture.UP_USER);
-        }
+        table(fx, "wa_items (x text)");
         FileLedger ledger = ledger(dir);
         try (Tap tap = new Tap(fx.pg.getPort())) {
             DatabaseConfig db = Listeners.db("wa", tap.server.getLocalPort(), ListenerConfig.DEFAULTS);
@@ -208,10 +213,7 @@ class WriteAheadTest {
     @Test
     void manySessionsMixingReadsAndWritesAllRunAndTheLedgerVerifies() throws Exception {
         ProxyFixture fx = ProxyFixture.get();
-        try (Connection c = fx.direct(); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE wa_mixed (session int, i int)");
-            s.execute("GRANT ALL ON wa_mixed TO " + ProxyFixture.UP_USER);
-        }
+        table(fx, "wa_mixed (session int, i int)");
         String policy = Listeners.READS_AND_SETTINGS + """
                   - name: mixed
                     match: {kind: [write], objects: ["public.wa_mixed"]}
