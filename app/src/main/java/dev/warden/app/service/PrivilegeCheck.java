@@ -14,7 +14,7 @@ import java.util.List;
 
 /**
  * The least-privilege check at start (PostgreSQL): what the upstream role can change — tables it may write or owns,
- * schemas it may create in — that no rule of the policy would ever let an agent of that database do. Each privilege is
+ * schemas it may create in, the database if it may create schemas — that no rule of the policy would ever let an agent of that database do. Each privilege is
  * put to the gate as the statement that would use it ({@code DELETE FROM t}, {@code DROP TABLE t}…), classified and
  * decided as any statement is (without a row estimate, so a {@code rows_over} rule counts as matching); a privilege
  * whose statements every agent would be denied is more than Warden needs. Warden stays the first fence either way:
@@ -60,6 +60,10 @@ final class PrivilegeCheck {
         }
         for (List<String> r : s.run(SCHEMAS, true, 1000, 1 << 20).rows()) {
             out.add(new Probe("CREATE in schema " + r.get(0), "CREATE TABLE " + r.get(0) + ".warden_privilege_probe (x int)"));
+        }
+        List<List<String>> db = s.run("SELECT has_database_privilege(current_database(), 'CREATE')", true, 1, 1 << 10).rows();
+        if (!db.isEmpty() && yes(db.getFirst().getFirst())) {
+            out.add(new Probe("CREATE on the database (new schemas)", "CREATE SCHEMA warden_privilege_probe"));
         }
         return out;
     }

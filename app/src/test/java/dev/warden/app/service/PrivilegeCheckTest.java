@@ -33,6 +33,7 @@ class PrivilegeCheckTest {
                 s.execute("GRANT SELECT ON audit TO tight");
                 s.execute("GRANT SELECT, INSERT ON audit TO loose");
                 s.execute("GRANT CREATE ON SCHEMA public TO loose");
+                s.execute("GRANT CREATE ON DATABASE postgres TO loose");
             }
             Files.writeString(dir.resolve("policy.yaml"), """
                     rules:
@@ -72,7 +73,7 @@ class PrivilegeCheckTest {
             String out = bytes.toString(StandardCharsets.UTF_8);
             assertThat(out).doesNotContain("database 'tight'");
             assertThat(out).contains("warning: database 'loose': the upstream role 'loose' can do what the policy never lets an agent do: "
-                    + "INSERT on public.audit, CREATE in schema public; revoke it");
+                    + "INSERT on public.audit, CREATE in schema public, CREATE on the database (new schemas); revoke it");
             assertThat(out).doesNotContain("orders");
         }
     }
