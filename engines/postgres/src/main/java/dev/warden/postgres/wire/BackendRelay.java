@@ -2,7 +2,6 @@ package dev.warden.postgres.wire;
 
 import dev.warden.core.Outcome;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.Deque;
 
 /**
@@ -156,7 +155,7 @@ final class BackendRelay {
             }
             case 'C' -> {
                 session.copyEnded();
-                long rows = SessionMessage.CommandComplete.rows(cstring(bodyStart, bodyEnd));
+                long rows = SessionMessage.CommandComplete.rows(buf, bodyStart, bodyEnd);
                 if (head instanceof Pending.Query q) {
                     q.rows = q.rows < 0 ? rows : q.rows + Math.max(rows, 0);
                 } else if (head instanceof Pending.Execute e) {
@@ -230,12 +229,6 @@ final class BackendRelay {
     private String error(int bodyStart, int bodyEnd) throws ProtocolException {
         Notice n = Notice.read(new Frame('E', java.util.Arrays.copyOfRange(buf, bodyStart, bodyEnd)));
         return n.code() + " " + n.message();
-    }
-
-    private String cstring(int from, int to) {
-        int i = from;
-        while (i < to && buf[i] != 0) i++;
-        return new String(buf, from, i - from, StandardCharsets.UTF_8);
     }
 
     static long micros(long startNanos) {

@@ -43,15 +43,20 @@ public sealed interface SessionMessage {
             return new CommandComplete(f.reader().cstring());
         }
 
-        /** Rows returned or affected: the last number of the tag (INSERT 0 5, UPDATE 3, SELECT 7), or -1. */
-        public static long rows(String tag) {
-            int sp = tag.lastIndexOf(' ');
-            if (sp < 0) return -1;
-            try {
-                return Long.parseLong(tag.substring(sp + 1));
-            } catch (NumberFormatException e) {
-                return -1;
-            }
+        /**
+         * Rows returned or affected: the last number of the tag ({@code INSERT 0 5}, {@code UPDATE 3}), or -1
+         * ({@code BEGIN}). Read from the message's bytes {@code [from, to)} up to the tag's terminating zero, without
+         * making a string: this runs for every statement.
+         */
+        public static long rows(byte[] b, int from, int to) {
+            int end = from;
+            while (end < to && b[end] != 0) end++;
+            int start = end;
+            while (start > from && b[start - 1] >= '0' && b[start - 1] <= '9') start--;
+            if (start == end || start == from || b[start - 1] != ' ' || end - start > 18) return -1;
+            long n = 0;
+            for (int i = start; i < end; i++) n = n * 10 + (b[i] - '0');
+            return n;
         }
 
         public void write(PgWriter w) {
