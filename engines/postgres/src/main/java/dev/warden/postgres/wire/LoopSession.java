@@ -274,16 +274,16 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
 
     /** What the loop watches for: reads unless the other side is backed up (or a judgement is away), writes when bytes wait. */
     private void interest() {
-        if (drainingSince >= 0) {
-            if (upstreamKey.isValid()) {
-                upstreamKey.interestOps(SelectionKey.OP_READ | (toUpstream.backlog() > 0 ? SelectionKey.OP_WRITE : 0));
-            }
-            return;
-        }
-        if (clientKey == null || !clientKey.isValid() || !upstreamKey.isValid()) return;
+        if (upstreamKey == null || !upstreamKey.isValid()) return;
         int toClientWaiting = toClient.backlog();
         int toUpstreamWaiting = toUpstream.backlog();
         try {
+            if (drainingSince >= 0) {
+                // Only the server's last answers are left to read (and the Terminate to write).
+                upstreamKey.interestOps(SelectionKey.OP_READ | (toUpstreamWaiting > 0 ? SelectionKey.OP_WRITE : 0));
+                return;
+            }
+            if (!clientKey.isValid()) return;
             clientKey.interestOps((judging || toUpstreamWaiting > BACKLOG_LIMIT ? 0 : SelectionKey.OP_READ)
                     | (toClientWaiting > 0 ? SelectionKey.OP_WRITE : 0));
             upstreamKey.interestOps((toClientWaiting > BACKLOG_LIMIT ? 0 : SelectionKey.OP_READ)
