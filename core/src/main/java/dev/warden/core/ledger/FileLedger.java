@@ -374,14 +374,20 @@ public final class FileLedger implements Ledger {
     @Override
     public void writeStaged(long seq) throws LedgerException {
         if (seq < writtenCount) return;
+        boolean wake;
         lock.lock();
         try {
             if (seq < writtenCount) return;
             if (!healthy) throw new LedgerException("the ledger failed before entry " + seq + " was written: " + failure);
             writeBuffer();
+            // The mark set when the entry was staged may have been cleared by an fsync that did not cover it (it was
+            // not in the file yet): set it again, so an fsync follows within fsync_interval.
+            wake = dirtySince == 0;
+            if (wake) dirtySince = System.nanoTime();
         } finally {
             lock.unlock();
         }
+        if (wake) LockSupport.unpark(writer);
     }
 
     @Override

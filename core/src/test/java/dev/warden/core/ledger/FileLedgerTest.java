@@ -297,6 +297,26 @@ class FileLedgerTest {
         assertThat(closer.isAlive()).as("close returned").isFalse();
     }
 
+    /**
+     * Regression: the writer's fsync could clear the mark a staged entry set before the entry was in the file; written
+     * later, the entry then waited for the next append (for ever, when none came) instead of fsync_interval.
+     */
+    @Test
+    void aStagedEntryIsFsyncedWithinTheIntervalEvenWhenItsMarkWasClearedBeforeItWasWritten() throws Exception {
+        try (FileLedger l = FileLedger.open(dir, LedgerConfig.DEFAULTS)) {
+            long seq = l.append(Entries.read(0), Durability.STAGED);
+            var mark = FileLedger.class.getDeclaredField("dirtySince");
+            mark.setAccessible(true);
+            // As the writer does when an fsync that did not cover the staged entry starts.
+            mark.setLong(l, 0L);
+            long fsyncs = l.fsyncs();
+            l.writeStaged(seq);
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (l.fsyncs() == fsyncs && System.nanoTime() < deadline) Thread.sleep(2);
+            assertThat(l.fsyncs()).isGreaterThan(fsyncs);
+        }
+    }
+
     @Test
     void afterSyncCallsBackOnceTheEntryIsFsyncedWithoutTheCallerWaiting() throws Exception {
         LedgerConfig d = LedgerConfig.DEFAULTS;
