@@ -873,8 +873,15 @@ public final class FileLedger implements Ledger {
 
         void release() {
             done = true;
-            if (then != null) then.accept(error == null ? null : new LedgerException(error));
-            else LockSupport.unpark(waiter);
+            if (then == null) {
+                LockSupport.unpark(waiter);
+                return;
+            }
+            try {
+                then.accept(error == null ? null : new LedgerException(error));
+            } catch (RuntimeException e) {
+                // A caller's failure is the caller's: it must not stop the writer every other caller waits on.
+            }
         }
     }
 
