@@ -156,6 +156,18 @@ cpu_of() {
   esac
 }
 TICK=$(getconf CLK_TCK)
+# The server's CPU time too: what a proxy costs PostgreSQL itself (its wake-ups, its pacing) shows here. The
+# postmaster's own and its reaped children's time, plus every live backend's (PgBouncer keeps its backends open).
+PG_PID=$(head -1 "$work/pg/postmaster.pid")
+pg_cpu() {
+  sleep 0.3
+  local total c
+  total=$(awk '{print $14+$15+$16+$17}' "/proc/$PG_PID/stat")
+  for c in $(ps -o pid= --ppid "$PG_PID"); do
+    total=$((total + $(awk '{print $14+$15}' "/proc/$c/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
 port_of() { case $1 in direct) echo "$P_DIRECT";; warden) echo "$P_WARDEN";; pgbouncer) echo "$P_BOUNCER";; socat) echo "$P_SOCAT";; baseline) echo "$P_BASE";; esac; }
 pass_of() { case $1 in warden|baseline) echo bench-agent;; *) echo bench-upstream;; esac; }
 
@@ -187,16 +199,19 @@ for round in $(seq 1 "$ROUNDS"); do
           [ "$w" = select ] && flags+=(-S)
           j=$(( c < 2 ? 1 : 2 ))
           cpu0=$(cpu_of "$t")
+          pg0=$(pg_cpu)
           out=$(PGPASSWORD=$(pass_of "$t") pgbench -n "${flags[@]}" -M "$m" -c "$c" -j "$j" -T "$SECONDS_PER_RUN" \
                  -h 127.0.0.1 -p "$(port_of "$t")" -U bench bench 2>&1) || { echo "$out" >&2; echo "bench: pgbench failed for $t" >&2; KEEP=1; exit 1; }
           tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p')
           cpu1=$(cpu_of "$t")
+          pg1=$(pg_cpu)
           txs=$(echo "$out" | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p')
           cpu=$(python3 -c "print(f'{($cpu1-$cpu0)*1e6/$TICK/max(1,${txs:-0}):.1f}')")
+          pgcpu=$(python3 -c "print(f'{($pg1-$pg0)*1e6/$TICK/max(1,${txs:-0}):.1f}')")
           lat=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p')
           failed=$(echo "$out" | sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p')
-          printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$w" "$c" "$m" "$t" "$tps" "$lat" "${failed:-0}" "$cpu" >> "$results"
-          printf 'bench: round %s %-6s c=%-2s %-8s %-9s tps=%-10s lat=%sms cpu=%sus/tx\n' "$round" "$w" "$c" "$m" "$t" "$tps" "$lat" "$cpu" >&2
+          printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$w" "$c" "$m" "$t" "$tps" "$lat" "${failed:-0}" "$cpu" "$pgcpu" >> "$results"
+          printf 'bench: round %s %-6s c=%-2s %-8s %-9s tps=%-10s lat=%sms cpu=%sus/tx postgres=%sus/tx\n' "$round" "$w" "$c" "$m" "$t" "$tps" "$lat" "$cpu" "$pgcpu" >&2
         done
       done
     done
@@ -208,15 +223,17 @@ import sys, statistics, collections
 rows = [l.rstrip('\n').split('\t') for l in open(sys.argv[1]) if l.strip()]
 d = collections.defaultdict(lambda: ([], [], 0))
 cpu = collections.defaultdict(list)
-for r, w, c, m, t, tps, lat, failed, cp in rows:
+pgcpu = collections.defaultdict(list)
+for r, w, c, m, t, tps, lat, failed, cp, pc in rows:
     k = (w, int(c), m, t)
     tl, ll, f = d[k]
     tl.append(float(tps)); ll.append(float(lat)); d[k] = (tl, ll, f + int(failed))
     cpu[k].append(float(cp))
+    pgcpu[k].append(float(pc))
 targets = []
 for k in d:
     if k[3] not in targets: targets.append(k[3])
-print(f"{'workload':8} {'clients':>7} {'mode':9} {'target':9} {'tps(median)':>12} {'x direct':>9} {'x bouncer':>9} {'x socat':>8} {'lat ms':>8} {'+us vs direct':>14} {'+us vs socat':>13} {'failed':>6} {'cpu us/tx':>9}")
+print(f"{'workload':8} {'clients':>7} {'mode':9} {'target':9} {'tps(median)':>12} {'x direct':>9} {'x bouncer':>9} {'x socat':>8} {'lat ms':>8} {'+us vs direct':>14} {'+us vs socat':>13} {'failed':>6} {'cpu us/tx':>9} {'pg us/tx':>8}")
 for (w, c, m) in sorted({(k[0], k[1], k[2]) for k in d}):
     base = d.get((w, c, m, 'direct'))
     sock = d.get((w, c, m, 'socat'))
@@ -231,7 +248,8 @@ for (w, c, m) in sorted({(k[0], k[1], k[2]) for k in d}):
         add = (lat - statistics.median(base[1])) * 1000 if base else float('nan')
         adds = (lat - statistics.median(sock[1])) * 1000 if sock else float('nan')
         cp = statistics.median(cpu[(w, c, m, t)]) if t != 'direct' else float('nan')
-        print(f"{w:8} {c:>7} {m:9} {t:9} {tps:>12.0f} {ratio:>9.3f} {rb:>9.3f} {rs:>8.3f} {lat:>8.3f} {add:>14.0f} {adds:>13.0f} {f:>6} {cp:>9.1f}")
+        pc = statistics.median(pgcpu[(w, c, m, t)])
+        print(f"{w:8} {c:>7} {m:9} {t:9} {tps:>12.0f} {ratio:>9.3f} {rb:>9.3f} {rs:>8.3f} {lat:>8.3f} {add:>14.0f} {adds:>13.0f} {f:>6} {cp:>9.1f} {pc:>8.1f}")
 EOF
 grep -c "INFO decision" "$work/warden.log" | sed 's/^/bench: decisions logged by Warden: /' >&2
 grep -m3 -E "WARN|warning|action=deny" "$work/warden.log" >&2 || true
