@@ -22,8 +22,8 @@ import java.util.function.Consumer;
  *
  * <p>Contract: an operation may be forwarded only when {@link #judge} returned a verdict with {@code run == true};
  * by then its decision entry is in the ledger ({@link #judgeWithoutWaiting}: once {@link #writeAhead} returned).
- * Every failure on the way (no such database, a classifier or catalog
- * that throws, a ledger that cannot write, an approval that times out) ends in a refusal.
+ * Every failure on the way (no such database, a classifier or catalog that throws, a ledger that cannot write, an
+ * approval that times out) ends in a refusal.
  */
 public final class Gate {
     private final Map<String, Target> targets;
@@ -203,7 +203,7 @@ public final class Gate {
 
     private Verdict approve(Operation op, Classification c, Decision d, Policy p, Hold hold) {
         if (approvals == null) {
-            return record(op, c, d, p, null, false, "warden: " + d.summary() + "; no approval service is configured", durability(d, c));
+            return record(op, c, d, p, null, false, "warden: " + d.summary() + "; no approval service is configured");
         }
         Optional<ApprovalRequest> ticket = approvals.redeem(op);
         if (ticket.isPresent()) return record(op, c, d, p, ticket.get().id(), true);
@@ -216,9 +216,9 @@ public final class Gate {
         String where = consoleUrl == null ? "" : " at " + consoleUrl + "/#/requests/" + request.id();
         if (d.approval().mode() == ApprovalSpec.Mode.TICKET || hold == null) {
             return record(op, c, d, p, request.id(), false, "warden: " + d.summary() + "; approval request "
-                    + request.id() + " is pending" + where + "; once approved, send the identical statement again", durability(d, c));
+                    + request.id() + " is pending" + where + "; once approved, send the identical statement again");
         }
-        Verdict held = record(op, c, d, p, request.id(), false, null, durability(d, c));
+        Verdict held = record(op, c, d, p, request.id(), false, null);
         if (held.seq() < 0) return held;
         hold.onHold().accept(new Held(request, "warden: waiting for approval of request " + request.id() + where
                 + " (rule \"" + d.rule() + "\", times out in " + d.approval().timeout().toSeconds() + "s)"));
@@ -239,7 +239,11 @@ public final class Gate {
     }
 
     private Verdict record(Operation op, Classification c, Decision d, Policy p, String approvalId, boolean run) {
-        return record(op, c, d, p, approvalId, run, run ? null : "warden: " + d.summary(), durability(d, c));
+        return record(op, c, d, p, approvalId, run, run ? null : "warden: " + d.summary());
+    }
+
+    private Verdict record(Operation op, Classification c, Decision d, Policy p, String approvalId, boolean run, String message) {
+        return record(op, c, d, p, approvalId, run, message, durability(d, c));
     }
 
     private Verdict record(Operation op, Classification c, Decision d, Policy p, String approvalId, boolean run,

@@ -47,14 +47,10 @@ final class BackendRelay {
 
     private void makeRoom() {
         // Only a partial message of interest (the rest was written) is left in the buffer; keep it, grow if needed.
-        int live = end - start;
-        if (start > 0) {
-            System.arraycopy(buf, start, buf, 0, live);
-            scan -= start;
-            end = live;
-            start = 0;
-        }
-        if (end == buf.length) buf = java.util.Arrays.copyOf(buf, buf.length * 2);
+        buf = Bytes.compact(buf, start, end, 1);
+        scan -= start;
+        end -= start;
+        start = 0;
     }
 
     private void process() throws IOException {

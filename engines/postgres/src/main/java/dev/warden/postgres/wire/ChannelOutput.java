@@ -57,12 +57,9 @@ final class ChannelOutput extends OutputStream {
 
     private void keep(byte[] b, int off, int len) {
         if (waiting.length - to < len) {
-            int live = to - from;
-            byte[] next = live + len <= waiting.length ? waiting : new byte[Math.max(live + len, waiting.length * 2)];
-            System.arraycopy(waiting, from, next, 0, live);
-            waiting = next;
+            waiting = Bytes.compact(waiting, from, to, len);
+            to -= from;
             from = 0;
-            to = live;
         }
         System.arraycopy(b, off, waiting, to, len);
         to += len;

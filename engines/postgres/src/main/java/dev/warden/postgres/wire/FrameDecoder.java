@@ -18,16 +18,9 @@ public final class FrameDecoder {
 
     public void feed(byte[] src, int off, int n) {
         if (end + n > buf.length) {
-            int live = end - start;
-            if (live + n <= buf.length && start > 0) {
-                System.arraycopy(buf, start, buf, 0, live);
-            } else {
-                byte[] grown = new byte[Math.max(buf.length * 2, live + n)];
-                System.arraycopy(buf, start, grown, 0, live);
-                buf = grown;
-            }
+            buf = Bytes.compact(buf, start, end, n);
+            end -= start;
             start = 0;
-            end = live;
         }
         System.arraycopy(src, off, buf, end, n);
         end += n;

@@ -26,6 +26,8 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
     private final ChannelOutput toUpstream;
     private final ClientSession session;
     private final BackendRelay relay;
+    /** The end-of-pass step, made once: it runs for every session in every pass. */
+    private final ClientStep flushUpstream;
     private final BackendRelay.Source fromUpstream;
     private final FrameDecoder decoder;
     private final ByteBuffer chunk = ByteBuffer.allocate(16384);
@@ -58,6 +60,7 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
         if (clientTls != null) clientTls.nonBlocking(() -> toClient.write(NOTHING, 0, 0));
         if (upstreamTls != null) upstreamTls.nonBlocking(() -> toUpstream.write(NOTHING, 0, 0));
         this.session = new ClientSession(frontEnd, e, toClient, new ClientOutput(toClient), up, toUpstream, id);
+        this.flushUpstream = session::flushUpstream;
         this.relay = new BackendRelay(session);
         this.fromUpstream = upstreamTls != null ? upstreamTls::read : (b, off, len) -> upstream.read(ByteBuffer.wrap(b, off, len));
         this.decoder = new FrameDecoder(e.database().listener().maxMessageBytes());
@@ -217,7 +220,7 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
     public void flush() {
         flushAfterPass = false;
         // A judgement on another thread owns what waits to go upstream until it is back (and flushes it then).
-        if (!judging && !session.closed()) clientStep(session::flushUpstream);
+        if (!judging && !session.closed()) clientStep(flushUpstream);
     }
 
     /** On a virtual thread: handles the frame, waiting where it must, then lets the loop go on with the next ones. */

@@ -38,21 +38,22 @@ class ExtendedProtocolTest {
         return w;
     }
 
+    /** Parse, Bind and Execute of the unnamed statement and portal, as drivers send a one-off statement. */
+    private static PgWriter unnamed(PgWriter w, String sql, String... params) {
+        parse(w, "", sql);
+        bind(w, "", "", params);
+        return execute(w, "", 0);
+    }
+
     @Test
     void aPipelineStopsAtADenialAndRecoversAtSync() throws Exception {
         long before = fx.directCount("SELECT count(*) FROM audit_log");
         try (Socket s = login()) {
             PgWriter w = new PgWriter();
-            parse(w, "", "SELECT count(*) FROM users");
-            bind(w, "", "");
-            execute(w, "", 0);
-            parse(w, "", "DELETE FROM audit_log");
-            bind(w, "", "");
-            execute(w, "", 0);
+            unnamed(w, "SELECT count(*) FROM users");
+            unnamed(w, "DELETE FROM audit_log");
             QueryMessage.sync(w);
-            parse(w, "", "SELECT 1 FROM users LIMIT 1");
-            bind(w, "", "");
-            execute(w, "", 0);
+            unnamed(w, "SELECT 1 FROM users LIMIT 1");
             QueryMessage.sync(w);
             List<Frame> got = RawClient.exchange(s, w.toByteArray(), 2);
             assertThat(RawClient.types(got)).isEqualTo("12DCEZ12DCZ");
@@ -204,23 +205,15 @@ class ExtendedProtocolTest {
         try (Socket s = login()) {
             PgWriter w = new PgWriter();
             // The first classifies the text; from then on it is judged on the loop.
-            parse(w, "", insert);
-            bind(w, "", "", "9101");
-            execute(w, "", 0);
+            unnamed(w, insert, "9101");
             QueryMessage.sync(w);
             assertThat(RawClient.types(RawClient.exchange(s, w.toByteArray(), 1))).isEqualTo("12CZ");
             w.reset();
-            parse(w, "", insert);
-            bind(w, "", "", "9102");
-            execute(w, "", 0);
+            unnamed(w, insert, "9102");
             QueryMessage.sync(w);
-            parse(w, "", "DELETE FROM audit_log WHERE id > 0");
-            bind(w, "", "");
-            execute(w, "", 0);
+            unnamed(w, "DELETE FROM audit_log WHERE id > 0");
             QueryMessage.sync(w);
-            parse(w, "", insert);
-            bind(w, "", "", "9103");
-            execute(w, "", 0);
+            unnamed(w, insert, "9103");
             QueryMessage.sync(w);
             w.bytes(UpstreamConnection.TERMINATE);
             s.getOutputStream().write(w.toByteArray());

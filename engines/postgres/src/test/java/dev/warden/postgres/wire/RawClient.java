@@ -37,9 +37,16 @@ final class RawClient {
     }
 
     static Socket login(int port, String database, String user, String secret) throws IOException {
+        Object done = startup(port, Map.of("user", user, "database", database), secret);
+        if (done instanceof Notice n) throw new IOException(n.message());
+        return (Socket) done;
+    }
+
+    /** Starts a session with these startup parameters: the logged-in socket, or the error that refused it. */
+    static Object startup(int port, Map<String, String> params, String secret) throws IOException {
         Socket s = new Socket("127.0.0.1", port);
         s.setSoTimeout(10000);
-        s.getOutputStream().write(new StartupPacket.StartupMessage(Map.of("user", user, "database", database)).write());
+        s.getOutputStream().write(new StartupPacket.StartupMessage(params).write());
         FrameReader r = new FrameReader(s.getInputStream(), 1 << 20);
         ScramClient scram = new ScramClient(secret);
         while (true) {
@@ -56,7 +63,10 @@ final class RawClient {
                 case 'Z' -> {
                     return s;
                 }
-                case 'E' -> throw new IOException(Notice.read(f).message());
+                case 'E' -> {
+                    s.close();
+                    return Notice.read(f);
+                }
                 default -> { }
             }
         }

@@ -338,35 +338,11 @@ class SearchPathTransactionTest {
 
     /** Logs in with the given search_path startup parameter; returns the socket, or the FATAL error. */
     static Object loginWithStartupPath(String searchPath) throws IOException {
-        Socket s = new Socket("127.0.0.1", fe.port());
-        s.setSoTimeout(10_000);
         Map<String, String> params = new LinkedHashMap<>();
         params.put("user", ProxyFixture.AGENT);
         params.put("database", "paths");
         params.put("search_path", searchPath);
-        s.getOutputStream().write(new StartupPacket.StartupMessage(params).write());
-        FrameReader r = new FrameReader(s.getInputStream(), 1 << 20);
-        ScramClient scram = new ScramClient(ProxyFixture.AGENT_SECRET);
-        while (true) {
-            Frame f = r.read();
-            switch (f.type()) {
-                case 'R' -> {
-                    AuthMessage.Authentication a = AuthMessage.Authentication.read(f);
-                    PgWriter w = new PgWriter();
-                    if (a.code() == AuthMessage.SASL) new AuthMessage.SaslInitialResponse(Scram.MECHANISM, scram.first()).write(w);
-                    else if (a.code() == AuthMessage.SASL_CONTINUE) new AuthMessage.ClientData(scram.last(a.data())).write(w);
-                    if (w.size() > 0) s.getOutputStream().write(w.toByteArray());
-                }
-                case 'Z' -> {
-                    return s;
-                }
-                case 'E' -> {
-                    s.close();
-                    return Notice.read(f);
-                }
-                default -> { }
-            }
-        }
+        return RawClient.startup(fe.port(), params, ProxyFixture.AGENT_SECRET);
     }
 
     /**
