@@ -14,7 +14,9 @@ import java.util.List;
 
 /**
  * The least-privilege check at start (PostgreSQL): what the upstream role can change — tables it may write or owns,
- * schemas it may create in, the database if it may create schemas — that no rule of the policy would ever let an agent of that database do. Each privilege is
+ * sequences it may set or owns, {@code SECURITY DEFINER} functions it may call (they run with their owner's
+ * privileges), schemas it may create in, the database if it may create schemas — that no rule of the policy would
+ * ever let an agent of that database do. Each privilege is
  * put to the gate as the statement that would use it ({@code DELETE FROM t}, {@code DROP TABLE t}…), classified and
  * decided as any statement is (without a row estimate, so a {@code rows_over} rule counts as matching); a privilege
  * whose statements every agent would be denied is more than Warden needs. Warden stays the first fence either way:
@@ -33,6 +35,24 @@ final class PrivilegeCheck {
              WHERE c.relkind IN ('r', 'p', 'v', 'f')
                AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
                AND (has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE') OR pg_has_role(c.relowner, 'USAGE'))
+             ORDER BY 1 LIMIT""" + " " + MAX_TABLES;
+    private static final String SEQUENCES = """
+            SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname),
+                   has_sequence_privilege(c.oid, 'UPDATE'), pg_has_role(c.relowner, 'USAGE')
+              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relkind = 'S' AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+               AND (has_sequence_privilege(c.oid, 'UPDATE') OR pg_has_role(c.relowner, 'USAGE'))
+             ORDER BY 1 LIMIT""" + " " + MAX_TABLES;
+    // Only SECURITY DEFINER ones: any other function runs with the role's own privileges, which the rest covers.
+    private static final String DEFINER_FUNCTIONS = """
+            SELECT quote_ident(n.nspname) || '.' || quote_ident(p.proname), p.prokind = 'p',
+                   coalesce((SELECT string_agg('NULL::' || format_type(t, NULL), ', ' ORDER BY i)
+                               FROM unnest(p.proargtypes) WITH ORDINALITY AS a(t, i)), ''),
+                   p.oid::regprocedure::text
+              FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+             WHERE p.prosecdef AND p.prokind IN ('f', 'p')
+               AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+               AND has_function_privilege(p.oid, 'EXECUTE')
              ORDER BY 1 LIMIT""" + " " + MAX_TABLES;
     private static final String SCHEMAS = """
             SELECT quote_ident(nspname) FROM pg_namespace
@@ -57,6 +77,16 @@ final class PrivilegeCheck {
             if (yes(r.get(3))) out.add(new Probe("DELETE on " + t, "DELETE FROM " + t));
             if (yes(r.get(4))) out.add(new Probe("TRUNCATE on " + t, "TRUNCATE " + t));
             if (yes(r.get(5))) out.add(new Probe("ownership of " + t + " (ALTER, DROP)", "DROP TABLE " + t));
+        }
+        for (List<String> r : s.run(SEQUENCES, true, MAX_TABLES, 1 << 24).rows()) {
+            String q = r.get(0);
+            if (yes(r.get(1))) out.add(new Probe("UPDATE on sequence " + q + " (setval)", "SELECT setval('" + q.replace("'", "''") + "', 1)"));
+            if (yes(r.get(2))) out.add(new Probe("ownership of sequence " + q + " (ALTER, DROP)", "DROP SEQUENCE " + q));
+        }
+        for (List<String> r : s.run(DEFINER_FUNCTIONS, true, MAX_TABLES, 1 << 24).rows()) {
+            String call = r.get(0) + "(" + r.get(2) + ")";
+            out.add(new Probe("EXECUTE on SECURITY DEFINER " + (yes(r.get(1)) ? "procedure " : "function ") + r.get(3),
+                    yes(r.get(1)) ? "CALL " + call : "SELECT " + call));
         }
         for (List<String> r : s.run(SCHEMAS, true, 1000, 1 << 20).rows()) {
             out.add(new Probe("CREATE in schema " + r.get(0), "CREATE TABLE " + r.get(0) + ".warden_privilege_probe (x int)"));

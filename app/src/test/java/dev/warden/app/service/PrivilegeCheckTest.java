@@ -34,6 +34,14 @@ class PrivilegeCheckTest {
                 s.execute("GRANT SELECT, INSERT ON audit TO loose");
                 s.execute("GRANT CREATE ON SCHEMA public TO loose");
                 s.execute("GRANT CREATE ON DATABASE postgres TO loose");
+                s.execute("CREATE SEQUENCE order_ids");
+                s.execute("GRANT USAGE ON SEQUENCE order_ids TO tight"); // nextval for inserts: not a warning
+                s.execute("GRANT UPDATE ON SEQUENCE order_ids TO loose"); // setval too
+                // Runs as its owner (the superuser): a way around every privilege the role lacks.
+                s.execute("CREATE FUNCTION wipe_audit(keep int) RETURNS void SECURITY DEFINER LANGUAGE sql AS 'DELETE FROM audit'");
+                s.execute("CREATE FUNCTION count_orders() RETURNS bigint SECURITY INVOKER LANGUAGE sql AS 'SELECT count(*) FROM orders'");
+                s.execute("REVOKE EXECUTE ON FUNCTION wipe_audit(int) FROM PUBLIC");
+                s.execute("GRANT EXECUTE ON FUNCTION wipe_audit(int) TO loose");
             }
             Files.writeString(dir.resolve("policy.yaml"), """
                     rules:
@@ -73,7 +81,10 @@ class PrivilegeCheckTest {
             String out = bytes.toString(StandardCharsets.UTF_8);
             assertThat(out).doesNotContain("database 'tight'");
             assertThat(out).contains("warning: database 'loose': the upstream role 'loose' can do what the policy never lets an agent do: "
-                    + "INSERT on public.audit, CREATE in schema public, CREATE on the database (new schemas); revoke it");
+                    + "INSERT on public.audit, UPDATE on sequence public.order_ids (setval), "
+                    + "EXECUTE on SECURITY DEFINER function wipe_audit(integer), "
+                    + "CREATE in schema public, CREATE on the database (new schemas); revoke it");
+            assertThat(out).doesNotContain("count_orders");
             assertThat(out).doesNotContain("orders");
         }
     }

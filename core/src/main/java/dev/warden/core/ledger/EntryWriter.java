@@ -7,14 +7,13 @@ import dev.warden.core.Operation;
 import dev.warden.core.Outcome;
 import dev.warden.core.Statement;
 import dev.warden.core.json.ModelJson;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The canonical bytes of decision and outcome entries written straight into one builder, with the keys in their
- * canonical order spelled out, instead of through {@link EntryBody}'s maps: these two run for every statement.
+ * The canonical bytes of decision and outcome entries written straight as bytes ({@link JsonBytes}), with the keys in
+ * their canonical order spelled out, instead of through {@link EntryBody}'s maps: these two run for every statement.
  * The result is byte for byte what {@code Prepared.of(type, EntryBody.of(entry, redactor))} gives (a test holds
  * them to it), so the verifier, which re-serializes through the maps, accepts it.
  *
@@ -26,6 +25,8 @@ final class EntryWriter {
 
     private final Redactor redactor;
     private final Map<Identity, byte[]> statements = new ConcurrentHashMap<>();
+    // Loop threads write an entry per statement; their buffer is reused (toArray hands out the one copy kept).
+    private static final ThreadLocal<JsonBytes> SCRATCH = ThreadLocal.withInitial(JsonBytes::new);
 
     EntryWriter(Redactor redactor) {
         this.redactor = redactor;
@@ -44,109 +45,75 @@ final class EntryWriter {
         Operation op = d.operation();
         Classification c = d.classification();
         Decision dec = d.decision();
-        StringBuilder sb = new StringBuilder(768 + 2 * op.text().length());
-        sb.append("{\"agent\":");
-        CanonicalJson.string(sb, op.agent());
-        sb.append(",\"approval_id\":");
-        nullable(sb, d.approvalId());
+        JsonBytes j = SCRATCH.get().reset();
+        j.raw("{\"agent\":").string(op.agent());
+        j.raw(",\"approval_id\":").nullable(d.approvalId());
         // classification: enrichment, estimated_rows, kind, statements, tags
-        sb.append(",\"classification\":{\"enrichment\":");
-        CanonicalJson.string(sb, c.enrichment());
-        sb.append(",\"estimated_rows\":");
-        if (c.estimatedRows() < 0) sb.append("null");
-        else sb.append(c.estimatedRows());
-        sb.append(",\"kind\":");
-        CanonicalJson.string(sb, c.kind().label());
-        sb.append(",\"statements\":");
-        // The statements' bytes are cached; they often hold non-Latin-1 characters (reasons), which would turn the
-        // whole builder into UTF-16: so the line is put together from three byte arrays.
-        byte[] head = sb.toString().getBytes(StandardCharsets.UTF_8);
-        byte[] middle = statements(c.statements(), op.engine());
-        sb.setLength(0);
-        sb.append(",\"tags\":[");
+        j.raw(",\"classification\":{\"enrichment\":").string(c.enrichment());
+        j.raw(",\"estimated_rows\":");
+        if (c.estimatedRows() < 0) j.raw("null");
+        else j.number(c.estimatedRows());
+        j.raw(",\"kind\":").string(c.kind().label());
+        j.raw(",\"statements\":").raw(statements(c.statements(), op.engine()));
+        j.raw(",\"tags\":").strings(c.tags());
+        j.raw("},\"client\":").string(op.clientAddress());
+        j.raw(",\"database\":").string(op.database());
+        j.raw(",\"decision\":").string(dec.action().label());
+        j.raw(",\"engine\":").string(op.engine());
+        j.raw(",\"parameters\":[");
         boolean first = true;
-        for (String t : c.tags()) {
-            if (!first) sb.append(',');
-            first = false;
-            CanonicalJson.string(sb, t);
-        }
-        sb.append("]},\"client\":");
-        CanonicalJson.string(sb, op.clientAddress());
-        sb.append(",\"database\":");
-        CanonicalJson.string(sb, op.database());
-        sb.append(",\"decision\":");
-        CanonicalJson.string(sb, dec.action().label());
-        sb.append(",\"engine\":");
-        CanonicalJson.string(sb, op.engine());
-        sb.append(",\"parameters\":[");
-        first = true;
         boolean mask = redactor.allLiterals();
         for (String p : op.parameters()) {
-            if (!first) sb.append(',');
+            if (!first) j.raw(',');
             first = false;
-            if (p == null) sb.append("null");
-            else if (mask) sb.append("\"?\"");
-            else CanonicalJson.string(sb, p);
+            if (p == null) j.raw("null");
+            else if (mask) j.raw("\"?\"");
+            else j.string(p);
         }
-        sb.append("],\"policy_hash\":");
-        nullable(sb, d.policyHash());
-        sb.append(",\"reason\":");
-        CanonicalJson.string(sb, op.reason());
-        sb.append(",\"reasons\":");
-        CanonicalJson.write(sb, dec.reasons());
-        sb.append(",\"rule\":");
-        nullable(sb, dec.rule());
-        sb.append(",\"seq\":");
-        int cut1 = sb.length();
-        sb.append(",\"session\":");
-        CanonicalJson.string(sb, op.sessionId());
-        sb.append(",\"statement\":");
-        CanonicalJson.string(sb, redactor.redact(op.engine(), op.text()));
-        sb.append(",\"statement_hash\":");
-        CanonicalJson.string(sb, op.statementHash());
-        sb.append(",\"time\":\"");
-        int cut2 = sb.length();
-        sb.append("\",\"type\":\"decision\"}\n");
-        FileLedger.Prepared tail = FileLedger.Prepared.of(sb.toString(), cut1, cut2);
-        byte[] all = new byte[head.length + middle.length + tail.bytes().length];
-        System.arraycopy(head, 0, all, 0, head.length);
-        System.arraycopy(middle, 0, all, head.length, middle.length);
-        System.arraycopy(tail.bytes(), 0, all, head.length + middle.length, tail.bytes().length);
-        int shift = head.length + middle.length;
-        return new FileLedger.Prepared(all, tail.cut1() + shift, tail.cut2() + shift);
+        j.raw("],\"policy_hash\":").nullable(d.policyHash());
+        j.raw(",\"reason\":").string(op.reason());
+        j.raw(",\"reasons\":").strings(dec.reasons());
+        j.raw(",\"rule\":").nullable(dec.rule());
+        j.raw(",\"seq\":");
+        int cut1 = j.length();
+        j.raw(",\"session\":").string(op.sessionId());
+        j.raw(",\"statement\":").string(redactor.redact(op.engine(), op.text()));
+        j.raw(",\"statement_hash\":").string(op.statementHash());
+        j.raw(",\"time\":\"");
+        int cut2 = j.length();
+        j.raw("\",\"type\":\"decision\"}\n");
+        return new FileLedger.Prepared(j.toArray(), cut1, cut2);
     }
 
     private static FileLedger.Prepared outcome(Entry.OutcomeEntry e) {
         Outcome o = e.outcome();
-        StringBuilder sb = new StringBuilder(160);
-        sb.append("{\"decision_seq\":").append(e.decisionSeq());
-        sb.append(",\"duration_us\":").append(o.durationMicros());
-        sb.append(",\"error\":");
-        nullable(sb, o.error());
-        sb.append(",\"rows\":");
-        if (o.rows() < 0) sb.append("null");
-        else sb.append(o.rows());
-        sb.append(",\"seq\":");
-        int cut1 = sb.length();
-        sb.append(",\"status\":");
-        nullable(sb, o.status());
-        sb.append(",\"time\":\"");
-        int cut2 = sb.length();
-        sb.append("\",\"type\":\"outcome\"}\n");
-        return FileLedger.Prepared.of(sb.toString(), cut1, cut2);
+        JsonBytes j = SCRATCH.get().reset();
+        j.raw("{\"decision_seq\":").number(e.decisionSeq());
+        j.raw(",\"duration_us\":").number(o.durationMicros());
+        j.raw(",\"error\":").nullable(o.error());
+        j.raw(",\"rows\":");
+        if (o.rows() < 0) j.raw("null");
+        else j.number(o.rows());
+        j.raw(",\"seq\":");
+        int cut1 = j.length();
+        j.raw(",\"status\":").nullable(o.status());
+        j.raw(",\"time\":\"");
+        int cut2 = j.length();
+        j.raw("\",\"type\":\"outcome\"}\n");
+        return new FileLedger.Prepared(j.toArray(), cut1, cut2);
     }
 
     private byte[] statements(List<Statement> list, String engine) {
         Identity key = new Identity(list, engine);
         byte[] s = statements.get(key);
         if (s != null) return s;
-        StringBuilder sb = new StringBuilder(256 * list.size());
-        sb.append('[');
+        JsonBytes j = new JsonBytes();
+        j.raw('[');
         for (int i = 0; i < list.size(); i++) {
-            if (i > 0) sb.append(',');
-            statement(sb, list.get(i), engine);
+            if (i > 0) j.raw(',');
+            statement(j, list.get(i), engine);
         }
-        s = sb.append(']').toString().getBytes(StandardCharsets.UTF_8);
+        s = j.raw(']').toArray();
         // Bounded: when full, start over (the classifier's own cache decides what stays hot).
         if (statements.size() >= MAX_CACHED) statements.clear();
         statements.put(key, s);
@@ -157,57 +124,26 @@ final class EntryWriter {
      * One statement as {@link ModelJson#statement} shapes it, keys in canonical order: command, flags, functions,
      * kind, kind_if_proven, objects (access, columns, name), reasons, text, unproven_functions.
      */
-    private void statement(StringBuilder sb, Statement st, String engine) {
-        sb.append("{\"command\":");
-        CanonicalJson.string(sb, st.command());
-        sb.append(",\"flags\":");
-        strings(sb, st.flags());
-        sb.append(",\"functions\":");
-        strings(sb, st.functions());
-        sb.append(",\"kind\":");
-        CanonicalJson.string(sb, st.kind().label());
+    private void statement(JsonBytes j, Statement st, String engine) {
+        j.raw("{\"command\":").string(st.command());
+        j.raw(",\"flags\":").strings(st.flags());
+        j.raw(",\"functions\":").strings(st.functions());
+        j.raw(",\"kind\":").string(st.kind().label());
         boolean unproven = !st.unproven().isEmpty();
-        if (unproven) {
-            sb.append(",\"kind_if_proven\":");
-            CanonicalJson.string(sb, st.kindIfProven().label());
-        }
-        sb.append(",\"objects\":[");
+        if (unproven) j.raw(",\"kind_if_proven\":").string(st.kindIfProven().label());
+        j.raw(",\"objects\":[");
         for (int i = 0; i < st.objects().size(); i++) {
             ObjectAccess o = st.objects().get(i);
-            if (i > 0) sb.append(',');
-            sb.append("{\"access\":");
-            CanonicalJson.string(sb, o.access().label());
-            sb.append(",\"columns\":");
-            strings(sb, o.columns());
-            sb.append(",\"name\":");
-            CanonicalJson.string(sb, o.name());
-            sb.append('}');
+            if (i > 0) j.raw(',');
+            j.raw("{\"access\":").string(o.access().label());
+            j.raw(",\"columns\":").strings(o.columns());
+            j.raw(",\"name\":").string(o.name());
+            j.raw('}');
         }
-        sb.append("],\"reasons\":");
-        strings(sb, st.reasons());
-        sb.append(",\"text\":");
-        CanonicalJson.string(sb, redactor.redact(engine, st.text()));
-        if (unproven) {
-            sb.append(",\"unproven_functions\":");
-            strings(sb, st.unproven());
-        }
-        sb.append('}');
-    }
-
-    private static void strings(StringBuilder sb, java.util.Collection<String> values) {
-        sb.append('[');
-        boolean first = true;
-        for (String v : values) {
-            if (!first) sb.append(',');
-            first = false;
-            nullable(sb, v);
-        }
-        sb.append(']');
-    }
-
-    private static void nullable(StringBuilder sb, String s) {
-        if (s == null) sb.append("null");
-        else CanonicalJson.string(sb, s);
+        j.raw("],\"reasons\":").strings(st.reasons());
+        j.raw(",\"text\":").string(redactor.redact(engine, st.text()));
+        if (unproven) j.raw(",\"unproven_functions\":").strings(st.unproven());
+        j.raw('}');
     }
 
     /** A statement list by identity (its own hashCode walks every statement). */

@@ -56,7 +56,7 @@ public final class FileLedger implements Ledger {
     private long nextSeq;
     private long lastMicros;
     private long cachedSecond = Long.MIN_VALUE;
-    private String cachedPrefix;
+    private byte[] cachedPrefix;
     private final List<FileChannel> retired = new ArrayList<>();
     /** Lines with their seq, not yet in the file: STAGED ones, and the writer's batch while it builds it. */
     private final Batch buffer = new Batch();
@@ -467,17 +467,22 @@ public final class FileLedger implements Ledger {
         dir.fsyncDir();
     }
 
-    private String timestamp() {
+    /** The entry's time, UTC to the microsecond and never going back ({@code 2026-01-01T00:00:00.000001Z}). */
+    private byte[] timestamp() {
         Instant now = Instant.now();
         long micros = Math.max(now.getEpochSecond() * 1_000_000L + now.getNano() / 1000, lastMicros);
         lastMicros = micros;
         long second = Math.floorDiv(micros, 1_000_000L);
         if (second != cachedSecond) {
             cachedSecond = second;
-            cachedPrefix = LocalDateTime.ofEpochSecond(second, 0, ZoneOffset.UTC).format(SECOND) + ".";
+            cachedPrefix = (LocalDateTime.ofEpochSecond(second, 0, ZoneOffset.UTC).format(SECOND) + ".")
+                    .getBytes(StandardCharsets.ISO_8859_1);
         }
-        String frac = Long.toString(Math.floorMod(micros, 1_000_000L) + 1_000_000L).substring(1);
-        return cachedPrefix + frac + "Z";
+        byte[] t = Arrays.copyOf(cachedPrefix, cachedPrefix.length + 7);
+        long frac = Math.floorMod(micros, 1_000_000L);
+        for (int i = cachedPrefix.length + 5; i >= cachedPrefix.length; i--, frac /= 10) t[i] = (byte) ('0' + frac % 10);
+        t[t.length - 1] = 'Z';
+        return t;
     }
 
     private void fail(String why) {
@@ -947,15 +952,16 @@ public final class FileLedger implements Ledger {
             return new Prepared(bytes, cut1, cut2);
         }
 
-        byte[] line(long seq, String time) {
-            byte[] s = Long.toString(seq).getBytes(StandardCharsets.ISO_8859_1);
-            byte[] t = time.getBytes(StandardCharsets.ISO_8859_1);
-            byte[] out = new byte[bytes.length + s.length + t.length];
+        /** The line with its seq and time put in at the two cuts. */
+        byte[] line(long seq, byte[] time) {
+            int digits = 1;
+            for (long x = seq; x >= 10; x /= 10) digits++;
+            byte[] out = new byte[bytes.length + digits + time.length];
             System.arraycopy(bytes, 0, out, 0, cut1);
-            System.arraycopy(s, 0, out, cut1, s.length);
-            System.arraycopy(bytes, cut1, out, cut1 + s.length, cut2 - cut1);
-            System.arraycopy(t, 0, out, cut2 + s.length, t.length);
-            System.arraycopy(bytes, cut2, out, cut2 + s.length + t.length, bytes.length - cut2);
+            for (int i = cut1 + digits - 1; i >= cut1; i--, seq /= 10) out[i] = (byte) ('0' + seq % 10);
+            System.arraycopy(bytes, cut1, out, cut1 + digits, cut2 - cut1);
+            System.arraycopy(time, 0, out, cut2 + digits, time.length);
+            System.arraycopy(bytes, cut2, out, cut2 + digits + time.length, bytes.length - cut2);
             return out;
         }
     }
