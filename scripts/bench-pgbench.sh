@@ -7,8 +7,10 @@
 # Workloads: select-only (-S) and TPC-B-like; 1 and 16 clients; protocols simple, extended, prepared.
 # Every round runs each target once per case (A B C D, A B C D, ...); the table shows medians over the rounds.
 #
-# Usage: scripts/bench-pgbench.sh [--rounds N] [--seconds S] [--scale N] [--quick]
+# Usage: scripts/bench-pgbench.sh [--rounds N] [--seconds S] [--scale N] [--workloads "select tpcb"] [--tls] [--quick]
 #   --quick: 1 round of 5 s, select-only only (a smoke test, not a measurement)
+#   --tls: every client connects with TLS (sslmode=require, a self-signed certificate made with openssl); Warden and
+#     PgBouncer also connect to the server with TLS; socat forwards the client's TLS to the server unchanged.
 # Environment: TARGETS, CLIENTS, MODES narrow the run; WARMUP_SECONDS (15) of pgbench per mode against each Warden
 #   before measuring; WARDEN_JAVA_OPTS go to Warden's JVM; BASELINE_APP=<dir holding
 #   warden-app.jar and lib/> adds a target 'baseline': a second Warden from that (earlier) build, same configuration,
@@ -23,6 +25,7 @@ ROUNDS=3
 SECONDS_PER_RUN=10
 SCALE=10
 WORKLOADS="select tpcb"
+TLS=
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS=$2; shift 2 ;;
@@ -30,7 +33,8 @@ while [ $# -gt 0 ]; do
     --scale) SCALE=$2; shift 2 ;;
     --quick) ROUNDS=1; SECONDS_PER_RUN=5; WORKLOADS="select"; shift ;;
     --workloads) WORKLOADS=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --tls) TLS=1; shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -39,7 +43,7 @@ MODES=${MODES:-"simple extended prepared"}
 TARGETS=${TARGETS:-"direct warden pgbouncer socat"}
 
 warden_find_jdk || exit 2
-warden_ensure_packages postgresql postgresql-client pgbouncer socat libpg-query-dev || exit 2
+warden_ensure_packages postgresql postgresql-client pgbouncer socat libpg-query-dev openssl || exit 2
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 
 work=$(mktemp -d /tmp/warden-bench.XXXXXX)
@@ -73,6 +77,15 @@ shared_buffers = 256MB
 fsync = on
 synchronous_commit = on
 EOF
+if [ -n "$TLS" ]; then
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
+  chmod 600 "$work/tls.key"
+  # Warden reads its copy as the invoking user; PostgreSQL and PgBouncer theirs as 'postgres' (mode 600 either way).
+  cp -p "$work/tls.key" "$work/warden-tls.key"
+  [ "$(id -u)" -eq 0 ] && chown postgres "$work/tls.key" "$work/tls.crt"
+  printf "ssl = on\nssl_cert_file = '%s'\nssl_key_file = '%s'\n" "$work/tls.crt" "$work/tls.key" >> "$work/pg/postgresql.conf"
+  export PGSSLMODE=require
+fi
 as_pg "$PGBIN/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w start >/dev/null
 psql -X -q -h 127.0.0.1 -p "$P_DIRECT" -U postgres -c "CREATE ROLE bench LOGIN PASSWORD 'bench-upstream'" \
   -c "CREATE DATABASE bench OWNER bench" postgres
@@ -107,6 +120,10 @@ databases:
     max_connections_per_agent: 100
     upstream: {host: 127.0.0.1, port: $P_DIRECT, database: bench, user: bench, password: bench-upstream}
 EOF
+if [ -n "$TLS" ]; then
+  printf '    tls: {mode: required, cert: %s, key: %s}\n' "$work/tls.crt" "$work/warden-tls.key" >> "$work/warden.yaml"
+  sed -i 's/password: bench-upstream}$/password: bench-upstream, tls: {mode: require}}/' "$work/warden.yaml"
+fi
 app="$root/app/target"
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED ${WARDEN_JAVA_OPTS:-} -cp "$app/warden-app.jar:$app/lib/*" \
   dev.warden.app.Main proxy --config "$work/warden.yaml" 2>"$work/warden.log" &
@@ -135,6 +152,10 @@ default_pool_size = 40
 logfile = $work/pgbouncer.log
 pidfile = $work/pgbouncer.pid
 EOF
+if [ -n "$TLS" ]; then
+  printf 'client_tls_sslmode = require\nclient_tls_cert_file = %s\nclient_tls_key_file = %s\nserver_tls_sslmode = require\n' \
+    "$work/tls.crt" "$work/tls.key" >> "$work/pgbouncer.ini"
+fi
 echo '"bench" ""' > "$work/userlist.txt"
 [ "$(id -u)" -eq 0 ] && chown postgres "$work/pgbouncer.ini" "$work/userlist.txt"
 as_pg pgbouncer "$work/pgbouncer.ini" >/dev/null 2>&1 &
@@ -189,7 +210,7 @@ done
 
 results="$work/results.tsv"
 : > "$results"
-echo "bench: $ROUNDS round(s) x $SECONDS_PER_RUN s per run; workloads: $WORKLOADS; clients: $CLIENTS; modes: $MODES" >&2
+echo "bench: $ROUNDS round(s) x $SECONDS_PER_RUN s per run; workloads: $WORKLOADS; clients: $CLIENTS; modes: $MODES${TLS:+; TLS}" >&2
 for round in $(seq 1 "$ROUNDS"); do
   for w in $WORKLOADS; do
     for c in $CLIENTS; do

@@ -84,13 +84,21 @@ final class JsonBytes {
     /** A string as {@link CanonicalJson#string} escapes it, encoded as UTF-8. */
     JsonBytes string(String s) {
         int n = s.length();
-        ensure(n + 2);
+        int i = 0;
+        while (i < n) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+            i++;
+        }
+        // The common case, plain ASCII up to i: one bulk copy.
+        ensure(i + 2);
         buf[len++] = '"';
-        for (int i = 0; i < n; i++) {
+        s.getBytes(0, i, buf, len); // deprecated for lossy chars, exact for ASCII
+        len += i;
+        for (; i < n; i++) {
             char c = s.charAt(i);
             if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-                ensure(1);
-                buf[len++] = (byte) c;
+                raw(c);
             } else if (c < 0x80) {
                 escape(c);
             } else if (c < 0x800) {
