@@ -55,6 +55,17 @@ public final class LeafFile implements Merkle.Leaves, AutoCloseable {
         return b.array();
     }
 
+    /** Reads {@code count} hashes from {@code index} on into {@code dst}, in one read where the file allows. */
+    public void read(long index, byte[] dst, int count) throws IOException {
+        if (index < 0 || count < 0 || index + count > size) throw new IllegalArgumentException("no leaves " + index + "+" + count);
+        ByteBuffer b = ByteBuffer.wrap(dst, 0, count * Merkle.HASH);
+        long pos = index * Merkle.HASH;
+        while (b.hasRemaining()) {
+            int n = ch.read(b, pos + b.position());
+            if (n < 0) throw new IOException("the leaf hash file is shorter than expected");
+        }
+    }
+
     /** Appends hashes (a multiple of 32 bytes) at the end. */
     public void append(byte[] hashes, int len) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(hashes, 0, len);

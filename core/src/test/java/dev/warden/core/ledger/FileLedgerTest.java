@@ -158,6 +158,33 @@ class FileLedgerTest {
     }
 
     @Test
+    void reopeningChecksTheLatestCheckpointOverManyLeavesAndRefusesAChangedEntry() throws Exception {
+        // More entries than one read of the leaf file holds (32768), with the checkpoint inside the second read.
+        int n = 40_000;
+        Checkpoint cp;
+        try (FileLedger l = FileLedger.open(dir, LedgerConfig.DEFAULTS)) {
+            for (int i = 0; i < 33_000; i++) l.append(Entries.outcome(i), Durability.WRITTEN);
+            cp = l.checkpointNow();
+            for (int i = 33_000; i < n; i++) l.append(Entries.outcome(i), Durability.WRITTEN);
+        }
+        // close() checkpoints the rest: keep only the checkpoint at 33000, so that open checks the root there.
+        Path cps = LedgerDir.of(dir).checkpoints();
+        Files.writeString(cps, cp.note() + "\n");
+        try (FileLedger l = FileLedger.open(dir, LedgerConfig.DEFAULTS)) {
+            assertThat(l.size()).isEqualTo(n);
+            assertThat(l.append(Entries.read(n), Durability.SYNCED)).isEqualTo(n);
+        }
+        Files.writeString(cps, cp.note() + "\n");
+        // An entry under the checkpoint changed, and the side file rebuilt from the changed log: open refuses.
+        Path seg = LedgerDir.of(dir).segment(0);
+        String text = Files.readString(seg);
+        Files.writeString(seg, text.replaceFirst("\"rows\":1,", "\"rows\":2,"));
+        Files.delete(LedgerDir.of(dir).leaves());
+        assertThatThrownBy(() -> FileLedger.open(dir, LedgerConfig.DEFAULTS)).isInstanceOf(LedgerException.class)
+                .hasMessageContaining("does not match its latest checkpoint (size 33000)");
+    }
+
+    @Test
     void concurrentAppendersGetGapFreeDistinctSeqs() throws Exception {
         int threads = 16;
         int each = 200;
