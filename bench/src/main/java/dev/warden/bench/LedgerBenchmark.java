@@ -9,10 +9,7 @@ import dev.warden.core.ObjectAccess;
 import dev.warden.core.Operation;
 import dev.warden.core.Statement;
 import dev.warden.core.config.LedgerConfig;
-import dev.warden.core.ledger.CanonicalJson;
 import dev.warden.core.ledger.Durability;
-import dev.warden.core.ledger.EntryBody;
-import dev.warden.core.ledger.Redactor;
 import dev.warden.core.ledger.Entry;
 import dev.warden.core.ledger.FileLedger;
 import java.nio.file.Files;
@@ -85,13 +82,5 @@ public class LedgerBenchmark {
     @Benchmark
     public long append() throws Exception {
         return ledger.append(entry, durability);
-    }
-
-    final Redactor redactor = new Redactor(false);
-
-    /** The part of an append spent in the caller before the lock: the entry's canonical bytes. No I/O. */
-    @Benchmark
-    public byte[] serializeOnly() {
-        return CanonicalJson.write(EntryBody.of(entry, redactor)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 }
