@@ -11,16 +11,25 @@ import java.util.Collection;
 final class JsonBytes {
     private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
 
-    private byte[] buf = new byte[2048];
+    private static final int INITIAL = 2048;
+    // A buffer grown for one huge statement is not kept for the life of its (long-lived) thread.
+    private static final int KEPT = 64 * 1024;
+
+    private byte[] buf = new byte[INITIAL];
     private int len;
 
     JsonBytes reset() {
         len = 0;
+        if (buf.length > KEPT) buf = new byte[INITIAL];
         return this;
     }
 
     int length() {
         return len;
+    }
+
+    int capacity() {
+        return buf.length;
     }
 
     byte[] toArray() {

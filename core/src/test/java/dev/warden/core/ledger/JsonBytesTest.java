@@ -38,9 +38,13 @@ class JsonBytesTest {
     }
 
     @Test
-    void aReusedBufferStartsAfresh() {
+    void aReusedBufferStartsAfreshAndDoesNotKeepWhatOneHugeStatementNeeded() {
         JsonBytes j = new JsonBytes();
         j.raw("x".repeat(10_000));
         assertEquals("\"y\"", written(j.reset().string("y")));
+        j.string("z".repeat(1 << 20));
+        assertEquals((1 << 20) + 5, j.length());
+        assertEquals(2048, j.reset().capacity());
+        assertEquals("1", written(j.number(1)));
     }
 }
