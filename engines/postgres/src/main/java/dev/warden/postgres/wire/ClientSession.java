@@ -182,7 +182,7 @@ final class ClientSession {
         context = paths.context(path);
         Classification c = classify(op, withoutWaiting);
         if (c == null) return false;
-        SqlSessionTracking.Effect effect = SqlSessionTracking.of(q.sql(), c);
+        SqlSessionTracking.Effect effect = SqlSessionTracking.of(q.sql(), c, tracker);
         // PREPARE classifies its body when applied.
         if (withoutWaiting && effect.kind() == SqlSessionTracking.Effect.Kind.PREPARE) return false;
         List<PathEffect> pathEffects = SearchPathTracker.effects(q.sql(), c, withoutWaiting);
@@ -220,6 +220,13 @@ final class ClientSession {
                 return true;
             }
         }
+        StatementTracker.Prepared held = p.name().isEmpty() ? null : tracker.statement(p.name());
+        if (held != null && held.confirmed) {
+            // An error upstream too; were the upstream no longer to hold the name (dropped where Warden could not
+            // see it), Bind and Execute would be judged by the old text: so it never goes there.
+            denyMessage("warden: refused: prepared statement \"" + p.name() + "\" already exists", false);
+            return true;
+        }
         StatementTracker.Prepared st = tracker.parse(p.name(), p.sql(), c, p.parameterTypes());
         if (st != null) st.searchPath = context.searchPath();
         return forward(new Pending.Parse(st), f);
@@ -228,6 +235,11 @@ final class ClientSession {
     private boolean bind(Frame f) throws IOException {
         Bind b = Bind.read(f);
         StatementTracker.Prepared st = tracker.statement(b.statement());
+        StatementTracker.Portal held = b.portal().isEmpty() ? null : tracker.portal(b.portal());
+        if (held != null && held.confirmed) {
+            denyMessage("warden: refused: portal \"" + b.portal() + "\" already exists", false);
+            return true;
+        }
         StatementTracker.Portal portal = tracker.bind(b.portal(), st, b.rendered(st == null ? null : st.parameterTypes), generation + 1);
         // The server plans the portal at Bind: under the search path of that moment.
         if (portal != null) portal.searchPath = paths.view(generation + 1);
@@ -242,7 +254,7 @@ final class ClientSession {
             denyMessage("warden: refused: " + why, false);
             return true;
         }
-        SqlSessionTracking.Effect effect = SqlSessionTracking.of(p.statement.text, p.statement.classification);
+        SqlSessionTracking.Effect effect = SqlSessionTracking.of(p.statement.text, p.statement.classification, tracker);
         if (withoutWaiting && effect.kind() == SqlSessionTracking.Effect.Kind.PREPARE) return false;
         Verdict v = p.verdict;
         String refusal = effect.refusal();

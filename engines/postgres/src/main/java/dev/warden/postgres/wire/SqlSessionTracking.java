@@ -9,7 +9,11 @@ import java.util.Locale;
  * SQL statements that change what later statements mean: {@code PREPARE} (what {@code EXECUTE name} runs),
  * {@code DEALLOCATE}, {@code DISCARD}. Removals take effect before the text is forwarded (the safe direction);
  * additions only once the upstream completed the statement. Such a statement must come alone in its Query message,
- * so that its success is its own. (The search path is followed by {@link SearchPathTracker}.)
+ * so that its success is its own; which statements they are comes from the parse (any position in the text), and a
+ * name must read exactly as the server reads it (ASCII folding, 63 bytes) or the statement is refused. SQL
+ * {@code FETCH}, {@code MOVE} and {@code CLOSE} share their namespace with the extended protocol's portals, which
+ * are judged only at Execute: they are refused while such a portal is open. (The search path is followed by
+ * {@link SearchPathTracker}.)
  */
 final class SqlSessionTracking {
     private static final String STATEMENT_TIMEOUT = "statement_timeout is set by Warden for this database; agents cannot change it";
@@ -46,14 +50,32 @@ final class SqlSessionTracking {
         }
     }
 
-    static Effect of(String sql, Classification c) {
-        Lexer lx = new Lexer(sql);
+    private static final java.util.Set<String> TRACKED = java.util.Set.of("PREPARE", "DEALLOCATE", "DISCARD");
+
+    static Effect of(String sql, Classification c, StatementTracker tracker) {
+        dev.warden.core.Statement own = null;
+        for (dev.warden.core.Statement st : c.statements()) {
+            String command = st.command() == null ? "" : st.command();
+            if ((command.equals("FETCH") || command.equals("MOVE") || command.equals("CLOSE")) && tracker.hasNamedPortals()) {
+                return refuse(command + " could reach a portal of the extended protocol, which Warden judges at its Execute;"
+                        + " not while such a portal is open");
+            }
+            if (TRACKED.contains(command)) {
+                if (c.statements().size() > 1) {
+                    return refuse(command + " must be sent as a statement of its own, so that Warden can track it");
+                }
+                own = st;
+            }
+        }
+        Lexer lx = new Lexer(own != null ? own.text() : sql);
+        lx.symbols(';');
         String first = lx.word();
         if (first == null) return Effect.NONE;
         boolean tracked = switch (first) {
             case "prepare", "deallocate", "discard", "set", "reset" -> true;
             default -> false;
         };
+        if (own == null && !first.equals("set") && !first.equals("reset")) tracked = false;
         if (c.statements().size() > 1) {
             // SET may share a text with other statements (the search path is followed statement by statement); the
             // statement timeout stays Warden's wherever it appears.
@@ -71,12 +93,12 @@ final class SqlSessionTracking {
                     Effect.Kind.NONE, null, null, null);
         }
         return switch (first) {
-            case "prepare" -> prepare(lx, sql);
+            case "prepare" -> prepare(lx, lx.s, tracker);
             case "deallocate" -> {
                 String w = lx.peekWord();
                 if ("prepare".equals(w)) lx.word();
                 String name = lx.identifier();
-                if (name == null) yield refuse("DEALLOCATE without a name");
+                if (name == null || !lx.atStatementEnd()) yield refuse("cannot read the name in DEALLOCATE as the server would");
                 if (name.equals("all") && !lx.lastWasQuoted) yield new Effect(null, Effect.Kind.DEALLOCATE_ALL, null, null, null);
                 yield new Effect(null, Effect.Kind.DEALLOCATE, name, null, null);
             }
@@ -94,9 +116,12 @@ final class SqlSessionTracking {
         };
     }
 
-    private static Effect prepare(Lexer lx, String sql) {
+    private static Effect prepare(Lexer lx, String sql, StatementTracker tracker) {
         String name = lx.identifier();
-        if (name == null) return refuse("cannot read the PREPARE statement's name");
+        if (name == null) return refuse("cannot read the name in PREPARE as the server would");
+        // Redefining a name Warden holds is an error upstream; if the upstream no longer held it, Warden would judge
+        // EXECUTE by the old text: never forwarded.
+        if (tracker.statement(name) != null) return refuse("prepared statement \"" + name + "\" already exists");
         if (lx.symbol('(')) {
             int depth = 1;
             while (depth > 0) {
@@ -166,6 +191,17 @@ final class SqlSessionTracking {
             return false;
         }
 
+        /** Skips any number of {@code c} (and the space and comments around them). */
+        void symbols(char c) {
+            while (symbol(c)) { }
+        }
+
+        /** Nothing but space, comments and semicolons left. */
+        boolean atStatementEnd() {
+            symbols(';');
+            return atEnd();
+        }
+
         /** An unquoted word, lower-cased, or {@code null}. */
         String word() {
             skip();
@@ -181,10 +217,26 @@ final class SqlSessionTracking {
             return w;
         }
 
-        /** An identifier: a word (folded to lower case) or a double-quoted name (kept as written). */
+        /**
+         * An identifier as the server reads it: a word folded to lower case (ASCII only; a non-ASCII letter's
+         * folding depends on the server's encoding and locale, so such a word is not read) or a double-quoted name
+         * kept as written, either cut to 63 bytes as the server cuts it; {@code null} when it cannot be read so,
+         * such as a Unicode-escaped name ({@code U&"…"}).
+         */
         String identifier() {
+            String id = rawIdentifier();
+            if (id == null) return null;
+            byte[] utf8 = id.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            if (utf8.length <= 63) return id;
+            int end = 63;
+            while (end > 0 && (utf8[end] & 0xC0) == 0x80) end--; // not inside a character
+            return new String(utf8, 0, end, java.nio.charset.StandardCharsets.UTF_8);
+        }
+
+        private String rawIdentifier() {
             skip();
             lastWasQuoted = false;
+            if (pos + 1 < s.length() && (s.charAt(pos) == 'u' || s.charAt(pos) == 'U') && s.charAt(pos + 1) == '&') return null;
             if (pos < s.length() && s.charAt(pos) == '"') {
                 StringBuilder b = new StringBuilder();
                 pos++;
@@ -202,7 +254,15 @@ final class SqlSessionTracking {
                 }
                 return null;
             }
-            return word();
+            int st = pos;
+            while (pos < s.length()) {
+                char c = s.charAt(pos);
+                if (c >= 0x80) return null;
+                if (!(Character.isLetterOrDigit(c) || c == '_' || c == '$')) break;
+                pos++;
+            }
+            if (pos == st || Character.isDigit(s.charAt(st)) || s.charAt(st) == '$') return null;
+            return s.substring(st, pos).toLowerCase(Locale.ROOT);
         }
     }
 

@@ -176,6 +176,12 @@ final class StatementTracker {
         if (portals.get(p.name) == p) portals.remove(p.name);
     }
 
+    /** Whether a named portal of the extended protocol is open (SQL FETCH, MOVE and CLOSE could reach it). */
+    synchronized boolean hasNamedPortals() {
+        for (String name : portals.keySet()) if (!name.isEmpty()) return true;
+        return false;
+    }
+
     synchronized Portal portal(String name) {
         return portals.get(name);
     }
