@@ -79,7 +79,19 @@ final class CatalogLoader {
                  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_policy'::pg_catalog.regclass AND d.objid = p.oid
             WHERE d.refclassid IN ('pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_class'::pg_catalog.regclass,
                                    'pg_catalog.pg_operator'::pg_catalog.regclass)
-              AND d.refobjid <> p.polrelid""";
+              AND d.refobjid <> p.polrelid
+            UNION ALL
+            -- PostgreSQL records no dependency on its own (pinned) functions: read their calls from the expressions.
+            SELECT r.ev_class, 'pg_proc', m[1]::pg_catalog.oid
+            FROM pg_catalog.pg_rewrite r,
+                 LATERAL pg_catalog.regexp_matches(r.ev_action::pg_catalog.text || ' ' || r.ev_qual::pg_catalog.text,
+                                                   ':(?:funcid|opfuncid) ([0-9]+)', 'g') AS m
+            UNION ALL
+            SELECT p.polrelid, 'pg_proc', m[1]::pg_catalog.oid
+            FROM pg_catalog.pg_policy p,
+                 LATERAL pg_catalog.regexp_matches(COALESCE(p.polqual::pg_catalog.text, '') || ' '
+                                                   || COALESCE(p.polwithcheck::pg_catalog.text, ''),
+                                                   ':(?:funcid|opfuncid) ([0-9]+)', 'g') AS m""";
 
     // Column defaults and generated columns, with the functions and operators their expressions use.
     private static final String DEFAULTS = """
@@ -87,6 +99,12 @@ final class CatalogLoader {
             FROM pg_catalog.pg_attrdef a
                  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND d.objid = a.oid
             WHERE d.refclassid IN ('pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_operator'::pg_catalog.regclass)""";
+
+    // Casts whose function is not PostgreSQL's own (CREATE CAST … WITH FUNCTION): the names of their target types.
+    private static final String USER_CASTS = """
+            SELECT DISTINCT t.typname
+            FROM pg_catalog.pg_cast c JOIN pg_catalog.pg_type t ON t.oid = c.casttarget
+            WHERE c.castmethod = 'f' AND c.castfunc >= 16384""";
 
     private CatalogLoader() {}
 
@@ -178,7 +196,11 @@ final class CatalogLoader {
             }
             Map<String, List<Function>> frozen = new HashMap<>();
             functions.forEach((k, v) -> frozen.put(k, List.copyOf(v)));
-            return new CatalogSnapshot(user, dbOid, schemas, relations, frozen, frozenOperators);
+            Set<String> castTargets = new HashSet<>();
+            try (ResultSet rs = st.executeQuery(USER_CASTS)) {
+                while (rs.next()) castTargets.add(rs.getString(1));
+            }
+            return new CatalogSnapshot(user, dbOid, schemas, relations, frozen, frozenOperators, castTargets);
         }
     }
 
@@ -192,8 +214,12 @@ final class CatalogLoader {
         for (long[] dep : expansions.getOrDefault(rel, List.of())) {
             runs = switch ((int) dep[0]) {
                 case 1 -> {
+                    // A built-in with a side effect (nextval, advisory locks, pg_notify…) or one that may have one
+                    // (volatile, SECURITY DEFINER) counts too: reading the view runs it.
                     Function f = functions.get(dep[1]);
-                    yield f == null || !f.builtIn();
+                    yield f == null || !f.builtIn() || f.securityDefiner()
+                            || dev.warden.postgres.classify.FunctionRules.sideEffect(f.name(), f.schema().equals("pg_catalog")).isPresent()
+                            || f.volatility() == 'v' && !dev.warden.postgres.classify.FunctionRules.harmlessVolatile(f.name());
                 }
                 case 2 -> {
                     Operator o = operators.get(dep[1]);

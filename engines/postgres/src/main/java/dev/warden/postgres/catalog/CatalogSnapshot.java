@@ -20,7 +20,8 @@ import java.util.Set;
  * @param operators   operator symbol to every operator of that symbol, in any schema
  */
 public record CatalogSnapshot(String user, long databaseOid, Set<String> schemas, Map<String, Relation> relations,
-                              Map<String, List<Function>> functions, Map<String, List<Operator>> operators) {
+                              Map<String, List<Function>> functions, Map<String, List<Operator>> operators,
+                              Set<String> userCastTargets) {
     static final String PG_CATALOG = "pg_catalog";
 
     public CatalogSnapshot {
@@ -28,6 +29,7 @@ public record CatalogSnapshot(String user, long databaseOid, Set<String> schemas
         relations = Map.copyOf(relations);
         functions = Map.copyOf(functions);
         operators = Map.copyOf(operators);
+        userCastTargets = Set.copyOf(userCastTargets);
     }
 
     /**
@@ -56,10 +58,10 @@ public record CatalogSnapshot(String user, long databaseOid, Set<String> schemas
      * A table, view, materialized view, foreign or partitioned table.
      *
      * @param kind         {@code pg_class.relkind}
-     * @param runsUserCode the planner may run code that is not a built-in of PostgreSQL while planning a statement
-     *                     that reads it (a view, rule or row-level security policy that calls a user function or
-     *                     operator, directly or through another view), so no row estimate is asked for statements
-     *                     that touch it
+     * @param runsUserCode reading it may run code that is not a pure built-in of PostgreSQL (a view, rule or
+     *                     row-level security policy that calls a user function or operator, or a built-in with a
+     *                     side effect or volatile, directly or through another view), so a read of it is not proven
+     *                     and no row estimate is asked for statements that touch it
      * @param writesRunUserCode a column default or generated column calls user code, which the planner may fold
      *                     into a statement that writes the relation
      */

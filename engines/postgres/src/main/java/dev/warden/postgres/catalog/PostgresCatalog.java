@@ -316,6 +316,12 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
     }
 
     @Override
+    public boolean castRunsUserCode(String typeName) {
+        CatalogSnapshot snap = current();
+        return snap != null && snap.userCastTargets().contains(typeName);
+    }
+
+    @Override
     public boolean readRunsUserCode(String qualifiedRelation) {
         CatalogSnapshot snap = current();
         return snap != null && snap.relation(qualifiedRelation).map(Relation::runsUserCode).orElse(false);

@@ -52,6 +52,15 @@ public interface SchemaInfo {
     }
 
     /**
+     * Whether a cast to the type named {@code typeName} ({@code pg_type.typname}) may run a function that is not
+     * PostgreSQL's own ({@code CREATE CAST … WITH FUNCTION}); which cast runs depends on the source type, which the
+     * classifier does not know, so any such cast to that type counts. The offline table knows none.
+     */
+    default boolean castRunsUserCode(String typeName) {
+        return false;
+    }
+
+    /**
      * Whether an operator symbol (unqualified, or in {@code schema}) resolves only to built-in operators whose
      * functions are not volatile. Defaults to the offline table of PostgreSQL's own operators.
      */

@@ -286,12 +286,7 @@ final class StatementWalker {
                 }
                 String q = relation(b);
                 facts.object(q, Access.READ);
-                if (schema.readRunsUserCode(q)) {
-                    // SELECT * FROM v, where v calls a writer: the read runs the writer.
-                    facts.unproven.add("relation " + q);
-                    facts.lead("reading " + q + " runs user code: a view, rule or row-level security policy on it calls"
-                            + " a function or operator that is not a built-in proven to be read-only");
-                }
+                readOf(q);
                 scope.add(alias != null ? alias : relname, q);
                 if (alias == null && b.has("schemaname")) scope.aliases.put(text(b, "schemaname") + "." + relname, q);
             }
@@ -299,6 +294,7 @@ final class StatementWalker {
                 from(b.get("larg"), scope);
                 from(b.get("rarg"), scope);
                 walk(b.get("quals"), scope);
+                if (b.has("usingClause") || bool(b, "isNatural")) operator(null, "="); // JOIN … USING, NATURAL JOIN
                 if (b.has("alias")) scope.derived(aliasName(b));
             }
             case "RangeSubselect" -> {
@@ -535,6 +531,14 @@ final class StatementWalker {
         };
     }
 
+    /** SELECT * FROM v, where v calls a writer: the read runs the writer. */
+    private void readOf(String q) {
+        if (!schema.readRunsUserCode(q)) return;
+        facts.unproven.add("relation " + q);
+        facts.lead("reading " + q + " runs user code: a view, rule or row-level security policy on it calls"
+                + " a function or operator that is not a built-in proven to be read-only");
+    }
+
     private void copy(Node b) {
         boolean from = bool(b, "is_from");
         boolean program = bool(b, "is_program");
@@ -548,6 +552,7 @@ final class StatementWalker {
             Set<String> set = facts.object(q, from ? Access.WRITE : Access.READ);
             set.addAll(cols.isEmpty() ? allColumns(q) : cols);
             if (from) facts.raise(Kind.WRITE, "COPY FROM loads rows into " + q);
+            else readOf(q); // row-level security policies apply to COPY TO as to SELECT
             Scope s = new Scope(null);
             s.add(text(rel, "relname"), q);
             walk(b.get("whereClause"), s);
@@ -602,6 +607,9 @@ final class StatementWalker {
         facts.command = reset ? "RESET" : "SET";
         if (name == null) {
             facts.raise(Kind.SESSION, "RESET ALL resets session settings");
+            // The search path too: later statements of the same text resolve names under the default again.
+            state.searchPath = dev.warden.core.engine.ClassifyContext.DEFAULT_SEARCH_PATH;
+            state.searchPathUnknown = false;
             return;
         }
         String lname = name.toLowerCase(Locale.ROOT);
@@ -778,21 +786,40 @@ final class StatementWalker {
                 String k = text(b, "kind");
                 if (k == null || k.equals("AEXPR_OP") || k.equals("AEXPR_OP_ANY") || k.equals("AEXPR_OP_ALL")
                         || k.equals("AEXPR_DISTINCT") || k.equals("AEXPR_NOT_DISTINCT") || k.equals("AEXPR_NULLIF")
-                        || k.equals("AEXPR_IN")) {
+                        || k.equals("AEXPR_IN") || k.equals("AEXPR_LIKE") || k.equals("AEXPR_ILIKE")
+                        || k.equals("AEXPR_SIMILAR")) {
                     operator(b.get("name"));
+                } else if (k.startsWith("AEXPR_BETWEEN") || k.startsWith("AEXPR_NOT_BETWEEN")) {
+                    // Rewritten to comparisons: a >= b AND a <= c (NOT: a < b OR a > c).
+                    for (String op : List.of(">=", "<=", "<", ">")) operator(null, op);
                 }
                 walk(b.get("lexpr"), scope);
                 walk(b.get("rexpr"), scope);
             }
             case "SubLink" -> {
                 if (b.has("operName")) operator(b.get("operName"));
+                else if ("ANY_SUBLINK".equals(text(b, "subLinkType"))) operator(null, "="); // x IN (SELECT …)
                 walk(b.get("testexpr"), scope);
                 walk(b.get("subselect"), scope);
             }
             case "RangeVar" -> facts.object(relation(b), defaultAccess);
             case "String", "Integer", "Float", "Boolean", "BitString", "A_Const", "ParamRef", "A_Star", "TypeName" -> {
             }
-            case "TypeCast" -> walk(b.get("arg"), scope);
+            case "TypeCast" -> {
+                Node typeName = unwrap(b.get("typeName"), "TypeName");
+                List<String> target = typeName == null ? List.of() : strings(typeName.get("names"));
+                if (!target.isEmpty() && schema.castRunsUserCode(target.getLast())) {
+                    String t = String.join(".", target);
+                    facts.unproven.add("cast to " + t);
+                    facts.lead("a cast to " + t + " may run a function that is not PostgreSQL's own (CREATE CAST)");
+                }
+                walk(b.get("arg"), scope);
+            }
+            case "CaseExpr" -> {
+                if (b.has("arg")) operator(null, "="); // CASE x WHEN y: x = y
+                walkFields(b, scope);
+            }
+            case "A_Indirection" -> indirection(b, scope);
             default -> {
                 if (type.endsWith("Stmt")) {
                     // A statement inside another (CREATE RULE actions, CREATE SCHEMA elements): judge it fully.
@@ -850,13 +877,90 @@ final class StatementWalker {
         // t.c, s.t.c, or t.c.f (a field of a composite column): the longest qualifier that names a FROM item wins.
         String q = scope.alias(String.join(".", qualifier));
         String c = col;
+        boolean field = false;
         if (q == null && qualifier.size() >= 2) {
             q = scope.alias(qualifier.get(0));
             c = qualifier.get(1);
+            field = true;
         }
         if (q == null || q.equals(Scope.DERIVED)) return;
-        if (star && c.equals("*")) facts.object(q, Access.READ).addAll(allColumns(q));
-        else facts.object(q, Access.READ).add(c);
+        if (star && c.equals("*")) {
+            facts.object(q, Access.READ).addAll(allColumns(q));
+            return;
+        }
+        Optional<List<String>> known = schema.columns(q);
+        if (known.isPresent() && !known.get().contains(c)) {
+            // t.f where t has no column f: PostgreSQL calls f(t) (attribute notation).
+            attributeCall(c, q, null);
+            return;
+        }
+        facts.object(q, Access.READ).add(c);
+        // t.c.f: a field of a composite value, or, where its type has no such field, a call f(t.c).
+        if (field && !star) fieldOrCall(col, String.join(".", parts.subList(0, parts.size() - 1)));
+    }
+
+    /**
+     * {@code (v).f} on a value whose type the classifier does not know: a field, or a call {@code f(v)} when the type
+     * has no such field. Only a function of that name taking one argument can be reached: judged as a call would be.
+     */
+    private void fieldOrCall(String name, String of) {
+        if (schema.functions(path, null, name, 1).isEmpty()) return;
+        attributeCall(name, null, "(" + of + ")." + name + " selects a field of a composite value or calls " + name + "(" + of + ")");
+    }
+
+    /** {@code (x).f}, {@code (x)[i]}: a field selected from a whole row is a column or a call of {@code f(x)}. */
+    private void indirection(Node b, Scope scope) {
+        Node arg = b.get("arg");
+        walk(arg, scope);
+        String row = wholeRow(arg, scope);
+        for (Node ind : iter(b.get("indirection"))) {
+            if (!ind.has("String")) {
+                walk(ind, scope);
+                continue;
+            }
+            String name = str(ind);
+            if (row != null) {
+                Optional<List<String>> known = schema.columns(row);
+                if (known.isPresent() && !known.get().contains(name)) attributeCall(name, row, null);
+                else facts.object(row, Access.READ).add(name);
+            } else {
+                fieldOrCall(name, "…");
+            }
+            row = null; // a further field applies to the value just selected
+        }
+    }
+
+    /** The relation a column reference stands for as a whole row ({@code t}, {@code t.*}), or null. */
+    private String wholeRow(Node arg, Scope scope) {
+        Node ref = unwrap(arg, "ColumnRef");
+        if (ref == null || scope == null) return null;
+        List<String> parts = new ArrayList<>();
+        for (Node f : iter(ref.get("fields"))) {
+            if (!f.has("A_Star")) parts.add(str(f));
+        }
+        if (parts.isEmpty()) return null;
+        String q = scope.alias(String.join(".", parts));
+        return q == null || q.equals(Scope.DERIVED) ? null : q;
+    }
+
+    /**
+     * {@code x.f} or {@code (x).f} where {@code x} has no field {@code f}: the server calls {@code f(x)}. {@code of}
+     * is the relation read as a whole row (or null); {@code why} says what the notation may mean (or null: a call).
+     */
+    private void attributeCall(String name, String of, String why) {
+        List<FunctionInfo> cands = schema.functions(path, null, name, 1);
+        boolean proven = !cands.isEmpty() && FunctionRules.sideEffect(name, true).isEmpty();
+        for (FunctionInfo c : cands) {
+            proven &= c.builtIn() && !c.securityDefiner()
+                    && (c.volatility() != 'v' || FunctionRules.harmlessVolatile(name));
+        }
+        String q = !cands.isEmpty() ? cands.get(0).qualifiedName() : firstSchema() + "." + name;
+        facts.functions.add(q);
+        if (of != null) facts.object(of, Access.READ);
+        if (proven) return;
+        facts.unproven.add(q);
+        facts.lead((why != null ? why : of + "." + name + " is not a column of " + of + ": PostgreSQL calls the function "
+                + name + "(" + of + ")") + ", which is not proven to be read-only");
     }
 
     private List<String> allColumns(String q) {
@@ -958,8 +1062,11 @@ final class StatementWalker {
     private void operator(Node name) {
         List<String> names = strings(name);
         if (names.isEmpty()) return;
-        String op = names.get(names.size() - 1);
-        String sch = names.size() >= 2 ? names.get(names.size() - 2) : null;
+        operator(names.size() >= 2 ? names.get(names.size() - 2) : null, names.get(names.size() - 1));
+    }
+
+    /** An operator, written or implied (IN, BETWEEN, CASE, USING): proven only when every candidate is built in. */
+    private void operator(String sch, String op) {
         if (schema.builtInOperator(path, sch, op)) return;
         String q = (sch == null ? "" : sch + ".") + op;
         facts.functions.add("operator " + q);
