@@ -200,7 +200,8 @@ final class CatalogLoader {
             try (ResultSet rs = st.executeQuery(USER_CASTS)) {
                 while (rs.next()) castTargets.add(rs.getString(1));
             }
-            return new CatalogSnapshot(user, dbOid, schemas, relations, frozen, frozenOperators, castTargets);
+            RelationReach reach = RelationReach.load(st, rels);
+            return new CatalogSnapshot(user, dbOid, schemas, relations, frozen, frozenOperators, castTargets, reach);
         }
     }
 

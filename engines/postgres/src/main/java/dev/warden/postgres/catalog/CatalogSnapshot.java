@@ -21,7 +21,7 @@ import java.util.Set;
  */
 public record CatalogSnapshot(String user, long databaseOid, Set<String> schemas, Map<String, Relation> relations,
                               Map<String, List<Function>> functions, Map<String, List<Operator>> operators,
-                              Set<String> userCastTargets) {
+                              Set<String> userCastTargets, RelationReach reach) {
     static final String PG_CATALOG = "pg_catalog";
 
     public CatalogSnapshot {

@@ -316,6 +316,12 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
     }
 
     @Override
+    public RelationReach reach() {
+        CatalogSnapshot snap = current();
+        return snap == null ? RelationReach.NONE : snap.reach();
+    }
+
+    @Override
     public boolean castRunsUserCode(String typeName) {
         CatalogSnapshot snap = current();
         return snap != null && snap.userCastTargets().contains(typeName);

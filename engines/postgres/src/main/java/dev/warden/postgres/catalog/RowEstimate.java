@@ -40,6 +40,14 @@ final class RowEstimate {
         // The exact command: SELECT INTO creates a table, which is not a plain read or write of rows.
         String command = s.command().trim().toUpperCase(Locale.ROOT);
         if (!ESTIMATED.contains(command)) return Optional.of("no estimate for " + (command.isEmpty() ? "this statement" : command));
+        // WITH d AS (DELETE … RETURNING …) SELECT count(*) FROM d: the plan's top row count is the aggregate's.
+        if (command.equals("SELECT") && c.kind() != Kind.READ) {
+            return Optional.of("a SELECT that writes (a data-modifying WITH): its plan's row count is not the rows it changes");
+        }
+        if (s.objects().stream().filter(o -> o.access() != dev.warden.core.Access.READ).count() > 1) {
+            return Optional.of("the write reaches more than one relation (a view or rule, inheritance, cascading foreign"
+                    + " keys): the plan's row count is not the rows it changes");
+        }
         for (var o : s.objects()) {
             var r = snapshot.relation(o.name());
             if (r.isPresent() && r.get().runsUserCode()) {

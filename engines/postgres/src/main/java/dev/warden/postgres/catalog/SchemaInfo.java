@@ -51,6 +51,11 @@ public interface SchemaInfo {
         return false;
     }
 
+    /** What a statement on a relation also reads or changes without naming it; the offline table knows nothing. */
+    default RelationReach reach() {
+        return RelationReach.NONE;
+    }
+
     /**
      * Whether a cast to the type named {@code typeName} ({@code pg_type.typname}) may run a function that is not
      * PostgreSQL's own ({@code CREATE CAST … WITH FUNCTION}); which cast runs depends on the source type, which the

@@ -230,6 +230,7 @@ public final class PostgresClassifier implements Classifier {
                 f.opaque("cannot classify: the statement nests too deeply");
             }
             if (!tree.grammar().equals(NativePgQuery.GRAMMAR)) f.reason("parsed with the " + tree.grammar() + " grammar");
+            IndirectAccess.expand(f, schema.reach());
             out.add(f.toStatement(stmtText));
         }
         boolean free;

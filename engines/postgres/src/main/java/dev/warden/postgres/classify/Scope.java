@@ -51,6 +51,23 @@ final class Scope {
         return null;
     }
 
+    /** Catalog objects inside an aliased join ({@code (a JOIN b) AS j}), whose columns {@code j.c} may name. */
+    final Map<String, List<String>> joins = new HashMap<>();
+
+    /** The catalog objects inside the join named {@code alias}, searching outwards; null when it names none. */
+    List<String> join(String alias) {
+        for (Scope s = this; s != null; s = s.parent) {
+            if (s.aliases.containsKey(alias)) return s.joins.get(alias);
+        }
+        return null;
+    }
+
+    /** Whether a FROM item of this scope or an outer one is {@code qualified}. */
+    boolean reaches(String qualified) {
+        for (Scope s = this; s != null; s = s.parent) if (s.objects.contains(qualified)) return true;
+        return false;
+    }
+
     /** The innermost scope that has any FROM item, or null. */
     Scope nearestWithItems() {
         for (Scope s = this; s != null; s = s.parent) if (!s.objects.isEmpty() || s.hasDerived) return s;

@@ -291,8 +291,10 @@ final class StatementWalker {
                 if (alias == null && b.has("schemaname")) scope.aliases.put(text(b, "schemaname") + "." + relname, q);
             }
             case "JoinExpr" -> {
+                int before = scope.objects.size();
                 from(b.get("larg"), scope);
                 from(b.get("rarg"), scope);
+                if (b.has("alias")) scope.joins.put(aliasName(b), List.copyOf(scope.objects.subList(before, scope.objects.size())));
                 walk(b.get("quals"), scope);
                 if (b.has("usingClause") || bool(b, "isNatural")) operator(null, "="); // JOIN … USING, NATURAL JOIN
                 if (b.has("alias")) scope.derived(aliasName(b));
@@ -867,9 +869,19 @@ final class StatementWalker {
                 Optional<List<String>> cols = schema.columns(o);
                 if (cols.isEmpty() || cols.get().contains(col)) owners.add(o);
             }
-            if (owners.isEmpty() && s.parent != null && !s.hasDerived) {
-                column(ref, s.parent);
-                return;
+            if (owners.isEmpty()) {
+                // A FROM item's name alone is its whole row (SELECT u, row_to_json(u), u::text): every column.
+                String whole = scope.alias(col);
+                if (whole != null && !whole.equals(Scope.DERIVED)) {
+                    facts.object(whole, Access.READ).addAll(allColumns(whole));
+                    return;
+                }
+                // An outer query's column (even where a derived table here might have one of that name: naming
+                // the outer column too is the safe side).
+                if (s.parent != null) {
+                    column(ref, s.parent);
+                    return;
+                }
             }
             for (String o : owners) facts.object(o, Access.READ).add(col);
             return;
@@ -882,6 +894,28 @@ final class StatementWalker {
             q = scope.alias(qualifier.get(0));
             c = qualifier.get(1);
             field = true;
+        }
+        if (q == null && qualifier.size() >= 2) {
+            // public.users.email (or db.public.users.email) under FROM users: the qualifier names the relation.
+            int n = qualifier.size();
+            String named = schema.relation(path, qualifier.get(n - 2), qualifier.get(n - 1)).orElse(null);
+            if (named != null && scope.reaches(named)) {
+                q = named;
+                c = col;
+                field = false;
+            }
+        }
+        if (q != null && q.equals(Scope.DERIVED) && !field) {
+            // (a JOIN b) AS j: j.c is a column of whichever of a and b has it.
+            List<String> members = scope.join(String.join(".", qualifier));
+            if (members != null) {
+                for (String o : members) {
+                    Optional<List<String>> cols = schema.columns(o);
+                    if (star) facts.object(o, Access.READ).addAll(allColumns(o));
+                    else if (cols.isEmpty() || cols.get().contains(c)) facts.object(o, Access.READ).add(c);
+                }
+                return;
+            }
         }
         if (q == null || q.equals(Scope.DERIVED)) return;
         if (star && c.equals("*")) {
@@ -956,7 +990,7 @@ final class StatementWalker {
         }
         String q = !cands.isEmpty() ? cands.get(0).qualifiedName() : firstSchema() + "." + name;
         facts.functions.add(q);
-        if (of != null) facts.object(of, Access.READ);
+        if (of != null) facts.object(of, Access.READ).addAll(allColumns(of)); // f(t) receives the whole row
         if (proven) return;
         facts.unproven.add(q);
         facts.lead((why != null ? why : of + "." + name + " is not a column of " + of + ": PostgreSQL calls the function "
