@@ -205,7 +205,7 @@ public final class Gate {
         if (approvals == null) {
             return record(op, c, d, p, null, false, "warden: " + d.summary() + "; no approval service is configured");
         }
-        Optional<ApprovalRequest> ticket = approvals.redeem(op);
+        Optional<ApprovalRequest> ticket = approvals.redeem(op, c);
         if (ticket.isPresent()) return record(op, c, d, p, ticket.get().id(), true);
         ApprovalRequest request;
         try {

@@ -28,4 +28,21 @@ public record ApprovalRequest(String id, Operation operation, String hash, Class
     public ApprovalRequest {
         approvedBy = List.copyOf(approvedBy);
     }
+
+    /**
+     * Whether a statement classified as {@code c} does what the approver saw: per statement the same kind, objects
+     * (name, access, columns) and functions. The hash binds the text; this binds what the text meant when approved.
+     */
+    public boolean sameEffect(Classification c) {
+        if (classification == null || c == null || classification.statements().size() != c.statements().size()) return false;
+        for (int i = 0; i < c.statements().size(); i++) {
+            var a = classification.statements().get(i);
+            var b = c.statements().get(i);
+            if (a.kind() != b.kind() || !a.objects().equals(b.objects())
+                    || !java.util.Set.copyOf(a.functions()).equals(java.util.Set.copyOf(b.functions()))) {
+                return false;
+            }
+        }
+        return true;
+    }
 }

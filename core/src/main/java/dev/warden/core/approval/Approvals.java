@@ -18,9 +18,11 @@ public interface Approvals {
 
     /**
      * Ticket mode: finds an approved, unexpired, unused request for exactly this agent, database and statement
-     * hash, marks it used and returns it.
+     * hash whose statement does the same as {@code c} says this one does ({@link ApprovalRequest#sameEffect}: the
+     * same text can mean another table under another search path, or another body behind {@code EXECUTE p}), marks it
+     * used and returns it.
      */
-    Optional<ApprovalRequest> redeem(Operation operation);
+    Optional<ApprovalRequest> redeem(Operation operation, dev.warden.core.Classification c);
 
     /**
      * Hold mode: waits until the request is decided or the timeout passes (then it is expired). An approved request

@@ -149,7 +149,7 @@ public final class FileApprovals implements Approvals, AutoCloseable {
     }
 
     @Override
-    public Optional<ApprovalRequest> redeem(Operation operation) {
+    public Optional<ApprovalRequest> redeem(Operation operation, dev.warden.core.Classification c) {
         String hash = operation.statementHash();
         ApprovalRequest used = null;
         lock.lock();
@@ -162,6 +162,7 @@ public final class FileApprovals implements Approvals, AutoCloseable {
                         && r.operation().database().equals(operation.database())
                         && r.operation().engine().equals(operation.engine())
                         && r.hash().equals(hash)
+                        && r.sameEffect(c)
                         && now.isBefore(r.expires())) {
                     used = transition(r, ApprovalRequest.Status.USED, r.expires(), r.approvedBy(), r.decidedBy(), r.comment(),
                             null, "used", "redeemed by session " + operation.sessionId());

@@ -54,6 +54,12 @@ class FileApprovalsTest {
                 new ApprovalSpec(mode, approvers, Duration.ofMinutes(5), Duration.ofMinutes(10)));
     }
 
+    /** What the approver saw a ticket's statement do; {@link #OTHER} is the same text meaning something else. */
+    static final Classification SAME = Classification.unknown("x", "test");
+    static final Classification OTHER = Classification.of(List.of(new dev.warden.core.Statement(dev.warden.core.Kind.WRITE,
+            "x", "DELETE", List.of(new dev.warden.core.ObjectAccess("public.b", dev.warden.core.Access.WRITE, List.of())),
+            List.of(), java.util.Set.of(), List.of())));
+
     ApprovalRequest openTicket(Operation op) {
         return store.open(op, Classification.unknown(op.text(), "test"), rule(ApprovalSpec.Mode.TICKET, 1), false);
     }
@@ -62,17 +68,18 @@ class FileApprovalsTest {
     void ticketBindsAgentDatabaseAndStatementAndIsUsedOnce() {
         Operation op = op("claude", "shop", "CREATE INDEX CONCURRENTLY i ON orders(id)");
         ApprovalRequest r = openTicket(op);
-        assertThat(store.redeem(op)).as("pending is not approved").isEmpty();
+        assertThat(store.redeem(op, SAME)).as("pending is not approved").isEmpty();
         store.decide(r.id(), "alice", true, "ok");
 
-        assertThat(store.redeem(op("claude", "shop", "CREATE INDEX CONCURRENTLY i ON orders(id) "))).as("other text").isEmpty();
-        assertThat(store.redeem(op("other", "shop", op.text()))).as("other agent").isEmpty();
-        assertThat(store.redeem(op("claude", "crm", op.text()))).as("other database").isEmpty();
+        assertThat(store.redeem(op("claude", "shop", "CREATE INDEX CONCURRENTLY i ON orders(id) "), SAME)).as("other text").isEmpty();
+        assertThat(store.redeem(op("other", "shop", op.text()), SAME)).as("other agent").isEmpty();
+        assertThat(store.redeem(op("claude", "crm", op.text()), SAME)).as("other database").isEmpty();
         Operation withParams = new Operation("claude", "shop", "postgres", op.text(), List.of("1"), "", "s", "", null);
-        assertThat(store.redeem(withParams)).as("other parameters").isEmpty();
+        assertThat(store.redeem(withParams, SAME)).as("other parameters").isEmpty();
+        assertThat(store.redeem(op, OTHER)).as("same text, another effect (search path, EXECUTE of a redefined name)").isEmpty();
 
-        assertThat(store.redeem(op)).get().extracting(ApprovalRequest::status).isEqualTo(ApprovalRequest.Status.USED);
-        assertThat(store.redeem(op)).as("reuse").isEmpty();
+        assertThat(store.redeem(op, SAME)).get().extracting(ApprovalRequest::status).isEqualTo(ApprovalRequest.Status.USED);
+        assertThat(store.redeem(op, SAME)).as("reuse").isEmpty();
         assertThat(verdicts()).containsExactly("requested", "approved", "used");
     }
 
@@ -82,7 +89,7 @@ class FileApprovalsTest {
         ApprovalRequest r = openTicket(op);
         store.decide(r.id(), "alice", true, null);
         clock.advance(Duration.ofMinutes(10).plusSeconds(1));
-        assertThat(store.redeem(op)).isEmpty();
+        assertThat(store.redeem(op, SAME)).isEmpty();
         store.sweep();
         assertThat(store.get(r.id()).orElseThrow().status()).isEqualTo(ApprovalRequest.Status.EXPIRED);
         assertThat(verdicts()).containsExactly("requested", "approved", "expired");
@@ -102,12 +109,12 @@ class FileApprovalsTest {
         ApprovalRequest r = store.open(op, Classification.unknown(op.text(), "t"), rule(ApprovalSpec.Mode.TICKET, 2), false);
         ApprovalRequest first = store.decide(r.id(), "alice", true, null);
         assertThat(first.status()).isEqualTo(ApprovalRequest.Status.PENDING);
-        assertThat(store.redeem(op)).isEmpty();
+        assertThat(store.redeem(op, SAME)).isEmpty();
         assertThatThrownBy(() -> store.decide(r.id(), "alice", true, null)).hasMessageContaining("different approvers");
         ApprovalRequest second = store.decide(r.id(), "bob", true, "second pair of eyes");
         assertThat(second.status()).isEqualTo(ApprovalRequest.Status.APPROVED);
         assertThat(second.approvedBy()).containsExactly("alice", "bob");
-        assertThat(store.redeem(op)).isPresent();
+        assertThat(store.redeem(op, SAME)).isPresent();
         List<Entry.ApprovalEntry> entries = approvalEntries();
         assertThat(entries).extracting(Entry.ApprovalEntry::approver).containsExactly(null, "alice", "bob", null);
     }
@@ -150,7 +157,7 @@ class FileApprovalsTest {
         assertThat(waiting).isNotDone();
         store.decide(r.id(), "bob", true, null);
         assertThat(waiting.get(5, TimeUnit.SECONDS).status()).isEqualTo(ApprovalRequest.Status.USED);
-        assertThat(store.redeem(op)).as("a hold approval is not a ticket").isEmpty();
+        assertThat(store.redeem(op, SAME)).as("a hold approval is not a ticket").isEmpty();
     }
 
     @Test
@@ -182,7 +189,7 @@ class FileApprovalsTest {
             assertThat(hr.status()).isEqualTo(ApprovalRequest.Status.DENIED);
             assertThat(hr.comment()).contains("restarted");
             assertThatThrownBy(() -> again.decide(h.id(), "alice", true, null)).isInstanceOf(IllegalStateException.class);
-            assertThat(again.redeem(held)).isEmpty();
+            assertThat(again.redeem(held, SAME)).isEmpty();
 
             ApprovalRequest tr = again.get(t.id()).orElseThrow();
             assertThat(tr.status()).isEqualTo(ApprovalRequest.Status.PENDING);
@@ -190,7 +197,7 @@ class FileApprovalsTest {
             assertThat(tr.classification()).isEqualTo(t.classification());
             assertThat(tr.decision()).isEqualTo(t.decision());
             again.decide(t.id(), "alice", true, null);
-            assertThat(again.redeem(ticket)).isPresent();
+            assertThat(again.redeem(ticket, SAME)).isPresent();
         } finally {
             again.close();
         }
@@ -235,7 +242,7 @@ class FileApprovalsTest {
         Operation op = op("claude", "shop", "DROP INDEX i");
         ApprovalRequest r = openTicket(op);
         store.decide(r.id(), "alice", true, null);
-        store.redeem(op);
+        store.redeem(op, SAME);
         assertThat(seen).containsExactly("requested:PENDING", "approved:APPROVED", "used:USED");
     }
 

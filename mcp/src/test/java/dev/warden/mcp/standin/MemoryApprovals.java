@@ -32,11 +32,11 @@ public final class MemoryApprovals implements Approvals {
     }
 
     @Override
-    public synchronized Optional<ApprovalRequest> redeem(Operation op) {
+    public synchronized Optional<ApprovalRequest> redeem(Operation op, dev.warden.core.Classification c) {
         String hash = op.statementHash();
         for (ApprovalRequest r : byId.values()) {
             if (r.status() == Status.APPROVED && r.operation().agent().equals(op.agent())
-                    && r.operation().database().equals(op.database()) && r.hash().equals(hash)
+                    && r.operation().database().equals(op.database()) && r.hash().equals(hash) && r.sameEffect(c)
                     && r.expires().isAfter(Instant.now())) {
                 ApprovalRequest used = with(r, Status.USED, r.decidedBy(), r.comment(), r.approvedBy(), r.expires());
                 byId.put(r.id(), used);

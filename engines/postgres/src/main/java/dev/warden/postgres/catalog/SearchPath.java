@@ -44,9 +44,17 @@ public final class SearchPath {
                 name = b.toString();
             } else {
                 int start = i;
-                while (i < s.length() && s.charAt(i) != ',' && !Character.isWhitespace(s.charAt(i))) i++;
+                while (i < s.length() && s.charAt(i) != ',' && !space(s.charAt(i))) i++;
                 if (i == start) throw new IllegalArgumentException("empty name in search_path: " + value);
-                name = s.substring(start, i).toLowerCase(Locale.ROOT);
+                name = s.substring(start, i);
+                // The server folds only ASCII letters (others by the encoding's and locale's rules): not guessed.
+                for (int k = 0; k < name.length(); k++) {
+                    char c = name.charAt(k);
+                    if (c >= 0x80 || c < 0x20 || c == 0x7f) {
+                        throw new IllegalArgumentException("an unquoted name in search_path with a non-ASCII or control character: " + value);
+                    }
+                }
+                name = name.toLowerCase(Locale.ROOT);
             }
             out.add(truncate(name));
             i = skipSpace(s, i);
@@ -68,8 +76,13 @@ public final class SearchPath {
     }
 
     private static int skipSpace(String s, int i) {
-        while (i < s.length() && Character.isWhitespace(s.charAt(i))) i++;
+        while (i < s.length() && space(s.charAt(i))) i++;
         return i;
+    }
+
+    /** White space as the server's SplitIdentifierString sees it (scanner_isspace), nothing more. */
+    private static boolean space(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
     }
 
     // Identifiers longer than NAMEDATALEN - 1 bytes are truncated by the server, on a character boundary.

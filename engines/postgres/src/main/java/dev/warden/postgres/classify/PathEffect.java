@@ -30,7 +30,7 @@ public record PathEffect(Type kind, List<String> path, String name, boolean chai
     }
 
     public static final PathEffect NONE = new PathEffect(Type.NONE, null, null, false, false);
-    private static final PathEffect UNKNOWN = new PathEffect(Type.UNKNOWN, null, null, false, false);
+    public static final PathEffect UNKNOWN = new PathEffect(Type.UNKNOWN, null, null, false, false);
 
     private static PathEffect utility(Type t) {
         return new PathEffect(t, null, null, false, true);

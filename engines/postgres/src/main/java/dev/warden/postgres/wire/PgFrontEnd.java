@@ -152,6 +152,22 @@ public final class PgFrontEnd implements FrontEnd {
                 c.close();
                 return;
             }
+            if (!e.settings().containsKey("search_path")) {
+                // The role's or database's default (ALTER ROLE/DATABASE … SET search_path), as the server has it: the
+                // path the session starts with and RESET returns to. Not assumed.
+                try {
+                    List<String> start = List.copyOf(dev.warden.postgres.catalog.SearchPath.parse(
+                            upstream.show("search_path", settings.startupTimeout())));
+                    e = new StartupHandshake.Established(e.socket(), e.tls(), e.in(), e.out(), e.agent(), e.database(),
+                            e.settings(), start, e.clientAddress(), e.slot());
+                } catch (IOException | IllegalArgumentException bad) {
+                    upstream.close();
+                    e.slot().release();
+                    h.fatal("08006", "warden: cannot read the database's search_path: " + bad.getMessage());
+                    c.close();
+                    return;
+                }
+            }
             long id = ids.incrementAndGet();
             int pid, secret;
             long key;

@@ -139,7 +139,20 @@ final class SearchPathTracker {
      */
     static List<PathEffect> effects(String text, Classification c, boolean withoutWaiting) {
         if (!PathEffect.possible(c)) return List.of();
-        return withoutWaiting ? PathEffect.cached(text) : PathEffect.of(text);
+        List<PathEffect> effects = withoutWaiting ? PathEffect.cached(text) : PathEffect.of(text);
+        if (effects == null || effects.size() != c.statements().size()) return effects;
+        // EXECUTE of a prepared set_config changes the path where its own text does not show it.
+        List<PathEffect> out = effects;
+        for (int i = 0; i < effects.size(); i++) {
+            dev.warden.core.Statement st = c.statements().get(i);
+            if (!"EXECUTE".equals(st.command())) continue;
+            for (String f : st.functions()) {
+                if (!f.endsWith("set_config")) continue;
+                if (out == effects) out = new java.util.ArrayList<>(effects);
+                out.set(i, PathEffect.UNKNOWN);
+            }
+        }
+        return out;
     }
 
     /**

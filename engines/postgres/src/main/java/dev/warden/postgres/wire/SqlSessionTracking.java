@@ -56,6 +56,11 @@ final class SqlSessionTracking {
         dev.warden.core.Statement own = null;
         for (dev.warden.core.Statement st : c.statements()) {
             String command = st.command() == null ? "" : st.command();
+            boolean setConfig = st.functions().stream().anyMatch(f -> f.endsWith("set_config"));
+            if (setConfig && mentions(st, "statement_timeout")) return refuse(STATEMENT_TIMEOUT);
+            if (setConfig && command.equals("DECLARE")) {
+                return refuse("a cursor over set_config would change settings at each FETCH, where Warden cannot follow them");
+            }
             if ((command.equals("FETCH") || command.equals("MOVE") || command.equals("CLOSE")) && tracker.hasNamedPortals()) {
                 return refuse(command + " could reach a portal of the extended protocol, which Warden judges at its Execute;"
                         + " not while such a portal is open");
@@ -136,6 +141,13 @@ final class SqlSessionTracking {
         while (body.endsWith(";")) body = body.substring(0, body.length() - 1).strip();
         if (body.isEmpty()) return refuse("PREPARE without a statement");
         return new Effect(null, Effect.Kind.PREPARE, name, body, null);
+    }
+
+    /** Whether the statement's text or (for EXECUTE, its prepared statement's) reasons name {@code word}. */
+    private static boolean mentions(dev.warden.core.Statement st, String word) {
+        if (st.text().toLowerCase(Locale.ROOT).contains(word)) return true;
+        for (String r : st.reasons()) if (r.contains(word)) return true;
+        return false;
     }
 
     private static Effect refuse(String why) {

@@ -168,6 +168,39 @@ public final class UpstreamConnection implements Closeable {
     }
 
     /** Sends a CancelRequest for this backend on a connection of its own, as the protocol wants. */
+    /**
+     * A setting's value as the new session has it ({@code SHOW name}), before any client statement: what the role's
+     * and database's defaults made it. Blocking; only while the connection is still in blocking mode.
+     */
+    String show(String name, Duration timeout) throws IOException {
+        PgWriter w = new PgWriter();
+        new QueryMessage.Query("SHOW " + name).write(w);
+        w.writeTo(out);
+        out.flush();
+        socket.setSoTimeout((int) timeout.toMillis());
+        FrameReader reader = new FrameReader(in, 1 << 20);
+        String value = null;
+        while (true) {
+            Frame f = reader.read();
+            switch (f.type()) {
+                case 'D' -> {
+                    PgReader r = new PgReader(f.body());
+                    if (r.int16() < 1) throw new ProtocolException("SHOW " + name + " returned no column");
+                    int len = r.int32();
+                    value = len < 0 ? null : new String(r.bytes(len), StandardCharsets.UTF_8);
+                }
+                case 'E' -> throw new IOException("SHOW " + name + " failed: " + Notice.read(f).message());
+                case 'Z' -> {
+                    if (reader.buffered() != 0) throw new ProtocolException("upstream sent data after ReadyForQuery");
+                    socket.setSoTimeout(0);
+                    if (value == null) throw new ProtocolException("SHOW " + name + " returned no value");
+                    return value;
+                }
+                default -> { }
+            }
+        }
+    }
+
     public void cancel() {
         if (key == null) return;
         try (Socket c = new Socket()) {

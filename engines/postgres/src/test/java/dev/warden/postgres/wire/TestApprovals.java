@@ -28,7 +28,7 @@ final class TestApprovals implements Approvals {
     }
 
     @Override
-    public Optional<ApprovalRequest> redeem(Operation operation) {
+    public Optional<ApprovalRequest> redeem(Operation operation, dev.warden.core.Classification c) {
         return Optional.empty();
     }
 
