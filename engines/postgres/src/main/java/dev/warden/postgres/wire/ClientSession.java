@@ -367,7 +367,6 @@ final class ClientSession {
 
     private Gate.Hold hold() {
         return new Gate.Hold(held -> {
-            holding = true;
             try {
                 // Earlier pipelined messages reach the server before the (possibly long) wait.
                 flushUpstream();
@@ -375,6 +374,9 @@ final class ClientSession {
             } catch (IOException ignored) {
                 // the wait goes on; the client will see the result or the connection end
             }
+            // Only now may a cancel interrupt this thread: an interrupt during the writes above (the ledger's staged
+            // entries among them) would close a channel, and the ledger's would fail every session.
+            holding = true;
         }, transactionStatus != 'I');
     }
 
