@@ -173,9 +173,13 @@ final class ApprovalsCommand implements Runnable {
         if (r.get("decided_by") != null) out.println("decided by: " + r.get("decided_by") + (r.get("comment") == null ? "" : ": " + r.get("comment")));
         out.println("statement_hash: " + r.get("statement_hash"));
         out.println("statement:");
-        for (String line : String.valueOf(r.get("statement")).split("\n", -1)) out.println("  " + line);
+        for (String line : String.valueOf(r.get("statement")).split("\n", -1)) out.println("  " + visible(line));
         List<?> params = (List<?>) r.get("parameters");
-        if (!params.isEmpty()) out.println("parameters: " + params);
+        if (!params.isEmpty()) {
+            List<String> shown = new java.util.ArrayList<>();
+            for (Object p : params) shown.add(p == null ? "NULL" : "'" + visible(String.valueOf(p)) + "'");
+            out.println("parameters: " + String.join(", ", shown));
+        }
         out.flush();
     }
 
@@ -183,6 +187,20 @@ final class ApprovalsCommand implements Runnable {
         if (!"pending".equals(r.get("status"))) return "";
         long s = Math.max(0, Duration.between(Instant.now(), Instant.parse(String.valueOf(r.get("expires")))).toSeconds());
         return s / 60 + "m" + String.format("%02d", s % 60) + "s left";
+    }
+
+    /**
+     * What the agent wrote, with what a terminal would act on or hide (control characters such as carriage return
+     * and escape, bidi overrides, zero-width characters) shown as code points: the approver reads what runs.
+     */
+    static String visible(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        s.codePoints().forEach(cp -> {
+            boolean hidden = cp != '\t' && (Character.isISOControl(cp) || Character.getType(cp) == Character.FORMAT);
+            if (hidden) b.append(String.format("\u27e8U+%04X\u27e9", cp));
+            else b.appendCodePoint(cp);
+        });
+        return b.toString();
     }
 
     static String oneLine(String s, int max) {

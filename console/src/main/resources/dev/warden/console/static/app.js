@@ -37,21 +37,31 @@
     'lock share exclusive mode for nowait skip locked true false asc desc nulls first last').split(' '));
   const DANGER = new Set(['drop', 'truncate', 'delete', 'alter', 'grant', 'revoke', 'update']);
 
+  // What the agent wrote that a screen would hide or reorder (controls, bidi overrides and isolates, zero-width
+  // characters) is shown as its code point, so that the approver reads what runs.
+  const INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb]/g;
+  function visible(s) {
+    return String(s).replace(INVISIBLE, ch => '\u27e8U+' + ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0') + '\u27e9');
+  }
+
   function highlight(pre, sql) {
     pre.textContent = '';
-    const re = /(--[^\n]*|\/\*[\s\S]*?\*\/)|('(?:[^']|'')*'?)|("(?:[^"]|"")*"?)|(\b\d+(?:\.\d+)?\b)|([A-Za-z_][A-Za-z0-9_$]*)|(\s+|.)/g;
+    // Dollar-quoted strings ($$…$$, $tag$…$tag$) as PostgreSQL reads them: what looks like a comment inside one is not.
+    const re = /(--[^\n]*|\/\*[\s\S]*?\*\/)|('(?:[^']|'')*'?)|("(?:[^"]|"")*"?)|(\$([A-Za-z_][A-Za-z0-9_]*)?\$[\s\S]*?(?:\$\5\$|$))|(\b\d+(?:\.\d+)?\b)|([A-Za-z_][A-Za-z0-9_$]*)|(\s+|.)/g;
     let m;
+    sql = visible(sql);
     while ((m = re.exec(sql)) !== null) {
       if (m[1]) pre.append(el('span', 'com', m[1]));
       else if (m[2]) pre.append(el('span', 'str', m[2]));
       else if (m[3]) pre.append(document.createTextNode(m[3]));
-      else if (m[4]) pre.append(el('span', 'num', m[4]));
-      else if (m[5]) {
-        const w = m[5].toLowerCase();
-        if (DANGER.has(w)) pre.append(el('span', 'kw danger', m[5]));
-        else if (KEYWORDS.has(w)) pre.append(el('span', 'kw', m[5]));
-        else pre.append(document.createTextNode(m[5]));
-      } else pre.append(document.createTextNode(m[6]));
+      else if (m[4]) pre.append(el('span', 'str', m[4]));
+      else if (m[6]) pre.append(el('span', 'num', m[6]));
+      else if (m[7]) {
+        const w = m[7].toLowerCase();
+        if (DANGER.has(w)) pre.append(el('span', 'kw danger', m[7]));
+        else if (KEYWORDS.has(w)) pre.append(el('span', 'kw', m[7]));
+        else pre.append(document.createTextNode(m[7]));
+      } else pre.append(document.createTextNode(m[8]));
     }
   }
 
@@ -173,6 +183,10 @@
     $('.agent', c).textContent = r.agent + (r.client ? ' from ' + r.client : '');
     $('.rule', c).textContent = (r.rule || '—') + ' · ' + r.approval.mode;
     $('.objects', c).textContent = objectsOf(r);
+    const params = r.parameters || [];
+    $('.params', c).textContent = params.length
+      ? params.map((p, i) => '$' + (i + 1) + ' = ' + (p === null ? 'NULL' : "'" + visible(p) + "'")).join(', ')
+      : 'none';
     $('.flags', c).textContent = flagsOf(r);
     $('.rows', c).textContent = r.classification.estimated_rows === null ? 'unknown' : r.classification.estimated_rows.toLocaleString();
     $('.approvals', c).textContent = r.approved_by.length + ' of ' + r.approvals_needed +
