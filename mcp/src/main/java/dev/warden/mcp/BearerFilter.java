@@ -19,7 +19,11 @@ final class BearerFilter implements Filter {
     static final String AGENT_ATTRIBUTE = "dev.warden.mcp.agent";
     static final String AGENT_HEADER = "X-Warden-Agent";
 
+    static final String SESSION_HEADER = "Mcp-Session-Id";
+
     private final AgentTokens tokens;
+    /** Which agent opened each MCP session: another agent's token never reaches it (not even to end it). */
+    private final java.util.Map<String, String> sessionOwners = new java.util.concurrent.ConcurrentHashMap<>();
 
     BearerFilter(AgentTokens tokens) {
         this.tokens = tokens;
@@ -40,8 +44,20 @@ final class BearerFilter implements Filter {
             refuse(response, "the bearer token does not belong to agent '" + claimed + "'");
             return;
         }
+        String session = request.getHeader(SESSION_HEADER);
+        if (session != null) {
+            String owner = sessionOwners.get(session);
+            if (owner != null && !owner.equals(agent)) {
+                // As if it did not exist: the other agent learns nothing about it.
+                response.sendError(HttpServletResponse.SC_NOT_FOUND);
+                return;
+            }
+        }
         request.setAttribute(AGENT_ATTRIBUTE, agent);
         chain.doFilter(req, res);
+        String opened = response.getHeader(SESSION_HEADER);
+        if (opened != null) sessionOwners.putIfAbsent(opened, agent);
+        if (session != null && "DELETE".equals(request.getMethod()) && response.getStatus() < 300) sessionOwners.remove(session);
     }
 
     private static void refuse(HttpServletResponse response, String reason) throws IOException {

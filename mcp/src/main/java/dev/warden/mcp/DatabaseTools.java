@@ -86,19 +86,43 @@ final class DatabaseTools {
         DatabaseConfig d = db.get();
         CatalogQueries q = CatalogQueries.forEngine(d.engine());
         if (q == null) return ToolResult.error("describe is not available for " + d.engine() + " databases yet.");
+        // A read of the catalog like any other: judged and recorded (a policy may deny it).
+        Operation op = operation(caller, d, q.columns(), null);
+        Verdict v = gate.submit(op, ClassifyContext.defaults(), null);
+        if (!v.run()) return refusal(v, op);
+        long start = System.nanoTime();
         try {
             QueryResult columns = pool.with(d, s -> s.run(q.columns(), true, 100_000, 64L * 1024 * 1024));
             QueryResult indexes = pool.with(d, s -> s.run(q.indexes(), true, 100_000, 64L * 1024 * 1024));
+            List<Map<String, Object>> tables = tables(columns, indexes);
+            // Only what this agent could read: a table the policy denies reading is not described either.
+            tables.removeIf(t -> readDenied(caller, d, (String) t.get("name")));
+            recordOutcome(v, Outcome.ok(tables.size(), micros(start)));
             Map<String, Object> s = new LinkedHashMap<>();
             s.put("status", "ok");
             s.put("database", d.name());
-            s.put("tables", tables(columns, indexes));
+            s.put("tables", tables);
             return ToolResult.ok(ResultShape.json(s), s);
         } catch (UpstreamException e) {
-            return ToolResult.error("The catalog of '" + d.name() + "' could not be read: " + e.code() + " " + e.getMessage());
+            recordOutcome(v, Outcome.error(e.code() + " " + brief(e.getMessage()), micros(start)));
+            return ToolResult.error("The catalog of '" + d.name() + "' could not be read: " + e.code() + " " + brief(e.getMessage()));
         } catch (IOException e) {
+            recordOutcome(v, Outcome.error("connection: " + e.getMessage(), micros(start)));
             return ToolResult.error("The database '" + d.name() + "' cannot be reached: " + e.getMessage());
         }
+    }
+
+    /** Whether the policy would deny this agent {@code SELECT * FROM} the table (previewed: nothing is recorded). */
+    private boolean readDenied(Caller caller, DatabaseConfig d, String qualified) {
+        int dot = qualified.indexOf('.');
+        String text = "SELECT * FROM " + ident(qualified.substring(0, dot)) + "." + ident(qualified.substring(dot + 1));
+        Operation probe = new Operation(caller.agent(), d.name(), d.engine(), text, List.of(), null, caller.sessionId(),
+                caller.clientAddress(), null);
+        return gate.preview(probe, gate.classify(probe, ClassifyContext.defaults())).action() == Action.DENY;
+    }
+
+    private static String ident(String name) {
+        return '"' + name.replace("\"", "\"\"") + '"';
     }
 
     /** Rows of (schema, table, type, column, data type, nullable) and (schema, table, index, definition). */
@@ -154,9 +178,40 @@ final class DatabaseTools {
         if (db.isEmpty()) return unavailable(caller, database);
         if (sql == null || sql.isBlank()) return ToolResult.error("The argument 'sql' is empty.");
         Operation op = operation(caller, db.get(), sql, reason);
-        Verdict v = gate.submit(op, ClassifyContext.defaults(), null);
+        Classification c = gate.classify(op, ClassifyContext.defaults());
+        String refused = sessionRefusal(c);
+        if (refused != null) return ToolResult.error(refused + " Nothing was run.");
+        Verdict v = gate.judge(op, c, ClassifyContext.defaults(), null);
         if (!v.run()) return refusal(v, op);
         return execute(db.get(), op, v, false);
+    }
+
+    /**
+     * What a call may not do whatever the policy says, as on the wire front end: change Warden's
+     * {@code statement_timeout} (PostgreSQL applies a new value to the rest of a multi-statement text), or control
+     * the transaction (each call is its own; a COMMIT would end the read-only transaction a read runs in).
+     */
+    static String sessionRefusal(Classification c) {
+        for (dev.warden.core.Statement st : c.statements()) {
+            if (st.kind() == Kind.TCL) {
+                return "Each query call runs in its own transaction: transaction control (" + st.command() + ") is not accepted.";
+            }
+            String text = st.text().toLowerCase(Locale.ROOT);
+            boolean reasons = st.reasons().stream().anyMatch(r -> r.contains("statement_timeout"));
+            if ((text.contains("statement_timeout") || reasons)
+                    && (st.command().startsWith("SET") || st.command().startsWith("RESET")
+                        || st.functions().stream().anyMatch(f -> f.endsWith("set_config")))) {
+                return "statement_timeout is set by Warden for this database; agents cannot change it.";
+            }
+        }
+        return null;
+    }
+
+    /** A database error as the agent and the ledger get it: bounded (an error text can carry data, as a cast's does). */
+    static String brief(String message) {
+        int max = 2000;
+        if (message == null || message.length() <= max) return message;
+        return message.substring(0, max) + "… (" + (message.length() - max) + " more characters not shown)";
     }
 
     ToolResult explain(Caller caller, String database, String sql) {
@@ -224,6 +279,8 @@ final class DatabaseTools {
         if (approvals == null) return ToolResult.error("No approval service is configured on this Warden.");
         Operation op = operation(caller, db.get(), sql, reason);
         Classification c = gate.classify(op, ClassifyContext.defaults());
+        String refused = sessionRefusal(c);
+        if (refused != null) return ToolResult.error(refused + " Nothing was run.");
         Action preview = gate.preview(op, c).action();
         if (preview == Action.ALLOW) {
             Map<String, Object> s = new LinkedHashMap<>();
@@ -285,7 +342,10 @@ final class DatabaseTools {
             return ToolResult.error("Request " + a.id() + " has already run; an approval runs its statement once.", approvalJson(a));
         }
         // Judged again: the policy in force now decides, and the approval is redeemed (marked used) by the gate.
-        Verdict v = gate.submit(op, ClassifyContext.defaults(), null);
+        Classification c = gate.classify(op, ClassifyContext.defaults());
+        String refused = sessionRefusal(c);
+        if (refused != null) return ToolResult.error(refused + " Nothing was run.");
+        Verdict v = gate.judge(op, c, ClassifyContext.defaults(), null);
         if (!v.run()) {
             if (v.decision().action() == Action.APPROVE && v.approvalId() != null && !v.approvalId().equals(a.id())) {
                 return ToolResult.error("Request " + a.id() + " could not be redeemed (it was used or has lapsed); a new"
@@ -308,12 +368,13 @@ final class DatabaseTools {
         } catch (UpstreamException e) {
             // Statements before the failing one may have run (a text can hold several).
             if (changesSchema(v.classification())) gate.target(db.name()).ifPresent(t -> t.catalog().invalidate());
-            recordOutcome(v, Outcome.error(e.code() + " " + e.getMessage(), micros(start)));
+            String message = brief(e.getMessage());
+            recordOutcome(v, Outcome.error(e.code() + " " + message, micros(start)));
             Map<String, Object> s = new LinkedHashMap<>();
             s.put("status", "database_error");
             s.put("code", e.code());
-            s.put("message", e.getMessage());
-            return ToolResult.error("The database reported an error (" + e.code() + "): " + e.getMessage(), s);
+            s.put("message", message);
+            return ToolResult.error("The database reported an error (" + e.code() + "): " + message, s);
         } catch (IOException e) {
             recordOutcome(v, Outcome.error("connection: " + e.getMessage(), micros(start)));
             return ToolResult.error("The database '" + db.name() + "' cannot be reached: " + e.getMessage());
