@@ -27,6 +27,8 @@ public record LedgerConfig(boolean syncAll, long segmentSize, Duration checkpoin
 
     public LedgerConfig {
         if (segmentSize < 4096) throw new IllegalArgumentException("segment_size must be at least 4096 bytes");
+        // The verifier reads a segment whole.
+        if (segmentSize > 1L << 30) throw new IllegalArgumentException("segment_size must be at most 1GiB");
         if (checkpointInterval.isNegative() || checkpointInterval.isZero()) throw new IllegalArgumentException("checkpoint_interval must be positive");
         if (fsyncInterval.isNegative() || fsyncInterval.isZero()) throw new IllegalArgumentException("fsync_interval must be positive");
         witnesses = List.copyOf(witnesses);

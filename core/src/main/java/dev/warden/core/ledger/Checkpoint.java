@@ -58,13 +58,26 @@ public record Checkpoint(String origin, long size, byte[] root, String note) {
         return out;
     }
 
-    /** True when one of the signatures is a valid signature by {@code key} over the text. */
+    /**
+     * True when the note is signed by {@code key} as a signed note must be: every line of its signature block is a
+     * well-formed signature, every one claiming {@code key} verifies, and at least one does. A junk line or a bad
+     * signature in {@code key}'s name is a changed note, as Go's {@code note.Open} holds it.
+     */
     public boolean signedBy(NoteKey key) {
+        int i = note.indexOf("\n\n");
+        if (i < 0) return false;
+        String block = note.substring(i + 2);
+        if (block.endsWith("\n")) block = block.substring(0, block.length() - 1);
+        List<Sig> sigs = signatures();
+        if (sigs.size() != block.split("\n", -1).length) return false;
         byte[] text = text().getBytes(StandardCharsets.UTF_8);
-        for (Sig s : signatures()) {
-            if (s.name().equals(key.name()) && Arrays.equals(s.keyId(), key.keyId()) && key.verify(text, s.signature())) return true;
+        boolean any = false;
+        for (Sig s : sigs) {
+            if (!s.name().equals(key.name()) || !Arrays.equals(s.keyId(), key.keyId())) continue;
+            if (!key.verify(text, s.signature())) return false;
+            any = true;
         }
-        return false;
+        return any;
     }
 
     /** True when a signature line claims to be by {@code key} (by name and key id), valid or not. */

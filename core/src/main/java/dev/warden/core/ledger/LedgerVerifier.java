@@ -60,16 +60,45 @@ public final class LedgerVerifier {
         try {
             LedgerDir dir = LedgerDir.of(dataDir);
             if (!Files.isDirectory(dir.dir())) throw new IOException("no ledger under " + dataDir + " (expected " + dir.dir() + ")");
+            ordinaryFiles(dir);
             NoteKey key = key(dir);
-            scanEntries(dir, leaves);
-            Merkle tree = new Merkle(leaves);
-            List<Checkpoint> cps = checkpoints(dir, key, tree, leaves.size());
+            Merkle tree;
+            List<Checkpoint> cps;
+            try {
+                scanEntries(dir, leaves);
+                tree = new Merkle(leaves);
+                cps = checkpoints(dir, key, tree, leaves.size());
+            } catch (IOException | java.io.UncheckedIOException e) {
+                // An unreadable file in the ledger is a finding, not a usage error: it may hide a change.
+                throw new Problem("cannot read the ledger (damaged or tampered with): " + e.getMessage());
+            }
             witness(key, tree, cps, leaves.size());
             return new Report(true, leaves.size(), tree.root(leaves.size()), null, List.copyOf(notes));
         } catch (Problem p) {
             return new Report(false, leaves.size(), null, p.getMessage(), List.copyOf(notes));
         }
     }
+
+    /**
+     * Every file of the ledger folder is a plain file of a size the verifier reads: a named pipe would make it wait
+     * for ever, a device or a sparse giant exhaust it, and either would hide a change behind no report at all.
+     */
+    private static void ordinaryFiles(LedgerDir dir) throws IOException, Problem {
+        List<Path> files;
+        try (var s = Files.list(dir.dir())) {
+            files = s.toList();
+        }
+        for (Path f : files) {
+            if (!Files.isRegularFile(f)) throw new Problem(f + " is not a plain file: the ledger was damaged or tampered with");
+            boolean readWhole = f.getFileName().toString().endsWith(".jsonl") || f.equals(dir.checkpoints());
+            if (readWhole && Files.size(f) > MAX_FILE) {
+                throw new Problem(f + " is larger than any ledger file Warden writes (" + Files.size(f) + " bytes): damaged or tampered with");
+            }
+        }
+    }
+
+    // Files read whole: segment_size is at most 1 GiB, and the checkpoint log stays far below it.
+    private static final long MAX_FILE = 1L << 30;
 
     private NoteKey key(LedgerDir dir) throws IOException, Problem {
         NoteKey local = null;

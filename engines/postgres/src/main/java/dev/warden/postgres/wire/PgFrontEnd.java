@@ -49,11 +49,15 @@ public final class PgFrontEnd implements FrontEnd {
     private final SSLContext ssl;
     private final Consumer<String> log;
     private final Map<String, Scram.Keys> keys = new ConcurrentHashMap<>();
-    private final Scram.Keys decoy = Scram.Keys.generate(Long.toString(RANDOM.nextLong()));
+    /** Derives each unknown name's decoy keys: its own salt, the same on every attempt, as a real agent's is. */
+    private final byte[] decoySecret = Scram.randomBytes(32);
     private final Map<Long, ClientSession> sessions = new ConcurrentHashMap<>();
     private final AgentSlots slots;
     private final Map<ClientSession, AgentSlots.Slot> sessionSlots = new ConcurrentHashMap<>();
-    private final Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
+    /** Failed logins per client address; forgotten {@link #FAILURES_KEPT} after the last one, never by a success. */
+    private record Failures(int count, long lastNanos) {}
+    private static final long FAILURES_KEPT = java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
+    private final Map<String, Failures> failures = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
     private volatile Duration grace = Duration.ofSeconds(10);
     private volatile ServerSocketChannel server;
@@ -124,8 +128,23 @@ public final class PgFrontEnd implements FrontEnd {
             c.setTcpNoDelay(true);
             c.setKeepAlive(true);
             c.setSoTimeout((int) settings.startupTimeout().toMillis());
+            // startup_timeout bounds the whole handshake, not each read: a client trickling bytes is cut off too (a
+            // second later than an idle one, whose read times out first and is told why).
+            Thread deadline = Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(settings.startupTimeout().plusSeconds(1));
+                    c.close();
+                } catch (InterruptedException | IOException done) {
+                    // the handshake ended in time
+                }
+            });
             h = new StartupHandshake(this, c);
-            Optional<StartupHandshake.Established> est = h.run();
+            Optional<StartupHandshake.Established> est;
+            try {
+                est = h.run();
+            } finally {
+                deadline.interrupt();
+            }
             if (est.isEmpty() || closing) {
                 est.ifPresent(x -> x.slot().release());
                 c.close();
@@ -243,9 +262,15 @@ public final class PgFrontEnd implements FrontEnd {
         return keys.computeIfAbsent(a.name(), n -> Scram.Keys.generate(a.secret().value()));
     }
 
-    /** Keys no secret matches: an unknown user goes through the same exchange and fails the same way. */
-    Scram.Keys decoyKeys() {
-        return decoy;
+    /**
+     * Keys no secret matches: an unknown user goes through the same exchange and fails the same way, with a salt of
+     * its own that stays the same across attempts (as PostgreSQL's mock salt), so a salt tells no name from another.
+     * Derived by HMAC, not PBKDF2: no time difference either.
+     */
+    Scram.Keys decoyKeys(String user) {
+        byte[] salt = java.util.Arrays.copyOf(Scram.hmac(decoySecret, "salt " + user), 16);
+        return new Scram.Keys(salt, Scram.ITERATIONS, Scram.hmac(decoySecret, "stored " + user),
+                Scram.hmac(decoySecret, "server " + user));
     }
 
     Optional<DatabaseConfig> database(String name) {
@@ -273,9 +298,27 @@ public final class PgFrontEnd implements FrontEnd {
         if (slot != null) slot.release();
     }
 
-    /** A wrong secret: a ledger entry, and a delay that grows with repeated failures from the same address. */
+    /**
+     * Before a secret is checked: a client whose address failed recently waits, right secret or wrong, so that no
+     * answer comes sooner for the right one; the wait grows with the failures (up to 5 s).
+     */
+    void beforeVerdict(String address) {
+        Failures f = failures.get(address);
+        int count = f == null || System.nanoTime() - f.lastNanos() > FAILURES_KEPT ? 0 : f.count();
+        if (count < 1) return;
+        try {
+            Thread.sleep(Math.min(5000, 100L << Math.min(count, 10)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A wrong secret: a ledger entry, and a count that makes the next attempts from this address wait. */
     void authenticationFailed(String user, String database, String address) {
-        int n = failures.computeIfAbsent(address, a -> new AtomicInteger()).incrementAndGet();
+        if (failures.size() > 100_000) failures.clear(); // addresses from the network: bounded
+        long now = System.nanoTime();
+        int n = failures.compute(address, (a, f) -> new Failures(
+                f == null || now - f.lastNanos() > FAILURES_KEPT ? 1 : f.count() + 1, now)).count();
         try {
             Operation op = new Operation(user, database, "postgres", "-- authentication", List.of(), null, "", address, null);
             Decision d = Decision.deny(null, "password authentication failed for user \"" + user + "\" from " + address
@@ -285,19 +328,19 @@ public final class PgFrontEnd implements FrontEnd {
         } catch (Exception e) {
             log("warden: the ledger could not record a failed authentication: " + e.getMessage());
         }
-        log("warden: password authentication failed for user \"" + user + "\" from " + address);
-        long delay = Math.min(5000, 100L << Math.min(n - 1, 10));
-        if (n > 1) {
-            try {
-                Thread.sleep(delay);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        log("warden: password authentication failed for user " + quoted(user) + " from " + address);
     }
 
-    void authenticationSucceeded(String address) {
-        failures.remove(address);
+
+    /** A name from the network as one log token: quotes and control characters escaped, so it cannot forge lines. */
+    static String quoted(String s) {
+        StringBuilder b = new StringBuilder("\"");
+        s.codePoints().forEach(cp -> {
+            if (cp == '"' || cp == '\\') b.append('\\').appendCodePoint(cp);
+            else if (Character.isISOControl(cp) || Character.getType(cp) == Character.FORMAT) b.append(String.format("\\u%04x", cp));
+            else b.appendCodePoint(cp);
+        });
+        return b.append('"').toString();
     }
 
     void log(String line) {

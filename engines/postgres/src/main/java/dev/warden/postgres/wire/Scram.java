@@ -35,6 +35,12 @@ public final class Scram {
         }
     }
 
+    public static byte[] randomBytes(int n) {
+        byte[] b = new byte[n];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+
     public static String nonce() {
         byte[] b = new byte[18];
         RANDOM.nextBytes(b);

@@ -54,6 +54,9 @@ final class StartupHandshake {
     private InputStream in;
     private OutputStream out;
     private FrameReader reader;
+    // Before a client proved who it is, no message of the handshake is longer than this (PostgreSQL caps SASL
+    // messages at 65535 bytes): nobody unauthenticated makes Warden hold max_message_size bytes.
+    private static final int HANDSHAKE_MESSAGE_LIMIT = 65536;
     private final String clientAddress;
 
     StartupHandshake(PgFrontEnd frontEnd, Socket socket) throws IOException {
@@ -61,7 +64,7 @@ final class StartupHandshake {
         this.socket = socket;
         this.in = socket.getInputStream();
         this.out = new BufferedOutputStream(socket.getOutputStream(), 8192);
-        this.reader = new FrameReader(in, frontEnd.settings().maxMessageBytes());
+        this.reader = new FrameReader(in, HANDSHAKE_MESSAGE_LIMIT);
         this.clientAddress = socket.getRemoteSocketAddress() instanceof InetSocketAddress a
                 ? a.getAddress().getHostAddress() : String.valueOf(socket.getRemoteSocketAddress());
     }
@@ -89,7 +92,7 @@ final class StartupHandshake {
                     tlsChannel = TlsChannel.accept(frontEnd.ssl(), socket);
                     in = tlsChannel.in();
                     out = new BufferedOutputStream(tlsChannel.out(), 8192);
-                    reader = new FrameReader(in, frontEnd.settings().maxMessageBytes());
+                    reader = new FrameReader(in, HANDSHAKE_MESSAGE_LIMIT);
                     tls = true;
                 }
                 case GssEncRequest r -> {
@@ -185,7 +188,6 @@ final class StartupHandshake {
             frontEnd.authenticationFailed(user, dbName, clientAddress);
             throw new Refusal("28P01", "password authentication failed for user \"" + user + "\"");
         }
-        frontEnd.authenticationSucceeded(clientAddress);
         PgWriter w = new PgWriter();
         if (method == AgentAuth.SCRAM_SHA_256) new Authentication(AuthMessage.SASL_FINAL, finalMessage).write(w);
         Authentication.ok().write(w);
@@ -224,7 +226,7 @@ final class StartupHandshake {
 
     /** SCRAM-SHA-256; returns the server signature, or {@code null} when the proof does not match. */
     private byte[] scram(String user, String dbName, Optional<AgentConfig> agent) throws IOException {
-        Scram.Keys keys = agent.map(a -> frontEnd.scramKeys(a)).orElseGet(frontEnd::decoyKeys);
+        Scram.Keys keys = agent.map(a -> frontEnd.scramKeys(a)).orElseGet(() -> frontEnd.decoyKeys(user));
         ScramServer scram = new ScramServer(keys);
         send(Authentication.sasl(Scram.MECHANISM));
         Frame f = reader.read();
@@ -234,6 +236,7 @@ final class StartupHandshake {
         send(new Authentication(AuthMessage.SASL_CONTINUE, scram.first(init.data())));
         f = reader.read();
         if (f.type() != 'p') throw new ProtocolException("expected a SASL response");
+        frontEnd.beforeVerdict(clientAddress);
         return scram.last(AuthMessage.ClientData.read(f).data());
     }
 
@@ -259,6 +262,7 @@ final class StartupHandshake {
         byte[] body = AuthMessage.ClientData.read(f).data();
         if (body.length == 0 || body[body.length - 1] != 0) throw new ProtocolException("the password message is not NUL-terminated");
         byte[] given = java.util.Arrays.copyOf(body, body.length - 1);
+        frontEnd.beforeVerdict(clientAddress);
         return java.security.MessageDigest.isEqual(given, expected);
     }
 
