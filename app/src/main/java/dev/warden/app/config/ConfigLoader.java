@@ -228,6 +228,7 @@ public final class ConfigLoader {
         }
         long segmentSize = m.containsKey("segment_size") ? size(m.get("segment_size")) : d.segmentSize();
         if (segmentSize < 4096) throw m.get("segment_size").error("must be at least 4096 bytes");
+        if (segmentSize > 1L << 30) throw m.get("segment_size").error("must be at most 1GiB (the verifier reads a segment whole)");
         Duration checkpoint = m.containsKey("checkpoint_interval") ? positive(m.get("checkpoint_interval")) : d.checkpointInterval();
         Duration fsync = m.containsKey("fsync_interval") ? positive(m.get("fsync_interval")) : d.fsyncInterval();
         Optional<Path> key = m.containsKey("signing_key") ? Optional.of(base.resolve(nonBlank(m.get("signing_key"))).normalize()) : Optional.empty();

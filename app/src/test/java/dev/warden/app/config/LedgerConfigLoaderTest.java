@@ -71,6 +71,7 @@ class LedgerConfigLoaderTest {
         assertThatThrownBy(() -> load("ledger:\n  fsync: all\n")).hasMessageStartingWith(f + ":3: ledger.fsync: unknown key");
         assertThatThrownBy(() -> load("ledger:\n  segment_size: lots\n")).hasMessageStartingWith(f + ":3: ledger.segment_size: expected a size");
         assertThatThrownBy(() -> load("ledger:\n  segment_size: 100\n")).hasMessage(f + ":3: ledger.segment_size: must be at least 4096 bytes");
+        assertThatThrownBy(() -> load("ledger:\n  segment_size: 2GiB\n")).hasMessageStartingWith(f + ":3: ledger.segment_size: must be at most 1GiB");
         assertThatThrownBy(() -> load("ledger:\n  checkpoint_interval: 0s\n")).hasMessage(f + ":3: ledger.checkpoint_interval: must be more than zero");
         assertThatThrownBy(() -> load("ledger:\n  witnesses:\n    - url: ftp://x\n")).hasMessageStartingWith(f + ":4: ledger.witnesses[0].url: expected an http");
         assertThatThrownBy(() -> load("ledger:\n  witnesses:\n    - file: warden-data/w\n")).hasMessageStartingWith(f + ":4: ledger.witnesses[0].file: a witness file must be outside");
