@@ -13,5 +13,8 @@ public final class Flag {
     /** Changes identity or privileges: roles, grants, session authorization. */
     public static final String PRIVILEGE = "privilege";
 
+    /** Every flag a policy may name: a misspelled one in a rule is a load error, not a rule that never fires. */
+    public static final java.util.Set<String> ALL = java.util.Set.of(DESTRUCTIVE, LOCKS, FILE_ACCESS, SERVER_SIDE_CODE, PRIVILEGE);
+
     private Flag() {}
 }

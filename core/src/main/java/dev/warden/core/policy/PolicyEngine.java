@@ -31,7 +31,9 @@ public final class PolicyEngine {
             if (statements.size() > 1 && d.action() != Action.ALLOW) d = prefixed(d, i + 1, statements.get(i));
             // Among equally strict decisions, name a rule rather than the built-in transaction-control allowance.
             if (worst == null || d.action().ordinal() > worst.action().ordinal()
-                    || (d.action() == worst.action() && worst.rule() == null && d.rule() != null)) {
+                    || (d.action() == worst.action() && worst.rule() == null && d.rule() != null)
+                    || (d.action() == Action.APPROVE && worst.action() == Action.APPROVE && d.approval() != null
+                        && worst.approval() != null && d.approval().approvers() > worst.approval().approvers())) {
                 worst = d;
             }
         }
@@ -44,8 +46,12 @@ public final class PolicyEngine {
     private static Decision decide(Policy policy, Operation op, Classification c, Statement s) {
         Rule winner = null;
         for (Rule r : policy.rules()) {
-            if (!matches(r.match(), op, c, s)) continue;
-            if (winner == null || r.action().ordinal() > winner.action().ordinal()) winner = r;
+            if (!matches(r.match(), op, c, s, false, r.action() == Action.ALLOW)) continue;
+            // Equally strict approvals: the one asking more people wins.
+            if (winner == null || r.action().ordinal() > winner.action().ordinal()
+                    || (r.action() == Action.APPROVE && winner.action() == Action.APPROVE && approvers(r) > approvers(winner))) {
+                winner = r;
+            }
         }
         if (winner != null) {
             List<String> reasons = new ArrayList<>();
@@ -85,16 +91,26 @@ public final class PolicyEngine {
     public static boolean needsEstimate(Policy policy, Operation op, Classification c) {
         for (Rule r : policy.rules()) {
             if (r.match().rowsOver() == null) continue;
-            for (Statement s : c.statements()) if (matches(r.match(), op, c, s, true)) return true;
+            for (Statement s : c.statements()) if (matches(r.match(), op, c, s, true, r.action() == Action.ALLOW)) return true;
         }
         return false;
     }
 
     static boolean matches(Match m, Operation op, Classification c, Statement s) {
-        return matches(m, op, c, s, false);
+        return matches(m, op, c, s, false, false);
     }
 
-    private static boolean matches(Match m, Operation op, Classification c, Statement s, boolean beforeEnrichment) {
+    private static int approvers(Rule r) {
+        return r.approval() == null ? 0 : r.approval().approvers();
+    }
+
+    /**
+     * {@code allows}: the rule allows. An allow rule's objects and columns must cover every object and column the
+     * statement touches in the rule's modes (naming one table does not allow reading another alongside it); a deny or
+     * approve rule matches when any does, and also sees the kind the statement would have if its unproven functions
+     * were readers, and the writes or DDL of its objects whatever its kind (COPY FROM a file is admin, and a write).
+     */
+    private static boolean matches(Match m, Operation op, Classification c, Statement s, boolean beforeEnrichment, boolean allows) {
         if (!anyGlob(m.agents(), op.agent())) return false;
         if (!anyGlob(m.databases(), op.database())) return false;
         if (!anyGlob(m.engines(), op.engine())) return false;
@@ -108,12 +124,14 @@ public final class PolicyEngine {
             for (String f : s.unproven()) allUnprovenNamed &= anyGlob(m.functions(), f);
             if (allUnprovenNamed) kind = s.kindIfProven();
         }
-        if (!m.kinds().isEmpty() && !m.kinds().contains(kind)) return false;
-        if (!m.objects().isEmpty() && !objectMatches(m, s)) return false;
-        if (!m.columns().isEmpty() && !columnMatches(m, s)) return false;
+        if (!m.kinds().isEmpty() && !m.kinds().contains(kind) && (allows || !impliedKind(m, s))) return false;
+        if (!m.objects().isEmpty() && !(allows ? objectsCovered(m, s) : objectMatches(m, s))) return false;
+        if (!m.columns().isEmpty() && !(allows ? columnsCovered(m, s) : columnMatches(m, s))) return false;
         if (!m.flags().isEmpty() && !intersects(m.flags(), s.flags())) return false;
         if (beforeEnrichment) return true;
-        if (!m.tags().isEmpty() && !intersects(m.tags(), c.tags())) return false;
+        // Tags unknown (the catalog could not be asked): a deny or approve rule on tags matches what touches any object.
+        if (!m.tags().isEmpty() && !intersects(m.tags(), c.tags())
+                && (allows || !tagsUnknown(c) || s.objects().isEmpty())) return false;
         if (m.rowsOver() != null) {
             // A missing estimate counts as exceeded: fail closed.
             if (c.estimatedRows() >= 0 && c.estimatedRows() <= m.rowsOver()) return false;
@@ -136,6 +154,45 @@ public final class PolicyEngine {
         };
     }
 
+    private static boolean tagsUnknown(Classification c) {
+        String e = c.enrichment();
+        return e != null && (e.startsWith("enrichment failed") || e.startsWith("catalog unavailable"));
+    }
+
+    /** For deny and approve rules: the statement is of a kind the rule names in some respect. */
+    private static boolean impliedKind(Match m, Statement s) {
+        if (s.kind() == Kind.UNKNOWN && m.kinds().contains(s.kindIfProven())) return true;
+        for (ObjectAccess o : s.objects()) {
+            if (o.access() == Access.WRITE && m.kinds().contains(Kind.WRITE)) return true;
+            if (o.access() == Access.DDL && m.kinds().contains(Kind.DDL)) return true;
+        }
+        return false;
+    }
+
+    /** Every object touched in the rule's modes is one the rule names, and there is at least one. */
+    private static boolean objectsCovered(Match m, Statement s) {
+        boolean any = false;
+        for (ObjectAccess o : s.objects()) {
+            if (!modeMatches(m, o.access())) continue;
+            if (!anyGlob(m.objects(), o.name())) return false;
+            any = true;
+        }
+        return any;
+    }
+
+    /** Every column touched in the rule's modes is one the rule names ({@code *}: all columns, named as t.*). */
+    private static boolean columnsCovered(Match m, Statement s) {
+        boolean any = false;
+        for (ObjectAccess o : s.objects()) {
+            if (!modeMatches(m, o.access())) continue;
+            for (String col : o.columns()) {
+                if (!anyGlob(m.columns(), o.name() + "." + col)) return false;
+                any = true;
+            }
+        }
+        return any;
+    }
+
     private static boolean objectMatches(Match m, Statement s) {
         for (ObjectAccess o : s.objects()) {
             if (modeMatches(m, o.access()) && anyGlob(m.objects(), o.name())) return true;
@@ -146,8 +203,16 @@ public final class PolicyEngine {
     private static boolean columnMatches(Match m, Statement s) {
         for (ObjectAccess o : s.objects()) {
             if (!modeMatches(m, o.access())) continue;
-            for (String col : o.columns()) if (anyGlob(m.columns(), o.name() + "." + col)) return true;
+            for (String col : o.columns()) {
+                // * (columns not expanded: no live catalog) may be any column of the table.
+                if (col.equals("*") ? anyGlobOfTable(m.columns(), o.name()) : anyGlob(m.columns(), o.name() + "." + col)) return true;
+            }
         }
+        return false;
+    }
+
+    private static boolean anyGlobOfTable(List<Glob> globs, String table) {
+        for (Glob g : globs) if (g.mayMatchColumnOf(table)) return true;
         return false;
     }
 

@@ -92,6 +92,7 @@ public final class PolicyLoader {
         Map<String, YamlNode> m = n.map(MATCH_KEYS);
         Set<Kind> kinds = EnumSet.noneOf(Kind.class);
         if (m.containsKey("kind")) {
+            nonEmpty(m.get("kind"));
             for (YamlNode k : m.get("kind").oneOrList()) {
                 try {
                     kinds.add(Kind.parse(k.string()));
@@ -104,6 +105,13 @@ public final class PolicyLoader {
         for (Glob g : engines) {
             if (!g.pattern().contains("*") && !g.pattern().contains("?") && !Engines.KNOWN.contains(g.pattern())) {
                 throw m.get("engine").error("unknown engine '" + g.pattern() + "' (expected one of " + Engines.KNOWN + ")");
+            }
+        }
+        if (m.containsKey("flags")) {
+            for (String f : nonEmpty(m.get("flags"))) {
+                if (!dev.warden.core.Flag.ALL.contains(f)) {
+                    throw m.get("flags").error("unknown flag '" + f + "' (expected one of " + dev.warden.core.Flag.ALL + ")");
+                }
             }
         }
         Long rowsOver = null;
