@@ -67,6 +67,8 @@ final class ClientSession {
     private volatile Thread judgingThread;
     private long generation;
     private boolean skipToSync;
+    /** Extended-protocol messages went out since the last Sync. */
+    private boolean extendedOpen;
 
     /**
      * @param clientTransport closes the client's connection
@@ -133,6 +135,13 @@ final class ClientSession {
         int type = f.type();
         if (type == 'X') return Step.END;
         if (skipToSync && type != 'S') return Step.NEXT;
+        if ((type == 'Q' || type == 'F') && extendedOpen) {
+            // After an error the server ignores everything up to the Sync, this too, and Warden cannot know whether
+            // one happened: the replies would no longer match what they answer. No client needs this.
+            throw new ProtocolException("a simple Query or FunctionCall inside an extended-protocol pipeline: send Sync first");
+        }
+        if (type == 'P' || type == 'B' || type == 'E' || type == 'D' || type == 'C') extendedOpen = true;
+        else if (type == 'S') extendedOpen = false;
         boolean done = switch (type) {
             case 'Q' -> simpleQuery(f, withoutWaiting);
             case 'P' -> parse(f, withoutWaiting);
