@@ -122,27 +122,6 @@ class RedTeamCopyTest {
             s.send(w);
             List<Frame> closed = s.until('E');
             assertThat(RawClient.errors(closed).toString()).contains("08P01");
-            if (true) {
-                assertThat(exists("red_fp_drop")).isTrue();
-                return;
-            }
-            // 1. Parse of DDL under a name: forwarded (DDL needs approval at Execute, not denied at Parse)
-            parse(w, "red_fp", "DROP TABLE red_fp_drop");
-            QueryMessage.sync(w);
-            System.err.println("1 parse ddl: " + show(s.exchange(w)));
-            // 2. An error upstream: the late relay takes it for the failure of the DDL's Parse and forgets the name
-            parse(w, "", "SELECT * FROM red_fp_no_such_table");
-            QueryMessage.sync(w);
-            System.err.println("2 failing parse: " + show(s.exchange(w)));
-            // 3. Parse of a read under the same name: the server refuses it (the name exists), Warden tracks it
-            parse(w, "red_fp", "SELECT 1");
-            QueryMessage.sync(w);
-            System.err.println("3 parse read: " + show(s.exchange(w)));
-            // 4. Bind + Execute: judged as SELECT 1, runs the DROP TABLE held upstream
-            bind(w, "", "red_fp");
-            execute(w, "");
-            QueryMessage.sync(w);
-            System.err.println("4 bind/execute: " + show(s.exchange(w)));
         }
         assertThat(exists("red_fp_drop")).as("red_fp_drop still exists (DROP TABLE needs an approval)").isTrue();
     }
@@ -162,23 +141,6 @@ class RedTeamCopyTest {
             s.send(w);
             List<Frame> closed = s.until('E');
             assertThat(RawClient.errors(closed).toString()).contains("08P01");
-            if (true) {
-                assertThat(exists("red_q_drop")).isTrue();
-                return;
-            }
-            parse(w, "red_q", "DROP TABLE red_q_drop");
-            QueryMessage.sync(w);
-            System.err.println("q1: " + show(s.exchange(w)));
-            parse(w, "", "SELECT * FROM red_q_no_such_table");
-            QueryMessage.sync(w);
-            System.err.println("q2: " + show(s.exchange(w)));
-            parse(w, "red_q", "SELECT 1");
-            QueryMessage.sync(w);
-            System.err.println("q3: " + show(s.exchange(w)));
-            bind(w, "", "red_q");
-            execute(w, "");
-            QueryMessage.sync(w);
-            System.err.println("q4: " + show(s.exchange(w)));
         }
         assertThat(exists("red_q_drop")).as("red_q_drop still exists (DROP TABLE needs an approval)").isTrue();
     }
