@@ -23,7 +23,8 @@ final class ShapeKey {
         int i = 0;
         while (i < n) {
             char c = text.charAt(i);
-            if (c >= 0x80 || c == 0 || c == '\\' || c == '$') return null;
+            // '&': U&"…" UESCAPE '…' — the blanked escape character decides which name the identifier spells.
+            if (c >= 0x80 || c == 0 || c == '\\' || c == '$' || c == '&') return null;
             if ((c == '-' || c == '/') && i + 1 < n && text.charAt(i + 1) == (c == '-' ? '-' : '*')) return null;
             int end;
             if (identifierStart(c)) {

@@ -71,6 +71,15 @@ final class StatementWalker {
 
     private void top(String type, Node b) {
         facts.command = command(type);
+        if (type.equals("AlterDatabaseSetStmt") || type.equals("AlterRoleSetStmt")) {
+            // A default for new sessions: one that changes how text is read makes them read it unlike Warden.
+            Node set = unwrap(b.get("setstmt"), "VariableSetStmt");
+            String name = set == null ? null : text(set, "name");
+            if (name != null && LEXING_SETTINGS.contains(name.toLowerCase(Locale.ROOT))) {
+                facts.opaque(facts.command + " sets a default for " + name + " that makes the server read later"
+                        + " statements differently from Warden's parser");
+            }
+        }
         switch (type) {
             case "SelectStmt" -> {
                 facts.command = b.has("intoClause") ? "SELECT INTO" : (b.has("valuesLists") && !b.has("targetList") ? "VALUES" : "SELECT");

@@ -171,6 +171,17 @@ public final class PgFrontEnd implements FrontEnd {
                 c.close();
                 return;
             }
+            if ("off".equalsIgnoreCase(upstream.parameters().get("standard_conforming_strings"))) {
+                // A role or database default (ALTER … SET standard_conforming_strings = off): the server would read
+                // backslashes in strings as escapes, Warden's parser does not. SET of it is refused already; RESET
+                // returns to this default, which is why the session cannot start.
+                upstream.close();
+                e.slot().release();
+                h.fatal("55000", "warden: the database or role sets standard_conforming_strings = off; Warden reads"
+                        + " statements as PostgreSQL does with it on, so it serves no session here (set it back to on)");
+                c.close();
+                return;
+            }
             if (!e.settings().containsKey("search_path")) {
                 // The role's or database's default (ALTER ROLE/DATABASE … SET search_path), as the server has it: the
                 // path the session starts with and RESET returns to. Not assumed.
