@@ -678,10 +678,9 @@ final class StatementWalker {
     private static final Set<String> LEXING_SETTINGS = Set.of("standard_conforming_strings", "client_encoding",
             "backslash_quote");
     /** Client encodings whose characters never hide an ASCII quote or backslash in a later byte. */
-    private static final Set<String> SAFE_ENCODINGS = Set.of("utf8", "unicode", "sql_ascii", "latin1", "latin2",
-            "latin3", "latin4", "latin5", "latin6", "latin7", "latin8", "latin9", "latin10", "win1250", "win1251",
-            "win1252", "win1253", "win1254", "win1255", "win1256", "win1257", "win1258", "koi8r", "koi8u", "euc_jp",
-            "euc_kr", "euc_cn", "euc_tw", "iso_8859_5", "iso_8859_6", "iso_8859_7", "iso_8859_8");
+    // Warden reads the wire's text as UTF-8: in any other client encoding a non-ASCII name would reach the server as
+    // one thing and Warden as another (U+FFFD), so only these keep both readings the same.
+    private static final Set<String> SAFE_ENCODINGS = Set.of("utf8", "unicode", "sql_ascii");
 
     /**
      * A value that makes the server read strings differently from the grammar Warden parses with (standard
