@@ -40,10 +40,16 @@ public record PathEffect(Type kind, List<String> path, String name, boolean chai
      * Whether a classified text can touch the path or the transaction at all: the cheap test that keeps ordinary
      * statements off the parser a second time.
      */
+    /** Whether the statement calls set_config (directly, or as the prepared statement an EXECUTE runs). */
+    public static boolean callsSetConfig(Statement s) {
+        for (String f : s.functions()) if (f.endsWith("set_config")) return true;
+        return false;
+    }
+
     public static boolean possible(Classification c) {
         for (Statement s : c.statements()) {
             if (s.kind() == Kind.TCL || s.kind() == Kind.SESSION) return true;
-            for (String f : s.functions()) if (f.endsWith("set_config")) return true;
+            if (callsSetConfig(s)) return true;
         }
         return false;
     }

@@ -145,12 +145,9 @@ final class SearchPathTracker {
         List<PathEffect> out = effects;
         for (int i = 0; i < effects.size(); i++) {
             dev.warden.core.Statement st = c.statements().get(i);
-            if (!"EXECUTE".equals(st.command())) continue;
-            for (String f : st.functions()) {
-                if (!f.endsWith("set_config")) continue;
-                if (out == effects) out = new java.util.ArrayList<>(effects);
-                out.set(i, PathEffect.UNKNOWN);
-            }
+            if (!"EXECUTE".equals(st.command()) || !PathEffect.callsSetConfig(st)) continue;
+            if (out == effects) out = new java.util.ArrayList<>(effects);
+            out.set(i, PathEffect.UNKNOWN);
         }
         return out;
     }

@@ -56,7 +56,7 @@ final class SqlSessionTracking {
         dev.warden.core.Statement own = null;
         for (dev.warden.core.Statement st : c.statements()) {
             String command = st.command() == null ? "" : st.command();
-            boolean setConfig = st.functions().stream().anyMatch(f -> f.endsWith("set_config"));
+            boolean setConfig = dev.warden.postgres.classify.PathEffect.callsSetConfig(st);
             if (setConfig && mentions(st, "statement_timeout")) return refuse(STATEMENT_TIMEOUT);
             if (setConfig && command.equals("DECLARE")) {
                 return refuse("a cursor over set_config would change settings at each FETCH, where Warden cannot follow them");
