@@ -53,10 +53,7 @@ public final class PgFrontEnd implements FrontEnd {
     private final Map<Long, ClientSession> sessions = new ConcurrentHashMap<>();
     private final AgentSlots slots;
     private final Map<ClientSession, AgentSlots.Slot> sessionSlots = new ConcurrentHashMap<>();
-    /** Failed logins per client address; forgotten {@link #FAILURES_KEPT} after the last one, never by a success. */
-    private record Failures(int count, long lastNanos) {}
-    private static final long FAILURES_KEPT = java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
-    private final Map<String, Failures> failures = new ConcurrentHashMap<>();
+    private final LoginThrottle throttle = new LoginThrottle();
     private final AtomicLong ids = new AtomicLong();
     private volatile Duration grace = Duration.ofSeconds(10);
     private volatile ServerSocketChannel server;
@@ -114,8 +111,9 @@ public final class PgFrontEnd implements FrontEnd {
                 log("warden: accept failed: " + e.getMessage());
                 continue;
             }
-            // Startup is short and blocking (TLS, authentication, the upstream's own startup): a thread of its own.
-            Thread.ofPlatform().daemon().name("pg-client").start(() -> serve(c));
+            // Startup is short and blocking (TLS, authentication, the upstream's own startup): a thread of its own,
+            // virtual, so clients that wait (for the failure delay, a slow upstream) cost no platform thread.
+            Thread.ofVirtual().name("pg-startup").start(() -> serve(c));
         }
     }
 
@@ -129,6 +127,7 @@ public final class PgFrontEnd implements FrontEnd {
             c.setSoTimeout((int) settings.startupTimeout().toMillis());
             // startup_timeout bounds the whole handshake, not each read: a client trickling bytes is cut off too (a
             // second later than an idle one, whose read times out first and is told why).
+            long deadlineNanos = System.nanoTime() + settings.startupTimeout().toNanos();
             Thread deadline = Thread.ofVirtual().start(() -> {
                 try {
                     Thread.sleep(settings.startupTimeout().plusSeconds(1));
@@ -137,7 +136,7 @@ public final class PgFrontEnd implements FrontEnd {
                     // the handshake ended in time
                 }
             });
-            h = new StartupHandshake(this, c);
+            h = new StartupHandshake(this, c, deadlineNanos);
             Optional<StartupHandshake.Established> est;
             try {
                 est = h.run();
@@ -308,27 +307,14 @@ public final class PgFrontEnd implements FrontEnd {
         if (slot != null) slot.release();
     }
 
-    /**
-     * Before a secret is checked: a client whose address failed recently waits, right secret or wrong, so that no
-     * answer comes sooner for the right one; the wait grows with the failures (up to 5 s).
-     */
-    void beforeVerdict(String address) {
-        Failures f = failures.get(address);
-        int count = f == null || System.nanoTime() - f.lastNanos() > FAILURES_KEPT ? 0 : f.count();
-        if (count < 1) return;
-        try {
-            Thread.sleep(Math.min(5000, 100L << Math.min(count, 10)));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+    /** Verdicts on secrets, one at a time per client address and later after failures (see {@link LoginThrottle}). */
+    LoginThrottle throttle() {
+        return throttle;
     }
 
-    /** A wrong secret: a ledger entry, and a count that makes the next attempts from this address wait. */
-    void authenticationFailed(String user, String database, String address) {
-        if (failures.size() > 100_000) failures.clear(); // addresses from the network: bounded
-        long now = System.nanoTime();
-        int n = failures.compute(address, (a, f) -> new Failures(
-                f == null || now - f.lastNanos() > FAILURES_KEPT ? 1 : f.count() + 1, now)).count();
+    /** A wrong secret, within its verdict's turn: a ledger entry, and a count that makes the next attempts wait. */
+    void authenticationFailed(LoginThrottle.Turn turn, String user, String database, String address) {
+        int n = turn.failed();
         try {
             Operation op = new Operation(user, database, "postgres", "-- authentication", List.of(), null, "", address, null);
             Decision d = Decision.deny(null, "password authentication failed for user \"" + user + "\" from " + address

@@ -58,9 +58,14 @@ final class StartupHandshake {
     // messages at 65535 bytes): nobody unauthenticated makes Warden hold max_message_size bytes.
     private static final int HANDSHAKE_MESSAGE_LIMIT = 65536;
     private final String clientAddress;
+    private final long deadlineNanos;
 
-    StartupHandshake(PgFrontEnd frontEnd, Socket socket) throws IOException {
+    /**
+     * @param deadlineNanos the {@link System#nanoTime()} by which the whole handshake must be done (startup_timeout)
+     */
+    StartupHandshake(PgFrontEnd frontEnd, Socket socket, long deadlineNanos) throws IOException {
         this.frontEnd = frontEnd;
+        this.deadlineNanos = deadlineNanos;
         this.socket = socket;
         this.in = socket.getInputStream();
         this.out = new BufferedOutputStream(socket.getOutputStream(), 8192);
@@ -177,16 +182,20 @@ final class StartupHandshake {
         Optional<AgentConfig> agent = frontEnd.config().agent(user);
         Optional<DatabaseConfig> db = frontEnd.database(dbName);
         AgentAuth method = method(db.map(DatabaseConfig::listener).orElse(frontEnd.settings()).agentAuth(), tls);
-        byte[] finalMessage = switch (method) {
-            case SCRAM_SHA_256 -> scram(user, dbName, agent);
-            case MD5, PASSWORD -> {
-                if (!password(method, user, agent)) yield null;
-                yield new byte[0];
-            }
+        Proof proof = switch (method) {
+            case SCRAM_SHA_256 -> scram(user, agent);
+            case MD5, PASSWORD -> password(method, user, agent);
         };
-        if (finalMessage == null || agent.isEmpty()) {
-            frontEnd.authenticationFailed(user, dbName, clientAddress);
-            throw new Refusal("28P01", "password authentication failed for user \"" + user + "\"");
+        byte[] finalMessage;
+        try (LoginThrottle.Turn turn = frontEnd.throttle().await(clientAddress, deadlineNanos)) {
+            finalMessage = proof.check();
+            if (finalMessage == null || agent.isEmpty()) {
+                frontEnd.authenticationFailed(turn, user, dbName, clientAddress);
+                throw new Refusal("28P01", "password authentication failed for user \"" + user + "\"");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting for a verdict");
         }
         PgWriter w = new PgWriter();
         if (method == AgentAuth.SCRAM_SHA_256) new Authentication(AuthMessage.SASL_FINAL, finalMessage).write(w);
@@ -224,8 +233,15 @@ final class StartupHandshake {
                 + " (connect with sslmode=require)");
     }
 
-    /** SCRAM-SHA-256; returns the server signature, or {@code null} when the proof does not match. */
-    private byte[] scram(String user, String dbName, Optional<AgentConfig> agent) throws IOException {
+    /** The client's proof of its secret, read and not yet checked: checked only in the address's turn. */
+    @FunctionalInterface
+    private interface Proof {
+        /** The server's final message (empty when there is none), or {@code null} when the secret is wrong. */
+        byte[] check() throws ProtocolException;
+    }
+
+    /** SCRAM-SHA-256 up to the client's proof; its check returns the server signature. */
+    private Proof scram(String user, Optional<AgentConfig> agent) throws IOException {
         Scram.Keys keys = agent.map(a -> frontEnd.scramKeys(a)).orElseGet(() -> frontEnd.decoyKeys(user));
         ScramServer scram = new ScramServer(keys);
         send(Authentication.sasl(Scram.MECHANISM));
@@ -236,15 +252,15 @@ final class StartupHandshake {
         send(new Authentication(AuthMessage.SASL_CONTINUE, scram.first(init.data())));
         f = reader.read();
         if (f.type() != 'p') throw new ProtocolException("expected a SASL response");
-        frontEnd.beforeVerdict(clientAddress);
-        return scram.last(AuthMessage.ClientData.read(f).data());
+        byte[] clientFinal = AuthMessage.ClientData.read(f).data();
+        return () -> scram.last(clientFinal);
     }
 
     /**
      * MD5 ({@code "md5" + md5(md5(secret + user) + salt)}, as PostgreSQL computes it) or the cleartext secret. An
      * unknown user is checked against a random secret, so it fails the same way a wrong secret does.
      */
-    private boolean password(AgentAuth method, String user, Optional<AgentConfig> agent) throws IOException {
+    private Proof password(AgentAuth method, String user, Optional<AgentConfig> agent) throws IOException {
         String secret = agent.map(a -> a.secret().value()).orElseGet(() -> Long.toString(RANDOM.nextLong()) + RANDOM.nextLong());
         byte[] expected;
         if (method == AgentAuth.MD5) {
@@ -262,8 +278,7 @@ final class StartupHandshake {
         byte[] body = AuthMessage.ClientData.read(f).data();
         if (body.length == 0 || body[body.length - 1] != 0) throw new ProtocolException("the password message is not NUL-terminated");
         byte[] given = java.util.Arrays.copyOf(body, body.length - 1);
-        frontEnd.beforeVerdict(clientAddress);
-        return java.security.MessageDigest.isEqual(given, expected);
+        return () -> java.security.MessageDigest.isEqual(given, expected) ? new byte[0] : null;
     }
 
     private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();

@@ -195,6 +195,35 @@ class RedTeamAuthTest {
         }
     }
 
+    /**
+     * Each connection waited out its own delay, all at the same time: N parallel connections got N verdicts per delay,
+     * so the delay slowed a guesser down only as much as it cared to open connections.
+     */
+    @Test
+    void parallelGuessesFromOneAddressGetTheirVerdictsOneAtATime() throws Exception {
+        try (Listener l = listener(settings(1 << 20, Duration.ofSeconds(10)))) {
+            int port = l.fe().port();
+            // three failures in a row: the next verdicts wait 0.8 s, then 1.6 s, then 3.2 s
+            for (int i = 0; i < 3; i++) assertThat(verdictMillis(port, ProxyFixture.AGENT, "guess-" + i, 3000)).isNotNegative();
+            long[] verdicts = new long[10];
+            List<Thread> threads = new java.util.ArrayList<>();
+            for (int i = 0; i < verdicts.length; i++) {
+                int n = i;
+                threads.add(Thread.ofVirtual().start(() -> {
+                    try {
+                        verdicts[n] = verdictMillis(port, ProxyFixture.AGENT, "wrong-" + n, 2500);
+                    } catch (IOException e) {
+                        verdicts[n] = -2;
+                    }
+                }));
+            }
+            for (Thread t : threads) t.join();
+            long answered = java.util.Arrays.stream(verdicts).filter(v -> v >= 0).count();
+            assertThat(answered).as("verdicts within 2.5 s out of 10 parallel guesses: %s", java.util.Arrays.toString(verdicts))
+                    .isBetween(1L, 2L);
+        }
+    }
+
     // ---- (e) startup phase resources
 
     /**
