@@ -309,7 +309,7 @@ final class ClientSession {
                 gate.target(database.name()).map(t -> t.catalog()).orElse(null));
         String text = c.statements().getFirst().text();
         context = paths.context(paths.view(generation + 1));
-        Verdict v = judge(operation(text, List.of()), c, false, true);
+        Verdict v = judge(operation(text, call.rendered()), c, false, true);
         if (!v.run()) {
             deny(v, true);
             return true;

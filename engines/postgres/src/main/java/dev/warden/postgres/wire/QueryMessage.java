@@ -47,21 +47,12 @@ public sealed interface QueryMessage {
             PgReader r = f.reader();
             String portal = r.cstring();
             String stmt = r.cstring();
-            int nf = r.count(2);
-            int[] formats = new int[nf];
-            for (int i = 0; i < nf; i++) formats[i] = r.int16();
-            int nv = r.count(4);
-            byte[][] values = new byte[nv][];
-            for (int i = 0; i < nv; i++) {
-                int len = r.int32();
-                if (len < -1) throw new ProtocolException("invalid parameter length " + len);
-                values[i] = len == -1 ? null : r.bytes(len);
-            }
+            int[] formats = readFormats(r);
+            byte[][] values = readValues(r, formats, "Bind");
             int nr = r.count(2);
             int[] rf = new int[nr];
             for (int i = 0; i < nr; i++) rf[i] = r.int16();
             r.expectEnd();
-            if (nf > 1 && nf != nv) throw new ProtocolException("Bind has " + nf + " parameter formats for " + nv + " values");
             return new Bind(portal, stmt, formats, values, rf);
         }
 
@@ -83,32 +74,7 @@ public sealed interface QueryMessage {
          * (integers, booleans, floats) as their text; any other binary value as {@code \x} and hex.
          */
         public List<String> rendered(int[] types) {
-            List<String> out = new ArrayList<>(values.length);
-            for (int i = 0; i < values.length; i++) {
-                byte[] v = values[i];
-                int format = formats.length == 0 ? 0 : formats.length == 1 ? formats[0] : formats[i];
-                if (v == null) out.add(null);
-                else if (format == 0) out.add(new String(v, StandardCharsets.UTF_8));
-                else out.add(binary(v, types != null && i < types.length ? types[i] : 0));
-            }
-            return out;
-        }
-
-        private static String binary(byte[] v, int type) {
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(v);
-            return switch (type) {
-                case 16 -> v.length == 1 ? (v[0] != 0 ? "true" : "false") : hex(v);
-                case 21 -> v.length == 2 ? Short.toString(b.getShort()) : hex(v);
-                case 23, 26 -> v.length == 4 ? (type == 26 ? Integer.toUnsignedString(b.getInt()) : Integer.toString(b.getInt())) : hex(v);
-                case 20 -> v.length == 8 ? Long.toString(b.getLong()) : hex(v);
-                case 700 -> v.length == 4 ? Float.toString(b.getFloat()) : hex(v);
-                case 701 -> v.length == 8 ? Double.toString(b.getDouble()) : hex(v);
-                default -> hex(v);
-            };
-        }
-
-        private static String hex(byte[] v) {
-            return "\\x" + HexFormat.of().formatHex(v);
+            return QueryMessage.rendered(formats, values, types);
         }
     }
 
@@ -151,11 +117,77 @@ public sealed interface QueryMessage {
         }
     }
 
-    /** 'F': the legacy fast path; it names a function by OID and carries no SQL. */
-    record FunctionCall(int functionOid) implements QueryMessage {
+    /** 'F': the legacy fast path; it names a function by OID and carries its arguments, no SQL. */
+    record FunctionCall(int functionOid, int[] formats, byte[][] arguments, int resultFormat) implements QueryMessage {
         public static FunctionCall read(Frame f) throws ProtocolException {
-            return new FunctionCall(f.reader().int32());
+            PgReader r = f.reader();
+            int oid = r.int32();
+            int[] formats = readFormats(r);
+            byte[][] arguments = readValues(r, formats, "FunctionCall");
+            int result = r.int16();
+            r.expectEnd();
+            return new FunctionCall(oid, formats, arguments, result);
         }
+
+        /** The arguments as the ledger records them: text as is, binary as {@code \x} and hex. */
+        public List<String> rendered() {
+            return QueryMessage.rendered(formats, arguments, null);
+        }
+    }
+
+    private static int[] readFormats(PgReader r) throws ProtocolException {
+        int nf = r.count(2);
+        int[] formats = new int[nf];
+        for (int i = 0; i < nf; i++) formats[i] = r.int16();
+        return formats;
+    }
+
+    /** Values of a Bind or FunctionCall: a count, then each as a length (-1 for NULL) and its bytes. */
+    private static byte[][] readValues(PgReader r, int[] formats, String message) throws ProtocolException {
+        int nv = r.count(4);
+        byte[][] values = new byte[nv][];
+        for (int i = 0; i < nv; i++) {
+            int len = r.int32();
+            if (len < -1) throw new ProtocolException("invalid parameter length " + len);
+            values[i] = len == -1 ? null : r.bytes(len);
+        }
+        if (formats.length > 1 && formats.length != nv) {
+            throw new ProtocolException(message + " has " + formats.length + " parameter formats for " + nv + " values");
+        }
+        return values;
+    }
+
+    /**
+     * Values as the gate sees them: text as is; binary values of the fixed-size scalar types declared (integers,
+     * booleans, floats) as their text; any other binary value as {@code \x} and hex.
+     */
+    private static List<String> rendered(int[] formats, byte[][] values, int[] types) {
+        List<String> out = new ArrayList<>(values.length);
+        for (int i = 0; i < values.length; i++) {
+            byte[] v = values[i];
+            int format = formats.length == 0 ? 0 : formats.length == 1 ? formats[0] : formats[i];
+            if (v == null) out.add(null);
+            else if (format == 0) out.add(new String(v, StandardCharsets.UTF_8));
+            else out.add(binary(v, types != null && i < types.length ? types[i] : 0));
+        }
+        return out;
+    }
+
+    private static String binary(byte[] v, int type) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(v);
+        return switch (type) {
+            case 16 -> v.length == 1 ? (v[0] != 0 ? "true" : "false") : hex(v);
+            case 21 -> v.length == 2 ? Short.toString(b.getShort()) : hex(v);
+            case 23, 26 -> v.length == 4 ? (type == 26 ? Integer.toUnsignedString(b.getInt()) : Integer.toString(b.getInt())) : hex(v);
+            case 20 -> v.length == 8 ? Long.toString(b.getLong()) : hex(v);
+            case 700 -> v.length == 4 ? Float.toString(b.getFloat()) : hex(v);
+            case 701 -> v.length == 8 ? Double.toString(b.getDouble()) : hex(v);
+            default -> hex(v);
+        };
+    }
+
+    private static String hex(byte[] v) {
+        return "\\x" + HexFormat.of().formatHex(v);
     }
 
     static void sync(PgWriter w) {

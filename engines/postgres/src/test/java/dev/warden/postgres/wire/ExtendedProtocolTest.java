@@ -179,6 +179,36 @@ class ExtendedProtocolTest {
         }
     }
 
+    /** The ledger recorded a fast-path call's function but not its arguments: an auditor could not tell what it did. */
+    @Test
+    void aFastPathCallsArgumentsAreRecorded() throws Exception {
+        int before = fx.ledger.entries().size();
+        try (Socket s = login()) {
+            PgWriter w = new PgWriter();
+            // upper(text) (OID 871): one text argument, text result (denied here too: this fixture has no live catalog)
+            w.begin('F').int32(871).int16(1).int16(0).int16(1).int32(5).bytes("quiet".getBytes()).int16(0).end();
+            // lo_unlink(oid) (OID 964): one binary argument
+            w.begin('F').int32(964).int16(1).int16(1).int16(1).int32(4).int32(12345).int16(1).end();
+            List<Frame> got = RawClient.exchange(s, w.toByteArray(), 2);
+            assertThat(RawClient.types(got)).isEqualTo("EZEZ");
+        }
+        List<Entry.DecisionEntry> calls = fx.ledger.entries().subList(before, fx.ledger.entries().size()).stream()
+                .filter(e -> e instanceof Entry.DecisionEntry d && d.operation().text().startsWith("-- fast-path"))
+                .map(e -> (Entry.DecisionEntry) e).toList();
+        assertThat(calls).extracting(d -> d.operation().parameters()).containsExactly(List.of("quiet"), List.of("\\x00003039"));
+    }
+
+    /** A FunctionCall whose argument list runs past its end was forwarded as it was: the session ends instead. */
+    @Test
+    void aTruncatedFastPathCallEndsTheSession() throws Exception {
+        try (Socket s = login()) {
+            PgWriter w = new PgWriter();
+            w.begin('F').int32(871).int16(0).int16(1).int32(50).bytes("short".getBytes()).end();
+            s.getOutputStream().write(w.toByteArray());
+            assertThat(WireProxyTest.readAll(s.getInputStream())).contains("08P01");
+        }
+    }
+
     @Test
     void copyDataWithoutAnAllowedCopyGoesNowhere() throws Exception {
         long before = fx.directCount("SELECT count(*) FROM audit_log");

@@ -307,7 +307,7 @@ class WireProxyTest {
         }
     }
 
-    private static String readAll(InputStream in) throws Exception {
+    static String readAll(InputStream in) throws Exception {
         return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
     }
 
