@@ -9,6 +9,7 @@ public final class ScramClient {
     private final String password;
     private final String clientFirstBare = "n=,r=" + Scram.nonce();
     private byte[] expectedServerSignature;
+    private boolean serverVerified;
 
     public ScramClient(String password) {
         this.password = password;
@@ -46,5 +47,11 @@ public final class ScramClient {
         if (v == null || !MessageDigest.isEqual(Scram.b64(v), expectedServerSignature)) {
             throw new ProtocolException("the upstream server's SCRAM signature does not verify");
         }
+        serverVerified = true;
+    }
+
+    /** Whether the server proved it knows the password (its final message verified). */
+    public boolean serverVerified() {
+        return serverVerified;
     }
 }

@@ -94,6 +94,13 @@ public final class UpstreamConnection implements Closeable {
                     case 'R' -> {
                         Authentication a = Authentication.read(f);
                         PgWriter w = new PgWriter();
+                        if (scram != null && a.code() != AuthMessage.SASL_CONTINUE && a.code() != AuthMessage.SASL_FINAL
+                                && !scram.serverVerified()) {
+                            // libpq's rule too: once SCRAM began, only its completion counts. A server that skips its
+                            // final message (or turns to cleartext or MD5) has not proved it knows the password, and
+                            // could be an impostor fishing for it or for the agents' statements.
+                            throw new IOException("the upstream ended SCRAM authentication without proving it knows the password");
+                        }
                         switch (a.code()) {
                             case AuthMessage.OK -> { }
                             case AuthMessage.CLEARTEXT -> new AuthMessage.ClientData(cstring(password(up))).write(w);
