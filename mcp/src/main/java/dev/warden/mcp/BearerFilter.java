@@ -8,7 +8,6 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 
 /**
  * No anonymous access: every request to the MCP endpoint carries an agent's secret as a bearer token. The agent it
@@ -61,10 +60,7 @@ final class BearerFilter implements Filter {
     }
 
     private static void refuse(HttpServletResponse response, String reason) throws IOException {
-        response.setStatus(HttpServletResponse.SC_UNAUTHORIZED);
         response.setHeader("WWW-Authenticate", "Bearer realm=\"warden\"");
-        response.setContentType("application/json");
-        String body = ResultShape.json(java.util.Map.of("error", "unauthorized", "message", "warden: " + reason));
-        response.getOutputStream().write(body.getBytes(StandardCharsets.UTF_8));
+        HttpRefusal.send(response, HttpServletResponse.SC_UNAUTHORIZED, "unauthorized", reason);
     }
 }

@@ -15,6 +15,7 @@ import jakarta.servlet.DispatcherType;
 import java.io.IOException;
 import java.net.URI;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.function.Function;
@@ -68,6 +69,9 @@ public final class McpServer implements AutoCloseable {
         HttpServletStreamableServerTransportProvider transport = HttpServletStreamableServerTransportProvider.builder()
                 .jsonMapper(json)
                 .mcpEndpoint(PATH)
+                // A body sent without a length is read up to this, then refused with 413 (BodyLimitFilter refuses a
+                // declared one before it is read).
+                .maxRequestSize((int) mc.maxRequestBytes())
                 .contextExtractor(request -> McpTransportContext.create(Map.of(
                         ToolSpecs.AGENT, String.valueOf(request.getAttribute(BearerFilter.AGENT_ATTRIBUTE)),
                         ToolSpecs.CLIENT, request.getRemoteAddr() + ":" + request.getRemotePort())))
@@ -93,9 +97,14 @@ public final class McpServer implements AutoCloseable {
 
         ServletContextHandler context = new ServletContextHandler();
         context.setContextPath("/");
-        FilterHolder auth = new FilterHolder(new BearerFilter(tokens));
-        auth.setAsyncSupported(true);
-        context.addFilter(auth, "/*", EnumSet.of(DispatcherType.REQUEST));
+        // In this order: a foreign page is refused before anything else, the token included; a declared oversized
+        // body before the token is checked; and nothing reads a body before the token is.
+        for (jakarta.servlet.Filter filter : List.of(new OriginFilter(AllowedOrigins.of(mc)),
+                new BodyLimitFilter(mc.maxRequestBytes()), new BearerFilter(tokens))) {
+            FilterHolder holder = new FilterHolder(filter);
+            holder.setAsyncSupported(true);
+            context.addFilter(holder, "/*", EnumSet.of(DispatcherType.REQUEST));
+        }
         ServletHolder servlet = new ServletHolder(transport);
         servlet.setAsyncSupported(true);
         context.addServlet(servlet, PATH);

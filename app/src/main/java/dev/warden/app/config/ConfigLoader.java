@@ -13,6 +13,7 @@ import dev.warden.core.config.Secret;
 import dev.warden.core.config.UpstreamConfig;
 import dev.warden.core.config.UpstreamTlsConfig;
 import dev.warden.core.config.WardenConfig;
+import dev.warden.core.config.WebOrigin;
 import dev.warden.core.engine.Engines;
 import dev.warden.core.yaml.ConfigException;
 import dev.warden.core.yaml.YamlNode;
@@ -49,7 +50,8 @@ public final class ConfigLoader {
     private static final List<String> LEDGER_KEYS = List.of("sync", "segment_size", "checkpoint_interval", "fsync_interval",
             "signing_key", "origin", "witnesses", "redact_literals");
     private static final List<String> WITNESS_KEYS = List.of("file", "url");
-    private static final List<String> MCP_KEYS = List.of("listen", "tls", "max_rows", "max_bytes");
+    private static final List<String> MCP_KEYS = List.of("listen", "tls", "max_rows", "max_bytes", "allowed_origins",
+            "max_request_size");
     private static final List<String> MCP_TLS_KEYS = List.of("cert", "key");
 
     private final Function<String, String> env;
@@ -204,7 +206,22 @@ public final class ConfigLoader {
             maxRows = (int) r;
         }
         long maxBytes = m.containsKey("max_bytes") ? mcpBytes(m.get("max_bytes")) : McpConfig.DEFAULT_MAX_BYTES;
-        return new McpConfig(listen, tls, maxRows, maxBytes);
+        List<WebOrigin> origins = new ArrayList<>();
+        for (YamlNode o : listOf(m.get("allowed_origins"))) {
+            try {
+                origins.add(WebOrigin.parse(nonBlank(o)));
+            } catch (IllegalArgumentException e) {
+                throw o.error(e.getMessage() + ", got '" + o.string() + "'");
+            }
+        }
+        long maxRequest = McpConfig.DEFAULT_MAX_REQUEST_BYTES;
+        if (m.containsKey("max_request_size")) {
+            maxRequest = size(m.get("max_request_size"));
+            if (maxRequest < McpConfig.MIN_REQUEST_BYTES || maxRequest > McpConfig.MAX_REQUEST_BYTES) {
+                throw m.get("max_request_size").error("must be between 64KiB and 64MiB");
+            }
+        }
+        return new McpConfig(listen, tls, maxRows, maxBytes, origins, maxRequest);
     }
 
     /** The MCP result cap in bytes: a number, or one with a unit (the ledger's sizes: KB, KiB, MB, MiB). */

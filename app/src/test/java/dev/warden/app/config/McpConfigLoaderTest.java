@@ -50,6 +50,8 @@ class McpConfigLoaderTest {
         assertThat(m.tls()).isEmpty();
         assertThat(m.maxRows()).isEqualTo(1000);
         assertThat(m.maxBytes()).isEqualTo(1024 * 1024);
+        assertThat(m.allowedOrigins()).isEmpty();
+        assertThat(m.maxRequestBytes()).isEqualTo(4 * 1024 * 1024);
     }
 
     @Test
@@ -62,6 +64,8 @@ class McpConfigLoaderTest {
                   tls: { cert: mcp.crt, key: mcp.key }
                   max_rows: 200
                   max_bytes: 256KiB
+                  allowed_origins: ["https://Inspector.example.com", "http://10.0.0.5:6274"]
+                  max_request_size: 2MiB
                 """).mcp().orElseThrow();
         assertThat(m.listen()).isEqualTo(new HostPort("0.0.0.0", 9443));
         assertThat(m.tls()).hasValueSatisfying(t -> {
@@ -70,6 +74,9 @@ class McpConfigLoaderTest {
         });
         assertThat(m.maxRows()).isEqualTo(200);
         assertThat(m.maxBytes()).isEqualTo(256 * 1024);
+        assertThat(m.allowedOrigins()).extracting(Object::toString)
+                .containsExactly("https://inspector.example.com", "http://10.0.0.5:6274");
+        assertThat(m.maxRequestBytes()).isEqualTo(2 * 1024 * 1024);
         assertThat(load(BASE + "mcp: { max_bytes: 2000000 }\n").mcp().orElseThrow().maxBytes()).isEqualTo(2_000_000);
     }
 
@@ -93,5 +100,17 @@ class McpConfigLoaderTest {
                 .isInstanceOf(ConfigException.class).hasMessageContaining("console");
         assertThatThrownBy(() -> load(BASE + "mcp:\n  listen: 127.0.0.1:6432\n"))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("database 'app'");
+        assertThatThrownBy(() -> load(BASE + "mcp:\n  allowed_origins:\n    - https://ok.example\n    - https://a.example/app\n"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("warden.yaml:15")
+                .hasMessageContaining("allowed_origins[1]").hasMessageContaining("without a path");
+        assertThatThrownBy(() -> load(BASE + "mcp:\n  allowed_origins: [\"ftp://a.example\"]\n"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("allowed_origins[0]").hasMessageContaining("http");
+        assertThatThrownBy(() -> load(BASE + "mcp:\n  allowed_origins: https://a.example\n"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("allowed_origins").hasMessageContaining("list");
+        assertThatThrownBy(() -> load(BASE + "mcp:\n  max_request_size: 1KiB\n"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("warden.yaml:13")
+                .hasMessageContaining("max_request_size").hasMessageContaining("64KiB");
+        assertThatThrownBy(() -> load(BASE + "mcp:\n  max_request_size: 1GB\n"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("max_request_size");
     }
 }
