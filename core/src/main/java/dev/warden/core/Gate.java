@@ -190,6 +190,19 @@ public final class Gate {
         };
     }
 
+    /**
+     * Records an operation that Warden runs for an agent with its own fixed text, outside the policy (MCP's
+     * {@code describe} reads the catalog): a decision entry like any other, before it runs, allowed by no rule for the
+     * reason given. Refused, as everything is, when the agent is disabled or the ledger cannot record it.
+     */
+    public Verdict recordOwn(Operation op, Classification c, String reason) {
+        Policy p = policy.get();
+        if (agents != null && !agents.allows(op.agent())) {
+            return record(op, c, Decision.deny(null, "agent '" + op.agent() + "' is disabled by an approver (kill switch)"), p, null, false);
+        }
+        return record(op, c, new Decision(Action.ALLOW, null, List.of(reason), null), p, null, true);
+    }
+
     private Classification enrich(Operation op, Classification c, ClassifyContext context, boolean estimate) {
         Target t = targets.get(op.database());
         if (t == null) return c;

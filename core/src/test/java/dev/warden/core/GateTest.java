@@ -88,6 +88,52 @@ class GateTest {
     }
 
     @Test
+    void wardensOwnOperationIsRecordedAsAllowedByNoRuleWithItsReason() throws Exception {
+        MemoryLedger ledger = new MemoryLedger();
+        Gate g = gate(ledger);
+        // DDL by its text: the policy would deny it, but recordOwn is not the policy's to judge; it only records.
+        Operation own = op("DROP TABLE audit_log");
+        Verdict v = g.recordOwn(own, g.classify(own, ClassifyContext.defaults()), "describe: Warden's own catalog queries");
+        assertThat(v.run()).isTrue();
+        assertThat(v.seq()).isZero();
+        assertThat(ledger.entries()).singleElement().isInstanceOfSatisfying(Entry.DecisionEntry.class, e -> {
+            assertThat(e.operation()).isEqualTo(own);
+            assertThat(e.decision().action()).isEqualTo(Action.ALLOW);
+            assertThat(e.decision().rule()).isNull();
+            assertThat(e.decision().reasons()).containsExactly("describe: Warden's own catalog queries");
+            assertThat(e.policyHash()).isEqualTo(g.policy().hash());
+        });
+    }
+
+    @Test
+    void wardensOwnOperationIsRefusedWhenTheLedgerCannotRecordIt() throws Exception {
+        Ledger broken = new Ledger() {
+            public long append(Entry entry, Durability durability) throws LedgerException {
+                throw new LedgerException("disk full");
+            }
+
+            public void writeStaged(long seq) throws LedgerException {
+                throw new LedgerException("disk full");
+            }
+
+            public void afterSync(long seq, java.util.function.Consumer<LedgerException> then) {
+                then.accept(new LedgerException("disk full"));
+            }
+
+            public boolean healthy() {
+                return false;
+            }
+
+            public void close() {}
+        };
+        Gate g = gate(broken);
+        Operation own = op("SELECT 1");
+        Verdict v = g.recordOwn(own, g.classify(own, ClassifyContext.defaults()), "describe");
+        assertThat(v.run()).isFalse();
+        assertThat(v.message()).contains("ledger");
+    }
+
+    @Test
     void aClassifierFailureIsUnknownAndDenied() throws Exception {
         Verdict v = gate(new MemoryLedger()).submit(op("BOOM"), ClassifyContext.defaults(), null);
         assertThat(v.run()).isFalse();

@@ -15,6 +15,11 @@ record CatalogQueries(String columns, String indexes) {
             WHERE schemaname NOT IN ('pg_catalog', 'information_schema')
             ORDER BY schemaname, tablename, indexname""");
 
+    /** Both texts as one, in the order they run: what the ledger records for a describe. */
+    String text() {
+        return columns + ";\n" + indexes;
+    }
+
     static CatalogQueries forEngine(String engine) {
         return "postgres".equals(engine) ? POSTGRES : null;
     }

@@ -86,6 +86,14 @@ final class DatabaseTools {
         DatabaseConfig d = db.get();
         CatalogQueries q = CatalogQueries.forEngine(d.engine());
         if (q == null) return ToolResult.error("describe is not available for " + d.engine() + " databases yet.");
+        // The catalog queries reach the database, so they are recorded like any statement that does: the decision
+        // (Warden's own texts, not the policy's to judge) before they run, how many tables were described after.
+        Operation op = new Operation(caller.agent(), d.name(), d.engine(), q.text(), List.of(), null, caller.sessionId(),
+                caller.clientAddress(), null);
+        Verdict v = gate.recordOwn(op, gate.classify(op, ClassifyContext.defaults()), "describe: Warden's own read-only"
+                + " catalog queries, not judged by the policy; only tables the policy lets this agent read are shown");
+        if (!v.run()) return ToolResult.error(v.message() + ". Nothing was run.", refusalJson(v, "denied"));
+        long start = System.nanoTime();
         try {
             QueryResult columns = pool.with(d, s -> s.run(q.columns(), true, 100_000, 64L * 1024 * 1024));
             QueryResult indexes = pool.with(d, s -> s.run(q.indexes(), true, 100_000, 64L * 1024 * 1024));
@@ -96,10 +104,15 @@ final class DatabaseTools {
             s.put("status", "ok");
             s.put("database", d.name());
             s.put("tables", tables);
+            String warning = recordOutcome(v, Outcome.ok(tables.size(), micros(start)));
+            if (warning != null) s.put("warning", warning);
             return ToolResult.ok(ResultShape.json(s), s);
         } catch (UpstreamException e) {
-            return ToolResult.error("The catalog of '" + d.name() + "' could not be read: " + e.code() + " " + brief(e.getMessage()));
+            String message = brief(e.getMessage());
+            recordOutcome(v, Outcome.error(e.code() + " " + message, micros(start)));
+            return ToolResult.error("The catalog of '" + d.name() + "' could not be read: " + e.code() + " " + message);
         } catch (IOException e) {
+            recordOutcome(v, Outcome.error("connection: " + e.getMessage(), micros(start)));
             return ToolResult.error("The database '" + d.name() + "' cannot be reached: " + e.getMessage());
         }
     }

@@ -162,11 +162,10 @@ class RedTeamMcpTest {
                 action: allow
             """;
 
-    /** describe runs SQL upstream without the gate: no decision, no ledger entry, and it shows denied tables. */
+    /** describe showed tables the policy denies reading (its catalog queries are Warden's own, not judged). */
     @Test
     void describeHidesWhatThePolicyDenies() throws Exception {
-        // Not yet recorded in the ledger (a known gap: Warden's own catalog queries are not statements a policy
-        // judges); what it shows is limited to what the agent could read.
+        // What it shows is limited to what the agent could read; that it is recorded: McpDescribeLedgerTest.
         try (TwoAgents t = TwoAgents.start()) {
             CallToolResult denied = call(t.a, "query", Map.of("database", "app", "sql", "SELECT * FROM api_keys"));
             assertThat(denied.isError()).as(text(denied)).isTrue();

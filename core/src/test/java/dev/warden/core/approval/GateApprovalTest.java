@@ -126,6 +126,10 @@ class GateApprovalTest {
         assertThat(v.message()).contains("disabled");
         assertThat(approvals.list()).as("no request is opened for a disabled agent").isEmpty();
         assertThat(ledger.entries()).filteredOn(e -> e instanceof Entry.DecisionEntry).hasSize(1);
+        Operation own = op("tickets", "SELECT 1");
+        Verdict ownVerdict = g.recordOwn(own, g.classify(own, ClassifyContext.defaults()), "describe");
+        assertThat(ownVerdict.run()).as("Warden's own operations for a disabled agent").isFalse();
+        assertThat(ownVerdict.message()).contains("disabled");
         sw.enable("agent", "alice", null);
         assertThat(g.submit(op("tickets", "CREATE INDEX i ON orders(id)"), ClassifyContext.defaults(), null).approvalId()).isNotNull();
     }
