@@ -61,6 +61,11 @@ public final class BuiltinCatalog implements SchemaInfo {
         return Optional.empty();
     }
 
+    /** True for a relation of {@code pg_catalog} or {@code information_schema}, named {@code schema.name}. */
+    public boolean builtInRelation(String qualifiedName) {
+        return relations.containsKey(qualifiedName);
+    }
+
     @Override
     public Optional<List<String>> columns(String qualifiedRelation) {
         List<String> cols = relations.get(qualifiedRelation);

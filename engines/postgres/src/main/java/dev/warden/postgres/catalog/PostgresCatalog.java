@@ -32,8 +32,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>The catalog is cached as one {@link CatalogSnapshot}. It is read again when {@link #invalidate()} says DDL ran,
  * and on a timer. Every time what the classifier may have learned from it changes (a different snapshot, a lost
  * connection, a reconnect), {@link #generation()} grows and the {@link #onChange} listeners run, so caches built
- * on it are dropped. Until it has loaded, or while the database cannot be reached, name questions go to the
- * offline table and {@link #live()} is false.
+ * on it are dropped. Until it has loaded, while the database cannot be reached, and after a read that failed, name
+ * questions go to the offline table, {@link #live()} is false and {@link #unavailable()} says why.
  */
 public final class PostgresCatalog implements Catalog, SchemaInfo {
     /**
@@ -143,6 +143,7 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
                     }
                     invalidationsSeen = invalidated;
                     lastLoad = System.nanoTime();
+                    backingOff = false;
                     CatalogSnapshot prev = snapshot;
                     if (reconnected || !next.equals(prev)) {
                         snapshot = next;
@@ -154,9 +155,17 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
                     changed |= failed(e);
                 }
             }
-            if (!ok && snapshot == null) {
+            if (!ok) {
+                // A snapshot that could not be read again is not kept, even on a connection that stands (a statement
+                // timeout, a cancel, a privilege): DDL may have made it wrong, and while reading keeps failing it would
+                // stay wrong. Until a read succeeds, questions go to the offline table, which proves nothing it cannot.
                 lastFailure = System.nanoTime();
                 backingOff = true;
+                if (snapshot != null) {
+                    snapshot = null;
+                    generation.incrementAndGet();
+                    changed = true;
+                }
             }
         } finally {
             lock.unlock();
@@ -301,55 +310,56 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
 
     // ----- SchemaInfo: what the classifier asks -----
 
+    /**
+     * The loaded snapshot, or, while there is none, the offline table with the reason: a classifier asks every
+     * question of one text to this, and does not prove what the offline table cannot know.
+     */
+    @Override
+    public SchemaInfo pin() {
+        CatalogSnapshot snap = current();
+        if (snap != null) return new CatalogView.Live(snap);
+        return new CatalogView.Unavailable(offline, "the catalog is unavailable (" + lastError + "): what depends on"
+                + " the database's own objects is not proven until Warden can read it again");
+    }
+
     @Override
     public Optional<String> relation(List<String> searchPath, String schema, String name) {
-        CatalogSnapshot snap = current();
-        if (snap == null) return offline.relation(searchPath, schema, name);
-        return snap.relation(searchPath, schema, name).map(Relation::qualifiedName);
+        return pin().relation(searchPath, schema, name);
     }
 
     @Override
     public Optional<List<String>> columns(String qualifiedRelation) {
-        CatalogSnapshot snap = current();
-        if (snap == null) return offline.columns(qualifiedRelation);
-        return snap.relation(qualifiedRelation).map(Relation::columns);
+        return pin().columns(qualifiedRelation);
     }
 
     @Override
     public RelationReach reach() {
-        CatalogSnapshot snap = current();
-        return snap == null ? RelationReach.NONE : snap.reach();
+        return pin().reach();
     }
 
     @Override
     public boolean castRunsUserCode(String typeName) {
-        CatalogSnapshot snap = current();
-        return snap != null && snap.userCastTargets().contains(typeName);
+        return pin().castRunsUserCode(typeName);
     }
 
     @Override
     public boolean readRunsUserCode(String qualifiedRelation) {
-        CatalogSnapshot snap = current();
-        return snap != null && snap.relation(qualifiedRelation).map(Relation::runsUserCode).orElse(false);
+        return pin().readRunsUserCode(qualifiedRelation);
     }
 
     @Override
     public List<FunctionInfo> functions(List<String> searchPath, String schema, String name, int argCount) {
-        CatalogSnapshot snap = current();
-        if (snap == null) return offline.functions(searchPath, schema, name, argCount);
-        return snap.candidates(searchPath, schema, name, argCount).stream().map(CatalogSnapshot.Function::info).toList();
+        return pin().functions(searchPath, schema, name, argCount);
     }
 
-    /**
-     * Every operator the symbol may reach is PostgreSQL's own or an extension's, and its function is not volatile
-     * (see {@link CatalogSnapshot.Operator#provenPure()}). A symbol no operator has is not proven either.
-     */
     @Override
     public boolean builtInOperator(List<String> searchPath, String schema, String symbol) {
-        CatalogSnapshot snap = current();
-        if (snap == null) return offline.builtInOperator(searchPath, schema, symbol);
-        List<CatalogSnapshot.Operator> ops = snap.operatorCandidates(searchPath, schema, symbol);
-        return !ops.isEmpty() && ops.stream().allMatch(CatalogSnapshot.Operator::provenPure);
+        return pin().builtInOperator(searchPath, schema, symbol);
+    }
+
+    @Override
+    public Optional<String> unavailable() {
+        return pin().unavailable();
     }
 
     @Override

@@ -29,6 +29,23 @@ public interface SchemaInfo {
     /** True when a live database answered; false for the offline table. */
     boolean live();
 
+    /**
+     * Why the live catalog that should answer cannot, or empty when these answers are all there is to know (a loaded
+     * catalog, or the offline table where no database is configured). While it is unavailable the offline table
+     * answers, which knows no user objects: the classifier then proves nothing that depends on them.
+     */
+    default Optional<String> unavailable() {
+        return Optional.empty();
+    }
+
+    /**
+     * The answers of this moment. One classification asks only this, so that a catalog that loads or is lost
+     * meanwhile cannot mix two sources in one judgement (a name resolved offline, then checked in a fresh snapshot).
+     */
+    default SchemaInfo pin() {
+        return this;
+    }
+
     /** Whether answers come without waiting for I/O (nothing to load or reload first); an offline source always does. */
     default boolean fresh() {
         return true;

@@ -212,6 +212,8 @@ public final class PostgresClassifier implements Classifier {
                     List.of("the text holds no statement: nothing runs"));
             return new Result(Classification.of(List.of(empty)), false, Map.of());
         }
+        // One source for the whole text: a catalog that loads or is lost meanwhile must not answer half of it.
+        SchemaInfo view = schema.pin();
         StatementWalker.TextState state = new StatementWalker.TextState(ctx.searchPath(), ctx.prepared());
         ByteOffsets offsets = new ByteOffsets(text);
         List<Statement> out = new ArrayList<>(stmts.size());
@@ -221,7 +223,7 @@ public final class PostgresClassifier implements Classifier {
             String stmtText = offsets.slice(loc, len);
             Facts f;
             try {
-                f = new StatementWalker(schema, state).statement(raw.get("stmt"));
+                f = new StatementWalker(view, state).statement(raw.get("stmt"));
             } catch (RuntimeException e) {
                 f = new Facts(Kind.UNKNOWN);
                 f.opaque("cannot classify: " + e);
@@ -230,7 +232,7 @@ public final class PostgresClassifier implements Classifier {
                 f.opaque("cannot classify: the statement nests too deeply");
             }
             if (!tree.grammar().equals(NativePgQuery.GRAMMAR)) f.reason("parsed with the " + tree.grammar() + " grammar");
-            IndirectAccess.expand(f, schema.reach());
+            IndirectAccess.expand(f, view.reach());
             out.add(f.toStatement(stmtText));
         }
         boolean free;

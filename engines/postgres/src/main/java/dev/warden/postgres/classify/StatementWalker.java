@@ -41,6 +41,8 @@ final class StatementWalker {
     private final SchemaInfo schema;
     private final TextState state;
     private final List<String> path;
+    /** Set while the live catalog is unavailable: what the offline table cannot answer for certain is not proven. */
+    private final OfflineDoubts offline;
     private Facts facts;
     /** Access for relations met outside FROM clauses (DDL targets, LOCK/TRUNCATE lists). */
     private Access defaultAccess = Access.READ;
@@ -50,6 +52,7 @@ final class StatementWalker {
         this.schema = schema;
         this.state = state;
         this.path = state.searchPath;
+        this.offline = schema.unavailable().map(why -> new OfflineDoubts(why, path)).orElse(null);
     }
 
     // ---- entry --------------------------------------------------------------------------------------------------
@@ -753,7 +756,7 @@ final class StatementWalker {
                 if (names.isEmpty()) continue;
                 String rel = names.get(names.size() - 1);
                 String sch = names.size() >= 2 ? names.get(names.size() - 2) : null;
-                facts.object(schema.relation(path, sch, rel).orElse(firstSchema() + "." + rel), Access.DDL);
+                facts.object(offlineRelation(schema.relation(path, sch, rel).orElse(firstSchema() + "." + rel), sch != null), Access.DDL);
             } else if ("OBJECT_SCHEMA".equals(type) || "OBJECT_DATABASE".equals(type)) {
                 String n = str(o);
                 if (n != null) facts.object(n, Access.DDL);
@@ -818,6 +821,11 @@ final class StatementWalker {
             case "TypeCast" -> {
                 Node typeName = unwrap(b.get("typeName"), "TypeName");
                 List<String> target = typeName == null ? List.of() : strings(typeName.get("names"));
+                if (offline != null && !offline.castCertain(target, b.get("arg"))) {
+                    // Which casts users made (and from which types) is in the catalog, and so are the user's types.
+                    unknowable("whether the cast to " + String.join(".", target) + " runs a user-defined cast function is"
+                            + " not known");
+                }
                 if (!target.isEmpty() && schema.castRunsUserCode(target.getLast())) {
                     String t = String.join(".", target);
                     facts.unproven.add("cast to " + t);
@@ -946,6 +954,10 @@ final class StatementWalker {
      * has no such field. Only a function of that name taking one argument can be reached: judged as a call would be.
      */
     private void fieldOrCall(String name, String of) {
+        // Offline, a user's function of that name may exist where the table knows none.
+        if (offline != null && !offline.routineCertain(null)) {
+            unknowable("whether (" + of + ")." + name + " selects a field or calls a user's function " + name + " is not known");
+        }
         if (schema.functions(path, null, name, 1).isEmpty()) return;
         attributeCall(name, null, "(" + of + ")." + name + " selects a field of a composite value or calls " + name + "(" + of + ")");
     }
@@ -990,6 +1002,7 @@ final class StatementWalker {
      * is the relation read as a whole row (or null); {@code why} says what the notation may mean (or null: a call).
      */
     private void attributeCall(String name, String of, String why) {
+        offlineRoutine(null, "function " + name);
         List<FunctionInfo> cands = schema.functions(path, null, name, 1);
         boolean proven = !cands.isEmpty() && FunctionRules.sideEffect(name, true).isEmpty();
         for (FunctionInfo c : cands) {
@@ -1016,6 +1029,7 @@ final class StatementWalker {
         int argc = size(args);
         String name = names.get(names.size() - 1);
         String sch = names.size() >= 2 ? names.get(names.size() - 2) : null;
+        offlineRoutine(sch, "function " + name);
         List<FunctionInfo> cands = schema.functions(path, sch, name, argc);
         if (cands.isEmpty() && argc == 1 && (sch == null || sch.equals("pg_catalog")) && !f.has("agg_order")
                 && !f.has("over") && BuiltinCatalog.INSTANCE.builtInType(name)) {
@@ -1109,6 +1123,7 @@ final class StatementWalker {
 
     /** An operator, written or implied (IN, BETWEEN, CASE, USING): proven only when every candidate is built in. */
     private void operator(String sch, String op) {
+        offlineRoutine(sch, "operator " + op);
         if (schema.builtInOperator(path, sch, op)) return;
         String q = (sch == null ? "" : sch + ".") + op;
         facts.functions.add("operator " + q);
@@ -1121,10 +1136,38 @@ final class StatementWalker {
     private String relation(Node rv) {
         String rel = text(rv, "relname");
         String sch = text(rv, "schemaname");
-        if (sch != null) return sch + "." + rel;
+        if (sch != null) return offlineRelation(sch + "." + rel, true);
         // CREATE TEMP TABLE x / SELECT … INTO TEMP x: temporary relations live in the session's own schema.
         if ("t".equals(text(rv, "relpersistence"))) return "pg_temp." + rel;
-        return schema.relation(path, null, rel).orElse(firstSchema() + "." + rel);
+        return offlineRelation(schema.relation(path, null, rel).orElse(firstSchema() + "." + rel), false);
+    }
+
+    /**
+     * Offline, a relation that is not one of PostgreSQL's own may be a view, or have rules, row-level security
+     * policies, child tables or cascading foreign keys, and an unqualified name may be in another schema: what the
+     * statement reads, runs or changes through it is not known.
+     */
+    private String offlineRelation(String q, boolean qualified) {
+        if (offline != null && !offline.relationCertain(q, qualified)) {
+            unknowable("whether " + q + " is a view or has rules, row-level security policies, child tables or"
+                    + " cascading foreign keys" + (qualified ? "" : ", and which schema of the search path holds it,")
+                    + " is not known");
+        }
+        return q;
+    }
+
+    /** A doubt of {@link #offline}: not undone by a {@code functions:} rule, since it is not about one function. */
+    private void unknowable(String what) {
+        facts.opaque(offline.why());
+        facts.lead(what);
+    }
+
+    /** Offline, an unqualified function or operator may be a user's of that name in another schema of the path. */
+    private void offlineRoutine(String sch, String what) {
+        if (offline != null && !offline.routineCertain(sch)) {
+            unknowable("which " + what + " runs is not known: one of that name in a schema of the search path"
+                    + " other than pg_catalog may be the one PostgreSQL picks");
+        }
     }
 
     private String qualifiedFunction(List<String> names, int argc) {

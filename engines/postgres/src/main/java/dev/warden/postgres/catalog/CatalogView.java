@@ -1,0 +1,91 @@
+package dev.warden.postgres.catalog;
+
+import dev.warden.postgres.catalog.CatalogSnapshot.Relation;
+import java.util.List;
+import java.util.Optional;
+
+/** What {@link PostgresCatalog#pin()} hands one classification: a loaded snapshot, or the offline table and why. */
+sealed interface CatalogView extends SchemaInfo {
+    record Live(CatalogSnapshot snap) implements CatalogView {
+        @Override
+        public Optional<String> relation(List<String> searchPath, String schema, String name) {
+            return snap.relation(searchPath, schema, name).map(Relation::qualifiedName);
+        }
+
+        @Override
+        public Optional<List<String>> columns(String qualifiedRelation) {
+            return snap.relation(qualifiedRelation).map(Relation::columns);
+        }
+
+        @Override
+        public List<FunctionInfo> functions(List<String> searchPath, String schema, String name, int argCount) {
+            return snap.candidates(searchPath, schema, name, argCount).stream().map(CatalogSnapshot.Function::info).toList();
+        }
+
+        /**
+         * Every operator the symbol may reach is PostgreSQL's own or an extension's, and its function is not volatile
+         * (see {@link CatalogSnapshot.Operator#provenPure()}). A symbol no operator has is not proven either.
+         */
+        @Override
+        public boolean builtInOperator(List<String> searchPath, String schema, String symbol) {
+            List<CatalogSnapshot.Operator> ops = snap.operatorCandidates(searchPath, schema, symbol);
+            return !ops.isEmpty() && ops.stream().allMatch(CatalogSnapshot.Operator::provenPure);
+        }
+
+        @Override
+        public boolean readRunsUserCode(String qualifiedRelation) {
+            return snap.relation(qualifiedRelation).map(Relation::runsUserCode).orElse(false);
+        }
+
+        @Override
+        public boolean castRunsUserCode(String typeName) {
+            return snap.userCastTargets().contains(typeName);
+        }
+
+        @Override
+        public RelationReach reach() {
+            return snap.reach();
+        }
+
+        @Override
+        public boolean live() {
+            return true;
+        }
+    }
+
+    /**
+     * The offline table's answers while the live catalog cannot be read. They are what the table knows, not guesses
+     * about user objects; {@link #unavailable()} tells the classifier not to prove what would depend on those.
+     */
+    record Unavailable(SchemaInfo offline, String why) implements CatalogView {
+        @Override
+        public Optional<String> relation(List<String> searchPath, String schema, String name) {
+            return offline.relation(searchPath, schema, name);
+        }
+
+        @Override
+        public Optional<List<String>> columns(String qualifiedRelation) {
+            return offline.columns(qualifiedRelation);
+        }
+
+        @Override
+        public List<FunctionInfo> functions(List<String> searchPath, String schema, String name, int argCount) {
+            return offline.functions(searchPath, schema, name, argCount);
+        }
+
+        @Override
+        public boolean builtInOperator(List<String> searchPath, String schema, String symbol) {
+            return offline.builtInOperator(searchPath, schema, symbol);
+        }
+
+        @Override
+        public boolean live() {
+            return false;
+        }
+
+        @Override
+        public Optional<String> unavailable() {
+            return Optional.of(why);
+        }
+    }
+}
