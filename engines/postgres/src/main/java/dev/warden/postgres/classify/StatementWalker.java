@@ -45,6 +45,8 @@ final class StatementWalker {
     private final OfflineDoubts offline;
     private Facts facts;
     /** Access for relations met outside FROM clauses (DDL targets, LOCK/TRUNCATE lists). */
+    /** Unqualified relations the live catalog does not have (new, misspelt, or the session's temporary ones). */
+    private int unseenRelations;
     private Access defaultAccess = Access.READ;
     private int dmlDepth;
 
@@ -164,6 +166,23 @@ final class StatementWalker {
                 facts.command = matview ? "CREATE MATERIALIZED VIEW" : "CREATE TABLE AS";
                 into(b.get("into"));
                 walk(b.get("query"), null);
+            }
+            case "ViewStmt" -> {
+                ddl(b, facts.command);
+                Node view = unwrap(b.get("view"), "RangeVar");
+                int unseenBefore = unseenRelations;
+                walkFields(b, null);
+                String name = view == null ? "" : text(view, "relname");
+                if (view != null && ("t".equals(text(view, "relpersistence")) || temporarySchema(text(view, "schemaname")))) {
+                    facts.opaque("creates the temporary view " + name + ": for the rest of the session it is searched"
+                            + " before every schema, where Warden's catalog does not see it, so later statements naming "
+                            + name + " would be judged as reading another relation");
+                } else if (unseenRelations > unseenBefore + (view != null && text(view, "schemaname") == null
+                        && schema.live() && schema.relation(path, null, name).isEmpty() ? 1 : 0)) {
+                    // PostgreSQL makes a view over a temporary relation temporary itself, whatever the text says.
+                    facts.opaque("creates the view " + name + " over a relation the catalog does not know (a temporary"
+                            + " one makes the view temporary, searched before every schema and unseen by Warden)");
+                }
             }
             case "CreateStmt" -> {
                 Node rel = unwrap(b.get("relation"), "RangeVar");
@@ -1139,7 +1158,13 @@ final class StatementWalker {
         if (sch != null) return offlineRelation(sch + "." + rel, true);
         // CREATE TEMP TABLE x / SELECT … INTO TEMP x: temporary relations live in the session's own schema.
         if ("t".equals(text(rv, "relpersistence"))) return "pg_temp." + rel;
-        return offlineRelation(schema.relation(path, null, rel).orElse(firstSchema() + "." + rel), false);
+        Optional<String> known = schema.relation(path, null, rel);
+        if (known.isEmpty() && schema.live()) unseenRelations++;
+        return offlineRelation(known.orElse(firstSchema() + "." + rel), false);
+    }
+
+    private static boolean temporarySchema(String schema) {
+        return schema != null && (schema.equals("pg_temp") || schema.startsWith("pg_temp_"));
     }
 
     /**

@@ -307,6 +307,42 @@ class RedTeamObjectsTest {
         notAllowed(sql);
     }
 
+    // ---- temporary views: searched before every schema, unseen by the catalog ---------------------------------
+
+    /**
+     * A temporary view is searched before every schema for the rest of its session, and Warden's catalog does not see
+     * it: after {@code CREATE TEMP VIEW users AS SELECT nextval(…) …}, {@code SELECT * FROM users} was judged a plain
+     * read of public.users while it ran nextval. A view over a temporary table becomes temporary whatever its text
+     * says. Creating such a view is now unknown (a schema change an approver could not be expected to see through).
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {
+            "CREATE TEMP VIEW users AS SELECT 1 AS id",
+            "CREATE OR REPLACE TEMPORARY VIEW users AS SELECT 1 AS id",
+            "CREATE VIEW pg_temp.users AS SELECT 1 AS id",
+            "CREATE VIEW users_copy AS SELECT * FROM scratch"})
+    void aViewThatMayBeTemporaryIsUnknown(String sql) throws SQLException {
+        try (Connection c = pg.getDatabase("app", "shop").getConnection(); var st = c.createStatement()) {
+            st.execute("CREATE TEMP TABLE scratch (id int)");
+            st.execute(sql);
+            try (ResultSet rs = st.executeQuery("SELECT relpersistence FROM pg_class WHERE oid = 'users"
+                    + (sql.contains("users_copy") ? "_copy" : "") + "'::regclass")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).as("the server made the view temporary").isEqualTo("t");
+            }
+        }
+        assertThat(judge(sql).kind()).isEqualTo(dev.warden.core.Kind.UNKNOWN);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {
+            "CREATE VIEW v_orders AS SELECT id, total FROM orders",
+            "CREATE OR REPLACE VIEW public.v_users AS SELECT id, email FROM users",
+            "CREATE VIEW v_series AS SELECT g FROM generate_series(1, 3) g"})
+    void aPermanentViewOverKnownRelationsIsASchemaChange(String sql) {
+        assertThat(judge(sql).kind()).isEqualTo(dev.warden.core.Kind.DDL);
+    }
+
     // ---- what held: these are denied (pii named, or protected object named) -----------------------------------
 
     @ParameterizedTest(name = "{0}")
