@@ -35,10 +35,11 @@ final class CatalogLoader {
             WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p')
               AND n.nspname !~ '^pg_(toast_)?temp_' AND n.nspname !~ '^pg_toast'""";
 
+    // Composite types' columns too (c): what a value of such a type runs is what its columns' types run.
     private static final String COLUMNS = """
-            SELECT a.attrelid, a.attname
+            SELECT a.attrelid, a.attname, a.atttypid, a.attnum
             FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
-            WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+            WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p', 'c') AND a.attnum > 0 AND NOT a.attisdropped
             ORDER BY a.attrelid, a.attnum""";
 
     // A function is built in only when PostgreSQL created it (OID below FirstNormalObjectId, in pg_catalog) and no
@@ -93,16 +94,10 @@ final class CatalogLoader {
                                                    || COALESCE(p.polwithcheck::pg_catalog.text, ''),
                                                    ':(?:funcid|opfuncid) ([0-9]+)', 'g') AS m""";
 
-    // Column defaults and generated columns, with the functions and operators their expressions use.
-    private static final String DEFAULTS = """
-            SELECT a.adrelid, d.refclassid::pg_catalog.regclass::text, d.refobjid
-            FROM pg_catalog.pg_attrdef a
-                 JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND d.objid = a.oid
-            WHERE d.refclassid IN ('pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_operator'::pg_catalog.regclass)""";
-
-    // Casts whose function is not PostgreSQL's own (CREATE CAST … WITH FUNCTION): the names of their target types.
+    // Casts whose function is not PostgreSQL's own (CREATE CAST … WITH FUNCTION): their target types' names and the
+    // functions, of which an extension's that are not volatile count as its types' other code does (citext, hstore).
     private static final String USER_CASTS = """
-            SELECT DISTINCT t.typname
+            SELECT t.typname, c.castfunc
             FROM pg_catalog.pg_cast c JOIN pg_catalog.pg_type t ON t.oid = c.casttarget
             WHERE c.castmethod = 'f' AND c.castfunc >= 16384""";
 
@@ -123,6 +118,7 @@ final class CatalogLoader {
                 while (rs.next()) schemas.add(rs.getString(1));
             }
             Map<Long, Function> byOid = new HashMap<>();
+            Set<Long> extensionFunctions = new HashSet<>();
             Map<String, List<Function>> functions = new HashMap<>();
             try (ResultSet rs = st.executeQuery(FUNCTIONS)) {
                 while (rs.next()) {
@@ -132,6 +128,7 @@ final class CatalogLoader {
                     Function f = new Function(oid, schema, rs.getString(3), rs.getString(4).charAt(0), rs.getBoolean(5),
                             rs.getString(6), builtIn, rs.getInt(7), rs.getInt(8), rs.getBoolean(9), rs.getString(10), rs.getBoolean(11));
                     byOid.put(oid, f);
+                    if (rs.getBoolean(12)) extensionFunctions.add(oid);
                     functions.computeIfAbsent(f.name(), k -> new ArrayList<>()).add(f);
                 }
             }
@@ -162,8 +159,13 @@ final class CatalogLoader {
                 while (rs.next()) rels.put(rs.getLong(1), new String[] {rs.getString(2), rs.getString(3), rs.getString(4)});
             }
             Map<Long, List<String>> columns = new HashMap<>();
+            Map<Long, List<ImplicitCodeLoader.Column>> typedColumns = new HashMap<>();
             try (ResultSet rs = st.executeQuery(COLUMNS)) {
-                while (rs.next()) columns.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>()).add(rs.getString(2));
+                while (rs.next()) {
+                    columns.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>()).add(rs.getString(2));
+                    typedColumns.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>())
+                            .add(new ImplicitCodeLoader.Column(rs.getString(2), rs.getLong(3), rs.getInt(4)));
+                }
             }
             Map<Long, List<long[]>> expansions = new HashMap<>();
             try (ResultSet rs = st.executeQuery(EXPANSIONS)) {
@@ -176,32 +178,31 @@ final class CatalogLoader {
                             }, rs.getLong(3)});
                 }
             }
-            Set<Long> userDefaults = new HashSet<>();
-            try (ResultSet rs = st.executeQuery(DEFAULTS)) {
-                while (rs.next()) {
-                    long ref = rs.getLong(3);
-                    boolean userCode = rs.getString(2).equals("pg_proc")
-                            ? byOid.get(ref) == null || !byOid.get(ref).builtIn()
-                            : operatorsByOid.get(ref) == null || !operatorsByOid.get(ref).builtIn();
-                    if (userCode) userDefaults.add(rs.getLong(1));
-                }
-            }
+            ImplicitCode implicit = ImplicitCodeLoader.load(st, c.getMetaData().getDatabaseMajorVersion(), byOid,
+                    extensionFunctions, operatorsByOid, rels, typedColumns);
             Map<Long, Boolean> userCode = new HashMap<>();
             Map<String, Relation> relations = new HashMap<>();
             for (var e : rels.entrySet()) {
                 String[] r = e.getValue();
                 boolean runs = runsUserCode(e.getKey(), expansions, byOid, operatorsByOid, userCode, new HashSet<>());
-                relations.put(r[0] + "." + r[1], new Relation(e.getKey(), r[0], r[1], r[2].charAt(0),
-                        columns.getOrDefault(e.getKey(), List.of()), runs, userDefaults.contains(e.getKey())));
+                String name = r[0] + "." + r[1];
+                boolean writesRun = implicit.writes().containsKey(name) || implicit.columns().containsKey(name);
+                relations.put(name, new Relation(e.getKey(), r[0], r[1], r[2].charAt(0),
+                        columns.getOrDefault(e.getKey(), List.of()), runs, writesRun));
             }
             Map<String, List<Function>> frozen = new HashMap<>();
             functions.forEach((k, v) -> frozen.put(k, List.copyOf(v)));
             Set<String> castTargets = new HashSet<>();
             try (ResultSet rs = st.executeQuery(USER_CASTS)) {
-                while (rs.next()) castTargets.add(rs.getString(1));
+                while (rs.next()) {
+                    Function f = byOid.get(rs.getLong(2));
+                    boolean extensions = f != null && extensionFunctions.contains(f.oid()) && f.volatility() != 'v'
+                            && !f.securityDefiner();
+                    if (!extensions) castTargets.add(rs.getString(1));
+                }
             }
             RelationReach reach = RelationReach.load(st, rels);
-            return new CatalogSnapshot(user, dbOid, schemas, relations, frozen, frozenOperators, castTargets, reach);
+            return new CatalogSnapshot(user, dbOid, schemas, relations, frozen, frozenOperators, castTargets, reach, implicit);
         }
     }
 

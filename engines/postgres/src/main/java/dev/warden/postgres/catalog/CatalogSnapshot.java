@@ -18,10 +18,11 @@ import java.util.Set;
  * @param relations   {@code schema.name} to relation
  * @param functions   function name to every function of that name, in any schema
  * @param operators   operator symbol to every operator of that symbol, in any schema
+ * @param implicitCode user code PostgreSQL runs for statements that do not name it (types, triggers, defaults…)
  */
 public record CatalogSnapshot(String user, long databaseOid, Set<String> schemas, Map<String, Relation> relations,
                               Map<String, List<Function>> functions, Map<String, List<Operator>> operators,
-                              Set<String> userCastTargets, RelationReach reach) {
+                              Set<String> userCastTargets, RelationReach reach, ImplicitCode implicitCode) {
     static final String PG_CATALOG = "pg_catalog";
 
     public CatalogSnapshot {
@@ -62,8 +63,9 @@ public record CatalogSnapshot(String user, long databaseOid, Set<String> schemas
      *                     row-level security policy that calls a user function or operator, or a built-in with a
      *                     side effect or volatile, directly or through another view), so a read of it is not proven
      *                     and no row estimate is asked for statements that touch it
-     * @param writesRunUserCode a column default or generated column calls user code, which the planner may fold
-     *                     into a statement that writes the relation
+     * @param writesRunUserCode writing it runs user code (a trigger, column default, generated column, CHECK
+     *                     constraint, index expression, a column type's CHECK or input function: {@link ImplicitCode}),
+     *                     which the planner may fold into a statement that writes the relation
      */
     public record Relation(long oid, String schema, String name, char kind, List<String> columns, boolean runsUserCode,
                            boolean writesRunUserCode) {

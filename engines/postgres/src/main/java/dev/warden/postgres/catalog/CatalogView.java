@@ -48,6 +48,11 @@ sealed interface CatalogView extends SchemaInfo {
         }
 
         @Override
+        public ImplicitCode implicitCode() {
+            return snap.implicitCode();
+        }
+
+        @Override
         public boolean live() {
             return true;
         }

@@ -338,6 +338,11 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
     }
 
     @Override
+    public ImplicitCode implicitCode() {
+        return pin().implicitCode();
+    }
+
+    @Override
     public boolean castRunsUserCode(String typeName) {
         return pin().castRunsUserCode(typeName);
     }
@@ -440,11 +445,12 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
         p.setProperty("loginTimeout", Long.toString(connectSeconds));
         p.setProperty("socketTimeout", "30");
         // Warden's statements are never prepared behind its back (DEALLOCATE must not break the driver's cache),
-        // never split, and every transaction is read-only.
+        // never split, and every transaction is read-only. The catalog's queries on a large schema cost enough to
+        // be JIT-compiled, which takes longer than running them.
         p.setProperty("prepareThreshold", "0");
         p.setProperty("preferQueryMode", "extended");
         p.setProperty("options", "-c default_transaction_read_only=on -c statement_timeout=30000"
-                + " -c standard_conforming_strings=on");
+                + " -c standard_conforming_strings=on -c jit=off");
         Connection c = new org.postgresql.Driver().connect(url, p);
         if (c == null) throw new SQLException("the PostgreSQL driver did not accept " + url);
         try {

@@ -54,7 +54,7 @@ final class RowEstimate {
                 return Optional.of(o.name() + " expands into user code while it is planned");
             }
             if (r.isPresent() && r.get().writesRunUserCode() && o.access() != dev.warden.core.Access.READ) {
-                return Optional.of(o.name() + " has column defaults that call user code");
+                return Optional.of("writing " + o.name() + " runs user code (a trigger, default or check)");
             }
         }
         // The driver splits texts at ';' by its own reading of the quotes; with none left, exactly one statement

@@ -73,6 +73,11 @@ public interface SchemaInfo {
         return RelationReach.NONE;
     }
 
+    /** What PostgreSQL runs for a statement without its naming it (domain checks, triggers…); offline, nothing. */
+    default ImplicitCode implicitCode() {
+        return ImplicitCode.NONE;
+    }
+
     /**
      * Whether a cast to the type named {@code typeName} ({@code pg_type.typname}) may run a function that is not
      * PostgreSQL's own ({@code CREATE CAST … WITH FUNCTION}); which cast runs depends on the source type, which the

@@ -5,6 +5,7 @@ import dev.warden.core.Kind;
 import dev.warden.core.ObjectAccess;
 import dev.warden.core.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -24,6 +25,11 @@ final class Facts {
     final Set<String> unproven = new LinkedHashSet<>();
     /** Side effects of function calls, kept apart so that EXPLAIN (which runs no DML) can still carry them. */
     final List<FunctionRules.Effect> effects = new ArrayList<>();
+    /**
+     * The write events ({@code ImplicitCode.INSERT}…) the statement sends to each relation it names as a target, for
+     * the triggers and defaults they run; a relation written without an entry here may see any of them.
+     */
+    final Map<String, Integer> writeEvents = new HashMap<>();
 
     Facts(Kind base) {
         this.kind = base;
@@ -60,6 +66,11 @@ final class Facts {
         flags.add(f);
     }
 
+    /** Records that the statement sends these write events to the relation (0: it only locks rows). */
+    void writes(String relation, int events) {
+        writeEvents.merge(relation, events, (a, b) -> a | b);
+    }
+
     /** Records access to an object; returns its column set to add to. */
     Set<String> object(String name, Access access) {
         return objects.computeIfAbsent(name + "\u0000" + access.name(), k -> new LinkedHashSet<>());
@@ -77,6 +88,7 @@ final class Facts {
         }
         unproven.addAll(o.unproven);
         effects.addAll(o.effects);
+        o.writeEvents.forEach(this::writes);
     }
 
     List<ObjectAccess> objectList() {

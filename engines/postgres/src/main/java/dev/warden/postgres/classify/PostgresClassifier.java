@@ -233,6 +233,7 @@ public final class PostgresClassifier implements Classifier {
             }
             if (!tree.grammar().equals(NativePgQuery.GRAMMAR)) f.reason("parsed with the " + tree.grammar() + " grammar");
             IndirectAccess.expand(f, view.reach());
+            ImplicitCalls.add(f, view);
             out.add(f.toStatement(stmtText));
         }
         boolean free;

@@ -7,6 +7,7 @@ import dev.warden.core.Kind;
 import dev.warden.core.ObjectAccess;
 import dev.warden.core.Statement;
 import dev.warden.postgres.catalog.BuiltinCatalog;
+import dev.warden.postgres.catalog.ImplicitCode;
 import dev.warden.postgres.catalog.SearchPath;
 import dev.warden.postgres.catalog.SchemaInfo;
 import dev.warden.postgres.catalog.SchemaInfo.FunctionInfo;
@@ -336,6 +337,7 @@ final class StatementWalker {
             }
             case "RangeFunction" -> {
                 walk(b.get("functions"), scope);
+                walk(b.get("coldeflist"), scope); // json_to_record(…) AS x(a d): values are made of those types
                 scope.derived(aliasName(b));
             }
             case "RangeTableSample" -> {
@@ -379,7 +381,10 @@ final class StatementWalker {
             Node lc = unwrap(c, "LockingClause");
             Node rels = lc.get("lockedRels");
             if (rels == null || rels.isEmpty()) {
-                for (String o : scope.objects) facts.object(o, Access.WRITE);
+                for (String o : scope.objects) {
+                    facts.object(o, Access.WRITE);
+                    facts.writes(o, 0);
+                }
                 continue;
             }
             for (Node r : iter(rels)) {
@@ -387,7 +392,10 @@ final class StatementWalker {
                 String name = text(rv, "relname");
                 String q = scope.alias(name);
                 if (q == null) q = relation(rv);
-                if (!q.equals(Scope.DERIVED)) facts.object(q, Access.WRITE);
+                if (!q.equals(Scope.DERIVED)) {
+                    facts.object(q, Access.WRITE);
+                    facts.writes(q, 0);
+                }
             }
         }
     }
@@ -416,6 +424,12 @@ final class StatementWalker {
                 return;
             }
             java.util.Set<String> written = facts.object(q, Access.WRITE);
+            facts.writes(q, switch (type) {
+                case "InsertStmt" -> ImplicitCode.INSERT | (onConflictUpdate(b) ? ImplicitCode.UPDATE : 0);
+                case "UpdateStmt" -> ImplicitCode.UPDATE;
+                case "DeleteStmt" -> ImplicitCode.DELETE;
+                default -> ImplicitCode.ROW_CHANGES;
+            });
             String alias = aliasName(rel);
             scope.aliases.put(alias != null ? alias : text(rel, "relname"), q);
             switch (type) {
@@ -469,6 +483,11 @@ final class StatementWalker {
         } finally {
             dmlDepth--;
         }
+    }
+
+    private static boolean onConflictUpdate(Node insert) {
+        Node oc = unwrap(insert.get("onConflictClause"), "OnConflictClause");
+        return oc != null && "ONCONFLICT_UPDATE".equals(text(oc, "action"));
     }
 
     /** A scope in which the DML target's own columns resolve (WHERE, SET values, RETURNING). */
@@ -584,8 +603,12 @@ final class StatementWalker {
             for (Node c : iter(b.get("attlist"))) cols.add(str(c));
             Set<String> set = facts.object(q, from ? Access.WRITE : Access.READ);
             set.addAll(cols.isEmpty() ? allColumns(q) : cols);
-            if (from) facts.raise(Kind.WRITE, "COPY FROM loads rows into " + q);
-            else readOf(q); // row-level security policies apply to COPY TO as to SELECT
+            if (from) {
+                facts.raise(Kind.WRITE, "COPY FROM loads rows into " + q);
+                facts.writes(q, ImplicitCode.INSERT);
+            } else {
+                readOf(q); // row-level security policies apply to COPY TO as to SELECT
+            }
             Scope s = new Scope(null);
             s.add(text(rel, "relname"), q);
             walk(b.get("whereClause"), s);
@@ -727,6 +750,8 @@ final class StatementWalker {
         StatementWalker inner = new StatementWalker(schema, state);
         inner.facts = new Facts(Kind.READ);
         if (type != null) inner.top(type, q.get(type));
+        // EXECUTE makes each parameter a value of its declared type.
+        for (Node t : iter(b.get("argtypes"))) inner.typeName(unwrap(t, "TypeName"), "a parameter of " + name);
         Statement body = inner.facts.toStatement("");
         state.preparedHere.put(name, Classification.of(List.of(body)));
         facts.raise(Kind.SESSION, "prepares " + name + " as a " + body.kind().label() + " statement ("
@@ -835,7 +860,7 @@ final class StatementWalker {
                 walk(b.get("subselect"), scope);
             }
             case "RangeVar" -> facts.object(relation(b), defaultAccess);
-            case "String", "Integer", "Float", "Boolean", "BitString", "A_Const", "ParamRef", "A_Star", "TypeName" -> {
+            case "String", "Integer", "Float", "Boolean", "BitString", "A_Const", "ParamRef", "A_Star" -> {
             }
             case "TypeCast" -> {
                 Node typeName = unwrap(b.get("typeName"), "TypeName");
@@ -850,6 +875,7 @@ final class StatementWalker {
                     facts.unproven.add("cast to " + t);
                     facts.lead("a cast to " + t + " may run a function that is not PostgreSQL's own (CREATE CAST)");
                 }
+                typeName(typeName, "a cast to " + String.join(".", target));
                 walk(b.get("arg"), scope);
             }
             case "CaseExpr" -> {
@@ -857,6 +883,11 @@ final class StatementWalker {
                 walkFields(b, scope);
             }
             case "A_Indirection" -> indirection(b, scope);
+            case "SortBy" -> {
+                if (b.has("useOp")) operator(b.get("useOp")); // ORDER BY x USING op
+                walk(b.get("node"), scope);
+            }
+            case "TypeName" -> typeName(b, null);
             default -> {
                 if (type.endsWith("Stmt")) {
                     // A statement inside another (CREATE RULE actions, CREATE SCHEMA elements): judge it fully.
@@ -869,10 +900,27 @@ final class StatementWalker {
                     facts = outer;
                     facts.merge(in);
                 } else {
+                    // A column definition list, XMLTABLE's or JSON_TABLE's columns, JSON_OBJECT(… RETURNING t): values
+                    // are made of that type.
+                    typeName(unwrap(b.get("typeName"), "TypeName"), null);
                     walkFields(b, scope);
                 }
             }
         }
+    }
+
+    /**
+     * A type named where a value of it is made (a cast, a column definition list, a parameter): what making and using
+     * such a value runs. Not in DDL, where naming a type (CREATE TABLE … (c d)) makes no value. {@code where} says
+     * what names it (null: "a value of type t").
+     */
+    private void typeName(Node typeName, String where) {
+        if (typeName == null || defaultAccess == Access.DDL) return;
+        List<String> names = strings(typeName.get("names"));
+        if (names.isEmpty()) return;
+        ImplicitCode code = schema.implicitCode();
+        if (code.isEmpty()) return;
+        ImplicitCalls.type(facts, code, names.getLast(), where != null ? where : "a value of type " + String.join(".", names));
     }
 
     private void walkFields(Node b, Scope scope) {
@@ -1080,7 +1128,10 @@ final class StatementWalker {
             facts.effects.add(effect.get());
             return;
         }
-        if (builtIn && pure && !secdef) return;
+        if (builtIn && pure && !secdef) {
+            if (MAKES_A_TYPE_OF_ITS_ARGUMENT.contains(name)) madeType(name, q, args);
+            return;
+        }
         facts.unproven.add(q);
         String why;
         if (cands.isEmpty()) why = "is not a known built-in (user-defined or from an extension)";
@@ -1088,6 +1139,23 @@ final class StatementWalker {
         else if (!builtIn) why = "is not part of PostgreSQL itself";
         else why = "is volatile";
         facts.lead("function " + q + " " + why + ": it is not proven to be read-only");
+    }
+
+    /**
+     * Built-ins that make a value of a type given as data: its input function and a domain's CHECKs run. The
+     * populating ones take the type from their first argument, which a cast names ({@code NULL::t}) and the cast is
+     * judged already; otherwise the type is not known, and what any type's values run counts.
+     */
+    private static final Set<String> MAKES_A_TYPE_OF_ITS_ARGUMENT = Set.of("json_populate_record",
+            "json_populate_recordset", "jsonb_populate_record", "jsonb_populate_recordset", "jsonb_populate_record_valid",
+            "domain_in", "domain_recv", "record_in", "record_recv", "array_in", "array_recv", "range_in", "range_recv",
+            "multirange_in", "multirange_recv", "pg_input_is_valid", "pg_input_error_info");
+
+    private void madeType(String name, String q, Node args) {
+        ImplicitCode code = schema.implicitCode();
+        if (code.typeInputs().isEmpty()) return;
+        if (name.contains("populate") && args != null && args.size() > 0 && args.get(0).has("TypeCast")) return;
+        ImplicitCalls.anyType(facts, code, "function " + q + " makes a value of a type the classifier cannot see");
     }
 
     private void applyEffect(FunctionRules.Effect e, String q) {
