@@ -220,6 +220,8 @@ final class ClientSession {
         context = paths.context(paths.view(generation + 1));
         Classification c = classify(op, withoutWaiting);
         if (c == null) return false;
+        if (withoutWaiting && ParameterTypes.mayWait(p.parameterTypes(), catalog())) return false;
+        c = ParameterTypes.judge(c, p.parameterTypes(), catalog());
         if (gate.preview(op, c).action() == dev.warden.core.Action.DENY) {
             // The text alone condemns it: refuse at Parse, with the decision on record.
             Verdict v = judge(op, c, withoutWaiting, false);
@@ -277,6 +279,8 @@ final class ClientSession {
             if (path.path() != null && !path.path().equals(p.statement.searchPath)) {
                 c = classify(operation(p.statement.text, List.of()), withoutWaiting);
                 if (c == null) return false;
+                if (withoutWaiting && ParameterTypes.mayWait(p.statement.parameterTypes, catalog())) return false;
+                c = ParameterTypes.judge(c, p.statement.parameterTypes, catalog());
             }
             pathEffects = SearchPathTracker.effects(p.statement.text, c, withoutWaiting);
             if (pathEffects == null) return false;
@@ -303,10 +307,13 @@ final class ClientSession {
 
     // ---- fast path
 
+    private dev.warden.core.engine.Catalog catalog() {
+        return gate.target(database.name()).map(t -> t.catalog()).orElse(null);
+    }
+
     private boolean functionCall(Frame f) throws IOException {
         QueryMessage.FunctionCall call = QueryMessage.FunctionCall.read(f);
-        Classification c = FastPathCall.classify(call.functionOid(),
-                gate.target(database.name()).map(t -> t.catalog()).orElse(null));
+        Classification c = FastPathCall.classify(call.functionOid(), catalog());
         String text = c.statements().getFirst().text();
         context = paths.context(paths.view(generation + 1));
         Verdict v = judge(operation(text, call.rendered()), c, false, true);
