@@ -19,8 +19,9 @@ import java.util.Set;
  * of the columns it reads run (output functions, the operator classes that sort them, implicit casts), what the
  * indexes it may scan compare with, and, for each relation it writes, what the columns it fills run (a domain's
  * CHECK) and the triggers, defaults, CHECK constraints and index expressions of the events it sends. Runs after
- * {@link IndirectAccess}, so base tables of views and partitions count too. Such code is an unproven function of
- * the statement, named, so a read that runs it is not a proven read and a {@code functions:} rule can declare it.
+ * {@link IndirectAccess}, so base tables of views and partitions count too. Code a read runs is an unproven function
+ * of the statement, named, so the read is not a proven read and a {@code functions:} rule can declare it; code a
+ * write runs is named and recorded (see {@link #written}).
  */
 final class ImplicitCalls {
     private static final Set<String> NO_ROWS_WRITTEN = Set.of("LOCK", "VACUUM", "ANALYZE", "CLUSTER", "REINDEX");
@@ -83,17 +84,31 @@ final class ImplicitCalls {
             boolean all = (events & ImplicitCode.INSERT) != 0 || cols.contains("*");
             for (Map.Entry<String, TypeCode> c : typed.entrySet()) {
                 if (!all && !cols.contains(c.getKey())) continue;
-                for (Call call : c.getValue().make()) run(f, call, "writing " + name + "." + c.getKey());
+                for (Call call : c.getValue().make()) written(f, call, "writing " + name + "." + c.getKey());
             }
         }
         for (WriteCall w : code.writes().getOrDefault(name, List.of())) {
-            if ((w.events() & events) != 0) run(f, w.call(), "writing " + name);
+            if ((w.events() & events) != 0) written(f, w.call(), "writing " + name);
         }
         if (schema.readRunsUserCode(name)) {
-            f.unproven.add("relation " + name);
-            f.lead("writing " + name + " runs user code: a view, rule or row-level security policy on it calls a"
-                    + " function or operator that is not a built-in proven to be read-only");
+            f.reason("writing " + name + " runs the database's own code: a view, rule or row-level security policy on"
+                    + " it calls a function or operator that is not a built-in proven to be read-only");
         }
+    }
+
+    /**
+     * Code the database runs for a write it allows (its triggers, defaults, checks, indexes, policies): named among
+     * the statement's functions, so the ledger shows it and a deny or approve rule on the function matches, but not
+     * held against the write. The database owner put it there for every writer of the table; it is part of what
+     * writing that table means, not something the agent's text chose. A built-in with a side effect still counts.
+     */
+    private static void written(Facts f, Call c, String where) {
+        if (c.builtIn() && FunctionRules.sideEffect(c.function().substring(c.function().lastIndexOf('.') + 1), true).isPresent()) {
+            run(f, c, where);
+            return;
+        }
+        f.functions.add(c.function());
+        f.reason(where + " runs " + c.function() + " (" + c.origin() + "), the database's own code for this write");
     }
 
     /**

@@ -231,13 +231,12 @@ class RedTeamUserCodeTest {
     }
 
     /** A write that runs user code: not a proven write, and the function it runs is named. */
-    static void unprovenWrite(String sql, String function) {
-        Classification c = classify(sql);
-        Statement s = c.statements().getLast();
-        assertThat(s.kind()).as("%s: %s", sql, s).isEqualTo(Kind.UNKNOWN);
-        assertThat(s.kindIfProven()).as("%s: %s", sql, s).isEqualTo(Kind.WRITE);
+    /** A write that runs the database's own code: still a write, the code named among its functions and reasons. */
+    static void recordedWrite(String sql, String function) {
+        Statement s = classify(sql).statements().getFirst();
+        assertThat(s.kind()).as("%s: %s", sql, s).isEqualTo(Kind.WRITE);
         assertThat(s.functions()).as("the functions of %s", sql).contains(function);
-        assertThat(s.unproven()).as("the unproven functions of %s", sql).contains(function);
+        assertThat(s.unproven()).as("the unproven functions of %s", sql).doesNotContain(function);
         assertThat(String.join("\n", s.reasons())).as("%s", sql).contains(function);
     }
 
@@ -280,7 +279,7 @@ class RedTeamUserCodeTest {
             "INSERT INTO td SELECT 3, 'sel'"})
     void aDomainCheckRunsInAWrite(String sql) throws SQLException {
         provesUserCodeRuns(sql);
-        unprovenWrite(sql, "public.chk");
+        recordedWrite(sql, "public.chk");
     }
 
     // ---- 2. no false alarms: reading a domain column, PostgreSQL's own checks, writes that run nothing -----------
@@ -354,9 +353,7 @@ class RedTeamUserCodeTest {
     @Test
     void aWriteThroughAUserOperatorClassIndex() throws SQLException {
         provesUserCodeRuns("INSERT INTO tix VALUES (5000)");
-        Statement s = classify("INSERT INTO tix VALUES (5000)").statements().getFirst();
-        assertThat(s.kind()).as("%s", s).isEqualTo(Kind.UNKNOWN);
-        assertThat(s.kindIfProven()).isEqualTo(Kind.WRITE);
+        recordedWrite("INSERT INTO tix VALUES (5000)", "public.int_cmp");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -402,7 +399,7 @@ class RedTeamUserCodeTest {
             "EXPLAIN ANALYZE INSERT INTO tt VALUES (9)|public.trig"})
     void aWriteRunsUserCode(String sql, String function) throws SQLException {
         if (!sql.startsWith("UPDATE tck")) provesUserCodeRuns(sql);
-        unprovenWrite(sql, function);
+        recordedWrite(sql, function);
     }
 
     @Test
@@ -413,7 +410,7 @@ class RedTeamUserCodeTest {
             copy.copyIn("COPY tt FROM STDIN", new StringReader("7\n"));
         }
         assertThat(audit()).as("the trigger ran").isGreaterThan(before);
-        unprovenWrite("COPY tt FROM STDIN", "public.trig");
+        recordedWrite("COPY tt FROM STDIN", "public.trig");
     }
 
     @Test
@@ -432,24 +429,24 @@ class RedTeamUserCodeTest {
 
     static final String POLICY = """
             rules:
+              - name: no-audit-trigger
+                match: { functions: ["public.trig"] }
+                action: approve
               - name: writes
                 match: { kind: [write] }
                 action: allow
-              - name: audited-writes
-                match: { kind: [write], functions: ["public.trig"] }
-                action: allow
             """;
 
+    /**
+     * The database's own code on a write is the owner's, part of what writing that table means: the write stays a
+     * write (no false denial of every table with an updated_at trigger), and a rule that names the code matches it.
+     */
     @Test
-    void aWriteThatFiresATriggerNeedsARuleThatNamesItsFunction() throws Exception {
+    void aWriteThatFiresATriggerIsAWriteAndARuleOnTheTriggerFunctionMatchesIt() throws Exception {
         Policy policy = PolicyLoader.parse(Path.of("policy.yaml"), POLICY.getBytes(StandardCharsets.UTF_8));
-        Policy writesOnly = PolicyLoader.parse(Path.of("policy.yaml"), POLICY.lines().limit(4)
-                .reduce("", (a, b) -> a + b + "\n").getBytes(StandardCharsets.UTF_8));
-        assertThat(decide(writesOnly, "INSERT INTO tt VALUES (2)").action()).isEqualTo(Action.DENY);
-        assertThat(decide(policy, "INSERT INTO tt VALUES (2)").action()).isEqualTo(Action.ALLOW);
+        assertThat(decide(policy, "INSERT INTO tt VALUES (2)").action()).isEqualTo(Action.APPROVE);
         assertThat(decide(policy, "INSERT INTO tonly VALUES (2)").action()).isEqualTo(Action.ALLOW);
-        // Naming the trigger function does not declare a domain check reader.
-        assertThat(decide(policy, "INSERT INTO td VALUES (2, 'x')").action()).isEqualTo(Action.DENY);
+        assertThat(decide(policy, "INSERT INTO td VALUES (2, 'x')").action()).isEqualTo(Action.ALLOW);
     }
 
     static Decision decide(Policy p, String sql) {
