@@ -349,8 +349,10 @@ final class DatabaseTools {
         // Judged again: the policy in force now decides, and the approval is redeemed (marked used) by the gate.
         Classification c = gate.classify(op, ClassifyContext.defaults());
         String refused = sessionRefusal(c);
+        Verdict v = refused != null ? null : gate.judge(op, c, ClassifyContext.defaults(), null);
+        // Only a statement that runs uses the request up; after a refusal it is still there to be tried again.
+        if (v == null || !v.run()) ran.remove(a.id());
         if (refused != null) return ToolResult.error(refused + " Nothing was run.");
-        Verdict v = gate.judge(op, c, ClassifyContext.defaults(), null);
         if (!v.run()) {
             if (v.decision().action() == Action.APPROVE && v.approvalId() != null && !v.approvalId().equals(a.id())) {
                 return ToolResult.error("Request " + a.id() + " could not be redeemed (it was used or has lapsed); a new"

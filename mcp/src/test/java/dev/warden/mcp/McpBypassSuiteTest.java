@@ -15,7 +15,6 @@ import dev.warden.core.engine.Catalog;
 import dev.warden.core.engine.ClassifyContext;
 import dev.warden.core.ledger.Entry;
 import dev.warden.core.ledger.MemoryLedger;
-import dev.warden.mcp.standin.MemoryApprovals;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import java.util.List;
@@ -44,7 +43,7 @@ class McpBypassSuiteTest {
         // The same policy and engine, as the wire front end asks it.
         wire = new Gate(Map.of("app", new Target("app", "postgres",
                 new McpFixture.StandInEngine().classifier(Catalog.NONE), Catalog.NONE)),
-                f.gate.policy(), new MemoryApprovals(), new MemoryLedger(), null);
+                f.gate.policy(), McpFixture.approvals(new MemoryLedger()), new MemoryLedger(), null);
         before = snapshot();
     }
 

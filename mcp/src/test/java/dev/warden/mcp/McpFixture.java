@@ -16,10 +16,10 @@ import dev.warden.core.engine.Engine;
 import dev.warden.core.engine.FrontEnd;
 import dev.warden.core.engine.FrontEndContext;
 import dev.warden.core.engine.UpstreamSession;
+import dev.warden.core.approval.FileApprovals;
 import dev.warden.core.ledger.MemoryLedger;
 import dev.warden.core.policy.Policy;
 import dev.warden.core.policy.PolicyLoader;
-import dev.warden.mcp.standin.MemoryApprovals;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
@@ -41,8 +41,8 @@ import java.util.concurrent.CopyOnWriteArraySet;
 
 /**
  * A real embedded PostgreSQL, the real gate and policy engine, and the MCP server on an ephemeral port.
- * Until the approvals store is in main, the fixture uses the test
- * stand-ins in {@code standin/}; everything between the MCP client and the database is the production code.
+ * Everything between the MCP client and the database is the production code, the approvals store included (in a
+ * fresh folder); the ledger is the in-memory one.
  */
 final class McpFixture implements AutoCloseable {
     static final String SECRET = "coding-agent-secret-0123456789";
@@ -56,7 +56,6 @@ final class McpFixture implements AutoCloseable {
                 match: { kind: [write], objects: ["public.orders"] }
                 action: approve
                 reason: changes to orders need a person
-                approval: { mode: ticket }
               - name: personal-data
                 match: { kind: [read], tags: [pii] }
                 action: approve
@@ -76,7 +75,7 @@ final class McpFixture implements AutoCloseable {
 
     final EmbeddedPostgres pg;
     final MemoryLedger ledger;
-    final MemoryApprovals approvals;
+    final FileApprovals approvals;
     final Gate gate;
     final WardenConfig config;
     final McpServer server;
@@ -107,7 +106,7 @@ final class McpFixture implements AutoCloseable {
         Policy policy = PolicyLoader.parse(Path.of("policy.yaml"), POLICY.getBytes(StandardCharsets.UTF_8));
         Engine engine = new StandInEngine();
         MemoryLedger ledger = new MemoryLedger();
-        MemoryApprovals approvals = new MemoryApprovals();
+        FileApprovals approvals = approvals(ledger);
         Catalog catalog = liveCatalog ? engine.catalog(app, config.tags()) : Catalog.NONE;
         Gate gate = new Gate(Map.of("app", new Target("app", "postgres", engine.classifier(catalog), catalog)),
                 policy, approvals, ledger, "http://127.0.0.1:8080");
@@ -117,7 +116,7 @@ final class McpFixture implements AutoCloseable {
     }
 
     private McpFixture(EmbeddedPostgres pg, Gate gate, WardenConfig config, McpServer server, MemoryLedger ledger,
-                       MemoryApprovals approvals, java.util.Set<String> disabled) {
+                       FileApprovals approvals, java.util.Set<String> disabled) {
         this.pg = pg;
         this.gate = gate;
         this.config = config;
@@ -125,6 +124,13 @@ final class McpFixture implements AutoCloseable {
         this.ledger = ledger;
         this.approvals = approvals;
         this.disabled = disabled;
+    }
+
+    /** The real approvals store in a fresh folder, with one approver, alice. */
+    static FileApprovals approvals(dev.warden.core.ledger.Ledger ledger) throws IOException {
+        return FileApprovals.open(java.nio.file.Files.createTempDirectory("warden-mcp-approvals"), ledger,
+                dev.warden.core.approval.Approvers.of(List.of(new dev.warden.core.config.ApproverConfig("alice",
+                        new Secret("alice-token-0123456789"))), List.of()));
     }
 
     /** The SDK's own client over streamable HTTP with a bearer token. */
@@ -151,6 +157,7 @@ final class McpFixture implements AutoCloseable {
     @Override
     public void close() throws IOException {
         server.close();
+        approvals.close();
         gate.target("app").ifPresent(t -> t.catalog().close());
         pg.close();
     }

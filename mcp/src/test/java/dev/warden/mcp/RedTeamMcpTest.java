@@ -19,7 +19,6 @@ import dev.warden.core.engine.Engine;
 import dev.warden.core.ledger.MemoryLedger;
 import dev.warden.core.policy.Policy;
 import dev.warden.core.policy.PolicyLoader;
-import dev.warden.mcp.standin.MemoryApprovals;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -228,7 +227,7 @@ class RedTeamMcpTest {
             t.ledger = new MemoryLedger();
             t.catalog = engine.catalog(app, config.tags());
             Gate gate = new Gate(Map.of("app", new Target("app", "postgres", engine.classifier(t.catalog), t.catalog)),
-                    policy, new MemoryApprovals(), t.ledger, null);
+                    policy, McpFixture.approvals(t.ledger), t.ledger, null);
             t.server = McpServer.start(gate, config, d -> engine, n -> false, null);
             t.a = client(t.server, "agent-a-secret-0123456789");
             t.b = client(t.server, "agent-b-secret-0123456789");
