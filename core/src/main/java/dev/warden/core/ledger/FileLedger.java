@@ -73,6 +73,8 @@ public final class FileLedger implements Ledger {
     private volatile boolean closed;
     private final Thread writer;
     private final Thread treeThread;
+    /** Held from open to close: this process is the data directory's one writer. */
+    private WriterLock writerLock;
 
     // Writer thread only (and open).
     private final LeafFile leaves;
@@ -113,8 +115,10 @@ public final class FileLedger implements Ledger {
     /** Opens (or creates) the ledger under {@code <dataDir>/ledger}, recovering a torn tail. */
     public static FileLedger open(Path dataDir, LedgerConfig config) throws LedgerException {
         LedgerDir dir = LedgerDir.of(dataDir);
+        WriterLock writerLock = null;
         try {
             Files.createDirectories(dir.dir());
+            writerLock = WriterLock.acquire(dataDir);
             NoteKey key = loadKey(dir, config);
             String origin = config.origin().orElse(key.name());
             FileLedger l = new FileLedger(dir, config, key, origin);
@@ -125,12 +129,16 @@ public final class FileLedger implements Ledger {
                 l.leaves.close();
                 throw e;
             }
+            l.writerLock = writerLock;
+            writerLock = null;
             l.writer.start();
             l.treeThread.start();
             if (recovery.isPresent()) l.append(recovery.get(), Durability.SYNCED);
             return l;
         } catch (IOException e) {
             throw new LedgerException("cannot open the ledger in " + dir.dir() + ": " + e.getMessage(), e);
+        } finally {
+            if (writerLock != null) writerLock.close();
         }
     }
 
@@ -861,6 +869,7 @@ public final class FileLedger implements Ledger {
             lock.unlock();
         }
         leaves.close();
+        writerLock.close();
     }
 
     private void joinWriter() {
