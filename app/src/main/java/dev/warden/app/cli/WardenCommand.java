@@ -43,6 +43,9 @@ public final class WardenCommand implements Runnable {
             String msg = switch (ex) {
                 case ConfigException c -> c.getMessage();
                 case UsageException u -> u.getMessage();
+                // Start-up failures that name their cause (another process on the data directory, a taken port).
+                case dev.warden.core.ledger.LedgerException l -> l.getMessage();
+                case java.net.BindException b -> b.getMessage();
                 default -> "internal error: " + ex;
             };
             commandLine.getErr().println("warden: " + msg.replace('\n', ' '));

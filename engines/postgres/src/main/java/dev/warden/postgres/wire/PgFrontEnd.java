@@ -81,7 +81,12 @@ public final class PgFrontEnd implements FrontEnd {
         HostPort listen = databases.getFirst().listen();
         ServerSocketChannel s = ServerSocketChannel.open();
         s.socket().setReuseAddress(true);
-        s.bind(new InetSocketAddress(InetAddress.getByName(listen.host()), listen.port()), 256);
+        try {
+            s.bind(new InetSocketAddress(InetAddress.getByName(listen.host()), listen.port()), 256);
+        } catch (java.net.BindException e) {
+            s.close();
+            throw new java.net.BindException("cannot listen on " + listen + ": " + e.getMessage());
+        }
         server = s;
         // The kill switch ends a disabled agent's live sessions here; new ones are refused in the handshake.
         killSwitch = gate.agents().map(k -> k.subscribe(change -> {
