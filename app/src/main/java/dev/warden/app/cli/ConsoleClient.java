@@ -59,7 +59,7 @@ final class ConsoleClient {
                 throw new WardenCommand.UsageException("give --console URL, or --config FILE with a console: section");
             }
             try {
-                WardenConfig cfg = new ConfigLoader(env, w -> {}).load(file);
+                WardenConfig cfg = ConfigLoader.withoutSecrets(env).load(file);
                 ConsoleConfig c = cfg.console().orElseThrow(() -> new WardenCommand.UsageException(
                         file + " has no console: section; give --console URL"));
                 return c.publicUrl();

@@ -19,7 +19,9 @@ final class LedgerLocation {
     private Optional<WardenConfig> loaded;
 
     Optional<WardenConfig> loaded() throws ConfigException {
-        if (loaded == null) loaded = config == null ? Optional.empty() : Optional.of(EngineOptions.config(config));
+        // Auditors hold no agent or database secrets: only the data directory and the witnesses are read here.
+        if (loaded == null) loaded = config == null ? Optional.empty()
+                : Optional.of(dev.warden.app.config.ConfigLoader.withoutSecrets(System::getenv).load(config));
         return loaded;
     }
 

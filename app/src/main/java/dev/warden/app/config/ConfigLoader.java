@@ -56,15 +56,33 @@ public final class ConfigLoader {
 
     private final Function<String, String> env;
     private final Consumer<String> warnings;
+    private final boolean secretsNeeded;
 
     public ConfigLoader(Function<String, String> env, Consumer<String> warnings) {
+        this(env, warnings, true);
+    }
+
+    private ConfigLoader(Function<String, String> env, Consumer<String> warnings, boolean secretsNeeded) {
         this.env = env;
         this.warnings = warnings;
+        this.secretsNeeded = secretsNeeded;
     }
 
     public static ConfigLoader standard() {
         return new ConfigLoader(System::getenv, w -> System.err.println("warning: " + w));
     }
+
+    /**
+     * For commands that read the configuration for where things are (the console's address, the data directory),
+     * run by approvers and auditors who hold none of the agents' or databases' secrets: a secret whose variable is
+     * not set is {@link #UNSET} instead of an error, and nothing is warned about. Everything else is checked as ever.
+     */
+    public static ConfigLoader withoutSecrets(Function<String, String> env) {
+        return new ConfigLoader(env, w -> { }, false);
+    }
+
+    /** What a secret is when {@link #withoutSecrets} read a configuration whose variable is not set here. */
+    public static final Secret UNSET = new Secret("");
 
     public WardenConfig load(Path file) throws ConfigException {
         Path abs = file.toAbsolutePath().normalize();
@@ -487,7 +505,10 @@ public final class ConfigLoader {
         }
         String var = nonBlank(m.get(envKey));
         String v = env.apply(var);
-        if (v == null || v.isEmpty()) throw m.get(envKey).error("the environment variable " + var + " is not set");
+        if (v == null || v.isEmpty()) {
+            if (!secretsNeeded) return UNSET;
+            throw m.get(envKey).error("the environment variable " + var + " is not set");
+        }
         return new Secret(v);
     }
 }

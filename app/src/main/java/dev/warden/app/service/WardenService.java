@@ -126,6 +126,12 @@ public final class WardenService implements AutoCloseable {
         List<HostPort> started = new ArrayList<>();
         try {
             startConsole();
+            if (config.console().isEmpty()) {
+                gate.policy().rules().stream().filter(r -> r.action() == dev.warden.core.Action.APPROVE).findFirst()
+                        .ifPresent(r -> log.println("warning: rule \"" + r.name() + "\" sends statements to approval, but no"
+                                + " console is configured (console: in " + config.source() + "): nobody can approve them"
+                                + " (the approvers' commands and the console API need it), so they are denied when they time out"));
+            }
             for (Map.Entry<HostPort, List<DatabaseConfig>> e : byListen.entrySet()) {
                 Engine engine = engines.get(e.getValue().getFirst().engine()).orElseThrow();
                 FrontEnd fe;

@@ -85,6 +85,27 @@ class ConfigLoaderTest {
         assertThat(warnings).singleElement().asString().contains("agents[0].secret").doesNotContain("inline-agent-secret");
     }
 
+    /**
+     * An approver running {@code warden approvals … --config} or an auditor running {@code warden audit verify --config}
+     * had to hold every agent's secret and the database password, or the configuration did not load.
+     */
+    @Test
+    void approversAndAuditorsReadTheConfigurationWithoutTheSecrets() throws Exception {
+        Path f = dir.resolve("warden.yaml");
+        Files.writeString(f, CONTRACT);
+        WardenConfig c = ConfigLoader.withoutSecrets(name -> null).load(f);
+        assertThat(c.console()).isPresent();
+        assertThat(c.dataDir()).isEqualTo(dir.resolve("warden-data"));
+        assertThat(c.agents().getFirst().secret()).isSameAs(ConfigLoader.UNSET);
+        // Everything but the secrets is checked as ever.
+        Files.writeString(f, CONTRACT.replace("console:\n  listen:", "console:\n  lisen:"));
+        assertThatThrownBy(() -> ConfigLoader.withoutSecrets(name -> null).load(f)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("console.lisen");
+        Files.writeString(f, CONTRACT);
+        assertThatThrownBy(() -> new ConfigLoader(name -> null, w -> { }).load(f))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("is not set");
+    }
+
     @Test
     void secretsNeverAppearInErrorsOrToString() throws Exception {
         WardenConfig c = load(CONTRACT);
