@@ -53,6 +53,7 @@ final class ApprovalsCommand implements Runnable {
         @Override
         @SuppressWarnings("unchecked")
         public Integer call() throws Exception {
+            WardenCommand.oneOf("--status", status, "pending", "approved", "denied", "expired", "used");
             return run(spec, () -> {
                 ConsoleClient c = console.client();
                 String s = status != null ? status : all ? null : "pending";

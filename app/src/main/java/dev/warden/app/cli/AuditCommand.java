@@ -239,6 +239,8 @@ final class AuditCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            WardenCommand.oneOf("--decision", decision, "allow", "approve", "deny");
+            WardenCommand.oneOf("--type", type, "decision", "approval", "outcome", "policy", "recovery");
             return emit(spec, where, new Filter(agent, database, decision, object, type, since == null ? Instant.EPOCH : time(since)));
         }
     }

@@ -47,7 +47,7 @@ final class CheckCommand implements Callable<Integer> {
     @Option(names = "--agent", paramLabel = "NAME", defaultValue = "cli", description = "the agent to decide for (default: ${DEFAULT-VALUE})")
     String agent;
 
-    @Option(names = "--database", paramLabel = "NAME", defaultValue = "cli", description = "the database to decide for (default: ${DEFAULT-VALUE})")
+    @Option(names = "--database", paramLabel = "NAME", description = "the database to decide for (with --config: one it configures, by default its only one; else: cli)")
     String database;
 
     @Parameters(paramLabel = "STATEMENT", description = "the statement (for mongodb: the command document as Extended JSON), or - for standard input")
@@ -67,7 +67,7 @@ final class CheckCommand implements Callable<Integer> {
         } else {
             policy = PolicyLoader.load(source.policy);
         }
-        Operation op = new Operation(agent, database, engine.engine, StatementInput.read(statement), List.of(), null, "cli", "local", null);
+        Operation op = new Operation(agent, engine.database(cfg, database), engine.engine, StatementInput.read(statement), List.of(), null, "cli", "local", null);
         Classification c = engine.classify(op, cfg);
         Decision d = PolicyEngine.decide(policy, op, c);
         PrintWriter out = spec.commandLine().getOut();

@@ -41,8 +41,7 @@ final class ClassifyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         engine.validate();
         Optional<WardenConfig> cfg = config == null ? Optional.empty() : Optional.of(EngineOptions.config(config));
-        String db = database != null ? database : "cli";
-        Operation op = new Operation("cli", db, engine.engine, StatementInput.read(statement), List.of(), null, "cli", "local", null);
+        Operation op = new Operation("cli", engine.database(cfg, database), engine.engine, StatementInput.read(statement), List.of(), null, "cli", "local", null);
         Classification c = engine.classify(op, cfg);
         if (engine.json) {
             Output.json(spec.commandLine().getOut(), ModelJson.classification(c));

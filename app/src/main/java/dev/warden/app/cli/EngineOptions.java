@@ -11,6 +11,7 @@ import dev.warden.core.engine.Engine;
 import dev.warden.core.engine.Engines;
 import dev.warden.core.yaml.ConfigException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import picocli.CommandLine.Option;
@@ -31,6 +32,26 @@ final class EngineOptions {
         if (!Engines.KNOWN.contains(engine)) {
             throw new WardenCommand.UsageException("unknown engine '" + engine + "' (expected one of " + Engines.KNOWN + ")");
         }
+    }
+
+    /**
+     * The database a statement is judged for. Without a configuration, the given name (or {@code cli}). With one, a
+     * configured database: the given one, or the configuration's only database of this engine. A name the
+     * configuration does not have is an error, not a database without catalog or tags.
+     */
+    String database(Optional<WardenConfig> config, String given) {
+        if (config.isEmpty()) return given != null ? given : "cli";
+        List<String> names = config.get().databases().stream().filter(d -> d.engine().equals(engine)).map(DatabaseConfig::name).toList();
+        if (given == null) {
+            if (names.size() == 1) return names.getFirst();
+            throw new WardenCommand.UsageException("give --database: " + config.get().source() + " configures "
+                    + (names.isEmpty() ? "no " + engine + " database" : engine + " databases " + String.join(", ", names)));
+        }
+        if (!names.contains(given)) {
+            throw new WardenCommand.UsageException("no " + engine + " database '" + given + "' in " + config.get().source()
+                    + (names.isEmpty() ? "" : " (configured: " + String.join(", ", names) + ")"));
+        }
+        return given;
     }
 
     static WardenConfig config(Path file) throws ConfigException {

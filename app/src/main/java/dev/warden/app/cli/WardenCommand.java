@@ -54,6 +54,12 @@ public final class WardenCommand implements Runnable {
         return cl.execute(args);
     }
 
+    /** {@code value} when it is null or one of {@code allowed}; otherwise a usage error that lists them. */
+    static String oneOf(String option, String value, String... allowed) {
+        if (value == null || java.util.Arrays.asList(allowed).contains(value)) return value;
+        throw new UsageException(option + " must be one of " + String.join(", ", allowed) + " (not '" + value + "')");
+    }
+
     /** A usage problem found after parsing (a missing file, a bad combination). Exit status 2. */
     public static final class UsageException extends RuntimeException {
         public UsageException(String message) {

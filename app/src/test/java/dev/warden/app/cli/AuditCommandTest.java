@@ -90,6 +90,36 @@ class AuditCommandTest {
         assertThat(out).matches("tampered: entry 4: modified \\(its hash differs from the one committed by checkpoint \\d+\\)\n");
     }
 
+    /** A misspelt filter value printed nothing and exited 0, as if no entry matched. */
+    @Test
+    void aFilterValueThatCannotMatchIsAUsageError() {
+        assertThat(run("audit", "search", "--data-dir", data.toString(), "--decision", "maybe")).isEqualTo(2);
+        assertThat(err).contains("--decision must be one of allow, approve, deny");
+        assertThat(run("audit", "search", "--data-dir", data.toString(), "--type", "bogus")).isEqualTo(2);
+        assertThat(run("audit", "search", "--data-dir", data.toString(), "--decision", "deny")).isEqualTo(0);
+        assertThat(out.lines()).hasSize(2);
+    }
+
+    /** check/classify --config without --database judged for a database named 'cli': no catalog, no tags, no word. */
+    @Test
+    void checkWithAConfigurationJudgesForOneOfItsDatabases() throws Exception {
+        Path cfg = tmp.resolve("warden.yaml");
+        Files.writeString(tmp.resolve("policy.yaml"), "rules:\n  - { name: reads, match: { kind: [read] }, action: allow }\n");
+        String two = """
+                data_dir: data
+                policy: policy.yaml
+                databases:
+                  - { name: app, engine: postgres, listen: 127.0.0.1:0, upstream: { host: 127.0.0.1, port: 1, database: app, user: u, password: p } }
+                  - { name: crm, engine: postgres, listen: 127.0.0.1:0, upstream: { host: 127.0.0.1, port: 1, database: crm, user: u, password: p } }
+                """;
+        Files.writeString(cfg, two);
+        assertThat(run("check", "--config", cfg.toString(), "--engine", "postgres", "SELECT 1")).isEqualTo(2);
+        assertThat(err).contains("give --database").contains("app, crm");
+        assertThat(run("check", "--config", cfg.toString(), "--engine", "postgres", "--database", "nope", "SELECT 1")).isEqualTo(2);
+        assertThat(err).contains("no postgres database 'nope'");
+        assertThat(run("classify", "--config", cfg.toString(), "--engine", "postgres", "--database", "nope", "SELECT 1")).isEqualTo(2);
+    }
+
     @Test
     void verifyFindsTheDataDirThroughTheConfiguration() throws Exception {
         Path cfg = tmp.resolve("warden.yaml");
