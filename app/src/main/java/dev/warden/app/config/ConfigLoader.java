@@ -19,6 +19,7 @@ import dev.warden.core.yaml.ConfigException;
 import dev.warden.core.yaml.YamlNode;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,19 +58,22 @@ public final class ConfigLoader {
     private final Function<String, String> env;
     private final Consumer<String> warnings;
     private final boolean secretsNeeded;
+    private final boolean policyChecked;
 
     public ConfigLoader(Function<String, String> env, Consumer<String> warnings) {
-        this(env, warnings, true);
+        this(env, warnings, true, false);
     }
 
-    private ConfigLoader(Function<String, String> env, Consumer<String> warnings, boolean secretsNeeded) {
+    private ConfigLoader(Function<String, String> env, Consumer<String> warnings, boolean secretsNeeded, boolean policyChecked) {
         this.env = env;
         this.warnings = warnings;
         this.secretsNeeded = secretsNeeded;
+        this.policyChecked = policyChecked;
     }
 
+    /** For commands that run with the configuration: every secret set, the policy file there (named at its key). */
     public static ConfigLoader standard() {
-        return new ConfigLoader(System::getenv, w -> System.err.println("warning: " + w));
+        return new ConfigLoader(System::getenv, w -> System.err.println("warning: " + w), true, true);
     }
 
     /**
@@ -78,7 +82,7 @@ public final class ConfigLoader {
      * not set is {@link #UNSET} instead of an error, and nothing is warned about. Everything else is checked as ever.
      */
     public static ConfigLoader withoutSecrets(Function<String, String> env) {
-        return new ConfigLoader(env, w -> { }, false);
+        return new ConfigLoader(env, w -> { }, false, false);
     }
 
     /** What a secret is when {@link #withoutSecrets} read a configuration whose variable is not set here. */
@@ -93,6 +97,9 @@ public final class ConfigLoader {
         Path dataDir = base.resolve(top.containsKey("data_dir") ? nonBlank(top.get("data_dir")) : "warden-data").normalize();
         if (!top.containsKey("policy")) throw root.error("missing key 'policy'");
         Path policy = base.resolve(nonBlank(top.get("policy"))).normalize();
+        if (policyChecked && !Files.isRegularFile(policy)) {
+            throw top.get("policy").error("the policy file " + policy + " does not exist or is not a file");
+        }
 
         List<AgentConfig> agents = new ArrayList<>();
         Set<String> agentNames = new HashSet<>();

@@ -35,6 +35,8 @@ public final class PolicyLoader {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new ConfigException(file, 0, "", "the policy file does not exist");
         } catch (IOException e) {
             throw new ConfigException(file, 0, "", "cannot read the policy: " + e.getMessage());
         }

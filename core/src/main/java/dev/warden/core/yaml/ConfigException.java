@@ -12,7 +12,8 @@ public final class ConfigException extends Exception {
     private final String key;
 
     public ConfigException(Path file, int line, String key, String problem) {
-        super(file + ":" + line + ": " + (key == null || key.isEmpty() ? "" : key + ": ") + problem);
+        // Line 0: about the file as a whole (it cannot be read), so no line is named.
+        super(file + (line > 0 ? ":" + line : "") + ": " + (key == null || key.isEmpty() ? "" : key + ": ") + problem);
         this.file = file;
         this.line = line;
         this.key = key;
