@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Start an embedded PostgreSQL with a small shop schema and Warden in front of it on 127.0.0.1:6432, "
                 + "with a demo policy: reads allowed, DDL and bulk writes held for approval, the audit log protected, "
-                + "everything else denied. Ctrl-C stops it all.")
+                + "everything else denied. Ctrl-C stops it all.",
+        footer = {"", "Example:", "  warden demo", "  (then, in another terminal, the psql command it prints)"})
 final class DemoCommand implements Callable<Integer> {
     static final String AGENT = "demo-agent";
     static final String AGENT_SECRET = "demo-agent-secret";

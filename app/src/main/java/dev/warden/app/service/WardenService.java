@@ -117,6 +117,24 @@ public final class WardenService implements AutoCloseable {
         return console.url();
     }
 
+    /** Approve rules that nobody could satisfy: no console to approve in, or fewer approvers than a rule asks for. */
+    private void warnAboutApprovals() {
+        for (dev.warden.core.policy.Rule r : gate.policy().rules()) {
+            if (r.action() != dev.warden.core.Action.APPROVE) continue;
+            if (config.console().isEmpty()) {
+                log.println("warning: rule \"" + r.name() + "\" sends statements to approval, but no console is configured"
+                        + " (console: in " + config.source() + "): nobody can approve them (the approvers' commands and the"
+                        + " console API need it), so they are denied when they time out");
+                return;
+            }
+            int needed = r.approval() == null ? 1 : r.approval().approvers();
+            if (config.approvers().size() < needed) {
+                log.println("warning: rule \"" + r.name() + "\" needs " + needed + " approvers, but " + config.source()
+                        + " names " + config.approvers().size() + ": its requests can never be approved");
+            }
+        }
+    }
+
     /** Starts one front end per listen address; returns the addresses. */
     public List<HostPort> start() throws IOException {
         Map<HostPort, List<DatabaseConfig>> byListen = new LinkedHashMap<>();
@@ -126,12 +144,7 @@ public final class WardenService implements AutoCloseable {
         List<HostPort> started = new ArrayList<>();
         try {
             startConsole();
-            if (config.console().isEmpty()) {
-                gate.policy().rules().stream().filter(r -> r.action() == dev.warden.core.Action.APPROVE).findFirst()
-                        .ifPresent(r -> log.println("warning: rule \"" + r.name() + "\" sends statements to approval, but no"
-                                + " console is configured (console: in " + config.source() + "): nobody can approve them"
-                                + " (the approvers' commands and the console API need it), so they are denied when they time out"));
-            }
+            warnAboutApprovals();
             for (Map.Entry<HostPort, List<DatabaseConfig>> e : byListen.entrySet()) {
                 Engine engine = engines.get(e.getValue().getFirst().engine()).orElseThrow();
                 FrontEnd fe;
