@@ -1000,6 +1000,12 @@ final class StatementWalker {
                 return;
             }
         }
+        if (q != null && q.equals(Scope.DERIVED) && !field && !star) {
+            // x.c on a subquery, function or VALUES alias whose columns are not tracked: where x has no column c,
+            // PostgreSQL calls c(x), as on a table.
+            fieldOrCall(c, String.join(".", qualifier));
+            return;
+        }
         if (q == null || q.equals(Scope.DERIVED)) return;
         if (star && c.equals("*")) {
             facts.object(q, Access.READ).addAll(allColumns(q));

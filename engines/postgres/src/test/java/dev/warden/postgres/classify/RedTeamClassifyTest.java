@@ -142,10 +142,23 @@ class RedTeamClassifyTest {
             "SELECT (t).evil FROM t",
             "SELECT (t.*).evil FROM t",
             "SELECT x.evil FROM t AS x",
-            "SELECT t.evilrec FROM t"})
+            "SELECT t.evilrec FROM t",
+            // on a subquery or VALUES alias (lead from the offline review: the walker stopped at derived tables)
+            "SELECT x.evilrec FROM (SELECT 1 AS a) x",
+            "SELECT v.evilrec FROM (VALUES (1)) v(a)"})
     void attributeNotationCallsAUserFunction(String sql) throws SQLException {
         provesSideEffect(sql);
         notRead(classify(sql), sql);
+    }
+
+    /** A derived table's own columns, and built-in names of them, stay plain reads. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {
+            "SELECT x.a FROM (SELECT 1 AS a) x",
+            "SELECT s.count, s.length FROM (SELECT count(*) AS count, 1 AS length FROM t) s",
+            "SELECT v.name FROM (VALUES ('n')) v(name)"})
+    void aDerivedTablesColumnsAreRead(String sql) {
+        assertThat(classify(sql).kind()).as("%s", sql).isEqualTo(dev.warden.core.Kind.READ);
     }
 
     // Offline (no live catalog) the columns of a table are not known, so t.evil cannot be told from a column: a known
