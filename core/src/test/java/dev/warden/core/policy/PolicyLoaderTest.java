@@ -73,6 +73,6 @@ class PolicyLoaderTest {
     @Test
     void missingFileIsAClearError() {
         assertThatThrownBy(() -> PolicyLoader.load(Path.of("/nonexistent/policy.yaml")))
-                .isInstanceOf(ConfigException.class).hasMessageContaining("/nonexistent/policy.yaml").hasMessageContaining("cannot read");
+                .isInstanceOf(ConfigException.class).hasMessageContaining("/nonexistent/policy.yaml").hasMessageContaining("does not exist");
     }
 }
