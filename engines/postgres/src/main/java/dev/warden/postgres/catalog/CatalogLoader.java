@@ -124,7 +124,10 @@ final class CatalogLoader {
                 while (rs.next()) {
                     long oid = rs.getLong(1);
                     String schema = rs.getString(2);
-                    boolean builtIn = CatalogSnapshot.PG_CATALOG.equals(schema) && oid < FIRST_NORMAL_OBJECT_ID && !rs.getBoolean(12);
+                    // PostgreSQL's own: made by initdb (an OID below the first normal one) in pg_catalog, or in
+                    // information_schema, whose views call its own SQL helpers (_pg_truetypid…).
+                    boolean builtIn = (CatalogSnapshot.PG_CATALOG.equals(schema) || "information_schema".equals(schema))
+                            && oid < FIRST_NORMAL_OBJECT_ID && !rs.getBoolean(12);
                     Function f = new Function(oid, schema, rs.getString(3), rs.getString(4).charAt(0), rs.getBoolean(5),
                             rs.getString(6), builtIn, rs.getInt(7), rs.getInt(8), rs.getBoolean(9), rs.getString(10), rs.getBoolean(11));
                     byOid.put(oid, f);

@@ -124,6 +124,22 @@ class PostgresCatalogTest {
         assertThat(catalog.live()).isTrue();
     }
 
+    /**
+     * information_schema's views call its own SQL helpers (_pg_truetypid, _pg_char_max_length…), which initdb made
+     * outside pg_catalog: they counted as user code, so an agent's look at information_schema.columns was unknown.
+     */
+    @Test
+    void informationSchemaViewsRunOnlyPostgresOwnCode() {
+        assertThat(catalog.readRunsUserCode("information_schema.columns")).isFalse();
+        assertThat(catalog.readRunsUserCode("information_schema.tables")).isFalse();
+        dev.warden.core.Classification c = new dev.warden.postgres.PostgresEngine().classifier(catalog).classify(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'customers'",
+                dev.warden.core.engine.ClassifyContext.defaults());
+        assertThat(c.kind()).as("%s", c.statements()).isEqualTo(dev.warden.core.Kind.READ);
+        // A user's view still counts.
+        assertThat(catalog.readRunsUserCode("public.shouting")).isTrue();
+    }
+
     @Test
     void unqualifiedNamesResolveThroughTheSearchPath() {
         // "$user" is the upstream user, whose schema holds its own customers table.
