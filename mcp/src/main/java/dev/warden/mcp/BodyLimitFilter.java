@@ -11,7 +11,7 @@ import java.io.IOException;
 /**
  * Refuses a body declared larger than {@code mcp.max_request_size} with 413 from its {@code Content-Length} alone,
  * before authentication and without reading a byte of it; the connection is then closed rather than drained. A body
- * sent without a length (chunked) is cut by the MCP transport at the same limit, once it has read that much: only
+ * sent without a length (chunked) is cut by {@link JsonRpcFilter} at the same limit, once it has read that much: only
  * for an authenticated request, since nothing reads a body before the token is checked.
  */
 final class BodyLimitFilter implements Filter {

@@ -69,8 +69,8 @@ public final class McpServer implements AutoCloseable {
         HttpServletStreamableServerTransportProvider transport = HttpServletStreamableServerTransportProvider.builder()
                 .jsonMapper(json)
                 .mcpEndpoint(PATH)
-                // A body sent without a length is read up to this, then refused with 413 (BodyLimitFilter refuses a
-                // declared one before it is read).
+                // A second fence: JsonRpcFilter reads a body without a length up to this and refuses it with 413
+                // there (BodyLimitFilter refuses a declared one before it is read).
                 .maxRequestSize((int) mc.maxRequestBytes())
                 .contextExtractor(request -> McpTransportContext.create(Map.of(
                         ToolSpecs.AGENT, String.valueOf(request.getAttribute(BearerFilter.AGENT_ATTRIBUTE)),
@@ -98,9 +98,10 @@ public final class McpServer implements AutoCloseable {
         ServletContextHandler context = new ServletContextHandler();
         context.setContextPath("/");
         // In this order: a foreign page is refused before anything else, the token included; a declared oversized
-        // body before the token is checked; and nothing reads a body before the token is.
+        // body before the token is checked; nothing reads a body before the token is; a body that is no JSON-RPC
+        // message is answered before the transport sees it.
         for (jakarta.servlet.Filter filter : List.of(new OriginFilter(AllowedOrigins.of(mc)),
-                new BodyLimitFilter(mc.maxRequestBytes()), new BearerFilter(tokens))) {
+                new BodyLimitFilter(mc.maxRequestBytes()), new BearerFilter(tokens), new JsonRpcFilter(mc.maxRequestBytes()))) {
             FilterHolder holder = new FilterHolder(filter);
             holder.setAsyncSupported(true);
             context.addFilter(holder, "/*", EnumSet.of(DispatcherType.REQUEST));

@@ -251,6 +251,20 @@ class McpHttpTest {
         assertThat(http.send(ok, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
     }
 
+    /** Malformed JSON from an agent got the SDK's 400 with a Java stack trace: class names, lines, library versions. */
+    @Test
+    void aMalformedRequestGetsAPlainErrorWithoutInternals() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        for (String body : new String[] {"{not json", "[1,2", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":7}"}) {
+            HttpRequest bad = HttpRequest.newBuilder(f.server.endpoint()).header("Content-Type", "application/json")
+                    .header("Accept", "application/json, text/event-stream").header("Authorization", "Bearer " + McpFixture.SECRET)
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+            HttpResponse<String> res = http.send(bad, HttpResponse.BodyHandlers.ofString());
+            assertThat(res.statusCode()).as(body).isEqualTo(400);
+            assertThat(res.body()).as(body).doesNotContain("\tat ", "Exception", "io.modelcontextprotocol", "com.fasterxml");
+        }
+    }
+
     @Test
     void aDisabledAgentIsRefused() {
         f.disabled.add("reporting-agent");
