@@ -4,10 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.warden.core.engine.Catalog;
 import dev.warden.core.engine.ClassifyContext;
-import dev.warden.core.ledger.Durability;
 import dev.warden.core.ledger.Entry;
+import dev.warden.core.ledger.FullDiskLedger;
 import dev.warden.core.ledger.Ledger;
-import dev.warden.core.ledger.LedgerException;
 import dev.warden.core.ledger.MemoryLedger;
 import dev.warden.core.policy.Policy;
 import dev.warden.core.policy.PolicyEngineTest;
@@ -62,25 +61,7 @@ class GateTest {
 
     @Test
     void aLedgerThatCannotWriteRefusesEvenAnAllowedRead() throws Exception {
-        Ledger broken = new Ledger() {
-            public long append(Entry entry, Durability durability) throws LedgerException {
-                throw new LedgerException("disk full");
-            }
-
-            public void writeStaged(long seq) throws LedgerException {
-                throw new LedgerException("disk full");
-            }
-
-            public void afterSync(long seq, java.util.function.Consumer<LedgerException> then) {
-                then.accept(new LedgerException("disk full"));
-            }
-
-            public boolean healthy() {
-                return false;
-            }
-
-            public void close() {}
-        };
+        Ledger broken = new FullDiskLedger();
         Verdict v = gate(broken).submit(op("SELECT 1"), ClassifyContext.defaults(), null);
         assertThat(v.run()).isFalse();
         assertThat(v.seq()).isNegative();
@@ -107,25 +88,7 @@ class GateTest {
 
     @Test
     void wardensOwnOperationIsRefusedWhenTheLedgerCannotRecordIt() throws Exception {
-        Ledger broken = new Ledger() {
-            public long append(Entry entry, Durability durability) throws LedgerException {
-                throw new LedgerException("disk full");
-            }
-
-            public void writeStaged(long seq) throws LedgerException {
-                throw new LedgerException("disk full");
-            }
-
-            public void afterSync(long seq, java.util.function.Consumer<LedgerException> then) {
-                then.accept(new LedgerException("disk full"));
-            }
-
-            public boolean healthy() {
-                return false;
-            }
-
-            public void close() {}
-        };
+        Ledger broken = new FullDiskLedger();
         Gate g = gate(broken);
         Operation own = op("SELECT 1");
         Verdict v = g.recordOwn(own, g.classify(own, ClassifyContext.defaults()), "describe");

@@ -6,25 +6,15 @@ import dev.warden.core.Action;
 import dev.warden.core.Classification;
 import dev.warden.core.Kind;
 import dev.warden.core.ObjectAccess;
-import dev.warden.core.Operation;
-import dev.warden.core.config.DatabaseConfig;
-import dev.warden.core.config.HostPort;
-import dev.warden.core.config.Secret;
-import dev.warden.core.config.UpstreamConfig;
 import dev.warden.core.engine.Catalog;
-import dev.warden.core.engine.Classifier;
 import dev.warden.core.engine.ClassifyContext;
 import dev.warden.core.policy.Policy;
 import dev.warden.core.policy.PolicyEngine;
 import dev.warden.core.policy.PolicyLoader;
-import dev.warden.postgres.PostgresEngine;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import dev.warden.postgres.LiveShop;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -40,18 +30,11 @@ class CatalogClassifierTest {
     static final Map<String, List<String>> TAGS = Map.of("pii", List.of("public.customers.email", "public.customers.ssn"));
     static final ClassifyContext DEFAULTS = ClassifyContext.defaults();
 
-    static EmbeddedPostgres pg;
-    static Catalog catalog;
-    static Classifier classifier;
+    static LiveShop shop;
 
     @BeforeAll
     static void start() throws Exception {
-        pg = EmbeddedPostgres.builder().start();
-        try (Connection c = pg.getPostgresDatabase().getConnection(); var st = c.createStatement()) {
-            st.execute("CREATE ROLE app LOGIN");
-            st.execute("CREATE DATABASE shop OWNER app");
-        }
-        app("""
+        shop = LiveShop.start("""
                 CREATE TABLE public.customers (id int PRIMARY KEY, name text, email text, ssn text);
                 INSERT INTO public.customers SELECT g, 'n' || g, g || '@example.com', 'ssn' || g FROM generate_series(1, 10000) g;
                 ANALYZE public.customers;
@@ -70,44 +53,20 @@ class CatalogClassifierTest {
                 CREATE SCHEMA app;
                 CREATE TABLE app.notes (body text, author text);
                 """);
-        PostgresEngine engine = new PostgresEngine();
-        catalog = engine.catalog(new DatabaseConfig("shop", "postgres", new HostPort("127.0.0.1", 0),
-                new UpstreamConfig("localhost", pg.getPort(), "shop", "app", new Secret("")), Duration.ofSeconds(30)), TAGS);
-        classifier = engine.classifier(catalog);
-        assertThat(catalog).isInstanceOf(PostgresCatalog.class);
-        assertThat(((PostgresCatalog) catalog).refresh()).isTrue();
+        shop.openCatalog(TAGS);
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (catalog != null) catalog.close();
-        if (pg != null) pg.close();
-    }
-
-    static void app(String sql) throws SQLException {
-        try (Connection c = pg.getDatabase("app", "shop").getConnection(); var st = c.createStatement()) {
-            st.execute(sql);
-        }
-    }
-
-    static String one(String sql) throws SQLException {
-        try (Connection c = pg.getDatabase("app", "shop").getConnection(); var st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-            rs.next();
-            return rs.getString(1);
-        }
-    }
-
-    static Operation op(String text, String... params) {
-        return new Operation("agent", "shop", "postgres", text, List.of(params), "", "s1", "127.0.0.1", null);
-    }
-
-    static Classification judge(String text, ClassifyContext ctx, String... params) {
-        Classification c = classifier.classify(text, ctx);
-        return catalog.enrich(op(text, params), c, ctx);
+        if (shop != null) shop.close();
     }
 
     static Classification judge(String text, String... params) {
-        return judge(text, DEFAULTS, params);
+        return shop.judge(text, DEFAULTS, params);
+    }
+
+    static Classification judge(String text, ClassifyContext ctx, String... params) {
+        return shop.judge(text, ctx, params);
     }
 
     static ObjectAccess object(Classification c, String name) {
@@ -160,7 +119,7 @@ class CatalogClassifierTest {
         assertThat(String.join(" ", c.statements().getFirst().reasons())).contains("evil.lower");
         assertThat(c.estimatedRows()).isEqualTo(Classification.NO_ESTIMATE);
         assertThat(c.enrichment()).contains("no row estimate");
-        assertThat(one("SELECT count(*) FROM public.audit")).isEqualTo("0");
+        assertThat(shop.value("SELECT count(*) FROM public.audit")).isEqualTo("0");
         // pg_catalog implicitly first: evil.lower(text) is hidden.
         assertThat(judge(sql, new ClassifyContext(List.of("evil", "public"), Map.of())).kind()).isEqualTo(Kind.READ);
     }
@@ -175,23 +134,23 @@ class CatalogClassifierTest {
         assertThat(judge("SELECT double_it(id) FROM public.customers").kind()).isEqualTo(Kind.UNKNOWN);
         // A user operator calls user code too.
         assertThat(judge("SELECT id FROM public.customers WHERE id === 1").kind()).isEqualTo(Kind.UNKNOWN);
-        assertThat(one("SELECT n FROM public.counters")).isEqualTo("0");
-        assertThat(one("SELECT count(*) FROM public.audit")).isEqualTo("0");
+        assertThat(shop.value("SELECT n FROM public.counters")).isEqualTo("0");
+        assertThat(shop.value("SELECT count(*) FROM public.audit")).isEqualTo("0");
     }
 
     @Test
     void aFastPathCallIsJudgedByWhatItsOidResolvesTo() throws SQLException {
-        int abs = Integer.parseInt(one("SELECT 'pg_catalog.int4abs'::regproc::oid"));
-        int bump = Integer.parseInt(one("SELECT 'public.bump'::regproc::oid"));
-        int unlink = Integer.parseInt(one("SELECT 'pg_catalog.lo_unlink'::regproc::oid"));
-        Classification read = dev.warden.postgres.wire.FastPathCall.classify(abs, catalog);
+        int abs = Integer.parseInt(shop.value("SELECT 'pg_catalog.int4abs'::regproc::oid"));
+        int bump = Integer.parseInt(shop.value("SELECT 'public.bump'::regproc::oid"));
+        int unlink = Integer.parseInt(shop.value("SELECT 'pg_catalog.lo_unlink'::regproc::oid"));
+        Classification read = dev.warden.postgres.wire.FastPathCall.classify(abs, shop.catalog());
         assertThat(read.kind()).isEqualTo(Kind.READ);
         assertThat(read.statements().getFirst().functions()).containsExactly("pg_catalog.int4abs");
-        Classification writer = dev.warden.postgres.wire.FastPathCall.classify(bump, catalog);
+        Classification writer = dev.warden.postgres.wire.FastPathCall.classify(bump, shop.catalog());
         assertThat(writer.kind()).isEqualTo(Kind.UNKNOWN);
         assertThat(writer.statements().getFirst().unproven()).containsExactly("public.bump");
-        assertThat(dev.warden.postgres.wire.FastPathCall.classify(unlink, catalog).kind()).isEqualTo(Kind.UNKNOWN);
-        assertThat(dev.warden.postgres.wire.FastPathCall.classify(999_999, catalog).kind()).isEqualTo(Kind.UNKNOWN);
+        assertThat(dev.warden.postgres.wire.FastPathCall.classify(unlink, shop.catalog()).kind()).isEqualTo(Kind.UNKNOWN);
+        assertThat(dev.warden.postgres.wire.FastPathCall.classify(999_999, shop.catalog()).kind()).isEqualTo(Kind.UNKNOWN);
         // Without a live catalog nothing can be resolved: fail closed.
         assertThat(dev.warden.postgres.wire.FastPathCall.classify(abs, dev.warden.core.engine.Catalog.NONE).kind())
                 .isEqualTo(Kind.UNKNOWN);
@@ -199,17 +158,17 @@ class CatalogClassifierTest {
 
     @Test
     void aViewThatCallsAWriterIsNotARead() throws SQLException {
-        app("CREATE VIEW public.bumping AS SELECT public.bump() AS n");
-        app("CREATE VIEW public.plain AS SELECT id, name FROM public.customers");
-        app("CREATE VIEW public.over_bumping AS SELECT n FROM public.bumping");
-        catalog.invalidate();
-        ((PostgresCatalog) catalog).refresh();
+        shop.app("CREATE VIEW public.bumping AS SELECT public.bump() AS n");
+        shop.app("CREATE VIEW public.plain AS SELECT id, name FROM public.customers");
+        shop.app("CREATE VIEW public.over_bumping AS SELECT n FROM public.bumping");
+        shop.catalog().invalidate();
+        shop.catalog().refresh();
         Classification c = judge("SELECT * FROM public.bumping");
         assertThat(c.kind()).isEqualTo(Kind.UNKNOWN);
         assertThat(String.join(" ", c.statements().getFirst().reasons())).contains("public.bumping runs user code");
         assertThat(judge("SELECT n FROM over_bumping").kind()).isEqualTo(Kind.UNKNOWN);
         assertThat(judge("SELECT name FROM plain").kind()).isEqualTo(Kind.READ);
-        assertThat(one("SELECT n FROM public.counters")).isEqualTo("0");
+        assertThat(shop.value("SELECT n FROM public.counters")).isEqualTo("0");
     }
 
     @Test
@@ -221,13 +180,13 @@ class CatalogClassifierTest {
         Classification upd = judge("UPDATE public.customers SET name = $1 WHERE id > $2", "x", "9990");
         assertThat(upd.kind()).isEqualTo(Kind.WRITE);
         assertThat(upd.estimatedRows()).as(upd.enrichment()).isBetween(1L, 50L);
-        assertThat(one("SELECT count(*) FROM public.customers")).isEqualTo("10000");
-        assertThat(one("SELECT count(*) FROM public.customers WHERE name = 'x'")).isEqualTo("0");
+        assertThat(shop.value("SELECT count(*) FROM public.customers")).isEqualTo("10000");
+        assertThat(shop.value("SELECT count(*) FROM public.customers WHERE name = 'x'")).isEqualTo("0");
         // SELECT INTO creates a table: no estimate, and no table either.
         Classification into = judge("SELECT * INTO public.copy FROM public.customers");
         assertThat(into.estimatedRows()).isEqualTo(Classification.NO_ESTIMATE);
         assertThat(into.enrichment()).contains("no row estimate");
-        assertThat(one("SELECT count(*) FROM pg_class WHERE relname = 'copy'")).isEqualTo("0");
+        assertThat(shop.value("SELECT count(*) FROM pg_class WHERE relname = 'copy'")).isEqualTo("0");
     }
 
     @Test
@@ -258,23 +217,23 @@ class CatalogClassifierTest {
     }
 
     static Action decide(Policy p, String text, String... params) {
-        return PolicyEngine.decide(p, op(text, params), judge(text, params)).action();
+        return PolicyEngine.decide(p, LiveShop.op(text, params), judge(text, params)).action();
     }
 
     @Test
     void ddlThatPassesThroughReachesTheClassifiersCache() throws SQLException {
-        PostgresCatalog live = (PostgresCatalog) catalog;
+        PostgresCatalog live = shop.catalog();
         String sql = "SELECT * FROM public.fresh";
-        Classification before = classifier.classify(sql, DEFAULTS);
+        Classification before = shop.classifier().classify(sql, DEFAULTS);
         assertThat(object(before, "public.fresh").columns()).containsExactly("*");
-        app("CREATE TABLE public.fresh (a int, b text)");
+        shop.app("CREATE TABLE public.fresh (a int, b text)");
         live.invalidate();
-        Classification after = classifier.classify(sql, DEFAULTS);
+        Classification after = shop.classifier().classify(sql, DEFAULTS);
         assertThat(object(after, "public.fresh").columns()).containsExactly("a", "b");
-        app("ALTER TABLE public.fresh ADD COLUMN c int");
+        shop.app("ALTER TABLE public.fresh ADD COLUMN c int");
         live.invalidate();
-        assertThat(object(classifier.classify(sql, DEFAULTS), "public.fresh").columns()).containsExactly("a", "b", "c");
-        app("DROP TABLE public.fresh");
+        assertThat(object(shop.classifier().classify(sql, DEFAULTS), "public.fresh").columns()).containsExactly("a", "b", "c");
+        shop.app("DROP TABLE public.fresh");
         live.invalidate();
     }
 }

@@ -8,17 +8,12 @@ import dev.warden.core.Classification;
 import dev.warden.core.Decision;
 import dev.warden.core.Kind;
 import dev.warden.core.ObjectAccess;
-import dev.warden.core.Operation;
-import dev.warden.core.config.DatabaseConfig;
-import dev.warden.core.config.HostPort;
-import dev.warden.core.config.Secret;
-import dev.warden.core.config.UpstreamConfig;
 import dev.warden.core.engine.ClassifyContext;
 import dev.warden.core.policy.Policy;
 import dev.warden.core.policy.PolicyEngine;
 import dev.warden.core.policy.PolicyLoader;
+import dev.warden.postgres.LiveShop;
 import dev.warden.postgres.classify.PostgresClassifier;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -50,7 +45,7 @@ class CatalogUnavailableTest {
             Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofMillis(100));
     static final ClassifyContext DEFAULTS = ClassifyContext.defaults();
 
-    static EmbeddedPostgres pg;
+    static LiveShop shop;
     static final List<Connection> agentSessions = new ArrayList<>();
     static PostgresCatalog down;
     static PostgresClassifier offline;
@@ -58,62 +53,55 @@ class CatalogUnavailableTest {
 
     @BeforeAll
     static void start() throws Exception {
-        pg = EmbeddedPostgres.builder().start();
-        try (Connection c = pg.getPostgresDatabase().getConnection(); var st = c.createStatement()) {
-            st.execute("CREATE ROLE app LOGIN");
-            st.execute("CREATE DATABASE shop OWNER app");
-        }
-        try (Connection c = pg.getDatabase("app", "shop").getConnection(); var st = c.createStatement()) {
-            st.execute("""
-                    CREATE TABLE public.audit (what text);
-                    CREATE SEQUENCE public.s;
-                    CREATE FUNCTION public.writer() RETURNS int LANGUAGE plpgsql VOLATILE
-                        AS 'BEGIN INSERT INTO public.audit VALUES (''writer''); RETURN 1; END';
-                    -- Views over a built-in with a side effect and over a user function.
-                    CREATE VIEW public.v_seq AS SELECT nextval('public.s') AS n;
-                    CREATE VIEW public.v_fn AS SELECT public.writer() AS n;
-                    -- Attribute notation: t.evil is evil(t).
-                    CREATE TABLE public.t (id int, v text);
-                    INSERT INTO public.t VALUES (1, 'a');
-                    CREATE FUNCTION public.evil(public.t) RETURNS int LANGUAGE plpgsql VOLATILE
-                        AS 'BEGIN INSERT INTO public.audit VALUES (''evil''); RETURN 1; END';
-                    CREATE FUNCTION public.evilrec(record) RETURNS int LANGUAGE plpgsql VOLATILE
-                        AS 'BEGIN INSERT INTO public.audit VALUES (''evilrec''); RETURN 1; END';
-                    -- Row-level security whose policy calls a writer.
-                    CREATE FUNCTION public.pol(int) RETURNS bool LANGUAGE plpgsql VOLATILE
-                        AS 'BEGIN INSERT INTO public.audit VALUES (''pol''); RETURN true; END';
-                    CREATE TABLE public.rls (id int);
-                    INSERT INTO public.rls VALUES (1);
-                    ALTER TABLE public.rls ENABLE ROW LEVEL SECURITY;
-                    ALTER TABLE public.rls FORCE ROW LEVEL SECURITY;
-                    CREATE POLICY p ON public.rls USING (public.pol(id));
-                    -- A user type with an operator of a built-in symbol and a cast.
-                    CREATE TYPE public.pair AS (a int, b int);
-                    CREATE FUNCTION public.pair_eq(public.pair, public.pair) RETURNS bool LANGUAGE plpgsql VOLATILE
-                        AS 'BEGIN INSERT INTO public.audit VALUES (''pair_eq''); RETURN true; END';
-                    CREATE OPERATOR public.= (LEFTARG = public.pair, RIGHTARG = public.pair, FUNCTION = public.pair_eq);
-                    CREATE TABLE public.pt (id int, p public.pair);
-                    INSERT INTO public.pt VALUES (1, ROW(1, 2));
-                    CREATE FUNCTION public.to_pair(int) RETURNS public.pair LANGUAGE plpgsql VOLATILE
-                        AS 'BEGIN INSERT INTO public.audit VALUES (''to_pair''); RETURN ROW($1, $1); END';
-                    CREATE CAST (int AS public.pair) WITH FUNCTION public.to_pair(int);
-                    -- Built-in names and symbols, overloaded for built-in argument types.
-                    CREATE FUNCTION public.length(int) RETURNS int LANGUAGE plpgsql VOLATILE
-                        AS 'BEGIN INSERT INTO public.audit VALUES (''length''); RETURN $1; END';
-                    CREATE FUNCTION public.plus(int, bool) RETURNS int LANGUAGE plpgsql VOLATILE
-                        AS 'BEGIN INSERT INTO public.audit VALUES (''plus''); RETURN $1; END';
-                    CREATE OPERATOR public.+ (LEFTARG = int, RIGHTARG = bool, FUNCTION = public.plus);
-                    -- A delete of orders cascades into the audit log.
-                    CREATE TABLE public.orders (id int PRIMARY KEY);
-                    CREATE TABLE public.audit_log (order_id int REFERENCES public.orders ON DELETE CASCADE);
-                    -- The upstream user's own schema comes first in "$user", public.
-                    CREATE SCHEMA app;
-                    CREATE TABLE app.notes (who text);
-                    INSERT INTO app.notes VALUES ('app');
-                    CREATE TABLE public.notes (who text);
-                    INSERT INTO public.notes VALUES ('public');
-                    """);
-        }
+        shop = LiveShop.start("""
+                CREATE TABLE public.audit (what text);
+                CREATE SEQUENCE public.s;
+                CREATE FUNCTION public.writer() RETURNS int LANGUAGE plpgsql VOLATILE
+                    AS 'BEGIN INSERT INTO public.audit VALUES (''writer''); RETURN 1; END';
+                -- Views over a built-in with a side effect and over a user function.
+                CREATE VIEW public.v_seq AS SELECT nextval('public.s') AS n;
+                CREATE VIEW public.v_fn AS SELECT public.writer() AS n;
+                -- Attribute notation: t.evil is evil(t).
+                CREATE TABLE public.t (id int, v text);
+                INSERT INTO public.t VALUES (1, 'a');
+                CREATE FUNCTION public.evil(public.t) RETURNS int LANGUAGE plpgsql VOLATILE
+                    AS 'BEGIN INSERT INTO public.audit VALUES (''evil''); RETURN 1; END';
+                CREATE FUNCTION public.evilrec(record) RETURNS int LANGUAGE plpgsql VOLATILE
+                    AS 'BEGIN INSERT INTO public.audit VALUES (''evilrec''); RETURN 1; END';
+                -- Row-level security whose policy calls a writer.
+                CREATE FUNCTION public.pol(int) RETURNS bool LANGUAGE plpgsql VOLATILE
+                    AS 'BEGIN INSERT INTO public.audit VALUES (''pol''); RETURN true; END';
+                CREATE TABLE public.rls (id int);
+                INSERT INTO public.rls VALUES (1);
+                ALTER TABLE public.rls ENABLE ROW LEVEL SECURITY;
+                ALTER TABLE public.rls FORCE ROW LEVEL SECURITY;
+                CREATE POLICY p ON public.rls USING (public.pol(id));
+                -- A user type with an operator of a built-in symbol and a cast.
+                CREATE TYPE public.pair AS (a int, b int);
+                CREATE FUNCTION public.pair_eq(public.pair, public.pair) RETURNS bool LANGUAGE plpgsql VOLATILE
+                    AS 'BEGIN INSERT INTO public.audit VALUES (''pair_eq''); RETURN true; END';
+                CREATE OPERATOR public.= (LEFTARG = public.pair, RIGHTARG = public.pair, FUNCTION = public.pair_eq);
+                CREATE TABLE public.pt (id int, p public.pair);
+                INSERT INTO public.pt VALUES (1, ROW(1, 2));
+                CREATE FUNCTION public.to_pair(int) RETURNS public.pair LANGUAGE plpgsql VOLATILE
+                    AS 'BEGIN INSERT INTO public.audit VALUES (''to_pair''); RETURN ROW($1, $1); END';
+                CREATE CAST (int AS public.pair) WITH FUNCTION public.to_pair(int);
+                -- Built-in names and symbols, overloaded for built-in argument types.
+                CREATE FUNCTION public.length(int) RETURNS int LANGUAGE plpgsql VOLATILE
+                    AS 'BEGIN INSERT INTO public.audit VALUES (''length''); RETURN $1; END';
+                CREATE FUNCTION public.plus(int, bool) RETURNS int LANGUAGE plpgsql VOLATILE
+                    AS 'BEGIN INSERT INTO public.audit VALUES (''plus''); RETURN $1; END';
+                CREATE OPERATOR public.+ (LEFTARG = int, RIGHTARG = bool, FUNCTION = public.plus);
+                -- A delete of orders cascades into the audit log.
+                CREATE TABLE public.orders (id int PRIMARY KEY);
+                CREATE TABLE public.audit_log (order_id int REFERENCES public.orders ON DELETE CASCADE);
+                -- The upstream user's own schema comes first in "$user", public.
+                CREATE SCHEMA app;
+                CREATE TABLE app.notes (who text);
+                INSERT INTO app.notes VALUES ('app');
+                CREATE TABLE public.notes (who text);
+                INSERT INTO public.notes VALUES ('public');
+                """);
         policy = PolicyLoader.parse(Path.of("policy.yaml"), """
                 rules:
                   - name: reads
@@ -131,11 +119,9 @@ class CatalogUnavailableTest {
                 """.getBytes(StandardCharsets.UTF_8));
         // The agent opens as many sessions as the upstream role may have: Warden's catalog connection (same role)
         // finds no slot left.
-        try (Connection c = pg.getPostgresDatabase().getConnection(); var st = c.createStatement()) {
-            st.execute("ALTER ROLE app CONNECTION LIMIT 2");
-        }
-        for (int i = 0; i < 2; i++) agentSessions.add(pg.getDatabase("app", "shop").getConnection());
-        down = new PostgresCatalog(config("shop", "app"), Map.of(), BuiltinCatalog.INSTANCE, STUCK);
+        shop.admin("ALTER ROLE app CONNECTION LIMIT 2");
+        for (int i = 0; i < 2; i++) agentSessions.add(shop.appConnection());
+        down = new PostgresCatalog(shop.config("shop", "app"), Map.of(), BuiltinCatalog.INSTANCE, STUCK);
         assertThat(down.refresh()).isFalse();
         assertThat(down.lastError()).contains("too many connections");
         offline = PostgresClassifier.create(down, null);
@@ -145,7 +131,7 @@ class CatalogUnavailableTest {
     static void stop() throws Exception {
         for (Connection c : agentSessions) c.close();
         if (down != null) down.close();
-        if (pg != null) pg.close();
+        if (shop != null) shop.close();
     }
 
     // ---- reads that run user code -------------------------------------------------------------------------------
@@ -178,7 +164,7 @@ class CatalogUnavailableTest {
     @Test
     void copyToOfATableWithAUserCodePolicy() throws Exception {
         long before = sideEffects();
-        try (Connection c = pg.getDatabase("postgres", "shop").getConnection(); var st = c.createStatement()) {
+        try (Connection c = shop.superuserConnection(); var st = c.createStatement()) {
             st.execute("SET ROLE app");
             var copy = new org.postgresql.copy.CopyManager(c.unwrap(org.postgresql.core.BaseConnection.class));
             copy.copyOut("COPY rls TO STDOUT", new java.io.StringWriter());
@@ -193,7 +179,7 @@ class CatalogUnavailableTest {
 
     @Test
     void aDeleteThatCascadesIntoAProtectedTableIsNotAllowed() throws SQLException {
-        try (Connection c = pg.getDatabase("postgres", "shop").getConnection(); var st = c.createStatement()) {
+        try (Connection c = shop.superuserConnection(); var st = c.createStatement()) {
             st.execute("INSERT INTO public.orders VALUES (1); INSERT INTO public.audit_log VALUES (1)");
         }
         String sql = "DELETE FROM orders WHERE id = 1";
@@ -214,7 +200,7 @@ class CatalogUnavailableTest {
     @Test
     void anUnqualifiedNameIsNotGuessedIntoTheFirstSchemaItMightBeIn() throws SQLException {
         String sql = "SELECT who FROM notes";
-        try (Connection c = pg.getDatabase("postgres", "shop").getConnection(); var st = c.createStatement()) {
+        try (Connection c = shop.superuserConnection(); var st = c.createStatement()) {
             st.execute("SET ROLE app");
             try (ResultSet rs = st.executeQuery(sql)) {
                 rs.next();
@@ -255,7 +241,7 @@ class CatalogUnavailableTest {
     @Test
     void aCatalogLostToAnAgentHoldingTheLastSlotAndBackAgainIsFollowedByTheCache() throws Exception {
         separateDatabase("lc", 1);
-        try (PostgresCatalog cat = new PostgresCatalog(config("lc", "lc"), Map.of(), BuiltinCatalog.INSTANCE, SLOW)) {
+        try (PostgresCatalog cat = new PostgresCatalog(shop.config("lc", "lc"), Map.of(), BuiltinCatalog.INSTANCE, SLOW)) {
             PostgresClassifier classifier = PostgresClassifier.create(cat, null);
             assertThat(cat.refresh()).isTrue();
             String plain = "SELECT id FROM t";
@@ -264,11 +250,9 @@ class CatalogUnavailableTest {
 
             // The catalog's session ends (a restart, an administrator, pg_terminate_backend) and the agent takes the
             // slot before the catalog can reconnect.
-            try (Connection c = pg.getPostgresDatabase().getConnection(); var st = c.createStatement()) {
-                st.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'warden-catalog'"
-                        + " AND datname = 'lc'");
-            }
-            try (Connection agent = pg.getDatabase("lc", "lc").getConnection()) {
+            shop.admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'warden-catalog'"
+                    + " AND datname = 'lc'");
+            try (Connection agent = shop.connect("lc", "lc")) {
                 cat.invalidate(); // DDL passed through: the next question reads the catalog again, and cannot
                 Classification lost = classifier.classify(plain, DEFAULTS);
                 assertThat(cat.live()).isFalse();
@@ -289,11 +273,11 @@ class CatalogUnavailableTest {
     @Test
     void aReloadThatFailsDoesNotKeepTheSnapshotItCouldNotRefresh() throws Exception {
         separateDatabase("rl", 5);
-        try (PostgresCatalog cat = new PostgresCatalog(config("rl", "rl"), Map.of(), BuiltinCatalog.INSTANCE, SLOW)) {
+        try (PostgresCatalog cat = new PostgresCatalog(shop.config("rl", "rl"), Map.of(), BuiltinCatalog.INSTANCE, SLOW)) {
             PostgresClassifier classifier = PostgresClassifier.create(cat, null);
             assertThat(cat.refresh()).isTrue();
             String sql = "SELECT * FROM v2";
-            try (Connection c = pg.getDatabase("postgres", "rl").getConnection(); var st = c.createStatement()) {
+            try (Connection c = shop.connect("postgres", "rl"); var st = c.createStatement()) {
                 // The agent creates a view over nextval (DDL passes through: the catalog is told), and the reload
                 // that follows fails on a connection that stays up (here a privilege; a statement timeout or a
                 // cancel do the same).
@@ -320,16 +304,16 @@ class CatalogUnavailableTest {
 
     static Classification judge(String sql, ClassifyContext ctx) {
         Classification c = offline.classify(sql, ctx);
-        return down.enrich(op(sql), c, ctx);
+        return down.enrich(LiveShop.op(sql), c, ctx);
     }
 
     static Decision decide(String sql, Classification c) {
-        return PolicyEngine.decide(policy, op(sql), c);
+        return PolicyEngine.decide(policy, LiveShop.op(sql), c);
     }
 
     /** Runs the text as the upstream role (through a superuser's session: the role has no connection left). */
     static void asApp(String sql) throws SQLException {
-        try (Connection c = pg.getDatabase("postgres", "shop").getConnection(); var st = c.createStatement()) {
+        try (Connection c = shop.superuserConnection(); var st = c.createStatement()) {
             st.execute("SET ROLE app");
             st.execute(sql);
         }
@@ -341,7 +325,7 @@ class CatalogUnavailableTest {
     }
 
     static long count(String sql) throws SQLException {
-        try (Connection c = pg.getDatabase("postgres", "shop").getConnection(); var st = c.createStatement();
+        try (Connection c = shop.superuserConnection(); var st = c.createStatement();
              ResultSet rs = st.executeQuery(sql)) {
             rs.next();
             return rs.getLong(1);
@@ -350,23 +334,13 @@ class CatalogUnavailableTest {
 
     /** A role and a database of that name, with a plain table t and a view v over nextval. */
     static void separateDatabase(String name, int connectionLimit) throws SQLException {
-        try (Connection c = pg.getPostgresDatabase().getConnection(); var st = c.createStatement()) {
-            st.execute("CREATE ROLE " + name + " LOGIN CONNECTION LIMIT " + connectionLimit);
-            st.execute("CREATE DATABASE " + name + " OWNER " + name);
-        }
-        try (Connection c = pg.getDatabase("postgres", name).getConnection(); var st = c.createStatement()) {
+        shop.admin("CREATE ROLE " + name + " LOGIN CONNECTION LIMIT " + connectionLimit);
+        shop.admin("CREATE DATABASE " + name + " OWNER " + name);
+        try (Connection c = shop.connect("postgres", name); var st = c.createStatement()) {
             st.execute("SET ROLE " + name + ";"
                     + " CREATE TABLE public.t (id int); CREATE SEQUENCE public.s;"
                     + " CREATE VIEW public.v AS SELECT nextval('public.s') AS n");
         }
     }
 
-    static DatabaseConfig config(String database, String user) {
-        return new DatabaseConfig(database, "postgres", new HostPort("127.0.0.1", 0),
-                new UpstreamConfig("localhost", pg.getPort(), database, user, new Secret("")), Duration.ofSeconds(30));
-    }
-
-    static Operation op(String text) {
-        return new Operation("agent", "shop", "postgres", text, List.of(), "", "s1", "127.0.0.1", null);
-    }
 }

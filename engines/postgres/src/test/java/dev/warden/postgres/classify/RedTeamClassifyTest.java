@@ -6,21 +6,10 @@ import dev.warden.core.Classification;
 import dev.warden.core.Kind;
 import dev.warden.core.ObjectAccess;
 import dev.warden.core.Statement;
-import dev.warden.core.config.DatabaseConfig;
-import dev.warden.core.config.HostPort;
-import dev.warden.core.config.Secret;
-import dev.warden.core.config.UpstreamConfig;
-import dev.warden.core.engine.Catalog;
-import dev.warden.core.engine.Classifier;
-import dev.warden.core.engine.ClassifyContext;
-import dev.warden.postgres.PostgresEngine;
-import dev.warden.postgres.catalog.PostgresCatalog;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import dev.warden.postgres.LiveShop;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,19 +22,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  * asserts the SAFE expectation, so it fails while the bug is there. Live catalog unless the name says offline.
  */
 class RedTeamClassifyTest {
-    static EmbeddedPostgres pg;
-    static Catalog catalog;
-    static Classifier live;
+    static LiveShop shop;
     static final PostgresClassifier OFFLINE = PostgresClassifier.offline();
 
     @BeforeAll
     static void start() throws Exception {
-        pg = EmbeddedPostgres.builder().start();
-        try (Connection c = pg.getPostgresDatabase().getConnection(); var st = c.createStatement()) {
-            st.execute("CREATE ROLE app LOGIN");
-            st.execute("CREATE DATABASE shop OWNER app");
-        }
-        app("""
+        shop = LiveShop.start("""
                 CREATE TABLE public.audit (what text);
                 CREATE SEQUENCE public.s;
                 CREATE TABLE public.t (id int, v text);
@@ -92,42 +74,27 @@ class RedTeamClassifyTest {
                 CREATE SCHEMA other;
                 CREATE TABLE other.t (id int);
                 """);
-        PostgresEngine engine = new PostgresEngine();
-        catalog = engine.catalog(new DatabaseConfig("shop", "postgres", new HostPort("127.0.0.1", 0),
-                new UpstreamConfig("localhost", pg.getPort(), "shop", "app", new Secret("")), Duration.ofSeconds(30)), Map.of());
-        live = engine.classifier(catalog);
-        assertThat(((PostgresCatalog) catalog).refresh()).isTrue();
+        shop.openCatalog(Map.of());
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (catalog != null) catalog.close();
-        if (pg != null) pg.close();
-    }
-
-    static void app(String sql) throws SQLException {
-        try (Connection c = pg.getDatabase("app", "shop").getConnection(); var st = c.createStatement()) {
-            st.execute(sql);
-        }
+        if (shop != null) shop.close();
     }
 
     static long audit() throws SQLException {
-        try (Connection c = pg.getDatabase("app", "shop").getConnection(); var st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT count(*) FROM public.audit")) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return shop.longValue("SELECT count(*) FROM public.audit");
     }
 
     /** Runs the text on the real server and asserts that it wrote to public.audit (the side effect is real). */
     static void provesSideEffect(String sql) throws SQLException {
         long before = audit();
-        app(sql);
+        shop.app(sql);
         assertThat(audit()).as("PostgreSQL really ran user code for: %s", sql).isGreaterThan(before);
     }
 
     static Classification classify(String sql) {
-        return live.classify(sql, ClassifyContext.defaults());
+        return shop.classify(sql);
     }
 
     static void notRead(Classification c, String sql) {
@@ -170,7 +137,7 @@ class RedTeamClassifyTest {
     @ValueSource(strings = {"SELECT * FROM v_seq", "TABLE v_seq"})
     void readingAViewThatCallsNextvalAdvancesTheSequence(String sql) throws SQLException {
         String before = seq();
-        app(sql);
+        shop.app(sql);
         assertThat(seq()).as("the sequence moved").isNotEqualTo(before);
         notRead(classify(sql), sql);
     }
@@ -178,7 +145,7 @@ class RedTeamClassifyTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"SELECT * FROM v_lock"})
     void readingAViewThatTakesAnAdvisoryLockAndNotifies(String sql) throws SQLException {
-        try (Connection c = pg.getDatabase("app", "shop").getConnection(); var st = c.createStatement()) {
+        try (Connection c = shop.appConnection(); var st = c.createStatement()) {
             st.execute(sql);
             try (ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")) {
                 rs.next();
@@ -189,11 +156,7 @@ class RedTeamClassifyTest {
     }
 
     static String seq() throws SQLException {
-        try (Connection c = pg.getDatabase("app", "shop").getConnection(); var st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT last_value || '/' || is_called FROM public.s")) {
-            rs.next();
-            return rs.getString(1);
-        }
+        return shop.value("SELECT last_value || '/' || is_called FROM public.s");
     }
 
     // ---- 3. operators reached without an A_Expr the classifier checks ---------------------------------------------
@@ -231,7 +194,7 @@ class RedTeamClassifyTest {
     @org.junit.jupiter.api.Test
     void copyToOfATableWithAUserCodePolicy() throws Exception {
         long before = audit();
-        try (Connection c = pg.getDatabase("app", "shop").getConnection()) {
+        try (Connection c = shop.appConnection()) {
             var copy = new org.postgresql.copy.CopyManager(c.unwrap(org.postgresql.core.BaseConnection.class));
             copy.copyOut("COPY rls TO STDOUT", new java.io.StringWriter());
         }
@@ -245,7 +208,7 @@ class RedTeamClassifyTest {
     @org.junit.jupiter.api.Test
     void resetAllResetsTheSearchPathInTheSameText() throws SQLException {
         String sql = "SET search_path = other; RESET ALL; SELECT * FROM t";
-        try (Connection c = pg.getDatabase("app", "shop").getConnection(); var st = c.createStatement()) {
+        try (Connection c = shop.appConnection(); var st = c.createStatement()) {
             st.execute("SET search_path = other; RESET ALL");
             try (ResultSet rs = st.executeQuery("SELECT v FROM t")) { // only public.t has column v
                 assertThat(rs.next()).isTrue();

@@ -5,26 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.warden.core.Action;
 import dev.warden.core.Classification;
 import dev.warden.core.Decision;
-import dev.warden.core.Operation;
-import dev.warden.core.config.DatabaseConfig;
-import dev.warden.core.config.HostPort;
-import dev.warden.core.config.Secret;
-import dev.warden.core.config.UpstreamConfig;
-import dev.warden.core.engine.Catalog;
-import dev.warden.core.engine.Classifier;
-import dev.warden.core.engine.ClassifyContext;
 import dev.warden.core.policy.Policy;
 import dev.warden.core.policy.PolicyEngine;
 import dev.warden.core.policy.PolicyLoader;
-import dev.warden.postgres.PostgresEngine;
-import dev.warden.postgres.catalog.PostgresCatalog;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import dev.warden.postgres.LiveShop;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -65,19 +54,12 @@ class RedTeamObjectsTest {
                 action: allow
             """;
 
-    static EmbeddedPostgres pg;
-    static Catalog catalog;
-    static Classifier live;
+    static LiveShop shop;
     static Policy policy;
 
     @BeforeAll
     static void start() throws Exception {
-        pg = EmbeddedPostgres.builder().start();
-        try (Connection c = pg.getPostgresDatabase().getConnection(); var st = c.createStatement()) {
-            st.execute("CREATE ROLE app LOGIN");
-            st.execute("CREATE DATABASE shop OWNER app");
-        }
-        app("""
+        shop = LiveShop.start("""
                 CREATE TABLE public.users (id int PRIMARY KEY, name text, email text);
                 INSERT INTO public.users VALUES (1, 'ann', 'ann@secret.example'), (2, 'bob', 'bob@secret.example');
                 CREATE TABLE public.audit_log (id serial PRIMARY KEY, what text);
@@ -111,29 +93,18 @@ class RedTeamObjectsTest {
                 CREATE TABLE public.customers_eu PARTITION OF public.customers FOR VALUES IN ('eu');
                 INSERT INTO public.customers VALUES (1, 'eu', 'eve@secret.example');
                 """);
-        PostgresEngine engine = new PostgresEngine();
-        catalog = engine.catalog(new DatabaseConfig("shop", "postgres", new HostPort("127.0.0.1", 0),
-                new UpstreamConfig("localhost", pg.getPort(), "shop", "app", new Secret("")), Duration.ofSeconds(30)), TAGS);
-        live = engine.classifier(catalog);
-        assertThat(((PostgresCatalog) catalog).refresh()).isTrue();
+        shop.openCatalog(TAGS);
         policy = PolicyLoader.parse(Path.of("policy.yaml"), POLICY.getBytes(StandardCharsets.UTF_8));
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (catalog != null) catalog.close();
-        if (pg != null) pg.close();
-    }
-
-    static void app(String sql) throws SQLException {
-        try (Connection c = pg.getDatabase("app", "shop").getConnection(); var st = c.createStatement()) {
-            st.execute(sql);
-        }
+        if (shop != null) shop.close();
     }
 
     /** Runs sql in a transaction, then the check query; returns the check's first value; rolls back. */
     static String runThenCheck(String sql, String check) throws SQLException {
-        try (Connection c = pg.getDatabase("app", "shop").getConnection(); var st = c.createStatement()) {
+        try (Connection c = shop.appConnection(); var st = c.createStatement()) {
             c.setAutoCommit(false);
             try {
                 st.execute(sql);
@@ -150,7 +121,7 @@ class RedTeamObjectsTest {
     /** All values of all rows of a read, joined, for proving that a secret came back. */
     static String readAll(String sql) throws SQLException {
         StringBuilder b = new StringBuilder();
-        try (Connection c = pg.getDatabase("app", "shop").getConnection(); var st = c.createStatement();
+        try (Connection c = shop.appConnection(); var st = c.createStatement();
              ResultSet rs = st.executeQuery(sql)) {
             int n = rs.getMetaData().getColumnCount();
             while (rs.next()) for (int i = 1; i <= n; i++) b.append(rs.getString(i)).append('|');
@@ -158,19 +129,14 @@ class RedTeamObjectsTest {
         return b.toString();
     }
 
-    static Operation op(String text) {
-        return new Operation("agent", "shop", "postgres", text, List.of(), "", "s1", "127.0.0.1", null);
-    }
-
     static Classification judge(String sql) {
-        ClassifyContext ctx = ClassifyContext.defaults();
-        return catalog.enrich(op(sql), live.classify(sql, ctx), ctx);
+        return shop.judge(sql);
     }
 
     /** The safe expectation: the policy does not simply allow it. */
     static void notAllowed(String sql) {
         Classification c = judge(sql);
-        Decision d = PolicyEngine.decide(policy, op(sql), c);
+        Decision d = PolicyEngine.decide(policy, LiveShop.op(sql), c);
         assertThat(d.action()).as("%s%n was %s by rule %s; classification: kind=%s objects=%s tags=%s rows=%s",
                 sql, d.action(), d.rule(), c.kind(), c.statements().getFirst().objects(), c.tags(), c.estimatedRows())
                 .isNotEqualTo(Action.ALLOW);
@@ -322,7 +288,7 @@ class RedTeamObjectsTest {
             "CREATE VIEW pg_temp.users AS SELECT 1 AS id",
             "CREATE VIEW users_copy AS SELECT * FROM scratch"})
     void aViewThatMayBeTemporaryIsUnknown(String sql) throws SQLException {
-        try (Connection c = pg.getDatabase("app", "shop").getConnection(); var st = c.createStatement()) {
+        try (Connection c = shop.appConnection(); var st = c.createStatement()) {
             st.execute("CREATE TEMP TABLE scratch (id int)");
             st.execute(sql);
             try (ResultSet rs = st.executeQuery("SELECT relpersistence FROM pg_class WHERE oid = 'users"

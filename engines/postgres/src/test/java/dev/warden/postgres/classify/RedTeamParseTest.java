@@ -4,72 +4,43 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.warden.core.Classification;
 import dev.warden.core.Statement;
-import dev.warden.core.config.DatabaseConfig;
-import dev.warden.core.config.HostPort;
-import dev.warden.core.config.Secret;
-import dev.warden.core.config.UpstreamConfig;
-import dev.warden.core.engine.Catalog;
 import dev.warden.core.engine.Classifier;
 import dev.warden.core.engine.ClassifyContext;
+import dev.warden.postgres.LiveShop;
 import dev.warden.postgres.PostgresEngine;
-import dev.warden.postgres.catalog.PostgresCatalog;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class RedTeamParseTest {
-    static EmbeddedPostgres pg;
-    static Catalog catalog;
-    static Classifier live;
+    static LiveShop shop;
 
     @BeforeAll
     static void start() throws Exception {
-        pg = EmbeddedPostgres.builder().start();
-        try (Connection c = pg.getPostgresDatabase().getConnection(); var st = c.createStatement()) {
-            st.execute("CREATE ROLE app LOGIN");
-            st.execute("CREATE DATABASE shop OWNER app");
-        }
-        app("""
+        shop = LiveShop.start("""
                 CREATE TABLE public.secret (id int);
                 INSERT INTO public.secret VALUES (1), (2);
                 CREATE TABLE public."secre!0074" (id int);
                 INSERT INTO public."secre!0074" VALUES (1), (2);
                 """);
-        PostgresEngine engine = new PostgresEngine();
-        catalog = engine.catalog(new DatabaseConfig("shop", "postgres", new HostPort("127.0.0.1", 0),
-                new UpstreamConfig("localhost", pg.getPort(), "shop", "app", new Secret("")), Duration.ofSeconds(30)), Map.of());
-        live = engine.classifier(catalog);
-        assertThat(((PostgresCatalog) catalog).refresh()).isTrue();
+        shop.openCatalog(Map.of());
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (catalog != null) catalog.close();
-        if (pg != null) pg.close();
-    }
-
-    static void app(String sql) throws SQLException {
-        try (Connection c = pg.getDatabase("app", "shop").getConnection(); var st = c.createStatement()) {
-            st.execute(sql);
-        }
+        if (shop != null) shop.close();
     }
 
     static long count(String table) throws SQLException {
-        try (Connection c = pg.getDatabase("app", "shop").getConnection(); var st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT count(*) FROM " + table)) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return shop.longValue("SELECT count(*) FROM " + table);
     }
 
     static Classification c(String sql) {
-        return live.classify(sql, ClassifyContext.defaults());
+        return shop.classify(sql);
     }
 
     static void show(String sql) {
@@ -87,18 +58,18 @@ class RedTeamParseTest {
      */
     @Test
     void uescapeOfIdentifierIsBlankedByTheShapeCache() throws Exception {
-        Classifier fresh = new PostgresEngine().classifier(catalog);
+        Classifier fresh = new PostgresEngine().classifier(shop.catalog());
         String harmless = "DELETE FROM U&\"secre!0074\" UESCAPE '#' WHERE id = 1";
         String hidden = "DELETE FROM U&\"secre!0074\" UESCAPE '!' WHERE id = 1";
         // Alone (no cache entry), Warden reads the hidden text right: a write on public.secret.
-        assertThat(new PostgresEngine().classifier(catalog).classify(hidden, ClassifyContext.defaults())
+        assertThat(new PostgresEngine().classifier(shop.catalog()).classify(hidden, ClassifyContext.defaults())
                 .statements().getFirst().objects().toString()).contains("public.secret,");
         // After the harmless text, the same classifier answers from the shape cache.
         fresh.classify(harmless, ClassifyContext.defaults());
         Statement s = fresh.classify(hidden, ClassifyContext.defaults()).statements().getFirst();
         // The server: the hidden text deletes from public.secret.
         long before = count("public.secret");
-        app(hidden);
+        shop.app(hidden);
         assertThat(count("public.secret")).isEqualTo(before - 1);
         assertThat(s.objects().toString()).as(s.objects().toString()).contains("name=public.secret,");
     }
@@ -110,22 +81,20 @@ class RedTeamParseTest {
      */
     @Test
     void databaseDefaultStandardConformingStringsOff() throws Exception {
-        try (Connection c = pg.getPostgresDatabase().getConnection(); var st = c.createStatement()) {
-            st.execute("CREATE DATABASE shop2 OWNER app");
-        }
-        try (Connection c = pg.getDatabase("app", "shop2").getConnection(); var st = c.createStatement()) {
+        shop.admin("CREATE DATABASE shop2 OWNER app");
+        try (Connection c = shop.connect("app", "shop2"); var st = c.createStatement()) {
             st.execute("CREATE TABLE public.secret (id int); INSERT INTO public.secret VALUES (1), (2)");
         }
         String alter = "ALTER DATABASE shop2 SET standard_conforming_strings = off";
         Statement a = c(alter).statements().getFirst();
-        try (Connection c = pg.getDatabase("app", "shop2").getConnection(); var st = c.createStatement()) {
+        try (Connection c = shop.connect("app", "shop2"); var st = c.createStatement()) {
             st.execute(alter);
         }
         String text = "SELECT '\\' AS a, ' ; DELETE FROM public.secret; --'";
         Classification w = c(text);
         System.out.println("PROBE warden reads " + text + " as " + w.statements().size() + " statement(s): "
                 + w.statements().getFirst().kind() + " " + w.statements().getFirst().objects());
-        try (Connection c = pg.getDatabase("app", "shop2").getConnection(); var st = c.createStatement()) {
+        try (Connection c = shop.connect("app", "shop2"); var st = c.createStatement()) {
             st.execute(text);
             try (ResultSet rs = st.executeQuery("SELECT count(*) FROM public.secret")) {
                 rs.next();

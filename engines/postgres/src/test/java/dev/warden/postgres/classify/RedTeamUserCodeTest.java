@@ -6,29 +6,17 @@ import dev.warden.core.Action;
 import dev.warden.core.Classification;
 import dev.warden.core.Decision;
 import dev.warden.core.Kind;
-import dev.warden.core.Operation;
 import dev.warden.core.Statement;
-import dev.warden.core.config.DatabaseConfig;
-import dev.warden.core.config.HostPort;
-import dev.warden.core.config.Secret;
-import dev.warden.core.config.UpstreamConfig;
-import dev.warden.core.engine.Catalog;
-import dev.warden.core.engine.Classifier;
-import dev.warden.core.engine.ClassifyContext;
 import dev.warden.core.policy.Policy;
 import dev.warden.core.policy.PolicyEngine;
 import dev.warden.core.policy.PolicyLoader;
-import dev.warden.postgres.PostgresEngine;
-import dev.warden.postgres.catalog.PostgresCatalog;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import dev.warden.postgres.LiveShop;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,18 +33,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  * is not proven a read, and a write names the function it runs among its unproven functions.
  */
 class RedTeamUserCodeTest {
-    static EmbeddedPostgres pg;
-    static Catalog catalog;
-    static Classifier live;
+    static LiveShop shop;
 
     @BeforeAll
     static void start() throws Exception {
-        pg = EmbeddedPostgres.builder().start();
-        try (Connection c = pg.getPostgresDatabase().getConnection(); var st = c.createStatement()) {
-            st.execute("CREATE ROLE app LOGIN");
-            st.execute("CREATE DATABASE shop OWNER app");
-        }
-        app("""
+        shop = LiveShop.start("""
                 CREATE TABLE public.audit (what text);
                 -- A domain whose CHECK calls a writer, used as a column, inside a composite, and as an array.
                 CREATE FUNCTION public.chk(text) RETURNS bool LANGUAGE plpgsql
@@ -126,7 +107,7 @@ class RedTeamUserCodeTest {
                 INSERT INTO public.tix SELECT g FROM generate_series(1, 1000) g;
                 """);
         // What only a superuser may create: operator classes and base types (a database may hold them all the same).
-        superuser("""
+        shop.superuser("""
                 CREATE FUNCTION public.pair_cmp(public.pair, public.pair) RETURNS int LANGUAGE plpgsql
                     AS 'BEGIN INSERT INTO public.audit VALUES (''cmp''); RETURN 0; END';
                 CREATE FUNCTION public.pair_lt(public.pair, public.pair) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT false';
@@ -156,37 +137,16 @@ class RedTeamUserCodeTest {
                 INSERT INTO public.tx VALUES ('A', 'a=>1'), ('b', 'b=>2');
                 GRANT ALL ON public.tx TO app;
                 """);
-        PostgresEngine engine = new PostgresEngine();
-        catalog = engine.catalog(new DatabaseConfig("shop", "postgres", new HostPort("127.0.0.1", 0),
-                new UpstreamConfig("localhost", pg.getPort(), "shop", "app", new Secret("")), Duration.ofSeconds(30)), Map.of());
-        live = engine.classifier(catalog);
-        assertThat(((PostgresCatalog) catalog).refresh()).isTrue();
+        shop.openCatalog(Map.of());
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (catalog != null) catalog.close();
-        if (pg != null) pg.close();
-    }
-
-    static void app(String sql) throws SQLException {
-        try (Connection c = pg.getDatabase("app", "shop").getConnection(); var st = c.createStatement()) {
-            st.execute(sql);
-        }
-    }
-
-    static void superuser(String sql) throws SQLException {
-        try (Connection c = pg.getDatabase("postgres", "shop").getConnection(); var st = c.createStatement()) {
-            st.execute(sql);
-        }
+        if (shop != null) shop.close();
     }
 
     static long audit() throws SQLException {
-        try (Connection c = pg.getDatabase("app", "shop").getConnection(); var st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT count(*) FROM public.audit")) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return shop.longValue("SELECT count(*) FROM public.audit");
     }
 
     /** Runs the text in a transaction that is rolled back, and asserts that it wrote to public.audit meanwhile. */
@@ -199,7 +159,7 @@ class RedTeamUserCodeTest {
     }
 
     private static long auditRowsOf(String sql) throws SQLException {
-        try (Connection c = pg.getDatabase("app", "shop").getConnection(); var st = c.createStatement()) {
+        try (Connection c = shop.appConnection(); var st = c.createStatement()) {
             c.setAutoCommit(false);
             try {
                 long before = count(st);
@@ -219,7 +179,7 @@ class RedTeamUserCodeTest {
     }
 
     static Classification classify(String sql) {
-        return live.classify(sql, ClassifyContext.defaults());
+        return shop.classify(sql);
     }
 
     static void notRead(String sql, String function) {
@@ -405,7 +365,7 @@ class RedTeamUserCodeTest {
     @Test
     void copyFromFiresTheInsertTrigger() throws Exception {
         long before = audit();
-        try (Connection c = pg.getDatabase("app", "shop").getConnection()) {
+        try (Connection c = shop.appConnection()) {
             var copy = new org.postgresql.copy.CopyManager(c.unwrap(org.postgresql.core.BaseConnection.class));
             copy.copyIn("COPY tt FROM STDIN", new StringReader("7\n"));
         }
@@ -450,7 +410,6 @@ class RedTeamUserCodeTest {
     }
 
     static Decision decide(Policy p, String sql) {
-        Operation op = new Operation("agent", "shop", "postgres", sql, List.of(), "", "s1", "127.0.0.1", null);
-        return PolicyEngine.decide(p, op, classify(sql));
+        return PolicyEngine.decide(p, LiveShop.op(sql), classify(sql));
     }
 }
