@@ -15,10 +15,8 @@ import dev.warden.core.engine.Engine;
 import dev.warden.core.engine.FrontEnd;
 import dev.warden.core.engine.FrontEndContext;
 import dev.warden.core.engine.UpstreamSession;
-import dev.warden.core.ledger.Durability;
 import dev.warden.core.ledger.Entry;
-import dev.warden.core.ledger.Ledger;
-import dev.warden.core.ledger.LedgerException;
+import dev.warden.core.ledger.FullDiskLedger;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import java.io.IOException;
@@ -99,7 +97,7 @@ class McpDescribeLedgerTest {
     void nothingRunsWhenTheLedgerCannotRecordTheDescribe() throws Exception {
         try (McpFixture f = McpFixture.start()) {
             Gate broken = new Gate(Map.of("app", f.gate.target("app").orElseThrow()), f.gate.policy(), f.approvals,
-                    new BrokenLedger(), null);
+                    new FullDiskLedger(), null);
             Counting engine = new Counting();
             try (McpServer server = McpServer.start(broken, f.config, d -> engine, n -> false, null)) {
                 McpSyncClient c = RedTeamMcpTest.TwoAgents.client(server, McpFixture.SECRET);
@@ -117,26 +115,6 @@ class McpDescribeLedgerTest {
                 }
             }
         }
-    }
-
-    static final class BrokenLedger implements Ledger {
-        public long append(Entry entry, Durability durability) throws LedgerException {
-            throw new LedgerException("disk full");
-        }
-
-        public void writeStaged(long seq) throws LedgerException {
-            throw new LedgerException("disk full");
-        }
-
-        public void afterSync(long seq, java.util.function.Consumer<LedgerException> then) {
-            then.accept(new LedgerException("disk full"));
-        }
-
-        public boolean healthy() {
-            return false;
-        }
-
-        public void close() {}
     }
 
     /** The real engine, counting the upstream sessions it opens. */
