@@ -22,6 +22,14 @@ final class Scope {
     final List<String> objects = new ArrayList<>();
     final Set<String> ctes = new HashSet<>();
     boolean hasDerived;
+    /**
+     * Column aliases of a FROM item ({@code FROM t AS x(a, b)}): alias to visible name to the catalog column it
+     * stands for, by position. The visible name is all the statement shows, so without it {@code x.a} would be
+     * judged as t's column {@code a}, or as no column, rather than the one PostgreSQL reads.
+     */
+    final Map<String, Map<String, String>> renamedByAlias = new HashMap<>();
+    /** The same per catalog object, for unqualified names (two aliases of one table may rename differently). */
+    final Map<String, Map<String, Set<String>>> renamedByObject = new HashMap<>();
 
     Scope(Scope parent) {
         this.parent = parent;
@@ -35,6 +43,25 @@ final class Scope {
     void add(String alias, String qualified) {
         aliases.put(alias, qualified);
         if (!objects.contains(qualified)) objects.add(qualified);
+    }
+
+    void rename(String alias, String qualified, Map<String, String> visibleToReal) {
+        renamedByAlias.put(alias, Map.copyOf(visibleToReal));
+        Map<String, Set<String>> byName = renamedByObject.computeIfAbsent(qualified, k -> new HashMap<>());
+        visibleToReal.forEach((visible, real) -> byName.computeIfAbsent(visible, k -> new HashSet<>()).add(real));
+    }
+
+    /** The catalog column that {@code alias.column} reads: itself unless the alias renamed it. */
+    String realColumn(String alias, String column) {
+        for (Scope s = this; s != null; s = s.parent) {
+            if (s.aliases.containsKey(alias)) return s.renamedByAlias.getOrDefault(alias, Map.of()).getOrDefault(column, column);
+        }
+        return column;
+    }
+
+    /** The catalog columns an unqualified name may read in {@code qualified} through a column alias of this scope. */
+    Set<String> renamedColumns(String qualified, String column) {
+        return renamedByObject.getOrDefault(qualified, Map.of()).getOrDefault(column, Set.of());
     }
 
     void derived(String alias) {

@@ -12,6 +12,7 @@ import dev.warden.postgres.catalog.SearchPath;
 import dev.warden.postgres.catalog.SchemaInfo;
 import dev.warden.postgres.catalog.SchemaInfo.FunctionInfo;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -320,6 +321,7 @@ final class StatementWalker {
                 facts.object(q, Access.READ);
                 readOf(q);
                 scope.add(alias != null ? alias : relname, q);
+                columnAliases(b, alias, q, scope);
                 if (alias == null && b.has("schemaname")) scope.aliases.put(text(b, "schemaname") + "." + relname, q);
             }
             case "JoinExpr" -> {
@@ -327,6 +329,13 @@ final class StatementWalker {
                 from(b.get("larg"), scope);
                 from(b.get("rarg"), scope);
                 if (b.has("alias")) scope.joins.put(aliasName(b), List.copyOf(scope.objects.subList(before, scope.objects.size())));
+                if (!aliasColumns(b).isEmpty()) {
+                    // (a JOIN b) AS j(x, y): the visible names stand for the join's columns by position, through
+                    // USING and NATURAL merges; every column of its members counts as read.
+                    for (String o : scope.objects.subList(before, scope.objects.size())) {
+                        facts.object(o, Access.READ).addAll(allColumns(o));
+                    }
+                }
                 walk(b.get("quals"), scope);
                 if (b.has("usingClause") || bool(b, "isNatural")) operator(null, "="); // JOIN … USING, NATURAL JOIN
                 if (b.has("alias")) scope.derived(aliasName(b));
@@ -358,6 +367,23 @@ final class StatementWalker {
                 scope.derived(b.has("alias") ? aliasName(b) : null);
             }
         }
+    }
+
+    /**
+     * {@code FROM t AS x(a, b)}: a and b name t's first two columns, whatever t calls them. Where t's columns are not
+     * known, every column counts as read, since which one a visible name stands for is not known.
+     */
+    private void columnAliases(Node rangeVar, String alias, String q, Scope scope) {
+        List<String> visible = aliasColumns(rangeVar);
+        if (visible.isEmpty()) return;
+        Optional<List<String>> real = schema.columns(q);
+        if (real.isEmpty()) {
+            facts.object(q, Access.READ).addAll(allColumns(q));
+            return;
+        }
+        Map<String, String> renamed = new HashMap<>();
+        for (int i = 0; i < Math.min(visible.size(), real.get().size()); i++) renamed.put(visible.get(i), real.get().get(i));
+        scope.rename(alias, q, renamed);
     }
 
     private void into(Node intoClause) {
@@ -948,10 +974,19 @@ final class StatementWalker {
                 return;
             }
             List<String> owners = new ArrayList<>();
+            boolean renamed = false;
             for (String o : s.objects) {
+                // A column alias (FROM t AS x(a)) hides the catalog name behind the visible one.
+                Set<String> real = s.renamedColumns(o, col);
+                if (!real.isEmpty()) {
+                    facts.object(o, Access.READ).addAll(real);
+                    renamed = true;
+                    continue;
+                }
                 Optional<List<String>> cols = schema.columns(o);
                 if (cols.isEmpty() || cols.get().contains(col)) owners.add(o);
             }
+            if (renamed && owners.isEmpty()) return;
             if (owners.isEmpty()) {
                 // A FROM item's name alone is its whole row (SELECT u, row_to_json(u), u::text): every column.
                 String whole = scope.alias(col);
@@ -971,11 +1006,11 @@ final class StatementWalker {
         }
         // t.c, s.t.c, or t.c.f (a field of a composite column): the longest qualifier that names a FROM item wins.
         String q = scope.alias(String.join(".", qualifier));
-        String c = col;
+        String c = q == null || star ? col : scope.realColumn(String.join(".", qualifier), col);
         boolean field = false;
         if (q == null && qualifier.size() >= 2) {
             q = scope.alias(qualifier.get(0));
-            c = qualifier.get(1);
+            c = scope.realColumn(qualifier.get(0), qualifier.get(1));
             field = true;
         }
         if (q == null && qualifier.size() >= 2) {
@@ -1047,6 +1082,7 @@ final class StatementWalker {
             }
             String name = str(ind);
             if (row != null) {
+                name = scope == null ? name : scope.realColumn(wholeRowName(arg), name);
                 Optional<List<String>> known = schema.columns(row);
                 if (known.isPresent() && !known.get().contains(name)) attributeCall(name, row, null);
                 else facts.object(row, Access.READ).add(name);
@@ -1059,15 +1095,21 @@ final class StatementWalker {
 
     /** The relation a column reference stands for as a whole row ({@code t}, {@code t.*}), or null. */
     private String wholeRow(Node arg, Scope scope) {
+        String name = wholeRowName(arg);
+        if (name == null || scope == null) return null;
+        String q = scope.alias(name);
+        return q == null || q.equals(Scope.DERIVED) ? null : q;
+    }
+
+    /** The name a column reference gives a whole row ({@code t}, {@code s.t}, {@code t.*}), or null. */
+    private static String wholeRowName(Node arg) {
         Node ref = unwrap(arg, "ColumnRef");
-        if (ref == null || scope == null) return null;
+        if (ref == null) return null;
         List<String> parts = new ArrayList<>();
         for (Node f : iter(ref.get("fields"))) {
             if (!f.has("A_Star")) parts.add(str(f));
         }
-        if (parts.isEmpty()) return null;
-        String q = scope.alias(String.join(".", parts));
-        return q == null || q.equals(Scope.DERIVED) ? null : q;
+        return parts.isEmpty() ? null : String.join(".", parts);
     }
 
     /**
@@ -1357,6 +1399,12 @@ final class StatementWalker {
         if (sv == null) return null;
         Node v = sv.get("sval");
         return v == null ? "" : v.asText();
+    }
+
+    /** The column names of a FROM item's alias ({@code AS x(a, b)}), or none. */
+    static List<String> aliasColumns(Node b) {
+        Node a = b == null ? null : unwrap(b.get("alias"), "Alias");
+        return a == null ? List.of() : strings(a.get("colnames"));
     }
 
     static String aliasName(Node b) {

@@ -207,6 +207,11 @@ class RedTeamObjectsTest {
             "SELECT users.id, shop.public.users.email FROM public.users",
             // a column of an aliased join
             "SELECT j.email FROM (users u JOIN orders o ON o.user_id = u.id) AS j",
+            // column aliases name columns by position: name here is the e-mail
+            "SELECT name FROM users AS u(id, email, name)",
+            "SELECT u.name FROM users AS u(id, email, name)",
+            "SELECT x FROM users AS u(a, b, x)",
+            "SELECT j.x FROM (users u JOIN orders o ON o.user_id = u.id) AS j(a, b, x)",
             // an outer column referenced from a subquery whose FROM has a derived table
             "SELECT id, (SELECT email FROM (SELECT 1) d) FROM users",
             "SELECT id, (SELECT email FROM generate_series(1, 1) g) FROM users"})

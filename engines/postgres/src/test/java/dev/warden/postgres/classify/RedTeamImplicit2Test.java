@@ -1,0 +1,281 @@
+package dev.warden.postgres.classify;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.warden.core.Action;
+import dev.warden.core.Classification;
+import dev.warden.core.Decision;
+import dev.warden.core.Kind;
+import dev.warden.core.Operation;
+import dev.warden.core.Statement;
+import dev.warden.core.config.DatabaseConfig;
+import dev.warden.core.config.HostPort;
+import dev.warden.core.config.Secret;
+import dev.warden.core.config.UpstreamConfig;
+import dev.warden.core.engine.Catalog;
+import dev.warden.core.engine.Classifier;
+import dev.warden.core.engine.ClassifyContext;
+import dev.warden.core.policy.Policy;
+import dev.warden.core.policy.PolicyEngine;
+import dev.warden.core.policy.PolicyLoader;
+import dev.warden.postgres.PostgresEngine;
+import dev.warden.postgres.catalog.PostgresCatalog;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Second round (fixture of {@link RedTeamUserCodeTest}, plus a few tables): user code that PostgreSQL runs although
+ * the statement never names it — a domain's CHECK, a type's
+ * support functions, the operator class that sorts a type, an implicit cast, triggers, column defaults, generated
+ * columns, CHECK constraints, index expressions, row-level security WITH CHECK. Each case first proves on a real
+ * (embedded) PostgreSQL that the code ran (a row lands in public.audit), then asserts the safe expectation: a read
+ * is not proven a read, and a write names the function it runs among its unproven functions.
+ */
+class RedTeamImplicit2Test {
+    static EmbeddedPostgres pg;
+    static Catalog catalog;
+    static Classifier live;
+
+    @BeforeAll
+    static void start() throws Exception {
+        pg = EmbeddedPostgres.builder().start();
+        try (Connection c = pg.getPostgresDatabase().getConnection(); var st = c.createStatement()) {
+            st.execute("CREATE ROLE app LOGIN");
+            st.execute("CREATE DATABASE shop OWNER app");
+        }
+        app("""
+                CREATE TABLE public.audit (what text);
+                -- A domain whose CHECK calls a writer, used as a column, inside a composite, and as an array.
+                CREATE FUNCTION public.chk(text) RETURNS bool LANGUAGE plpgsql
+                    AS 'BEGIN INSERT INTO public.audit VALUES (''chk''); RETURN true; END';
+                CREATE DOMAIN public.d AS text CHECK (public.chk(VALUE));
+                CREATE TABLE public.td (id int, dv public.d);
+                INSERT INTO public.td VALUES (1, 'a');
+                CREATE TYPE public.comp AS (a int, b public.d);
+                CREATE VIEW public.vd AS SELECT 'v'::public.d AS x;
+                -- Domains and composites with nothing but PostgreSQL's own code.
+                CREATE DOMAIN public.posint AS int CHECK (VALUE > 0);
+                CREATE TYPE public.plain AS (a int, b text);
+                CREATE TABLE public.tp (id public.posint, p public.plain);
+                INSERT INTO public.tp VALUES (1, ROW(1, 'x'));
+                -- An implicit cast: any use of a pair2 where text is wanted runs it.
+                CREATE TYPE public.pair2 AS (a int, b int);
+                CREATE TABLE public.pt2 (p public.pair2);
+                INSERT INTO public.pt2 VALUES (ROW(1, 2));
+                CREATE FUNCTION public.pair2_text(public.pair2) RETURNS text LANGUAGE plpgsql
+                    AS 'BEGIN INSERT INTO public.audit VALUES (''implicit''); RETURN ''x''; END';
+                CREATE CAST (public.pair2 AS text) WITH FUNCTION public.pair2_text(public.pair2) AS IMPLICIT;
+                -- Writes: defaults, generated columns, CHECK constraints, index expressions, a domain default. An
+                -- IMMUTABLE function may still call a volatile one that writes.
+                CREATE FUNCTION public.bump() RETURNS int LANGUAGE plpgsql
+                    AS 'BEGIN INSERT INTO public.audit VALUES (''bump''); RETURN 1; END';
+                CREATE FUNCTION public.imm(int) RETURNS int LANGUAGE plpgsql IMMUTABLE
+                    AS 'BEGIN PERFORM public.bump(); RETURN $1; END';
+                CREATE TABLE public.tdef (id int, x int DEFAULT public.bump());
+                CREATE TABLE public.tgen (x int, y int GENERATED ALWAYS AS (public.imm(x)) STORED);
+                CREATE TABLE public.tck (x int CHECK (public.imm(x) > 0));
+                CREATE TABLE public.tidx (x int);
+                CREATE INDEX ON public.tidx (public.imm(x));
+                CREATE DOMAIN public.dd AS int DEFAULT public.bump();
+                CREATE TABLE public.tdd (id int, v public.dd);
+                -- Row-level security: only the INSERT policy's WITH CHECK calls user code.
+                CREATE FUNCTION public.pol(int) RETURNS bool LANGUAGE plpgsql
+                    AS 'BEGIN INSERT INTO public.audit VALUES (''pol''); RETURN true; END';
+                CREATE TABLE public.trls (id int);
+                ALTER TABLE public.trls ENABLE ROW LEVEL SECURITY;
+                ALTER TABLE public.trls FORCE ROW LEVEL SECURITY;
+                CREATE POLICY ins ON public.trls FOR INSERT WITH CHECK (public.pol(id));
+                CREATE POLICY sel ON public.trls FOR SELECT USING (true);
+                -- Triggers: row and statement level, TRUNCATE, INSTEAD OF on a view, on a partition.
+                CREATE FUNCTION public.trig() RETURNS trigger LANGUAGE plpgsql
+                    AS 'BEGIN INSERT INTO public.audit VALUES (''trig:'' || TG_OP); RETURN NULL; END';
+                CREATE TABLE public.tt (id int);
+                INSERT INTO public.tt VALUES (1);
+                CREATE TRIGGER ti AFTER INSERT ON public.tt FOR EACH ROW EXECUTE FUNCTION public.trig();
+                CREATE TRIGGER tu AFTER UPDATE ON public.tt FOR EACH STATEMENT EXECUTE FUNCTION public.trig();
+                CREATE TRIGGER td AFTER DELETE ON public.tt FOR EACH STATEMENT EXECUTE FUNCTION public.trig();
+                CREATE TRIGGER tr BEFORE TRUNCATE ON public.tt FOR EACH STATEMENT EXECUTE FUNCTION public.trig();
+                CREATE TABLE public.tonly (id int);
+                CREATE TABLE public.tt_plain (id int, n serial, at timestamptz DEFAULT now());
+                CREATE TABLE public.pgbench_accounts (aid int PRIMARY KEY, bid int, abalance int, filler char(84));
+                CREATE TABLE public.pgbench_history (tid int, bid int, aid int, delta int, mtime timestamp, filler char(22));
+                INSERT INTO public.pgbench_accounts VALUES (1, 1, 0, '');
+                CREATE TRIGGER u AFTER UPDATE ON public.tonly FOR EACH STATEMENT EXECUTE FUNCTION public.trig();
+                CREATE VIEW public.vt AS SELECT 1 AS id;
+                CREATE TRIGGER io INSTEAD OF INSERT ON public.vt FOR EACH ROW EXECUTE FUNCTION public.trig();
+                CREATE TABLE public.parted (id int) PARTITION BY RANGE (id);
+                CREATE TABLE public.parted_1 PARTITION OF public.parted FOR VALUES FROM (0) TO (100);
+                CREATE TRIGGER pi AFTER INSERT ON public.parted_1 FOR EACH ROW EXECUTE FUNCTION public.trig();
+                CREATE TYPE public.pair AS (a int, b int);
+                CREATE TABLE public.pt (p public.pair);
+                INSERT INTO public.pt VALUES (ROW(2, 1)), (ROW(1, 2));
+                CREATE TABLE public.tix (id int);
+                CREATE TABLE public.tpair (id int, p public.pair);
+                INSERT INTO public.tpair VALUES (1, ROW(2, 1)), (2, ROW(1, 2));
+                CREATE TABLE public.tdefimm (id int, x int DEFAULT public.imm(7));
+                CREATE DOMAIN public.dd2 AS public.d;
+                CREATE DOMAIN public.regrole AS text CHECK (public.chk(VALUE));
+                CREATE TABLE public.tsec (id int, secret text);
+                INSERT INTO public.tsec VALUES (1, 's3cr3t');
+                INSERT INTO public.tix SELECT g FROM generate_series(1, 1000) g;
+                """);
+        // What only a superuser may create: operator classes and base types (a database may hold them all the same).
+        superuser("""
+                CREATE FUNCTION public.pair_cmp(public.pair, public.pair) RETURNS int LANGUAGE plpgsql
+                    AS 'BEGIN INSERT INTO public.audit VALUES (''cmp''); RETURN 0; END';
+                CREATE FUNCTION public.pair_lt(public.pair, public.pair) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT false';
+                CREATE FUNCTION public.pair_eq(public.pair, public.pair) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT true';
+                CREATE OPERATOR public.<<< (LEFTARG = public.pair, RIGHTARG = public.pair, FUNCTION = public.pair_lt);
+                CREATE OPERATOR public.=== (LEFTARG = public.pair, RIGHTARG = public.pair, FUNCTION = public.pair_eq);
+                CREATE OPERATOR CLASS public.pair_ops DEFAULT FOR TYPE public.pair USING btree AS
+                    OPERATOR 1 public.<<<, OPERATOR 3 public.===, FUNCTION 1 public.pair_cmp(public.pair, public.pair);
+                -- A second operator class for int, with PostgreSQL's own operators but a user comparison function.
+                CREATE FUNCTION public.int_cmp(int, int) RETURNS int LANGUAGE plpgsql
+                    AS 'BEGIN INSERT INTO public.audit VALUES (''intcmp''); RETURN btint4cmp($1, $2); END';
+                CREATE OPERATOR CLASS public.int_evil_ops FOR TYPE int USING btree AS
+                    OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, FUNCTION 1 public.int_cmp(int, int);
+                CREATE INDEX tix_id ON public.tix (id public.int_evil_ops);
+                ANALYZE public.tix;
+                -- A base type whose type-modifier input function is PL/pgSQL.
+                CREATE TYPE public.mt;
+                CREATE FUNCTION public.mt_in(cstring) RETURNS public.mt LANGUAGE internal IMMUTABLE STRICT AS 'textin';
+                CREATE FUNCTION public.mt_out(public.mt) RETURNS cstring LANGUAGE internal IMMUTABLE STRICT AS 'textout';
+                CREATE FUNCTION public.mt_typmod(cstring[]) RETURNS int LANGUAGE plpgsql
+                    AS 'BEGIN INSERT INTO public.audit VALUES (''typmod''); RETURN 5; END';
+                CREATE TYPE public.mt (INPUT = public.mt_in, OUTPUT = public.mt_out, TYPMOD_IN = public.mt_typmod, LIKE = text);
+                -- Extensions' types, operator classes and casts are an administrator's code, as their operators are.
+                CREATE EXTENSION citext;
+                CREATE EXTENSION hstore;
+                CREATE TABLE public.tx (c public.citext, h public.hstore);
+                INSERT INTO public.tx VALUES ('A', 'a=>1'), ('b', 'b=>2');
+                GRANT ALL ON public.tx TO app;
+                """);
+        PostgresEngine engine = new PostgresEngine();
+        catalog = engine.catalog(new DatabaseConfig("shop", "postgres", new HostPort("127.0.0.1", 0),
+                new UpstreamConfig("localhost", pg.getPort(), "shop", "app", new Secret("")), Duration.ofSeconds(30)), Map.of());
+        live = engine.classifier(catalog);
+        assertThat(((PostgresCatalog) catalog).refresh()).isTrue();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (catalog != null) catalog.close();
+        if (pg != null) pg.close();
+    }
+
+    static void app(String sql) throws SQLException {
+        try (Connection c = pg.getDatabase("app", "shop").getConnection(); var st = c.createStatement()) {
+            st.execute(sql);
+        }
+    }
+
+    static void superuser(String sql) throws SQLException {
+        try (Connection c = pg.getDatabase("postgres", "shop").getConnection(); var st = c.createStatement()) {
+            st.execute(sql);
+        }
+    }
+
+    static long audit() throws SQLException {
+        try (Connection c = pg.getDatabase("app", "shop").getConnection(); var st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT count(*) FROM public.audit")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** Runs the text in a transaction that is rolled back, and asserts that it wrote to public.audit meanwhile. */
+    static void provesUserCodeRuns(String sql) throws SQLException {
+        assertThat(auditRowsOf(sql)).as("PostgreSQL really ran user code for: %s", sql).isPositive();
+    }
+
+    static void provesNoUserCodeRuns(String sql) throws SQLException {
+        assertThat(auditRowsOf(sql)).as("PostgreSQL ran no user code for: %s", sql).isZero();
+    }
+
+    private static long auditRowsOf(String sql) throws SQLException {
+        try (Connection c = pg.getDatabase("app", "shop").getConnection(); var st = c.createStatement()) {
+            c.setAutoCommit(false);
+            try {
+                long before = count(st);
+                st.execute(sql);
+                return count(st) - before;
+            } finally {
+                c.rollback();
+            }
+        }
+    }
+
+    private static long count(java.sql.Statement st) throws SQLException {
+        try (ResultSet rs = st.executeQuery("SELECT count(*) FROM public.audit")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    static Classification classify(String sql) {
+        return live.classify(sql, ClassifyContext.defaults());
+    }
+
+    static void notRead(String sql, String function) {
+        Classification c = classify(sql);
+        Statement s = c.statements().getLast();
+        assertThat(c.kind()).as("%s was classified %s: %s", sql, c.kind(), s).isNotEqualTo(Kind.READ);
+        assertThat(s.functions()).as("the functions of %s", sql).contains(function);
+        assertThat(s.unproven()).as("the unproven functions of %s", sql).contains(function);
+    }
+
+    /** A write that runs user code: not a proven write, and the function it runs is named. */
+    /** A write that runs the database's own code: still a write, the code named among its functions and reasons. */
+    static void recordedWrite(String sql, String function) {
+        Statement s = classify(sql).statements().getFirst();
+        assertThat(s.kind()).as("%s: %s", sql, s).isEqualTo(Kind.WRITE);
+        assertThat(s.functions()).as("the functions of %s", sql).contains(function);
+        assertThat(s.unproven()).as("the unproven functions of %s", sql).doesNotContain(function);
+        assertThat(String.join("\n", s.reasons())).as("%s", sql).contains(function);
+    }
+
+
+
+    // ---- 1. a column alias (FROM t AS x(a, b)) names a column by position, not by its catalog name ---------------
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {
+            "SELECT DISTINCT z FROM pt AS x(z)",
+            "SELECT z FROM pt x(z) ORDER BY z",
+            "SELECT z FROM pt AS x(z) GROUP BY z",
+            "SELECT row_number() OVER (PARTITION BY z) FROM pt x(z)",
+            "SELECT DISTINCT id FROM tpair AS x(p, id)", // id is p here: the pairs are sorted
+            "SELECT DISTINCT x.id FROM tpair AS x(p, id)",
+            "SELECT DISTINCT (x).id FROM tpair AS x(p, id)",
+            "SELECT DISTINCT z FROM (pt CROSS JOIN tt) AS j(z, i)"})
+    void aColumnAliasHidesTheUserTypeSorted(String sql) throws SQLException {
+        provesUserCodeRuns(sql);
+        notRead(sql, "public.pair_cmp");
+    }
+
+    @ParameterizedTest(name = "{0} reads {1}")
+    @CsvSource(delimiter = '|', value = {
+            "SELECT id FROM tsec AS s(secret, id)|secret",
+            "SELECT s.id FROM tsec AS s(secret, id)|secret",
+            "SELECT x.a2 FROM pgbench_accounts AS x(a2, b2)|aid",
+            "SELECT b2 FROM pgbench_accounts AS x(a2, b2) ORDER BY a2|bid"})
+    void aColumnAliasRecordsTheColumnItReads(String sql, String column) {
+        Classification c = classify(sql);
+        assertThat(c.kind()).as("%s: %s", sql, c.statements()).isEqualTo(Kind.READ);
+        assertThat(c.statements().getFirst().objects().getFirst().columns()).as("%s", sql).contains(column);
+    }
+}
