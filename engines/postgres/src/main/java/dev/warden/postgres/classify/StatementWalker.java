@@ -1199,6 +1199,13 @@ final class StatementWalker {
             "domain_in", "domain_recv", "record_in", "record_recv", "array_in", "array_recv", "range_in", "range_recv",
             "multirange_in", "multirange_recv", "pg_input_is_valid", "pg_input_error_info");
 
+    /**
+     * Operators (an extension's, so proven when not volatile) that make a value of a record type from data:
+     * hstore's {@code record #= hstore} is {@code populate_record}, which runs the input functions and domain CHECKs
+     * of the record's columns.
+     */
+    private static final Set<String> MAKES_A_TYPE_OF_ITS_OPERAND = Set.of("#=");
+
     private void madeType(String name, String q, Node args) {
         ImplicitCode code = schema.implicitCode();
         if (code.typeInputs().isEmpty()) return;
@@ -1259,7 +1266,14 @@ final class StatementWalker {
     /** An operator, written or implied (IN, BETWEEN, CASE, USING): proven only when every candidate is built in. */
     private void operator(String sch, String op) {
         offlineRoutine(sch, "operator " + op);
-        if (schema.builtInOperator(path, sch, op)) return;
+        if (schema.builtInOperator(path, sch, op)) {
+            if (MAKES_A_TYPE_OF_ITS_OPERAND.contains(op)) {
+                // The record's type is its left operand's, which the classifier does not type: any type's make counts.
+                ImplicitCode code = schema.implicitCode();
+                ImplicitCalls.anyType(facts, code, "operator " + op + " makes a value of a type the classifier cannot see");
+            }
+            return;
+        }
         String q = (sch == null ? "" : sch + ".") + op;
         facts.functions.add("operator " + q);
         facts.unproven.add("operator " + q);

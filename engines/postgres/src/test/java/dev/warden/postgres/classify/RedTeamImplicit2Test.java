@@ -278,4 +278,13 @@ class RedTeamImplicit2Test {
         assertThat(c.kind()).as("%s: %s", sql, c.statements()).isEqualTo(Kind.READ);
         assertThat(c.statements().getFirst().objects().getFirst().columns()).as("%s", sql).contains(column);
     }
+
+    // ---- 2. hstore's record #= hstore is populate_record: the record's domain CHECKs run ---------------------------
+
+    @Test
+    void hstorePopulatesARecordThroughAnOperator() throws SQLException {
+        String sql = "SELECT td #= 'dv=>bad'::hstore FROM td";
+        provesUserCodeRuns(sql);
+        notRead(sql, "public.chk");
+    }
 }
