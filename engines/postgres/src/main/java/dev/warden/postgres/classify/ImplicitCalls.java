@@ -50,6 +50,37 @@ final class ImplicitCalls {
         }
     }
 
+    /**
+     * EXPLAIN without ANALYZE of a write runs none of its triggers or checks, but the planner simplifies what it
+     * plans, calling a non-volatile function on constants while it does: the column and domain defaults the rewriter
+     * adds to an INSERT (or an UPDATE … SET c = DEFAULT) and row-level security policies. A user's such code is
+     * judged as if the read (which EXPLAIN is) called it. PostgreSQL's own code there is volatile (nextval) or pure,
+     * and is not folded.
+     */
+    static void planned(Facts explain, SchemaInfo schema, Facts inner) {
+        ImplicitCode code = schema.implicitCode();
+        if (code.isEmpty() || inner.writeEvents.isEmpty()) return;
+        IndirectAccess.expand(inner, schema.reach());
+        for (Map.Entry<String, Set<String>> e : new ArrayList<>(inner.objects.entrySet())) {
+            int cut = e.getKey().indexOf('\u0000');
+            if (Access.valueOf(e.getKey().substring(cut + 1)) != Access.WRITE) continue;
+            String name = e.getKey().substring(0, cut);
+            int events = events(inner, name, schema.reach());
+            String where = "planning the write of " + name;
+            Map<String, TypeCode> typed = code.columns().get(name);
+            if (typed != null && (events & (ImplicitCode.INSERT | ImplicitCode.UPDATE)) != 0) {
+                for (TypeCode t : typed.values()) for (Call c : t.make()) if (folded(c)) run(explain, c, where);
+            }
+            for (WriteCall w : code.writes().getOrDefault(name, List.of())) {
+                if ((w.events() & events) != 0 && folded(w.call())) run(explain, w.call(), where);
+            }
+        }
+    }
+
+    private static boolean folded(Call c) {
+        return !c.builtIn() && (c.origin().startsWith("the default") || c.origin().startsWith("row-level security policy"));
+    }
+
     /** A type the statement names (a cast, a column definition list, a parameter): a value is made of it and used. */
     static void type(Facts f, ImplicitCode code, String typeName, String where) {
         TypeCode t = code.types().get(typeName);

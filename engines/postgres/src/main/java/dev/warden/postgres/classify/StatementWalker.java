@@ -587,6 +587,7 @@ final class StatementWalker {
         facts.functions.addAll(in.functions);
         facts.unproven.addAll(in.unproven);
         for (FunctionRules.Effect e : in.effects) applyEffect(e, e.name());
+        ImplicitCalls.planned(facts, schema, in);
         if (in.opaque && in.effects.isEmpty()) facts.opaque("EXPLAIN of a statement that could not be labelled: " + String.join("; ", in.reasons));
         for (String r : in.reasons) if (r.startsWith("function ") || r.startsWith("operator ")) facts.lead(r);
         if (facts.kind == Kind.TCL) facts.kind = Kind.READ;

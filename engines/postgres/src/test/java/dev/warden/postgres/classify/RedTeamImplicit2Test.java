@@ -287,4 +287,19 @@ class RedTeamImplicit2Test {
         provesUserCodeRuns(sql);
         notRead(sql, "public.chk");
     }
+
+    // ---- 3. EXPLAIN of a write: the planner folds an immutable default on constants --------------------------------
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"EXPLAIN INSERT INTO tdefimm (id) VALUES (1)", "EXPLAIN UPDATE tdefimm SET x = DEFAULT"})
+    void explainOfAWritePlansItsDefaults(String sql) throws SQLException {
+        provesUserCodeRuns(sql);
+        notRead(sql, "public.imm");
+    }
+
+    @Test
+    void explainOfAWriteWithATriggerStaysARead() throws SQLException {
+        provesNoUserCodeRuns("EXPLAIN INSERT INTO tt VALUES (9)");
+        assertThat(classify("EXPLAIN INSERT INTO tt VALUES (9)").kind()).isEqualTo(Kind.READ);
+    }
 }
