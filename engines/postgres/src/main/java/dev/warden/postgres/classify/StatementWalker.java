@@ -897,11 +897,7 @@ final class StatementWalker {
                     unknowable("whether the cast to " + String.join(".", target) + " runs a user-defined cast function is"
                             + " not known");
                 }
-                if (!target.isEmpty() && schema.castRunsUserCode(target.getLast())) {
-                    String t = String.join(".", target);
-                    facts.unproven.add("cast to " + t);
-                    facts.lead("a cast to " + t + " may run a function that is not PostgreSQL's own (CREATE CAST)");
-                }
+                if (!target.isEmpty()) userCast(target.getLast(), String.join(".", target));
                 typeName(typeName, "a cast to " + String.join(".", target));
                 walk(b.get("arg"), scope);
             }
@@ -942,12 +938,24 @@ final class StatementWalker {
      * what names it (null: "a value of type t").
      */
     private void typeName(Node typeName, String where) {
-        if (typeName == null || defaultAccess == Access.DDL) return;
+        if (typeName == null) return;
         List<String> names = strings(typeName.get("names"));
         if (names.isEmpty()) return;
+        typeName(names.getLast(), where != null ? where : "a value of type " + String.join(".", names));
+    }
+
+    private void typeName(String name, String where) {
+        if (defaultAccess == Access.DDL) return;
         ImplicitCode code = schema.implicitCode();
         if (code.isEmpty()) return;
-        ImplicitCalls.type(facts, code, names.getLast(), where != null ? where : "a value of type " + String.join(".", names));
+        ImplicitCalls.type(facts, code, name, where);
+    }
+
+    /** A cast to a type that some CREATE CAST … WITH FUNCTION targets, whatever the source type. */
+    private void userCast(String typeName, String written) {
+        if (!schema.castRunsUserCode(typeName)) return;
+        facts.unproven.add("cast to " + written);
+        facts.lead("a cast to " + written + " may run a function that is not PostgreSQL's own (CREATE CAST)");
     }
 
     private void walkFields(Node b, Scope scope) {
@@ -1151,6 +1159,10 @@ final class StatementWalker {
                 && !f.has("over") && BuiltinCatalog.INSTANCE.builtInType(name)) {
             // PostgreSQL reads typename(x) as a cast when no function has that name: json('…'), regrole('…').
             facts.functions.add("pg_catalog." + name);
+            // Which type of that name it is depends on the search path (public.regrole before pg_catalog's): what
+            // making a value of any type so named runs counts, as for name::type.
+            userCast(name, name);
+            typeName(name, "a cast to " + name + " written as " + name + "(…)");
             return;
         }
         boolean builtIn = !cands.isEmpty();

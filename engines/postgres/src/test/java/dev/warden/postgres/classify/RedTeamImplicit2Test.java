@@ -302,4 +302,13 @@ class RedTeamImplicit2Test {
         provesNoUserCodeRuns("EXPLAIN INSERT INTO tt VALUES (9)");
         assertThat(classify("EXPLAIN INSERT INTO tt VALUES (9)").kind()).isEqualTo(Kind.READ);
     }
+
+    // ---- 4. typename('…') is a cast to whichever type of that name the search path finds --------------------------
+
+    @Test
+    void aFunctionStyleCastToAUserTypeNamedLikeABuiltIn() throws SQLException {
+        String sql = "SET search_path = public, pg_catalog; SELECT regrole('x')";
+        provesUserCodeRuns(sql);
+        notRead(sql, "public.chk");
+    }
 }
