@@ -105,6 +105,13 @@ class RedTeamUserCodeTest {
                 INSERT INTO public.pt VALUES (ROW(2, 1)), (ROW(1, 2));
                 CREATE TABLE public.tix (id int);
                 INSERT INTO public.tix SELECT g FROM generate_series(1, 1000) g;
+                CREATE TABLE public.tpair (id int, p public.pair);
+                INSERT INTO public.tpair VALUES (1, ROW(2, 1)), (2, ROW(1, 2));
+                CREATE TABLE public.tdefimm (id int, x int DEFAULT public.imm(7));
+                CREATE DOMAIN public.dd2 AS public.d;
+                CREATE DOMAIN public.regrole AS text CHECK (public.chk(VALUE));
+                CREATE TABLE public.tsec (id int, secret text);
+                INSERT INTO public.tsec VALUES (1, 's3cr3t');
                 """);
         // What only a superuser may create: operator classes and base types (a database may hold them all the same).
         shop.superuser("""
@@ -190,7 +197,6 @@ class RedTeamUserCodeTest {
         assertThat(s.unproven()).as("the unproven functions of %s", sql).contains(function);
     }
 
-    /** A write that runs user code: not a proven write, and the function it runs is named. */
     /** A write that runs the database's own code: still a write, the code named among its functions and reasons. */
     static void recordedWrite(String sql, String function) {
         Statement s = classify(sql).statements().getFirst();
@@ -411,5 +417,67 @@ class RedTeamUserCodeTest {
 
     static Decision decide(Policy p, String sql) {
         return PolicyEngine.decide(p, LiveShop.op(sql), classify(sql));
+    }
+
+    // ---- 6. a column alias (FROM t AS x(a, b)) names a column by position, not by its catalog name ---------------
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {
+            "SELECT DISTINCT z FROM pt AS x(z)",
+            "SELECT z FROM pt x(z) ORDER BY z",
+            "SELECT z FROM pt AS x(z) GROUP BY z",
+            "SELECT row_number() OVER (PARTITION BY z) FROM pt x(z)",
+            "SELECT DISTINCT id FROM tpair AS x(p, id)", // id is p here: the pairs are sorted
+            "SELECT DISTINCT x.id FROM tpair AS x(p, id)",
+            "SELECT DISTINCT (x).id FROM tpair AS x(p, id)",
+            "SELECT DISTINCT z FROM (pt CROSS JOIN tt) AS j(z, i)"})
+    void aColumnAliasHidesTheUserTypeSorted(String sql) throws SQLException {
+        provesUserCodeRuns(sql);
+        notRead(sql, "public.pair_cmp");
+    }
+
+    @ParameterizedTest(name = "{0} reads {1}")
+    @CsvSource(delimiter = '|', value = {
+            "SELECT id FROM tsec AS s(secret, id)|secret",
+            "SELECT s.id FROM tsec AS s(secret, id)|secret",
+            "SELECT x.a2 FROM pgbench_accounts AS x(a2, b2)|aid",
+            "SELECT b2 FROM pgbench_accounts AS x(a2, b2) ORDER BY a2|bid"})
+    void aColumnAliasRecordsTheColumnItReads(String sql, String column) {
+        Classification c = classify(sql);
+        assertThat(c.kind()).as("%s: %s", sql, c.statements()).isEqualTo(Kind.READ);
+        assertThat(c.statements().getFirst().objects().getFirst().columns()).as("%s", sql).contains(column);
+    }
+
+    // ---- 7. hstore's record #= hstore is populate_record: the record's domain CHECKs run ---------------------------
+
+    @Test
+    void hstorePopulatesARecordThroughAnOperator() throws SQLException {
+        String sql = "SELECT td #= 'dv=>bad'::hstore FROM td";
+        provesUserCodeRuns(sql);
+        notRead(sql, "public.chk");
+    }
+
+    // ---- 8. EXPLAIN of a write: the planner folds an immutable default on constants --------------------------------
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"EXPLAIN INSERT INTO tdefimm (id) VALUES (1)", "EXPLAIN UPDATE tdefimm SET x = DEFAULT"})
+    void explainOfAWritePlansItsDefaults(String sql) throws SQLException {
+        provesUserCodeRuns(sql);
+        notRead(sql, "public.imm");
+    }
+
+    @Test
+    void explainOfAWriteWithATriggerStaysARead() throws SQLException {
+        provesNoUserCodeRuns("EXPLAIN INSERT INTO tt VALUES (9)");
+        assertThat(classify("EXPLAIN INSERT INTO tt VALUES (9)").kind()).isEqualTo(Kind.READ);
+    }
+
+    // ---- 9. typename('…') is a cast to whichever type of that name the search path finds --------------------------
+
+    @Test
+    void aFunctionStyleCastToAUserTypeNamedLikeABuiltIn() throws SQLException {
+        String sql = "SET search_path = public, pg_catalog; SELECT regrole('x')";
+        provesUserCodeRuns(sql);
+        notRead(sql, "public.chk");
     }
 }
