@@ -268,6 +268,19 @@ public final class FunctionRules {
         return builtIn || e.anySchema() ? Optional.of(e) : Optional.empty();
     }
 
+    /**
+     * Whether every function a call of {@code name} may reach is PostgreSQL's own, runs as the caller and is not
+     * volatile (unless harmlessly so): with no side effect of the name, such a call is a read. The one test for a call
+     * written as a call and for one written as a column ({@code t.f}).
+     */
+    public static boolean ownAndPure(String name, List<dev.warden.postgres.catalog.SchemaInfo.FunctionInfo> candidates) {
+        if (candidates.isEmpty()) return false;
+        for (var c : candidates) {
+            if (!c.builtIn() || c.securityDefiner() || c.volatility() == 'v' && !harmlessVolatile(name)) return false;
+        }
+        return true;
+    }
+
     /** True for a volatile built-in that is on the curated harmless list. */
     public static boolean harmlessVolatile(String name) {
         return HARMLESS_VOLATILE.containsKey(name);

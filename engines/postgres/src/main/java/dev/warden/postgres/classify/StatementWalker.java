@@ -1128,11 +1128,7 @@ final class StatementWalker {
     private void attributeCall(String name, String of, String why) {
         offlineRoutine(null, "function " + name);
         List<FunctionInfo> cands = schema.functions(path, null, name, 1);
-        boolean proven = !cands.isEmpty() && FunctionRules.sideEffect(name, true).isEmpty();
-        for (FunctionInfo c : cands) {
-            proven &= c.builtIn() && !c.securityDefiner()
-                    && (c.volatility() != 'v' || FunctionRules.harmlessVolatile(name));
-        }
+        boolean proven = FunctionRules.ownAndPure(name, cands) && FunctionRules.sideEffect(name, true).isEmpty();
         String q = !cands.isEmpty() ? cands.get(0).qualifiedName() : firstSchema() + "." + name;
         facts.functions.add(q);
         if (of != null) facts.object(of, Access.READ).addAll(allColumns(of)); // f(t) receives the whole row
@@ -1165,18 +1161,10 @@ final class StatementWalker {
             typeName(name, "a cast to " + name + " written as " + name + "(…)");
             return;
         }
-        boolean builtIn = !cands.isEmpty();
-        boolean pure = !cands.isEmpty();
-        boolean secdef = false;
-        for (FunctionInfo c : cands) {
-            builtIn &= c.builtIn();
-            secdef |= c.securityDefiner();
-            if (c.volatility() == 'v' && !FunctionRules.harmlessVolatile(name)) pure = false;
-        }
         String q = !cands.isEmpty() ? cands.get(0).qualifiedName() : (sch != null ? sch + "." + name : firstSchema() + "." + name);
         facts.functions.add(q);
-        boolean inCatalog = builtIn;
-        for (FunctionInfo c : cands) inCatalog &= c.schema().equals("pg_catalog");
+        boolean inCatalog = !cands.isEmpty();
+        for (FunctionInfo c : cands) inCatalog &= c.builtIn() && c.schema().equals("pg_catalog");
         Optional<FunctionRules.Effect> effect = FunctionRules.sideEffect(name, inCatalog);
         // ts_rewrite runs SQL only in its two-argument form; the three-argument form is a pure rewrite.
         if (name.equals("ts_rewrite") && argc == 3) effect = Optional.empty();
@@ -1189,15 +1177,15 @@ final class StatementWalker {
             facts.effects.add(effect.get());
             return;
         }
-        if (builtIn && pure && !secdef) {
+        if (FunctionRules.ownAndPure(name, cands)) {
             if (MAKES_A_TYPE_OF_ITS_ARGUMENT.contains(name)) madeType(name, q, args);
             return;
         }
         facts.unproven.add(q);
         String why;
         if (cands.isEmpty()) why = "is not a known built-in (user-defined or from an extension)";
-        else if (secdef) why = "runs as its owner (SECURITY DEFINER)";
-        else if (!builtIn) why = "is not part of PostgreSQL itself";
+        else if (cands.stream().anyMatch(FunctionInfo::securityDefiner)) why = "runs as its owner (SECURITY DEFINER)";
+        else if (!cands.stream().allMatch(FunctionInfo::builtIn)) why = "is not part of PostgreSQL itself";
         else why = "is volatile";
         facts.lead("function " + q + " " + why + ": it is not proven to be read-only");
     }
