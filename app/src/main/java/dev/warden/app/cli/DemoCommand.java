@@ -67,6 +67,15 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path dir = dataDir.toAbsolutePath().normalize();
         Files.createDirectories(dir);
+        // Held until the process ends: a second demo on the same folder would wipe the running one's database
+        // (the embedded server starts from a clean data directory).
+        java.nio.channels.FileChannel lockFile = java.nio.channels.FileChannel.open(dir.resolve("demo.lock"),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+        if (lockFile.tryLock() == null) {
+            lockFile.close();
+            throw new WardenCommand.UsageException("another warden demo is running in " + dir
+                    + "; stop it first, or give this one --data-dir");
+        }
         System.err.println("warden: starting the embedded PostgreSQL ...");
         EmbeddedPostgres pg = EmbeddedPostgres.builder()
                 .setDataDirectory(dir.resolve("postgres"))
