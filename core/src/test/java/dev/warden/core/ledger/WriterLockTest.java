@@ -49,4 +49,35 @@ class WriterLockTest {
         first.close();
         FileLedger.open(dir, LedgerConfig.DEFAULTS).close();
     }
+    /**
+     * POSIX record locks belong to the process, and closing any descriptor of the file drops them: a refused second
+     * open in the same JVM (it opened warden.lock, met OverlappingFileLockException, closed its channel) let the lock
+     * go while the first ledger was still writing, and another process could then open the directory.
+     */
+    @Test
+    void aRefusedSecondOpenInTheSameProcessKeepsTheLockFromOtherProcesses() throws Exception {
+        try (FileLedger first = FileLedger.open(dir, LedgerConfig.DEFAULTS)) {
+            assertThatThrownBy(() -> FileLedger.open(dir, LedgerConfig.DEFAULTS).close()).isInstanceOf(LedgerException.class);
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), LockProbe.class.getName(),
+                    dir.resolve(WriterLock.FILE).toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            String got;
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                got = r.readLine();
+            } finally {
+                p.waitFor(30, TimeUnit.SECONDS);
+            }
+            assertThat(got).as("another process could take the lock of an open ledger").isEqualTo("refused");
+        }
+    }
+
+    /** A second process: tries the lock file once and says whether it got it. */
+    public static final class LockProbe {
+        public static void main(String[] args) throws Exception {
+            try (java.nio.channels.FileChannel c = java.nio.channels.FileChannel.open(Path.of(args[0]),
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                System.out.println(c.tryLock() == null ? "refused" : "taken");
+            }
+        }
+    }
 }
