@@ -23,7 +23,8 @@ import java.util.Map;
 /**
  * Reads a POST body (within {@code mcp.max_request_size}) and answers one that is not a JSON-RPC message itself, with
  * a JSON-RPC error, before the MCP transport sees it: the SDK's own answer to malformed JSON is its exception
- * serialized whole (stack trace, class names, library versions). A message that is well formed goes on unchanged.
+ * serialized whole (stack trace, class names, library versions). A message that is well formed goes on unchanged; the
+ * transport's error answers to what this check cannot foresee are replaced on the way out ({@link PlainErrors}).
  */
 final class JsonRpcFilter implements Filter {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -38,7 +39,7 @@ final class JsonRpcFilter implements Filter {
     public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain) throws IOException, ServletException {
         HttpServletRequest request = (HttpServletRequest) req;
         if (!"POST".equals(request.getMethod())) {
-            chain.doFilter(req, res);
+            transport(chain, request, (HttpServletResponse) res);
             return;
         }
         byte[] body = request.getInputStream().readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
@@ -63,7 +64,15 @@ final class JsonRpcFilter implements Filter {
             response.getOutputStream().write(error);
             return;
         }
-        chain.doFilter(new CachedBody(request, body), res);
+        transport(chain, new CachedBody(request, body), response);
+    }
+
+    /** On to the MCP transport, whose own error answers are replaced by plain ones (see {@link PlainErrors}). */
+    private static void transport(FilterChain chain, HttpServletRequest request, HttpServletResponse response)
+            throws IOException, ServletException {
+        PlainErrors plain = new PlainErrors(response);
+        chain.doFilter(request, plain);
+        plain.finish();
     }
 
     /** Why the body is not one JSON-RPC 2.0 message, or null when it is one. */

@@ -265,6 +265,45 @@ class McpHttpTest {
         }
     }
 
+    /**
+     * What JsonRpcFilter let through still met the SDK's own error answer, the exception serialized whole: a body the
+     * filter read as JSON-RPC but the SDK did not (a UTF-8 byte order mark, UTF-16), one it judged otherwise (an id
+     * that is null or past a long), and requests the SDK refuses for their headers or session (no session id, a
+     * response or notification outside a session, the wrong Content-Type, a GET without a session).
+     */
+    @Test
+    void noErrorOfTheTransportShowsItsInternals() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        String init = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\","
+                + "\"capabilities\":{},\"clientInfo\":{\"name\":\"x\",\"version\":\"1\"}}}";
+        Map<String, byte[]> bodies = new java.util.LinkedHashMap<>();
+        bodies.put("byte order mark", ("\uFEFF" + init).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        bodies.put("UTF-16", init.getBytes(java.nio.charset.StandardCharsets.UTF_16LE));
+        bodies.put("null id", "{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"initialize\"}".getBytes());
+        bodies.put("huge id", "{\"jsonrpc\":\"2.0\",\"id\":123456789012345678901234567890,\"method\":\"initialize\",\"params\":{}}".getBytes());
+        bodies.put("response without session", "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}".getBytes());
+        bodies.put("notification without session", "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}".getBytes());
+        bodies.put("request without session", "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}".getBytes());
+        List<HttpRequest> requests = new java.util.ArrayList<>();
+        bodies.forEach((name, body) -> requests.add(authorized().header("Content-Type", "application/json")
+                .header("Accept", "application/json, text/event-stream").header("X-Case", name)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build()));
+        requests.add(authorized().header("Content-Type", "text/plain").header("Accept", "application/json, text/event-stream")
+                .header("X-Case", "text/plain").POST(HttpRequest.BodyPublishers.ofString(init)).build());
+        requests.add(authorized().header("Accept", "text/event-stream").header("X-Case", "GET without session").GET().build());
+        for (HttpRequest r : requests) {
+            HttpResponse<String> res = http.send(r, HttpResponse.BodyHandlers.ofString());
+            String name = r.headers().firstValue("X-Case").orElseThrow();
+            assertThat(res.statusCode()).as(name).isBetween(400, 499);
+            assertThat(res.body()).as(name).doesNotContain("stackTrace", "\tat ", "Exception", "io.modelcontextprotocol",
+                    "com.fasterxml", "java.");
+        }
+    }
+
+    private static HttpRequest.Builder authorized() {
+        return HttpRequest.newBuilder(f.server.endpoint()).header("Authorization", "Bearer " + McpFixture.SECRET);
+    }
+
     @Test
     void aDisabledAgentIsRefused() {
         f.disabled.add("reporting-agent");
