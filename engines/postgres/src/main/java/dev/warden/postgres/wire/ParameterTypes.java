@@ -7,6 +7,7 @@ import dev.warden.core.engine.Catalog;
 import dev.warden.postgres.catalog.ImplicitCode;
 import dev.warden.postgres.catalog.ImplicitCode.Call;
 import dev.warden.postgres.catalog.PostgresCatalog;
+import dev.warden.postgres.catalog.SchemaInfo;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -27,8 +28,21 @@ final class ParameterTypes {
     }
 
     static Classification judge(Classification c, int[] types, Catalog catalog) {
-        if (!declared(types) || !(catalog instanceof PostgresCatalog live)) return c;
-        ImplicitCode code = live.implicitCode();
+        if (!declared(types)) return c;
+        SchemaInfo view = catalog instanceof PostgresCatalog live ? live.pin() : null;
+        if (view == null || view.unavailable().isPresent()) {
+            // No snapshot, no user types known: a type that is not PostgreSQL's own may be a domain with a CHECK.
+            for (int t : types) {
+                if (Integer.toUnsignedLong(t) >= FIRST_NORMAL_OID) {
+                    String why = view == null ? "no live catalog" : view.unavailable().get();
+                    return unreadable(c, "a parameter is declared of type OID " + Integer.toUnsignedString(t)
+                            + ", which is not PostgreSQL's own, and Warden cannot read what making a value of it runs ("
+                            + why + ")");
+                }
+            }
+            return c;
+        }
+        ImplicitCode code = view.implicitCode();
         if (code.typesByOid().isEmpty()) return c;
         Set<Call> calls = new LinkedHashSet<>();
         for (int t : types) {
@@ -40,6 +54,20 @@ final class ParameterTypes {
         if (calls.isEmpty()) return c;
         List<Statement> out = new ArrayList<>(c.statements().size());
         for (Statement s : c.statements()) out.add(withCalls(s, calls));
+        return Classification.of(out);
+    }
+
+    /** PostgreSQL's FirstNormalObjectId: OIDs below it are initdb's own objects, at and past it anyone's. */
+    private static final long FIRST_NORMAL_OID = 16384;
+
+    private static Classification unreadable(Classification c, String reason) {
+        List<Statement> out = new ArrayList<>(c.statements().size());
+        for (Statement s : c.statements()) {
+            List<String> reasons = new ArrayList<>();
+            reasons.add(reason);
+            reasons.addAll(s.reasons());
+            out.add(new Statement(Kind.UNKNOWN, s.text(), s.command(), s.objects(), s.functions(), s.flags(), reasons));
+        }
         return Classification.of(out);
     }
 
