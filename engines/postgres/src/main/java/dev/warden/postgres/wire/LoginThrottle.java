@@ -70,7 +70,8 @@ final class LoginThrottle {
      * Waits for this address's turn and then its failure delay, both within {@code deadlineNanos} (a
      * {@link System#nanoTime()} instant); past it the attempt gets no verdict at all.
      */
-    Turn await(String address, long deadlineNanos) throws SocketTimeoutException, InterruptedException {
+    Turn await(String clientAddress, long deadlineNanos) throws SocketTimeoutException, InterruptedException {
+        String address = network(clientAddress);
         if (addresses.size() > MAX_ADDRESSES) {
             long now = System.nanoTime();
             addresses.entrySet().removeIf(e -> e.getValue().holders == 0 && e.getValue().recentFailures(now) == 0);
@@ -96,6 +97,24 @@ final class LoginThrottle {
             if (locked) a.turn.unlock();
             release(address);
             throw e;
+        }
+    }
+
+    /**
+     * What failures are counted by: an IPv4 address, or an IPv6 address's /64. One IPv6 host holds a whole /64
+     * (SLAAC, privacy addresses) and could take a fresh address for each guess, never waiting and leaving an entry
+     * per guess; a /64 is the smallest network an IPv6 host is usually given, so it counts as one client.
+     */
+    static String network(String address) {
+        if (address.indexOf(':') < 0) return address;
+        int scope = address.indexOf('%');
+        String literal = scope < 0 ? address : address.substring(0, scope);
+        try {
+            java.net.InetAddress a = java.net.InetAddress.ofLiteral(literal);
+            if (a instanceof java.net.Inet6Address v6) return java.util.HexFormat.of().formatHex(v6.getAddress(), 0, 8) + "::/64";
+            return a.getHostAddress(); // an IPv4-mapped address counts as its IPv4 address
+        } catch (IllegalArgumentException notALiteral) {
+            return address;
         }
     }
 
