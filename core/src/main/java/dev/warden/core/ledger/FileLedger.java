@@ -133,7 +133,15 @@ public final class FileLedger implements Ledger {
             writerLock = null;
             l.writer.start();
             l.treeThread.start();
-            if (recovery.isPresent()) l.append(recovery.get(), Durability.SYNCED);
+            if (recovery.isPresent()) {
+                try {
+                    l.append(recovery.get(), Durability.SYNCED);
+                } catch (LedgerException | RuntimeException e) {
+                    // A ledger that cannot record its own recovery is not handed out; its threads and lock go.
+                    l.close();
+                    throw e;
+                }
+            }
             return l;
         } catch (IOException e) {
             throw new LedgerException("cannot open the ledger in " + dir.dir() + ": " + e.getMessage(), e);
