@@ -55,6 +55,16 @@ public final class PgFrontEnd implements FrontEnd {
     private final Map<ClientSession, AgentSlots.Slot> sessionSlots = new ConcurrentHashMap<>();
     private final LoginThrottle throttle = new LoginThrottle();
     private final AtomicLong ids = new AtomicLong();
+    /**
+     * Connections not yet past their startup, over which nobody has proved anything: each holds a socket and buffers
+     * until startup_timeout. Past this many, new ones are refused at once, so unauthenticated clients cannot use up
+     * the process's file descriptors (which would also refuse every agent).
+     */
+    static final int MAX_STARTING = 1024;
+    /** {@link #MAX_STARTING}; lower in tests. */
+    volatile int maxStarting = MAX_STARTING;
+    private final java.util.concurrent.atomic.AtomicInteger starting = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile long lastBusyLog;
     private volatile Duration grace = Duration.ofSeconds(10);
     private volatile ServerSocketChannel server;
     private volatile boolean closing;
@@ -114,11 +124,24 @@ public final class PgFrontEnd implements FrontEnd {
             } catch (IOException e) {
                 if (closing) return;
                 log("warden: accept failed: " + e.getMessage());
+                // Out of file descriptors, accept fails at once until some close: do not spin on it.
+                sleepQuietly(50);
+                continue;
+            }
+            if (starting.incrementAndGet() > maxStarting) {
+                starting.decrementAndGet();
+                refuseBusy(c);
                 continue;
             }
             // Startup is short and blocking (TLS, authentication, the upstream's own startup): a thread of its own,
             // virtual, so clients that wait (for the failure delay, a slow upstream) cost no platform thread.
-            Thread.ofVirtual().name("pg-startup").start(() -> serve(c));
+            Thread.ofVirtual().name("pg-startup").start(() -> {
+                try {
+                    serve(c);
+                } finally {
+                    starting.decrementAndGet();
+                }
+            });
         }
     }
 
@@ -236,6 +259,32 @@ public final class PgFrontEnd implements FrontEnd {
             log("warden: session from " + address + " ended: " + x);
             closeQuietly(c);
             if (e != null) e.slot().release();
+        }
+    }
+
+    /** Too many startups under way: a FATAL 53300 in plain text (as to an SSLRequest), closed; logged once a second. */
+    private void refuseBusy(Socket c) {
+        try {
+            c.setSoTimeout(1000);
+            c.getOutputStream().write(Notice.error("FATAL", "53300", "warden: too many connections are starting up ("
+                    + maxStarting + "); try again").bytes());
+        } catch (IOException ignored) {
+            // the client is gone already
+        }
+        closeQuietly(c);
+        long now = System.nanoTime();
+        if (now - lastBusyLog > 1_000_000_000L) {
+            lastBusyLog = now;
+            log("warden: refused a connection from " + c.getRemoteSocketAddress() + ": " + maxStarting
+                    + " connections are still starting up");
+        }
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -224,6 +224,41 @@ class RedTeamAuthTest {
         }
     }
 
+    /**
+     * Connections that never finish their startup each held a socket until startup_timeout, with no limit: enough of
+     * them use up the process's file descriptors, and then every agent is refused too.
+     */
+    @Test
+    void connectionsStillStartingUpAreCappedAndAgentsGetInAfterwards() throws Exception {
+        try (Listener l = listener(settings(1 << 20, Duration.ofSeconds(10)))) {
+            l.fe().maxStarting = 20;
+            int port = l.fe().port();
+            List<Socket> idle = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 20; i++) idle.add(new Socket("127.0.0.1", port));
+                Thread.sleep(300); // accepted, each waiting for its startup packet
+                try (Socket extra = new Socket("127.0.0.1", port)) {
+                    extra.setSoTimeout(5000);
+                    String answer = new String(extra.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                    assertThat(answer).contains("53300").contains("too many connections are starting up");
+                }
+            } finally {
+                for (Socket s : idle) s.close();
+            }
+            // The idle ones leave as their threads see them close: an agent may be refused until then.
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            long verdict = -1;
+            do {
+                try {
+                    verdict = verdictMillis(port, ProxyFixture.AGENT, ProxyFixture.AGENT_SECRET, 3000);
+                } catch (IOException refused) {
+                    Thread.sleep(50);
+                }
+            } while (verdict < 0 && System.nanoTime() < deadline);
+            assertThat(verdict).as("an agent logs in once the idle connections are gone").isNotNegative();
+        }
+    }
+
     // ---- (e) startup phase resources
 
     /**
