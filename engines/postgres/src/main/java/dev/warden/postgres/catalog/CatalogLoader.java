@@ -55,12 +55,26 @@ final class CatalogLoader {
                  JOIN pg_catalog.pg_language l ON l.oid = p.prolang
             WHERE p.prokind <> 'p'""";
 
+    // The last column says whether an operator is bound to its operand types (CatalogSnapshot.Operator#bound): both
+    // are a user's standalone composite, enum, range or multirange types, not in the string category, into which no
+    // other type has an implicit cast. c when one of them is composite (a record converts to it), o otherwise.
     private static final String OPERATORS = """
             SELECT o.oid, n.nspname, o.oprname, o.oprleft::text || ',' || o.oprright::text,
                    EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
                            WHERE d.classid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND d.objid = o.oid
                              AND d.deptype = 'e'),
-                   COALESCE(p.provolatile, '0'), p.oid
+                   COALESCE(p.provolatile, '0'), p.oid,
+                   CASE WHEN o.oprleft >= 16384 AND o.oprright >= 16384
+                             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_cast c
+                                             WHERE c.casttarget IN (o.oprleft, o.oprright) AND c.castcontext = 'i'
+                                               AND c.castsource NOT IN (o.oprleft, o.oprright))
+                        THEN (SELECT CASE WHEN pg_catalog.bool_and((t.typtype IN ('e', 'r', 'm')
+                                                                    OR t.typtype = 'c' AND r.relkind = 'c')
+                                                                   AND t.typcategory <> 'S')
+                                          THEN CASE WHEN pg_catalog.bool_or(t.typtype = 'c') THEN 'c' ELSE 'o' END END
+                              FROM pg_catalog.pg_type t LEFT JOIN pg_catalog.pg_class r ON r.oid = t.typrelid
+                              WHERE t.oid IN (o.oprleft, o.oprright))
+                   END
             FROM pg_catalog.pg_operator o
                  JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
                  LEFT JOIN pg_catalog.pg_proc p ON p.oid = o.oprcode""";
@@ -147,7 +161,9 @@ final class CatalogLoader {
                     Function code = byOid.get(rs.getLong(7));
                     boolean builtIn = CatalogSnapshot.PG_CATALOG.equals(schema) && oid < FIRST_NORMAL_OBJECT_ID && !ext
                             && code != null && code.builtIn();
-                    Operator o = new Operator(oid, schema, rs.getString(3), rs.getString(4), builtIn, ext, rs.getString(6).charAt(0));
+                    String bound = rs.getString(8);
+                    Operator o = new Operator(oid, schema, rs.getString(3), rs.getString(4), builtIn, ext,
+                            rs.getString(6).charAt(0), bound == null ? Operator.UNBOUND : bound.charAt(0));
                     operators.computeIfAbsent(o.name(), k -> new ArrayList<>()).add(o);
                     operatorsByOid.put(oid, o);
                 }

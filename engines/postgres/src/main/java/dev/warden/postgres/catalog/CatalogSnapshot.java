@@ -40,9 +40,30 @@ public record CatalogSnapshot(String user, long databaseOid, Set<String> schemas
      * @param builtIn       created by PostgreSQL itself (as for functions)
      * @param fromExtension an extension owns it
      * @param volatility    of the function behind it; {@code 0} for a shell operator, which has none
+     * @param bound         whether PostgreSQL can choose it only for a value of one of its operand types: {@link
+     *                      #UNBOUND} unless both are a user's own (OID 16384 and up) standalone composite, enum,
+     *                      range or multirange types, outside the string category, into which no other type has an
+     *                      implicit cast; {@link #BOUND_COMPOSITE} when one of them is composite (a {@code record}
+     *                      converts to any composite type), {@link #BOUND} otherwise. Such an operator is part of
+     *                      what a value of those types brings with it ({@link ImplicitCode.TypeCode#use()}); the
+     *                      symbol alone reaches it only through an untyped literal or a {@code record}, which
+     *                      {@link CatalogView.Live#builtInOperator} rules out
      */
     public record Operator(long oid, String schema, String name, String signature, boolean builtIn,
-                           boolean fromExtension, char volatility) {
+                           boolean fromExtension, char volatility, char bound) {
+        public static final char UNBOUND = '-', BOUND = 'o', BOUND_COMPOSITE = 'c';
+
+        public Operator(long oid, String schema, String name, String signature, boolean builtIn, boolean fromExtension,
+                        char volatility) {
+            this(oid, schema, name, signature, builtIn, fromExtension, volatility, UNBOUND);
+        }
+
+        /** The operand type OIDs, from the signature ({@code 0} for a prefix operator's left). */
+        public long[] operandTypes() {
+            int comma = signature.indexOf(',');
+            return new long[] {Long.parseLong(signature.substring(0, comma)), Long.parseLong(signature.substring(comma + 1))};
+        }
+
         /**
          * Whether it may appear in a statement judged a read. Extension operators count when their function is not
          * volatile: {@code =} on {@code citext} or {@code &&} on PostGIS types are the extension's own code (installed

@@ -28,8 +28,36 @@ sealed interface CatalogView extends SchemaInfo {
          */
         @Override
         public boolean builtInOperator(List<String> searchPath, String schema, String symbol) {
-            List<CatalogSnapshot.Operator> ops = snap.operatorCandidates(searchPath, schema, symbol);
+            List<CatalogSnapshot.Operator> ops = symbolOnly(snap.operatorCandidates(searchPath, schema, symbol));
             return !ops.isEmpty() && ops.stream().allMatch(CatalogSnapshot.Operator::provenPure);
+        }
+
+        /** PostgreSQL's text and record type OIDs. */
+        private static final String TEXT_TEXT = "25,25", RECORD_RECORD = "2249,2249";
+
+        /**
+         * The candidates a symbol may reach when no operand is of a type the statement is known to use. An operator
+         * {@link CatalogSnapshot.Operator#bound bound} to its operand types is chosen only for operands of those
+         * types (which bring it themselves: {@link ImplicitCode.TypeCode#use()}) or for operands that convert to them
+         * without a cast in the text: two untyped literals (or parameters), which PostgreSQL resolves to a candidate
+         * of the string category when there is one (text = text), and, for a composite type, a {@code record}, which
+         * meets an exact match first when the symbol has a record operator (record = record; an untyped literal next
+         * to a record is taken as a record). Where the symbol lacks those, the operator stays a candidate.
+         */
+        private static List<CatalogSnapshot.Operator> symbolOnly(List<CatalogSnapshot.Operator> ops) {
+            boolean strings = false, records = false;
+            for (CatalogSnapshot.Operator o : ops) {
+                if (!o.builtIn()) continue;
+                if (o.signature().equals(TEXT_TEXT)) strings = true;
+                if (o.signature().equals(RECORD_RECORD)) records = true;
+            }
+            if (!strings) return ops;
+            boolean recordsToo = records;
+            return ops.stream().filter(o -> switch (o.bound()) {
+                case CatalogSnapshot.Operator.BOUND -> false;
+                case CatalogSnapshot.Operator.BOUND_COMPOSITE -> !recordsToo;
+                default -> true;
+            }).toList();
         }
 
         @Override

@@ -196,6 +196,7 @@ final class ImplicitCodeLoader {
         l.readTypes(st, major);
         l.readOperatorClasses(st);
         l.readCasts(st);
+        l.boundOperators();
         Map<String, List<Call>> scans = new HashMap<>();
         Map<String, List<WriteCall>> writes = new HashMap<>();
         l.readExpressions(st, rels, scans, writes);
@@ -282,6 +283,21 @@ final class ImplicitCodeLoader {
                     if (implicit) own(ownUse, target).add(c); // SELECT 1 UNION SELECT p: the 1 becomes a pair
                 }
             }
+        }
+    }
+
+    /**
+     * An operator bound to its operand types (see {@link Operator#bound()}) that is not proven pure runs wherever a
+     * value of one of them is compared: part of what using a value of those types runs, since the classifier, judging
+     * operators by symbol, leaves it out of what the symbol alone may reach.
+     */
+    private void boundOperators() {
+        for (Operator o : operators.values()) {
+            if (o.bound() == Operator.UNBOUND || o.provenPure()) continue;
+            String name = "operator " + o.schema() + "." + o.name();
+            long[] operands = o.operandTypes();
+            Call c = new Call(name, false, name + "(" + name(operands[0]) + ", " + name(operands[1]) + ")");
+            for (long type : operands) own(ownUse, type).add(c);
         }
     }
 
