@@ -140,6 +140,17 @@ class PostgresCatalogTest {
         assertThat(catalog.readRunsUserCode("public.shouting")).isTrue();
     }
 
+    /** A reload that finds the same catalog keeps the generation: caches built on it stay. */
+    @Test
+    void aReloadOfTheSameCatalogKeepsTheGeneration() {
+        catalog.invalidate();
+        assertThat(catalog.refresh()).as(catalog.lastError()).isTrue();
+        long before = catalog.generation();
+        catalog.invalidate();
+        assertThat(catalog.refresh()).isTrue();
+        assertThat(catalog.generation()).isEqualTo(before);
+    }
+
     @Test
     void unqualifiedNamesResolveThroughTheSearchPath() {
         // "$user" is the upstream user, whose schema holds its own customers table.
