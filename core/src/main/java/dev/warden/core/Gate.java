@@ -220,9 +220,13 @@ public final class Gate {
         }
         Optional<ApprovalRequest> ticket = approvals.redeem(op, c);
         if (ticket.isPresent()) return record(op, c, d, p, ticket.get().id(), true);
-        if (hold == null && d.approval().mode() == ApprovalSpec.Mode.HOLD) {
+        boolean answersAtOnce = hold == ANSWERS_AT_ONCE;
+        if (answersAtOnce) hold = null;
+        if (answersAtOnce && d.approval().mode() == ApprovalSpec.Mode.HOLD) {
             // A front end that answers at once (MCP) cannot hold the statement: its request is a ticket, which the
             // identical statement (MCP's run_approved) redeems once after approval. Otherwise nothing could run it.
+            // Only such a front end says so: a wire session that merely does not hold this once (a Parse judged
+            // before its Execute) must not turn a hold rule into a ticket it can redeem later, in any session.
             ApprovalSpec a = d.approval();
             d = new Decision(d.action(), d.rule(), d.reasons(), new ApprovalSpec(ApprovalSpec.Mode.TICKET, a.approvers(),
                     a.timeout(), a.validFor()));
@@ -292,6 +296,13 @@ public final class Gate {
      * front end sends a notice naming the request), and whether the session is inside a transaction block.
      */
     public record Hold(Consumer<Held> onHold, boolean inTransaction) {}
+
+    /**
+     * What a front end that never waits (MCP) passes for {@code hold}: a {@code hold} approval is opened as a ticket,
+     * which the identical statement redeems once after approval. {@code null} instead opens it as {@code hold} (no
+     * one waits for it, and no statement can redeem it).
+     */
+    public static final Hold ANSWERS_AT_ONCE = new Hold(held -> { }, false);
 
     /** A statement now waiting for a person, and the message to show the agent. */
     public record Held(ApprovalRequest request, String message) {}

@@ -186,7 +186,7 @@ final class DatabaseTools {
         Classification c = gate.classify(op, ClassifyContext.defaults());
         String refused = sessionRefusal(c);
         if (refused != null) return ToolResult.error(refused + " Nothing was run.");
-        Verdict v = gate.judge(op, c, ClassifyContext.defaults(), null);
+        Verdict v = gate.judge(op, c, ClassifyContext.defaults(), Gate.ANSWERS_AT_ONCE);
         if (!v.run()) return refusal(v, op);
         return execute(db.get(), op, v, false);
     }
@@ -237,7 +237,7 @@ final class DatabaseTools {
                     + c.kind().label() + (c.statements().getFirst().reasons().isEmpty() ? ""
                     : ": " + c.statements().getFirst().reasons().getFirst()) + "). Nothing was run.");
         }
-        Verdict v = gate.judge(op, c, ClassifyContext.defaults(), null);
+        Verdict v = gate.judge(op, c, ClassifyContext.defaults(), Gate.ANSWERS_AT_ONCE);
         if (!v.run()) return refusal(v, op);
         ToolResult r = execute(db.get(), op, v, true);
         if (r.error() || !(r.structured().get("rows") instanceof List<?> rows)) return r;
@@ -304,7 +304,7 @@ final class DatabaseTools {
             }
         }
         // Judged and recorded like any statement: a denial stays a denial, and an approval request is opened.
-        Verdict v = gate.judge(op, c, ClassifyContext.defaults(), null);
+        Verdict v = gate.judge(op, c, ClassifyContext.defaults(), Gate.ANSWERS_AT_ONCE);
         if (!v.run()) return refusal(v, op);
         // Enrichment turned it into an allowed statement: it was recorded as allowed, so it runs now.
         return execute(db.get(), op, v, false);
@@ -349,7 +349,7 @@ final class DatabaseTools {
         // Judged again: the policy in force now decides, and the approval is redeemed (marked used) by the gate.
         Classification c = gate.classify(op, ClassifyContext.defaults());
         String refused = sessionRefusal(c);
-        Verdict v = refused != null ? null : gate.judge(op, c, ClassifyContext.defaults(), null);
+        Verdict v = refused != null ? null : gate.judge(op, c, ClassifyContext.defaults(), Gate.ANSWERS_AT_ONCE);
         // Only a statement that runs uses the request up; after a refusal it is still there to be tried again.
         if (v == null || !v.run()) ran.remove(a.id());
         if (refused != null) return ToolResult.error(refused + " Nothing was run.");

@@ -97,6 +97,36 @@ class GateApprovalTest {
     }
 
     @Test
+    void aHoldRuleJudgedWithoutHoldingOnTheWireIsNoTicketToRunLater() {
+        // The wire's Parse judges a statement the text alone seems to condemn with no hold; were that to open a
+        // ticket, an approval meant for a held session would let the identical statement run later, in any session.
+        String sql = "CREATE INDEX i ON orders(id)";
+        Verdict first = gate.submit(op("held", sql), ClassifyContext.defaults(), null);
+        assertThat(first.run()).isFalse();
+        assertThat(approvals.get(first.approvalId()).orElseThrow().decision().approval().mode())
+                .isEqualTo(dev.warden.core.ApprovalSpec.Mode.HOLD);
+        approvals.decide(first.approvalId(), "alice", true, null);
+        Verdict later = gate.submit(op("held", sql), ClassifyContext.defaults(), null);
+        assertThat(later.run()).as("a hold approval is no ticket").isFalse();
+        assertThat(approvals.get(first.approvalId()).orElseThrow().status()).isNotEqualTo(ApprovalRequest.Status.USED);
+    }
+
+    @Test
+    void aFrontEndThatAnswersAtOnceGetsATicketForAHoldRuleRedeemedOnce() {
+        String sql = "CREATE INDEX i ON orders(id)";
+        Verdict first = gate.submit(op("held", sql), ClassifyContext.defaults(), Gate.ANSWERS_AT_ONCE);
+        assertThat(first.run()).isFalse();
+        assertThat(first.message()).contains("send the identical statement again");
+        approvals.decide(first.approvalId(), "alice", true, null);
+        Operation otherAgent = new Operation("other", "held", "postgres", sql, List.of(), null, "s2", "", null);
+        assertThat(gate.submit(otherAgent, ClassifyContext.defaults(), Gate.ANSWERS_AT_ONCE).run()).as("another agent").isFalse();
+        Verdict second = gate.submit(op("held", sql), ClassifyContext.defaults(), Gate.ANSWERS_AT_ONCE);
+        assertThat(second.run()).isTrue();
+        assertThat(second.approvalId()).isEqualTo(first.approvalId());
+        assertThat(gate.submit(op("held", sql), ClassifyContext.defaults(), Gate.ANSWERS_AT_ONCE).run()).as("once").isFalse();
+    }
+
+    @Test
     void holdWaitsForAPersonAndMarksTheTransaction() throws Exception {
         List<Gate.Held> notices = new CopyOnWriteArrayList<>();
         CompletableFuture<Verdict> v = CompletableFuture.supplyAsync(() -> gate.submit(op("held", "CREATE INDEX i ON orders(id)"),
