@@ -191,6 +191,26 @@ public final class Gate {
     }
 
     /**
+     * For a front end that judges a statement again where it runs (the wire's Parse, before its Execute): the
+     * recorded verdict when the policy allows or denies it (or the agent is disabled); empty when the rule sends it to
+     * approval, which is asked for where it runs. No approval request is opened or redeemed here: a ticket used up at
+     * Parse left its Execute without one, and a hold rule opened a request no session waits for.
+     */
+    public Optional<Verdict> judgeUnlessApproval(Operation op, Classification c, ClassifyContext context) {
+        Policy p = policy.get();
+        if (agents != null && !agents.allows(op.agent())) {
+            return Optional.of(record(op, c, Decision.deny(null, "agent '" + op.agent() + "' is disabled by an approver (kill switch)"), p, null, false));
+        }
+        Classification enriched = enrich(op, c, context, PolicyEngine.needsEstimate(p, op, c));
+        Decision d = PolicyEngine.decide(p, op, enriched);
+        return switch (d.action()) {
+            case ALLOW -> Optional.of(record(op, enriched, d, p, null, true));
+            case DENY -> Optional.of(record(op, enriched, d, p, null, false));
+            case APPROVE -> Optional.empty();
+        };
+    }
+
+    /**
      * Records an operation that Warden runs for an agent with its own fixed text, outside the policy (MCP's
      * {@code describe} reads the catalog): a decision entry like any other, before it runs, allowed by no rule for the
      * reason given. Refused, as everything is, when the agent is disabled or the ledger cannot record it.

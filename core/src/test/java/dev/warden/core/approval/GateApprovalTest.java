@@ -127,6 +127,22 @@ class GateApprovalTest {
     }
 
     @Test
+    void judgedBeforeItRunsAnApprovalRuleNeitherUsesATicketNorOpensARequest() {
+        // The wire's Parse, before Execute: a ticket used up there left the Execute without one.
+        String sql = "CREATE INDEX i ON orders(id)";
+        Verdict first = gate.submit(op("tickets", sql), ClassifyContext.defaults(), null);
+        approvals.decide(first.approvalId(), "alice", true, null);
+        int before = approvals.list().size();
+        assertThat(gate.judgeUnlessApproval(op("tickets", sql), dev.warden.core.Classification.of(List.of(new Statement(Kind.DDL, sql,
+                "CREATE INDEX", List.of(ObjectAccess.of("public.orders", Access.DDL)), List.of(), Set.of(), List.of()))),
+                ClassifyContext.defaults())).isEmpty();
+        assertThat(gate.judgeUnlessApproval(op("held", sql), DDL.classify(sql, ClassifyContext.defaults()), ClassifyContext.defaults())).isEmpty();
+        assertThat(approvals.list()).hasSize(before);
+        assertThat(approvals.get(first.approvalId()).orElseThrow().status()).isEqualTo(ApprovalRequest.Status.APPROVED);
+        assertThat(gate.submit(op("tickets", sql), ClassifyContext.defaults(), null).run()).isTrue();
+    }
+
+    @Test
     void holdWaitsForAPersonAndMarksTheTransaction() throws Exception {
         List<Gate.Held> notices = new CopyOnWriteArrayList<>();
         CompletableFuture<Verdict> v = CompletableFuture.supplyAsync(() -> gate.submit(op("held", "CREATE INDEX i ON orders(id)"),

@@ -223,10 +223,11 @@ final class ClientSession {
         if (withoutWaiting && ParameterTypes.mayWait(p.parameterTypes(), catalog())) return false;
         c = ParameterTypes.judge(c, p.parameterTypes(), catalog());
         if (gate.preview(op, c).action() == dev.warden.core.Action.DENY) {
-            // The text alone condemns it: refuse at Parse, with the decision on record.
-            Verdict v = judge(op, c, withoutWaiting, false);
-            if (v == null) return false;
-            if (!v.run()) {
+            // The text alone condemns it: refuse at Parse, with the decision on record. An approval is asked for at
+            // Execute, where the statement runs (and may be held), not here.
+            Verdict v = withoutWaiting ? judge(op, c, true, false) : judgeUnlessApproval(op, c);
+            if (v == null && withoutWaiting) return false;
+            if (v != null && !v.run()) {
                 deny(v, false);
                 return true;
             }
@@ -376,6 +377,19 @@ final class ClientSession {
         } finally {
             judging = false;
             holding = false;
+            judgingThread = null;
+            Thread.interrupted();
+        }
+    }
+
+    /** The verdict at Parse, or {@code null} when an approval rule leaves it to Execute. */
+    private Verdict judgeUnlessApproval(Operation op, Classification c) {
+        judgingThread = Thread.currentThread();
+        judging = true;
+        try {
+            return gate.judgeUnlessApproval(op, c, context).orElse(null);
+        } finally {
+            judging = false;
             judgingThread = null;
             Thread.interrupted();
         }
