@@ -121,7 +121,7 @@ public final class Gate {
     public Optional<Verdict> judgeWithoutWaiting(Operation op, Classification c, ClassifyContext context) {
         Policy p = policy.get();
         Target t = targets.get(op.database());
-        if (t == null || (agents != null && !agents.allows(op.agent())) || PolicyEngine.needsEstimate(p, op, c)) {
+        if (t == null || disabled(op) || PolicyEngine.needsEstimate(p, op, c)) {
             return Optional.empty();
         }
         Optional<Classification> enriched;
@@ -177,17 +177,7 @@ public final class Gate {
      * {@code hold} approval this blocks the calling (virtual) thread until a person decides or the timeout passes.
      */
     public Verdict judge(Operation op, Classification c, ClassifyContext context, Hold hold) {
-        Policy p = policy.get();
-        if (agents != null && !agents.allows(op.agent())) {
-            return record(op, c, Decision.deny(null, "agent '" + op.agent() + "' is disabled by an approver (kill switch)"), p, null, false);
-        }
-        Classification enriched = enrich(op, c, context, PolicyEngine.needsEstimate(p, op, c));
-        Decision d = PolicyEngine.decide(p, op, enriched);
-        return switch (d.action()) {
-            case ALLOW -> record(op, enriched, d, p, null, true);
-            case DENY -> record(op, enriched, d, p, null, false);
-            case APPROVE -> approve(op, enriched, d, p, hold);
-        };
+        return judge(op, c, context, (enriched, d, p) -> approve(op, enriched, d, p, hold)).orElseThrow();
     }
 
     /**
@@ -197,17 +187,34 @@ public final class Gate {
      * Parse left its Execute without one, and a hold rule opened a request no session waits for.
      */
     public Optional<Verdict> judgeUnlessApproval(Operation op, Classification c, ClassifyContext context) {
+        return judge(op, c, context, (enriched, d, p) -> null);
+    }
+
+    /** What an {@code approve} decision leads to: a verdict, or {@code null} for none yet. */
+    @FunctionalInterface
+    private interface ApprovalStep {
+        Verdict apply(Classification enriched, Decision d, Policy p);
+    }
+
+    private Optional<Verdict> judge(Operation op, Classification c, ClassifyContext context, ApprovalStep onApprove) {
         Policy p = policy.get();
-        if (agents != null && !agents.allows(op.agent())) {
-            return Optional.of(record(op, c, Decision.deny(null, "agent '" + op.agent() + "' is disabled by an approver (kill switch)"), p, null, false));
-        }
+        if (disabled(op)) return Optional.of(refuseDisabled(op, c, p));
         Classification enriched = enrich(op, c, context, PolicyEngine.needsEstimate(p, op, c));
         Decision d = PolicyEngine.decide(p, op, enriched);
         return switch (d.action()) {
             case ALLOW -> Optional.of(record(op, enriched, d, p, null, true));
             case DENY -> Optional.of(record(op, enriched, d, p, null, false));
-            case APPROVE -> Optional.empty();
+            case APPROVE -> Optional.ofNullable(onApprove.apply(enriched, d, p));
         };
+    }
+
+    /** The kill switch: an approver disabled this agent. */
+    private boolean disabled(Operation op) {
+        return agents != null && !agents.allows(op.agent());
+    }
+
+    private Verdict refuseDisabled(Operation op, Classification c, Policy p) {
+        return record(op, c, Decision.deny(null, "agent '" + op.agent() + "' is disabled by an approver (kill switch)"), p, null, false);
     }
 
     /**
@@ -217,9 +224,7 @@ public final class Gate {
      */
     public Verdict recordOwn(Operation op, Classification c, String reason) {
         Policy p = policy.get();
-        if (agents != null && !agents.allows(op.agent())) {
-            return record(op, c, Decision.deny(null, "agent '" + op.agent() + "' is disabled by an approver (kill switch)"), p, null, false);
-        }
+        if (disabled(op)) return refuseDisabled(op, c, p);
         return record(op, c, new Decision(Action.ALLOW, null, List.of(reason), null), p, null, true);
     }
 

@@ -16,4 +16,21 @@ final class HttpRefusal {
         response.setContentLength(body.length);
         response.getOutputStream().write(body);
     }
+
+    /** PARSE_ERROR and INVALID_REQUEST: the JSON-RPC 2.0 codes for a body that is not JSON, and not a message. */
+    static final int PARSE_ERROR = -32700, INVALID_REQUEST = -32600;
+
+    /** A JSON-RPC error answering a request whose id could not be read (so {@code "id": null}). */
+    static void jsonRpcError(HttpServletResponse response, int status, int code, String message) throws IOException {
+        Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("jsonrpc", "2.0");
+        body.put("id", null);
+        body.put("error", Map.of("code", code, "message", "warden: " + message));
+        byte[] bytes = ResultShape.json(body).getBytes(StandardCharsets.UTF_8);
+        response.setStatus(status);
+        response.setContentType("application/json");
+        response.setContentLength(bytes.length);
+        response.getOutputStream().write(bytes);
+        response.getOutputStream().flush();
+    }
 }

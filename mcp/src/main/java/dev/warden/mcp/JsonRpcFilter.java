@@ -17,8 +17,6 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * Reads a POST body (within {@code mcp.max_request_size}) and answers one that is not a JSON-RPC message itself, with
@@ -50,18 +48,9 @@ final class JsonRpcFilter implements Filter {
                     "a request body may be at most " + limit + " bytes (mcp.max_request_size)");
             return;
         }
-        String problem = problem(body);
+        Problem problem = problem(body);
         if (problem != null) {
-            response.setStatus(HttpServletResponse.SC_BAD_REQUEST);
-            response.setContentType("application/json");
-            int code = problem.startsWith("not JSON") ? -32700 : -32600;
-            Map<String, Object> answer = new LinkedHashMap<>();
-            answer.put("jsonrpc", "2.0");
-            answer.put("id", null); // the request's id could not be read
-            answer.put("error", Map.of("code", code, "message", "warden: " + problem));
-            byte[] error = ResultShape.json(answer).getBytes(StandardCharsets.UTF_8);
-            response.setContentLength(error.length);
-            response.getOutputStream().write(error);
+            HttpRefusal.jsonRpcError(response, HttpServletResponse.SC_BAD_REQUEST, problem.code(), problem.why());
             return;
         }
         transport(chain, new CachedBody(request, body), response);
@@ -75,21 +64,28 @@ final class JsonRpcFilter implements Filter {
         plain.finish();
     }
 
+    /** Why a body is not one JSON-RPC 2.0 message, with the error code that says so. */
+    record Problem(int code, String why) {
+        static Problem invalid(String why) {
+            return new Problem(HttpRefusal.INVALID_REQUEST, why);
+        }
+    }
+
     /** Why the body is not one JSON-RPC 2.0 message, or null when it is one. */
-    static String problem(byte[] body) {
+    static Problem problem(byte[] body) {
         JsonNode n;
         try {
             n = JSON.readTree(body);
         } catch (IOException e) {
-            return "not JSON";
+            return new Problem(HttpRefusal.PARSE_ERROR, "not JSON");
         }
-        if (n == null || !n.isObject()) return "a JSON-RPC message is one JSON object";
-        if (!"2.0".equals(n.path("jsonrpc").asText(null))) return "a JSON-RPC message has \"jsonrpc\": \"2.0\"";
+        if (n == null || !n.isObject()) return Problem.invalid("a JSON-RPC message is one JSON object");
+        if (!"2.0".equals(n.path("jsonrpc").asText(null))) return Problem.invalid("a JSON-RPC message has \"jsonrpc\": \"2.0\"");
         JsonNode method = n.get("method");
-        if (method != null && !method.isTextual()) return "\"method\" is a string";
+        if (method != null && !method.isTextual()) return Problem.invalid("\"method\" is a string");
         JsonNode id = n.get("id");
-        if (id != null && !(id.isTextual() || id.isIntegralNumber() || id.isNull())) return "\"id\" is a string or an integer";
-        if (method == null && id == null) return "a JSON-RPC message has a \"method\" or an \"id\"";
+        if (id != null && !(id.isTextual() || id.isIntegralNumber() || id.isNull())) return Problem.invalid("\"id\" is a string or an integer");
+        if (method == null && id == null) return Problem.invalid("a JSON-RPC message has a \"method\" or an \"id\"");
         return null;
     }
 

@@ -5,12 +5,9 @@ import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * The MCP transport's response, with its error bodies replaced. The SDK answers what it refuses (a body it cannot
@@ -67,19 +64,10 @@ final class PlainErrors extends HttpServletResponseWrapper {
     private void answer() throws IOException {
         if (answered || isCommitted()) return;
         answered = true;
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("jsonrpc", "2.0");
-        body.put("id", null);
-        body.put("error", Map.of("code", -32600, "message", "warden: the MCP transport refused this request (HTTP " + status
-                + "): it is not a message this endpoint takes here (check the message, the Content-Type and Accept"
-                + " headers, and the Mcp-Session-Id of an initialized session)"));
-        byte[] bytes = ResultShape.json(body).getBytes(StandardCharsets.UTF_8);
-        HttpServletResponse real = (HttpServletResponse) getResponse();
-        real.setContentType("application/json");
-        real.setContentLength(bytes.length);
-        OutputStream out = real.getOutputStream();
-        out.write(bytes);
-        out.flush();
+        HttpRefusal.jsonRpcError((HttpServletResponse) getResponse(), status, HttpRefusal.INVALID_REQUEST,
+                "the MCP transport refused this request (HTTP " + status + "): it is not a message this endpoint takes"
+                + " here (check the message, the Content-Type and Accept headers, and the Mcp-Session-Id of an"
+                + " initialized session)");
     }
 
     /** Where the transport's own error body goes: nowhere; a flush sends the plain answer instead. */

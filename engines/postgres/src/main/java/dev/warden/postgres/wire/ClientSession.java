@@ -50,6 +50,8 @@ final class ClientSession {
     private final OutputStream upOut;
     private final Deque<Pending> pending = new ConcurrentLinkedDeque<>();
     private final StatementTracker tracker = new StatementTracker();
+    /** The session's database's catalog (its target's, fixed for the process), or null. */
+    private final dev.warden.core.engine.Catalog catalog;
     private final Gate gate;
     private final String agent;
     private final DatabaseConfig database;
@@ -85,6 +87,7 @@ final class ClientSession {
         this.gate = frontEnd.gate();
         this.agent = s.agent();
         this.database = s.database();
+        this.catalog = gate.target(database.name()).map(t -> t.catalog()).orElse(null);
         this.sessionId = sessionId;
         this.clientAddress = s.clientAddress();
         this.initialSearchPath = s.searchPath();
@@ -220,8 +223,8 @@ final class ClientSession {
         context = paths.context(paths.view(generation + 1));
         Classification c = classify(op, withoutWaiting);
         if (c == null) return false;
-        if (withoutWaiting && ParameterTypes.mayWait(p.parameterTypes(), catalog())) return false;
-        c = ParameterTypes.judge(c, p.parameterTypes(), catalog());
+        c = withParameterTypes(c, p.parameterTypes(), withoutWaiting);
+        if (c == null) return false;
         if (gate.preview(op, c).action() == dev.warden.core.Action.DENY) {
             // The text alone condemns it: refuse at Parse, with the decision on record. An approval is asked for at
             // Execute, where the statement runs (and may be held), not here.
@@ -280,8 +283,8 @@ final class ClientSession {
             if (path.path() != null && !path.path().equals(p.statement.searchPath)) {
                 c = classify(operation(p.statement.text, List.of()), withoutWaiting);
                 if (c == null) return false;
-                if (withoutWaiting && ParameterTypes.mayWait(p.statement.parameterTypes, catalog())) return false;
-                c = ParameterTypes.judge(c, p.statement.parameterTypes, catalog());
+                c = withParameterTypes(c, p.statement.parameterTypes, withoutWaiting);
+                if (c == null) return false;
             }
             pathEffects = SearchPathTracker.effects(p.statement.text, c, withoutWaiting);
             if (pathEffects == null) return false;
@@ -308,13 +311,15 @@ final class ClientSession {
 
     // ---- fast path
 
-    private dev.warden.core.engine.Catalog catalog() {
-        return gate.target(database.name()).map(t -> t.catalog()).orElse(null);
+    /** What the Parse's declared parameter types run, added; {@code null} when finding out needs a wait. */
+    private Classification withParameterTypes(Classification c, int[] types, boolean withoutWaiting) {
+        if (withoutWaiting && ParameterTypes.mayWait(types, catalog)) return null;
+        return ParameterTypes.judge(c, types, catalog);
     }
 
     private boolean functionCall(Frame f) throws IOException {
         QueryMessage.FunctionCall call = QueryMessage.FunctionCall.read(f);
-        Classification c = FastPathCall.classify(call.functionOid(), catalog());
+        Classification c = FastPathCall.classify(call.functionOid(), catalog);
         String text = c.statements().getFirst().text();
         context = paths.context(paths.view(generation + 1));
         Verdict v = judge(operation(text, call.rendered()), c, false, true);
@@ -370,26 +375,23 @@ final class ClientSession {
     /** The verdict, or {@code null} when it cannot be had without waiting. {@code mayHold}: an approval may hold it. */
     private Verdict judge(Operation op, Classification c, boolean withoutWaiting, boolean mayHold) {
         if (withoutWaiting) return gate.judgeWithoutWaiting(op, c, context).orElse(null);
-        judgingThread = Thread.currentThread();
-        judging = true;
-        try {
-            return gate.judge(op, c, context, mayHold ? hold() : null);
-        } finally {
-            judging = false;
-            holding = false;
-            judgingThread = null;
-            Thread.interrupted();
-        }
+        return judging(() -> gate.judge(op, c, context, mayHold ? hold() : null));
     }
 
     /** The verdict at Parse, or {@code null} when an approval rule leaves it to Execute. */
     private Verdict judgeUnlessApproval(Operation op, Classification c) {
+        return judging(() -> gate.judgeUnlessApproval(op, c, context).orElse(null));
+    }
+
+    /** Runs a judgement on this thread, which a cancel may interrupt meanwhile (while it is held), and no longer. */
+    private Verdict judging(java.util.function.Supplier<Verdict> judgement) {
         judgingThread = Thread.currentThread();
         judging = true;
         try {
-            return gate.judgeUnlessApproval(op, c, context).orElse(null);
+            return judgement.get();
         } finally {
             judging = false;
+            holding = false;
             judgingThread = null;
             Thread.interrupted();
         }
@@ -506,7 +508,7 @@ final class ClientSession {
 
     private void invalidateCatalog() {
         try {
-            gate.target(database.name()).ifPresent(t -> t.catalog().invalidate());
+            if (catalog != null) catalog.invalidate();
         } catch (RuntimeException e) {
             frontEnd.log("warden: the catalog could not be invalidated: " + e.getMessage());
         }
