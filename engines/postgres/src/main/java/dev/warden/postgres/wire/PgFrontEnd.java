@@ -146,7 +146,7 @@ public final class PgFrontEnd implements FrontEnd {
     }
 
     private void serve(Socket c) {
-        String address = c.getRemoteSocketAddress().toString();
+        String address = StartupHandshake.endpoint(c.getRemoteSocketAddress());
         StartupHandshake.Established e = null;
         StartupHandshake h = null;
         try {
@@ -275,7 +275,7 @@ public final class PgFrontEnd implements FrontEnd {
         long now = System.nanoTime();
         if (now - lastBusyLog > 1_000_000_000L) {
             lastBusyLog = now;
-            log("warden: refused a connection from " + c.getRemoteSocketAddress() + ": " + maxStarting
+            log("warden: refused a connection from " + StartupHandshake.endpoint(c.getRemoteSocketAddress()) + ": " + maxStarting
                     + " connections are still starting up");
         }
     }

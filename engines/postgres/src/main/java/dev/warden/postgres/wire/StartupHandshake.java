@@ -33,7 +33,10 @@ final class StartupHandshake {
     private static final List<String> PASSED_ON = List.of("application_name", "datestyle", "timezone",
             "extra_float_digits", "intervalstyle", "search_path");
 
-    /** {@code tls}: the client's TLS, or {@code null} for plaintext; {@code in} and {@code out} read and write through it. */
+    /**
+     * {@code tls}: the client's TLS, or {@code null} for plaintext; {@code in} and {@code out} read and write through it.
+     * {@code clientAddress}: where the client connected from, with its port ({@link #endpoint}).
+     */
     record Established(Socket socket, TlsChannel tls, InputStream in, OutputStream out, String agent, DatabaseConfig database,
                        Map<String, String> settings, List<String> searchPath, String clientAddress,
                        AgentSlots.Slot slot) {}
@@ -57,6 +60,9 @@ final class StartupHandshake {
     // Before a client proved who it is, no message of the handshake is longer than this (PostgreSQL caps SASL
     // messages at 65535 bytes): nobody unauthenticated makes Warden hold max_message_size bytes.
     private static final int HANDSHAKE_MESSAGE_LIMIT = 65536;
+    /** The client's IP address: what the login throttle counts by. */
+    private final String clientIp;
+    /** The client's IP address and port: what the ledger and the log say. */
     private final String clientAddress;
     private final long deadlineNanos;
 
@@ -70,8 +76,19 @@ final class StartupHandshake {
         this.in = socket.getInputStream();
         this.out = new BufferedOutputStream(socket.getOutputStream(), 8192);
         this.reader = new FrameReader(in, HANDSHAKE_MESSAGE_LIMIT);
-        this.clientAddress = socket.getRemoteSocketAddress() instanceof InetSocketAddress a
+        this.clientIp = socket.getRemoteSocketAddress() instanceof InetSocketAddress a
                 ? a.getAddress().getHostAddress() : String.valueOf(socket.getRemoteSocketAddress());
+        this.clientAddress = endpoint(socket.getRemoteSocketAddress());
+    }
+
+    /**
+     * {@code 10.0.0.7:51234} or {@code [2001:db8::7]:51234}: with the port, an auditor can match a ledger entry to the
+     * agent host's own connection logs, and two sessions from one host apart.
+     */
+    static String endpoint(java.net.SocketAddress address) {
+        if (!(address instanceof InetSocketAddress a) || a.getAddress() == null) return String.valueOf(address);
+        String ip = a.getAddress().getHostAddress();
+        return (ip.indexOf(':') >= 0 ? "[" + ip + "]" : ip) + ":" + a.getPort();
     }
 
     /** Returns the authenticated session, or empty when the connection was a cancel request or went away. */
@@ -187,7 +204,7 @@ final class StartupHandshake {
             case MD5, PASSWORD -> password(method, user, agent);
         };
         byte[] finalMessage;
-        try (LoginThrottle.Turn turn = frontEnd.throttle().await(clientAddress, deadlineNanos)) {
+        try (LoginThrottle.Turn turn = frontEnd.throttle().await(clientIp, deadlineNanos)) {
             finalMessage = proof.check();
             if (finalMessage == null || agent.isEmpty()) {
                 frontEnd.authenticationFailed(turn, user, dbName, clientAddress);

@@ -142,6 +142,23 @@ class WireProxyTest {
     }
 
     @Test
+    void decisionsNameTheClientWithItsPort() throws Exception {
+        int before = fx.ledger.entries().size();
+        try (Socket s = RawClient.login(fx.port(), "app", ProxyFixture.AGENT, ProxyFixture.AGENT_SECRET)) {
+            PgWriter w = new PgWriter();
+            w.begin('Q').cstring("SELECT 4711").end();
+            assertThat(RawClient.errors(RawClient.exchange(s, w.toByteArray(), 1))).isEmpty();
+            String client = "127.0.0.1:" + s.getLocalPort();
+            // Before, only the IP: two sessions from one host were one client to an auditor.
+            eventually(() -> assertThat(fx.ledger.entries().subList(before, fx.ledger.entries().size()))
+                    .anySatisfy(e -> assertThat((Object) e).isInstanceOfSatisfying(Entry.DecisionEntry.class, d -> {
+                        assertThat(d.operation().text()).isEqualTo("SELECT 4711");
+                        assertThat(d.operation().clientAddress()).isEqualTo(client);
+                    })));
+        }
+    }
+
+    @Test
     void batchesRunWhenAllowedAndStopAtADenial() throws Exception {
         long orders = fx.directCount("SELECT count(*) FROM orders");
         try (Connection c = fx.agent("");
