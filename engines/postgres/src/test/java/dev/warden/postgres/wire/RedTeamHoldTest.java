@@ -1,0 +1,645 @@
+package dev.warden.postgres.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.warden.core.Gate;
+import dev.warden.core.Target;
+import dev.warden.core.approval.AgentSwitch;
+import dev.warden.core.approval.ApprovalRequest;
+import dev.warden.core.approval.Approvers;
+import dev.warden.core.approval.FileApprovals;
+import dev.warden.core.config.AgentConfig;
+import dev.warden.core.config.ApproverConfig;
+import dev.warden.core.config.DatabaseConfig;
+import dev.warden.core.config.ListenerConfig;
+import dev.warden.core.config.Secret;
+import dev.warden.core.config.WardenConfig;
+import dev.warden.core.engine.Catalog;
+import dev.warden.core.engine.FrontEndContext;
+import dev.warden.core.ledger.Entry;
+import dev.warden.core.ledger.MemoryLedger;
+import dev.warden.core.metrics.Metrics;
+import dev.warden.core.policy.PolicyLoader;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Red team: the approval hold on the wire, where it meets the rest of the protocol (transactions, pipelines, cancel,
+ * the client or the server going away, the kill switch, shutdown, COPY, SQL PREPARE, two sessions). Each test checks
+ * what the server holds afterwards on a direct connection, and the approval's events in the ledger.
+ *
+ * <p>Writes on {@code rh.t} are held (30 s), on {@code rh.q} held briefly (2 s), on {@code rh.free} allowed.
+ */
+class RedTeamHoldTest {
+    static final String POLICY = """
+            rules:
+              - name: reads
+                match: {kind: [read]}
+                action: allow
+              - name: settings
+                match: {kind: [session]}
+                action: allow
+              - name: transactions
+                match: {kind: [tcl]}
+                action: allow
+              - name: free-writes
+                match: {kind: [write], objects: ["rh.free"]}
+                action: allow
+              - name: held-writes
+                match: {kind: [write], objects: ["rh.t"]}
+                action: approve
+                approval: {mode: hold, timeout: 30s}
+              - name: quick-holds
+                match: {kind: [write], objects: ["rh.q"]}
+                action: approve
+                approval: {mode: hold, timeout: 2s}
+            """;
+
+    static ProxyFixture fx;
+    static MemoryLedger ledger;
+    static FileApprovals approvals;
+    static AgentSwitch killSwitch;
+    static Gate gate;
+    static WardenConfig config;
+    static DatabaseConfig db;
+    static PgFrontEnd fe;
+
+    @BeforeAll
+    static void start() throws Exception {
+        fx = ProxyFixture.get();
+        try (Connection c = fx.direct(); Statement s = c.createStatement()) {
+            s.execute("CREATE SCHEMA IF NOT EXISTS rh");
+            s.execute("CREATE TABLE IF NOT EXISTS rh.t (id int, v text)");
+            s.execute("CREATE TABLE IF NOT EXISTS rh.q (id int)");
+            s.execute("CREATE TABLE IF NOT EXISTS rh.free (id int)");
+            s.execute("GRANT USAGE ON SCHEMA rh TO " + ProxyFixture.UP_USER);
+            s.execute("GRANT ALL ON ALL TABLES IN SCHEMA rh TO " + ProxyFixture.UP_USER);
+        }
+        Path dir = Files.createTempDirectory(fx.dir, "hold");
+        ledger = new MemoryLedger();
+        List<AgentConfig> agents = List.of(new AgentConfig(ProxyFixture.AGENT, new Secret(ProxyFixture.AGENT_SECRET), List.of()));
+        approvals = FileApprovals.open(dir, ledger, Approvers.of(List.of(new ApproverConfig("alice", new Secret("t"))), agents),
+                java.time.Clock.systemUTC(), new Metrics());
+        killSwitch = AgentSwitch.open(dir.resolve("switch"), ledger, Set.of(ProxyFixture.AGENT));
+        db = Listeners.db(fx, "rhold", ListenerConfig.DEFAULTS);
+        Path policyFile = dir.resolve("policy.yaml");
+        Files.writeString(policyFile, POLICY);
+        dev.warden.core.engine.Classifier classifier = new dev.warden.postgres.PostgresEngine().classifier(Catalog.NONE);
+        gate = new Gate(Map.of("rhold", new Target("rhold", "postgres", classifier, Catalog.NONE)),
+                PolicyLoader.parse(policyFile, POLICY.getBytes(StandardCharsets.UTF_8)), approvals, ledger, null, killSwitch);
+        config = new WardenConfig(dir.resolve("warden.yaml"), dir.resolve("data"), policyFile, agents, List.of(), List.of(db),
+                Map.of(), Optional.empty());
+        fe = frontEnd();
+    }
+
+    static PgFrontEnd frontEnd() throws Exception {
+        PgFrontEnd f = new PgFrontEnd(new FrontEndContext(gate, config, List.of(db)),
+                TlsMaterial.context(db.listener().tls(), config.dataDir()), line -> System.err.println(line));
+        f.start();
+        return f;
+    }
+
+    @AfterAll
+    static void stop() {
+        if (fe != null) fe.close();
+        if (approvals != null) approvals.close();
+    }
+
+    @BeforeEach
+    void clean() throws Exception {
+        try (Connection c = fx.direct(); Statement s = c.createStatement()) {
+            s.execute("TRUNCATE rh.t, rh.q, rh.free");
+        }
+        if (!killSwitch.allows(ProxyFixture.AGENT)) killSwitch.enable(ProxyFixture.AGENT, "alice", null);
+        // Nothing a previous test left may be decided by this one.
+        for (ApprovalRequest r : approvals.list()) {
+            if (r.status() == ApprovalRequest.Status.PENDING) approvals.decide(r.id(), "alice", false, "cleanup");
+        }
+    }
+
+    // ---- helpers
+
+    static Connection agent(String extra) throws SQLException {
+        return agent(fe, extra);
+    }
+
+    static Connection agent(PgFrontEnd f, String extra) throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + f.port() + "/rhold?sslmode=disable"
+                + (extra.isEmpty() ? "" : "&" + extra), ProxyFixture.AGENT, ProxyFixture.AGENT_SECRET);
+    }
+
+    static Socket raw() throws Exception {
+        return RawClient.login(fe.port(), "rhold", ProxyFixture.AGENT, ProxyFixture.AGENT_SECRET);
+    }
+
+    /** The one pending request whose statement contains {@code text}, once it is open. */
+    static ApprovalRequest pending(String text) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            List<ApprovalRequest> found = approvals.list().stream()
+                    .filter(r -> r.status() == ApprovalRequest.Status.PENDING && r.operation().text().contains(text)).toList();
+            if (found.size() == 1) return found.getFirst();
+            assertThat(found).as("more than one request pending for " + text).hasSizeLessThan(2);
+            Thread.sleep(10);
+        }
+        throw new AssertionError("no request was opened for " + text);
+    }
+
+    static List<ApprovalRequest> requests(String text) {
+        return approvals.list().stream().filter(r -> r.operation().text().contains(text)).toList();
+    }
+
+    static ApprovalRequest.Status status(String id) {
+        return approvals.get(id).orElseThrow().status();
+    }
+
+    /** The verdicts recorded for a request, in order: requested, approved, used, denied, expired. */
+    static List<String> events(String requestId) {
+        List<String> out = new ArrayList<>();
+        for (Entry e : ledger.entries()) {
+            if (e instanceof Entry.ApprovalEntry a && requestId.equals(a.requestId())) out.add(a.verdict());
+        }
+        return out;
+    }
+
+    static List<Long> decisionSeqs(String requestId) {
+        List<Entry> all = ledger.entries();
+        List<Long> out = new ArrayList<>();
+        for (int i = 0; i < all.size(); i++) {
+            if (all.get(i) instanceof Entry.DecisionEntry d && requestId.equals(d.approvalId())) out.add((long) i);
+        }
+        return out;
+    }
+
+    static long outcomes(long decisionSeq) {
+        return ledger.entries().stream().filter(e -> e instanceof Entry.OutcomeEntry o && o.decisionSeq() == decisionSeq).count();
+    }
+
+    /** Waits for the outcome entry, written after the reply is on its way. */
+    static long outcomesSoon(long decisionSeq) throws InterruptedException {
+        for (int i = 0; i < 200 && outcomes(decisionSeq) == 0; i++) Thread.sleep(10);
+        return outcomes(decisionSeq);
+    }
+
+    static long count(String sql) throws Exception {
+        return fx.directCount(sql);
+    }
+
+    interface SqlCall {
+        void run() throws Exception;
+    }
+
+    static CompletableFuture<Void> async(SqlCall call) {
+        return CompletableFuture.runAsync(() -> {
+            try {
+                call.run();
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+            // A thread of its own: the common pool may have a single thread, which one held call would take.
+        }, r -> Thread.ofPlatform().daemon().start(r));
+    }
+
+    static String sqlState(Throwable t) {
+        while (t != null && !(t instanceof SQLException)) t = t.getCause();
+        return t == null ? null : ((SQLException) t).getSQLState();
+    }
+
+    static void waitFor(java.util.function.BooleanSupplier what, String description) throws InterruptedException {
+        for (int i = 0; i < 1000; i++) {
+            if (what.getAsBoolean()) return;
+            Thread.sleep(10);
+        }
+        throw new AssertionError("timed out waiting until " + description);
+    }
+
+    static PgWriter unnamed(PgWriter w, String sql, String... params) {
+        new QueryMessage.Parse("", sql, new int[0]).write(w);
+        byte[][] v = new byte[params.length][];
+        for (int i = 0; i < params.length; i++) v[i] = params[i].getBytes(StandardCharsets.UTF_8);
+        new QueryMessage.Bind("", "", new int[0], v, new int[0]).write(w);
+        new QueryMessage.Execute("", 0).write(w);
+        return w;
+    }
+
+    static void send(Socket s, PgWriter w) throws Exception {
+        s.getOutputStream().write(w.toByteArray());
+        s.getOutputStream().flush();
+    }
+
+    static List<Frame> readUntilReady(Socket s, int readyCount) throws Exception {
+        return RawClient.exchange(s, new byte[0], readyCount);
+    }
+
+    // ---- (0) the end-to-end hold through pgjdbc
+
+    /**
+     * pgjdbc's extended protocol, past prepareThreshold (a named server statement from the second execution on): each
+     * execution is held at Execute, runs once on its approval, and the next execution of the same prepared statement
+     * asks again. The Parse opens nothing.
+     */
+    @Test
+    void aPreparedStatementIsHeldAtEachExecuteAndRunsOncePerApproval() throws Exception {
+        String sql = "INSERT INTO rh.t VALUES (?, 'jdbc')";
+        try (Connection c = agent("prepareThreshold=2"); PreparedStatement ps = c.prepareStatement(sql)) {
+            List<String> ids = new ArrayList<>();
+            for (int run = 1; run <= 3; run++) {
+                ps.setInt(1, 7);
+                CompletableFuture<Void> done = async(ps::executeUpdate);
+                ApprovalRequest r = pending("'jdbc'");
+                assertThat(r.operation().parameters()).containsExactly("7");
+                assertThat(ids).doesNotContain(r.id());
+                ids.add(r.id());
+                assertThat(count("SELECT count(*) FROM rh.t")).as("held, not run").isEqualTo(run - 1);
+                if (run < 3) {
+                    approvals.decide(r.id(), "alice", true, "ok");
+                    done.get(10, TimeUnit.SECONDS);
+                    assertThat(count("SELECT count(*) FROM rh.t")).isEqualTo(run);
+                } else {
+                    approvals.decide(r.id(), "alice", false, "no");
+                    assertThatThrownBy(() -> done.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isEqualTo("42501"));
+                }
+                assertThat(events(r.id())).containsExactly(run < 3 ? new String[] {"requested", "approved", "used"}
+                        : new String[] {"requested", "denied"});
+                List<Long> decisions = decisionSeqs(r.id());
+                assertThat(decisions).as("one decision entry per execution").hasSize(1);
+                assertThat(outcomesSoon(decisions.getFirst())).isEqualTo(run < 3 ? 1 : 0);
+            }
+            // The session goes on.
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM rh.t")) {
+                rs.next();
+                assertThat(rs.getLong(1)).isEqualTo(2);
+            }
+        }
+        assertThat(count("SELECT count(*) FROM rh.t")).isEqualTo(2);
+        assertThat(requests("'jdbc'")).hasSize(3);
+        // Parse judged nothing on its own: every decision entry for the text belongs to one of the three requests.
+        long decisions = ledger.entries().stream().filter(e -> e instanceof Entry.DecisionEntry d
+                && d.operation().text().contains("'jdbc'")).count();
+        assertThat(decisions).isEqualTo(3);
+    }
+
+    // ---- (1) transactions
+
+    @Test
+    void aDeniedHoldInsideATransactionAbortsItAndCommitRollsBack() throws Exception {
+        try (Connection c = agent("")) {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.executeUpdate("INSERT INTO rh.free VALUES (1)");
+                CompletableFuture<Void> held = async(() -> s.executeUpdate("INSERT INTO rh.t VALUES (1, 'tx-deny')"));
+                ApprovalRequest r = pending("tx-deny");
+                assertThat(r.inTransaction()).isTrue();
+                approvals.decide(r.id(), "alice", false, "no");
+                assertThatThrownBy(() -> held.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isEqualTo("42501"));
+                assertThatThrownBy(() -> s.executeQuery("SELECT 1")).satisfies(e -> assertThat(sqlState(e)).isEqualTo("25P02"));
+            }
+            c.commit();
+        }
+        assertThat(count("SELECT count(*) FROM rh.free")).isZero();
+        assertThat(count("SELECT count(*) FROM rh.t")).isZero();
+    }
+
+    @Test
+    void aTimedOutHoldInsideATransactionAbortsIt() throws Exception {
+        try (Connection c = agent("")) {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.executeUpdate("INSERT INTO rh.free VALUES (1)");
+                assertThatThrownBy(() -> s.executeUpdate("INSERT INTO rh.q VALUES (1)"))
+                        .satisfies(e -> assertThat(sqlState(e)).isEqualTo("42501"))
+                        .hasMessageContaining("expired");
+                assertThatThrownBy(() -> s.executeQuery("SELECT 1")).satisfies(e -> assertThat(sqlState(e)).isEqualTo("25P02"));
+            }
+            c.commit();
+        }
+        assertThat(count("SELECT count(*) FROM rh.free")).isZero();
+        assertThat(count("SELECT count(*) FROM rh.q")).isZero();
+        ApprovalRequest r = requests("rh.q VALUES (1)").getFirst();
+        assertThat(events(r.id())).containsExactly("requested", "expired");
+    }
+
+    @Test
+    void anApprovedHoldInsideATransactionCommitsWithIt() throws Exception {
+        try (Connection c = agent("")) {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.executeUpdate("INSERT INTO rh.free VALUES (1)");
+                CompletableFuture<Void> held = async(() -> s.executeUpdate("INSERT INTO rh.t VALUES (1, 'tx-ok')"));
+                approvals.decide(pending("tx-ok").id(), "alice", true, "ok");
+                held.get(10, TimeUnit.SECONDS);
+            }
+            assertThat(count("SELECT count(*) FROM rh.t")).as("not committed yet").isZero();
+            c.commit();
+        }
+        assertThat(count("SELECT count(*) FROM rh.free")).isEqualTo(1);
+        assertThat(count("SELECT count(*) FROM rh.t")).isEqualTo(1);
+    }
+
+    /** A COMMIT the client pipelined behind the held write waits for it, and after a denial commits nothing. */
+    @Test
+    void aCommitPipelinedBehindAHeldWriteCannotSlipItThrough() throws Exception {
+        try (Socket s = raw()) {
+            PgWriter w = new PgWriter();
+            new QueryMessage.Query("BEGIN").write(w);
+            unnamed(w, "INSERT INTO rh.free VALUES (1)");
+            unnamed(w, "INSERT INTO rh.t VALUES (1, 'pipelined-commit')");
+            QueryMessage.sync(w);
+            new QueryMessage.Query("COMMIT").write(w);
+            send(s, w);
+            ApprovalRequest r = pending("pipelined-commit");
+            Thread.sleep(200);
+            assertThat(count("SELECT count(*) FROM rh.free")).isZero();
+            approvals.decide(r.id(), "alice", false, "no");
+            List<Frame> got = readUntilReady(s, 3);
+            // The held statement's Parse and Bind succeed; its Execute is refused, the rest of the block skipped.
+            assertThat(RawClient.types(got)).isEqualTo("CZN12C12EZCZ");
+            assertThat(RawClient.errors(got)).singleElement().asString().startsWith("42501");
+            assertThat(new String(got.get(got.size() - 2).body(), StandardCharsets.UTF_8)).startsWith("ROLLBACK");
+        }
+        assertThat(count("SELECT count(*) FROM rh.free")).isZero();
+        assertThat(count("SELECT count(*) FROM rh.t")).isZero();
+    }
+
+    // ---- (2) pipelining
+
+    @Test
+    void whatIsPipelinedBehindAHeldExecuteWaitsAndNeverRunsAfterADenial() throws Exception {
+        try (Socket s = raw()) {
+            PgWriter w = new PgWriter();
+            unnamed(w, "INSERT INTO rh.free VALUES (1)");
+            unnamed(w, "INSERT INTO rh.t VALUES (2, 'pipe-deny')");
+            unnamed(w, "INSERT INTO rh.free VALUES (3)");
+            QueryMessage.sync(w);
+            unnamed(w, "INSERT INTO rh.free VALUES (4)");
+            QueryMessage.sync(w);
+            send(s, w);
+            ApprovalRequest r = pending("pipe-deny");
+            Thread.sleep(200);
+            try (Connection d = fx.direct(); Statement st = d.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'INSERT INTO rh.free VALUES (3)%'")) {
+                rs.next();
+                assertThat(rs.getLong(1)).as("the third statement reached the server").isZero();
+            }
+            approvals.decide(r.id(), "alice", false, "no");
+            List<Frame> got = readUntilReady(s, 2);
+            assertThat(RawClient.types(got)).isEqualTo("N12C12EZ12CZ");
+        }
+        // The implicit transaction of the first Sync is rolled back as a whole; the second pipeline is its own.
+        assertThat(count("SELECT count(*) FROM rh.free WHERE id IN (1, 3)")).isZero();
+        assertThat(count("SELECT count(*) FROM rh.free WHERE id = 4")).isEqualTo(1);
+        assertThat(count("SELECT count(*) FROM rh.t")).isZero();
+    }
+
+    @Test
+    void aPipelineWithAnApprovedHoldRunsInOrderOnce() throws Exception {
+        try (Socket s = raw()) {
+            PgWriter w = new PgWriter();
+            unnamed(w, "INSERT INTO rh.free VALUES (1)");
+            unnamed(w, "INSERT INTO rh.t VALUES (2, 'pipe-ok')");
+            unnamed(w, "INSERT INTO rh.free VALUES (3)");
+            unnamed(w, "INSERT INTO rh.t VALUES (4, 'pipe-ok-2')");
+            QueryMessage.sync(w);
+            send(s, w);
+            approvals.decide(pending("pipe-ok'").id(), "alice", true, "ok");
+            approvals.decide(pending("pipe-ok-2").id(), "alice", true, "ok");
+            List<Frame> got = readUntilReady(s, 1);
+            assertThat(RawClient.types(got).replace("N", "")).isEqualTo("12C12C12C12CZ");
+        }
+        assertThat(count("SELECT count(*) FROM rh.free")).isEqualTo(2);
+        assertThat(count("SELECT count(*) FROM rh.t")).isEqualTo(2);
+    }
+
+    @Test
+    void aSimpleQueryWithSeveralStatementsIsHeldAsAWhole() throws Exception {
+        try (Connection c = agent("preferQueryMode=simple"); Statement s = c.createStatement()) {
+            CompletableFuture<Void> held = async(() -> s.execute("INSERT INTO rh.free VALUES (1); INSERT INTO rh.t VALUES (1, 'multi')"));
+            ApprovalRequest r = pending("multi");
+            assertThat(count("SELECT count(*) FROM rh.free")).isZero();
+            approvals.decide(r.id(), "alice", false, "no");
+            assertThatThrownBy(() -> held.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isEqualTo("42501"));
+            held.exceptionally(e -> null);
+            CompletableFuture<Void> again = async(() -> s.execute("INSERT INTO rh.free VALUES (2); INSERT INTO rh.t VALUES (2, 'multi')"));
+            approvals.decide(pending("multi").id(), "alice", true, "ok");
+            again.get(10, TimeUnit.SECONDS);
+        }
+        assertThat(count("SELECT count(*) FROM rh.free")).isEqualTo(1);
+        assertThat(count("SELECT count(*) FROM rh.t")).isEqualTo(1);
+    }
+
+    // ---- (3) the hold ends without the client: cancel, Terminate, a dropped connection, the kill switch,
+    //          the upstream's end, shutdown. The statement must never run, whatever an approver does later.
+
+    /** An approval given after the session gave up: refused by the store, or at least never run. */
+    static void approveTooLate(ApprovalRequest r) throws Exception {
+        Thread.sleep(300);
+        try {
+            approvals.decide(r.id(), "alice", true, "too late");
+        } catch (IllegalStateException expectedWhenAlreadyEnded) {
+            // the request was ended with the session
+        }
+        Thread.sleep(500);
+    }
+
+    static void neverRan(ApprovalRequest r, String table) throws Exception {
+        assertThat(count("SELECT count(*) FROM " + table)).as("the held statement ran").isZero();
+        assertThat(status(r.id())).as("request %s", r.id()).isIn(ApprovalRequest.Status.EXPIRED, ApprovalRequest.Status.DENIED);
+        assertThat(events(r.id())).as("events of the request").doesNotContain("used").hasSize(2).startsWith("requested");
+    }
+
+    @Test
+    void aCancelEndsTheHoldAndTheSessionGoesOn() throws Exception {
+        try (Connection c = agent(""); Statement s = c.createStatement()) {
+            CompletableFuture<Void> held = async(() -> s.executeUpdate("INSERT INTO rh.t VALUES (1, 'cancelled')"));
+            ApprovalRequest r = pending("cancelled");
+            s.cancel();
+            assertThatThrownBy(() -> held.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isNotNull());
+            approveTooLate(r);
+            neverRan(r, "rh.t");
+            try (ResultSet rs = s.executeQuery("SELECT 42")) {
+                rs.next();
+                assertThat(rs.getInt(1)).isEqualTo(42);
+            }
+        }
+    }
+
+    // ---- (4) what the approval binds
+
+    /** Bind the same named statement with other parameters: each Execute is a request of its own. */
+    @Test
+    void otherParametersForTheSameStatementAskAgain() throws Exception {
+        try (Socket s = raw()) {
+            PgWriter w = new PgWriter();
+            new QueryMessage.Parse("s1", "INSERT INTO rh.t VALUES ($1::int, 'bind')", new int[0]).write(w);
+            new QueryMessage.Bind("", "s1", new int[0], new byte[][] {"1".getBytes()}, new int[0]).write(w);
+            new QueryMessage.Execute("", 0).write(w);
+            QueryMessage.sync(w);
+            new QueryMessage.Bind("", "s1", new int[0], new byte[][] {"2".getBytes()}, new int[0]).write(w);
+            new QueryMessage.Execute("", 0).write(w);
+            QueryMessage.sync(w);
+            send(s, w);
+            ApprovalRequest first = pending("'bind'");
+            assertThat(first.operation().parameters()).containsExactly("1");
+            approvals.decide(first.id(), "alice", true, "ok");
+            waitFor(() -> requests("'bind'").size() == 2, "the second Execute asks");
+            ApprovalRequest second = pending("'bind'");
+            assertThat(second.operation().parameters()).containsExactly("2");
+            assertThat(second.hash()).isNotEqualTo(first.hash());
+            approvals.decide(second.id(), "alice", false, "no");
+            assertThat(RawClient.types(readUntilReady(s, 2)).replace("N", "")).isEqualTo("12CZ2EZ");
+        }
+        assertThat(count("SELECT count(*) FROM rh.t")).isEqualTo(1);
+        assertThat(count("SELECT count(*) FROM rh.t WHERE id = 1")).isEqualTo(1);
+    }
+
+    /** A Close and a Parse of the same name pipelined behind the held Execute: the held one runs its own text, once. */
+    @Test
+    void aNameClosedAndReusedBehindAHeldExecuteDoesNotChangeWhatRuns() throws Exception {
+        try (Socket s = raw()) {
+            PgWriter w = new PgWriter();
+            new QueryMessage.Parse("s2", "INSERT INTO rh.t VALUES (1, 'reuse')", new int[0]).write(w);
+            new QueryMessage.Bind("", "s2", new int[0], new byte[0][], new int[0]).write(w);
+            new QueryMessage.Execute("", 0).write(w);
+            w.begin('C').byte1('S').cstring("s2").end();
+            new QueryMessage.Parse("s2", "INSERT INTO rh.free VALUES (9)", new int[0]).write(w);
+            new QueryMessage.Bind("", "s2", new int[0], new byte[0][], new int[0]).write(w);
+            new QueryMessage.Execute("", 0).write(w);
+            QueryMessage.sync(w);
+            send(s, w);
+            ApprovalRequest r = pending("'reuse'");
+            approvals.decide(r.id(), "alice", true, "ok");
+            assertThat(RawClient.types(readUntilReady(s, 1)).replace("N", "")).isEqualTo("12C312CZ");
+        }
+        assertThat(count("SELECT count(*) FROM rh.t")).isEqualTo(1);
+        assertThat(count("SELECT count(*) FROM rh.free WHERE id = 9")).isEqualTo(1);
+    }
+
+    /** A portal fetched in parts: the approval covers its one execution, the rest of its rows are fetched without asking. */
+    @Test
+    void aPortalFetchedInPartsIsApprovedOnceAndRunsOnce() throws Exception {
+        try (Socket s = raw()) {
+            PgWriter w = new PgWriter();
+            new QueryMessage.Query("BEGIN").write(w);
+            new QueryMessage.Parse("", "INSERT INTO rh.t SELECT g, 'parts' FROM generate_series(1, 3) g RETURNING id", new int[0]).write(w);
+            new QueryMessage.Bind("c1", "", new int[0], new byte[0][], new int[0]).write(w);
+            new QueryMessage.Execute("c1", 1).write(w);
+            QueryMessage.sync(w);
+            new QueryMessage.Execute("c1", 1).write(w);
+            QueryMessage.sync(w);
+            new QueryMessage.Execute("c1", 0).write(w);
+            QueryMessage.sync(w);
+            new QueryMessage.Query("COMMIT").write(w);
+            send(s, w);
+            approvals.decide(pending("'parts'").id(), "alice", true, "ok");
+            assertThat(RawClient.types(readUntilReady(s, 5)).replace("N", "")).isEqualTo("CZ" + "12DsZ" + "DsZ" + "DCZ" + "CZ");
+        }
+        assertThat(count("SELECT count(*) FROM rh.t")).isEqualTo(3);
+        assertThat(requests("'parts'")).hasSize(1);
+    }
+
+    /** Two sessions of the agent hold the identical statement: one approval runs one of them, once. */
+    @Test
+    void oneApprovalRunsOneOfTwoIdenticalHeldStatements() throws Exception {
+        String sql = "INSERT INTO rh.t VALUES (5, 'twins')";
+        try (Connection a = agent(""); Statement sa = a.createStatement(); Connection b = agent(""); Statement sb = b.createStatement()) {
+            CompletableFuture<Void> first = async(() -> sa.executeUpdate(sql));
+            ApprovalRequest ra = pending("twins");
+            CompletableFuture<Void> second = async(() -> sb.executeUpdate(sql));
+            waitFor(() -> requests("twins").size() == 2, "both are held");
+            assertThat(requests("twins")).extracting(ApprovalRequest::hash).containsOnly(ra.hash());
+            approvals.decide(ra.id(), "alice", true, "ok");
+            first.get(10, TimeUnit.SECONDS);
+            Thread.sleep(300);
+            assertThat(second).isNotDone();
+            assertThat(count("SELECT count(*) FROM rh.t")).isEqualTo(1);
+            ApprovalRequest rb = pending("twins");
+            approvals.decide(rb.id(), "alice", false, "no");
+            assertThatThrownBy(() -> second.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isEqualTo("42501"));
+        }
+        assertThat(count("SELECT count(*) FROM rh.t")).isEqualTo(1);
+    }
+
+    // ---- (5) COPY and SQL PREPARE
+
+    /** COPY data pipelined behind a held COPY: nothing reaches the server while held, and a denial swallows it. */
+    @Test
+    void copyDataBehindADeniedHeldCopyIsSwallowed() throws Exception {
+        try (Socket s = raw()) {
+            PgWriter w = new PgWriter();
+            new QueryMessage.Query("COPY rh.t FROM STDIN").write(w);
+            w.begin('d').bytes("1\tcopied\n".getBytes(StandardCharsets.UTF_8)).end();
+            w.begin('c').end();
+            new QueryMessage.Query("SELECT 42").write(w);
+            send(s, w);
+            ApprovalRequest r = pending("COPY rh.t");
+            Thread.sleep(200);
+            assertThat(count("SELECT count(*) FROM rh.t")).isZero();
+            approvals.decide(r.id(), "alice", false, "no");
+            List<Frame> got = readUntilReady(s, 2);
+            assertThat(RawClient.types(got).replace("N", "")).isEqualTo("EZTDCZ");
+        }
+        assertThat(count("SELECT count(*) FROM rh.t")).isZero();
+    }
+
+    @Test
+    void anApprovedHeldCopyTakesItsData() throws Exception {
+        try (Connection c = agent("")) {
+            org.postgresql.copy.CopyManager copy = c.unwrap(org.postgresql.PGConnection.class).getCopyAPI();
+            CompletableFuture<Void> held = async(() -> copy.copyIn("COPY rh.t FROM STDIN",
+                    new java.io.StringReader("1\tcopied\n2\tcopied\n")));
+            approvals.decide(pending("COPY rh.t").id(), "alice", true, "ok");
+            held.get(10, TimeUnit.SECONDS);
+        }
+        assertThat(count("SELECT count(*) FROM rh.t")).isEqualTo(2);
+    }
+
+    /** SQL PREPARE of a held write, then EXECUTE: each EXECUTE (and its parameters) is a request of its own. */
+    @Test
+    void sqlExecuteOfAPreparedHeldWriteAsksEachTime() throws Exception {
+        try (Connection c = agent("preferQueryMode=simple"); Statement s = c.createStatement()) {
+            CompletableFuture<Void> prep = async(() -> s.execute("PREPARE hw(int) AS INSERT INTO rh.t VALUES ($1, 'sqlprep')"));
+            // PREPARE itself runs nothing; if Warden holds it, approve it.
+            try {
+                prep.get(2, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException held) {
+                approvals.decide(pending("PREPARE hw").id(), "alice", true, "ok");
+                prep.get(10, TimeUnit.SECONDS);
+            }
+            assertThat(count("SELECT count(*) FROM rh.t")).isZero();
+            CompletableFuture<Void> one = async(() -> s.execute("EXECUTE hw(1)"));
+            approvals.decide(pending("EXECUTE hw(1)").id(), "alice", true, "ok");
+            one.get(10, TimeUnit.SECONDS);
+            CompletableFuture<Void> two = async(() -> s.execute("EXECUTE hw(2)"));
+            ApprovalRequest r2 = pending("EXECUTE hw(2)");
+            approvals.decide(r2.id(), "alice", false, "no");
+            assertThatThrownBy(() -> two.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isEqualTo("42501"));
+            CompletableFuture<Void> again = async(() -> s.execute("EXECUTE hw(1)"));
+            ApprovalRequest r3 = pending("EXECUTE hw(1)");
+            approvals.decide(r3.id(), "alice", false, "no");
+            assertThatThrownBy(() -> again.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isEqualTo("42501"));
+        }
+        assertThat(count("SELECT count(*) FROM rh.t")).isEqualTo(1);
+        assertThat(count("SELECT count(*) FROM rh.t WHERE id = 1")).isEqualTo(1);
+    }
+}
