@@ -65,8 +65,14 @@ final class ClientSession {
     private volatile char transactionStatus = 'I';
     private volatile boolean copyIn;
     private volatile boolean judging;
-    private volatile boolean holding;
-    private volatile Thread judgingThread;
+    /**
+     * The thread waiting for a person's decision, while it waits (guarded by itself): only then may it be
+     * interrupted, never during its I/O (an interrupt there would close a channel, the ledger's among them).
+     */
+    private final Object holdGuard = new Object();
+    private Thread holdingThread;
+    /** The client cancelled the wait, sent Terminate or closed its connection while a statement was judged. */
+    private volatile boolean clientGone;
     private long generation;
     private boolean skipToSync;
     /** Extended-protocol messages went out since the last Sync. */
@@ -383,16 +389,17 @@ final class ClientSession {
         return judging(() -> gate.judgeUnlessApproval(op, c, context).orElse(null));
     }
 
-    /** Runs a judgement on this thread, which a cancel may interrupt meanwhile (while it is held), and no longer. */
+    /** Runs a judgement on this thread, which {@link #endHold} may interrupt while it is held, and no longer. */
     private Verdict judging(java.util.function.Supplier<Verdict> judgement) {
-        judgingThread = Thread.currentThread();
         judging = true;
         try {
             return judgement.get();
         } finally {
             judging = false;
-            holding = false;
-            judgingThread = null;
+            synchronized (holdGuard) {
+                holdingThread = null;
+            }
+            // An interrupt that came while it was held, after the wait had ended on its own.
             Thread.interrupted();
         }
     }
@@ -408,7 +415,12 @@ final class ClientSession {
             }
             // Only now may a cancel interrupt this thread: an interrupt during the writes above (the ledger's staged
             // entries among them) would close a channel, and the ledger's would fail every session.
-            holding = true;
+            synchronized (holdGuard) {
+                holdingThread = Thread.currentThread();
+                // Nobody is left to get its result: a session that ended, or a client that went away, before the
+                // wait began. The wait ends at once (the request expires), so no later approval can run it.
+                if (closed.get() || clientGone) holdingThread.interrupt();
+            }
         }, transactionStatus != 'I');
     }
 
@@ -570,10 +582,36 @@ final class ClientSession {
 
     /** A CancelRequest for this session: cancels the running statement, or ends an approval wait. */
     void cancel() {
-        Thread t = judgingThread;
-        // Only the approval wait is interrupted: an interrupt during I/O would close the ledger's channel.
-        if (holding && t != null) t.interrupt();
-        else upstream.cancel();
+        if (!endHold()) upstream.cancel();
+    }
+
+    /** A statement waits for a person's decision. */
+    boolean holding() {
+        synchronized (holdGuard) {
+            return holdingThread != null;
+        }
+    }
+
+    /**
+     * Ends the approval wait, if one is on: the request expires ("the held session ended before the statement ran")
+     * and the statement is refused, so an approval given later can never run it. True when there was one.
+     */
+    private boolean endHold() {
+        synchronized (holdGuard) {
+            if (holdingThread == null) return false;
+            holdingThread.interrupt();
+            return true;
+        }
+    }
+
+    /**
+     * The client sent Terminate or closed its connection while a frame was being judged: nobody will read what a
+     * held statement returns, so it is not held for an approval that would run it for no one. What it sent before
+     * still runs, as PostgreSQL runs what a client sent before it went away.
+     */
+    void clientLeft() {
+        clientGone = true;
+        endHold();
     }
 
     // ---- how sessions end early (the same words whichever driver noticed)
@@ -605,6 +643,8 @@ final class ClientSession {
     /** Ends the session now, both sides. */
     void close() {
         boolean first = closed.compareAndSet(false, true);
+        // A held statement never runs on a session that is gone (the upstream died, the kill switch, shutdown).
+        endHold();
         if (first) sayGoodbyeUpstream();
         closeUpstream();
         if (first) closeClient();
@@ -618,6 +658,7 @@ final class ClientSession {
      */
     void terminated() {
         if (!closed.compareAndSet(false, true)) return;
+        endHold();
         sayGoodbyeUpstream();
         closeClient();
     }

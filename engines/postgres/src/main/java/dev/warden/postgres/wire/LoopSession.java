@@ -42,6 +42,15 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
     private boolean flushAfterPass;
     /** A frame to handle again before the next one: it had to wait for the decisions before it to be durable. */
     private Frame retry;
+    /**
+     * Frames read while a judgement was away, to handle after it, in order (loop thread). The client is read meanwhile
+     * (up to {@value #BACKLOG_LIMIT} bytes) only to notice a Terminate or the connection's end while a statement is
+     * held: a held statement must not run later, on an approval, for a client that is gone.
+     */
+    private final java.util.ArrayDeque<Frame> readAhead = new java.util.ArrayDeque<>();
+    private int readAheadBytes;
+    /** The client closed its connection while a judgement was away; it ends once the frames before are handled. */
+    private boolean clientEnded;
     /** After the client's Terminate: the server's last answers are read and dropped until it closes (loop thread). */
     private long drainingSince = -1;
     private static final long DRAIN_NANOS = 5_000_000_000L;
@@ -97,7 +106,7 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
     private void clientReady(int ops) {
         clientStep(() -> {
             if ((ops & SelectionKey.OP_WRITE) != 0) toClient.drain();
-            if ((ops & SelectionKey.OP_READ) != 0 && !judging) readClient();
+            if ((ops & SelectionKey.OP_READ) != 0 && !clientEnded) readClient();
         });
     }
 
@@ -106,6 +115,11 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
         do {
             int n = clientTls == null ? client.read(chunk.clear()) : clientTls.read(chunk.array(), 0, chunk.capacity());
             if (n < 0) {
+                if (judging) {
+                    clientEnded = true;
+                    session.clientLeft();
+                    return;
+                }
                 if (decoder.buffered() > 0) throw new ProtocolException("connection closed inside a message");
                 // As PostgreSQL does when a client goes away: what it sent before still runs.
                 terminate();
@@ -114,8 +128,23 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
             if (n == 0) return;
             lastActive = System.nanoTime();
             decoder.feed(chunk.array(), 0, n);
-            handleFrames();
-        } while (clientTls != null && clientTls.buffered() && !judging && !session.closed());
+            if (judging) readAhead();
+            else handleFrames();
+        } while (clientTls != null && clientTls.buffered() && !session.closed() && (!judging || readAheadRoom()));
+    }
+
+    /** While a judgement is away: the whole frames read so far wait their turn; a Terminate among them ends a hold. */
+    private void readAhead() throws ProtocolException {
+        Frame f;
+        while ((f = decoder.next()) != null) {
+            readAhead.addLast(f);
+            readAheadBytes += f.body().length + 5;
+            if (f.type() == 'X') session.clientLeft();
+        }
+    }
+
+    private boolean readAheadRoom() {
+        return readAheadBytes + decoder.buffered() <= BACKLOG_LIMIT;
     }
 
     private interface ClientStep {
@@ -162,6 +191,7 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
      * decisions among them that must be fsynced are: one fsync for a whole pipeline of writes.
      */
     private void handleFrames() throws IOException {
+        if (judging) return;
         Frame f;
         while (!judging && (f = nextFrame()) != null) {
             ClientSession.Step step = session.handle(f, true);
@@ -183,12 +213,17 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
                     session.flushUpstream();
                     Frame waiting = f;
                     Thread.ofVirtual().name("pg-judge-" + session.id()).start(() -> judgeAside(waiting));
+                    // A Terminate the client sent along with the frame ends its hold too.
+                    readAhead();
                     return;
                 }
             }
         }
         if (session.syncPending()) {
             awaitSync();
+        } else if (clientEnded) {
+            if (decoder.buffered() > 0) throw new ProtocolException("connection closed inside a message");
+            terminate();
         } else if (!flushAfterPass) {
             flushAfterPass = true;
             loop.flushAfterPass(this);
@@ -197,8 +232,13 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
 
     private Frame nextFrame() throws ProtocolException {
         Frame f = retry;
+        if (f != null) {
+            retry = null;
+            return f;
+        }
+        f = readAhead.pollFirst();
         if (f == null) return decoder.next();
-        retry = null;
+        readAheadBytes -= f.body().length + 5;
         return f;
     }
 
@@ -287,7 +327,8 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
                 return;
             }
             if (!clientKey.isValid()) return;
-            clientKey.interestOps((judging || toUpstreamWaiting > BACKLOG_LIMIT ? 0 : SelectionKey.OP_READ)
+            boolean read = !clientEnded && (judging ? readAheadRoom() : toUpstreamWaiting <= BACKLOG_LIMIT);
+            clientKey.interestOps((read ? SelectionKey.OP_READ : 0)
                     | (toClientWaiting > 0 ? SelectionKey.OP_WRITE : 0));
             upstreamKey.interestOps((toClientWaiting > BACKLOG_LIMIT ? 0 : SelectionKey.OP_READ)
                     | (toUpstreamWaiting > 0 ? SelectionKey.OP_WRITE : 0));

@@ -401,7 +401,10 @@ public final class PgFrontEnd implements FrontEnd {
         return sessions.size();
     }
 
-    /** Stops accepting, lets running statements finish for up to the grace period, then closes every session. */
+    /**
+     * Stops accepting, lets running statements finish for up to the grace period, then closes every session. Idle
+     * sessions, and sessions whose statement waits for an approval, are closed at once.
+     */
     @Override
     public void close() {
         closing = true;
@@ -419,7 +422,8 @@ public final class PgFrontEnd implements FrontEnd {
         while (System.nanoTime() < deadline) {
             boolean busy = false;
             for (ClientSession s : sessions.values()) {
-                if (s.idle()) s.fatal("57P01", "terminating connection due to administrator command (warden is shutting down)");
+                // A held statement has not started: it is not waited for (its request expires, it never runs).
+                if (s.idle() || s.holding()) s.fatal("57P01", "terminating connection due to administrator command (warden is shutting down)");
                 else busy = true;
             }
             if (!busy) break;

@@ -484,6 +484,108 @@ class RedTeamHoldTest {
         }
     }
 
+    @Test
+    void aClientThatDropsItsConnectionWhileHeldNeverRunsTheStatement() throws Exception {
+        ApprovalRequest r;
+        try (Socket s = raw()) {
+            PgWriter w = new PgWriter();
+            unnamed(w, "INSERT INTO rh.t VALUES (1, 'dropped')");
+            QueryMessage.sync(w);
+            send(s, w);
+            r = pending("dropped");
+        }
+        approveTooLate(r);
+        neverRan(r, "rh.t");
+    }
+
+    @Test
+    void aTerminateSentWhileHeldEndsTheHold() throws Exception {
+        ApprovalRequest r;
+        try (Socket s = raw()) {
+            PgWriter w = new PgWriter();
+            unnamed(w, "INSERT INTO rh.t VALUES (1, 'terminated')");
+            QueryMessage.sync(w);
+            send(s, w);
+            r = pending("terminated");
+            w = new PgWriter();
+            w.begin('X').end();
+            send(s, w);
+            approveTooLate(r);
+        }
+        neverRan(r, "rh.t");
+    }
+
+    @Test
+    void aTerminatePipelinedBehindTheHeldStatementEndsTheHold() throws Exception {
+        ApprovalRequest r;
+        try (Socket s = raw()) {
+            PgWriter w = new PgWriter();
+            unnamed(w, "INSERT INTO rh.t VALUES (1, 'terminated-at-once')");
+            QueryMessage.sync(w);
+            w.begin('X').end();
+            send(s, w);
+            // Its request may be over before anyone sees it pending: the client had already said goodbye.
+            waitFor(() -> requests("terminated-at-once").size() == 1, "the request is opened");
+            r = requests("terminated-at-once").getFirst();
+            approveTooLate(r);
+        }
+        neverRan(r, "rh.t");
+    }
+
+    @Test
+    void theKillSwitchEndsTheHold() throws Exception {
+        try (Connection c = agent(""); Statement s = c.createStatement()) {
+            CompletableFuture<Void> held = async(() -> s.executeUpdate("INSERT INTO rh.t VALUES (1, 'killed')"));
+            ApprovalRequest r = pending("killed");
+            killSwitch.disable(ProxyFixture.AGENT, "alice", "stop");
+            assertThatThrownBy(() -> held.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isNotNull());
+            approveTooLate(r);
+            neverRan(r, "rh.t");
+        } finally {
+            killSwitch.enable(ProxyFixture.AGENT, "alice", null);
+        }
+    }
+
+    @Test
+    void anUpstreamThatDiesWhileHeldEndsTheHold() throws Exception {
+        try (Connection c = agent(""); Statement s = c.createStatement()) {
+            long pid;
+            try (ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+                rs.next();
+                pid = rs.getLong(1);
+            }
+            CompletableFuture<Void> held = async(() -> s.executeUpdate("INSERT INTO rh.t VALUES (1, 'upstream-gone')"));
+            ApprovalRequest r = pending("upstream-gone");
+            try (Connection d = fx.direct(); Statement ds = d.createStatement()) {
+                ds.execute("SELECT pg_terminate_backend(" + pid + ")");
+            }
+            // The server's own FATAL (57P01 from pg_terminate_backend) or Warden's 08006.
+            assertThatThrownBy(() -> held.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isIn("57P01", "08006"));
+            approveTooLate(r);
+            neverRan(r, "rh.t");
+        }
+    }
+
+    @Test
+    void shutdownEndsAHoldAtOnce() throws Exception {
+        PgFrontEnd other = frontEnd();
+        other.grace(Duration.ofSeconds(5));
+        try (Connection c = agent(other, ""); Statement s = c.createStatement()) {
+            CompletableFuture<Void> held = async(() -> s.executeUpdate("INSERT INTO rh.t VALUES (1, 'shutdown')"));
+            ApprovalRequest r = pending("shutdown");
+            long t0 = System.nanoTime();
+            other.close();
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("a held statement is not a running one")
+                    .isLessThan(Duration.ofSeconds(2));
+            assertThatThrownBy(() -> held.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isNotNull());
+            approveTooLate(r);
+            neverRan(r, "rh.t");
+        } finally {
+            other.close();
+        }
+    }
+
+
     // ---- (4) what the approval binds
 
     /** Bind the same named statement with other parameters: each Execute is a request of its own. */
