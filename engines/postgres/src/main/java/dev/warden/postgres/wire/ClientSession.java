@@ -129,6 +129,11 @@ final class ClientSession {
         return closed.get();
     }
 
+    /** A frame is being judged (on a thread that may wait, a hold among others). */
+    boolean judging() {
+        return judging;
+    }
+
     /** True when nothing is in flight: a shutdown or the idle timeout may close it now. */
     boolean idle() {
         return pending.isEmpty() && !judging;

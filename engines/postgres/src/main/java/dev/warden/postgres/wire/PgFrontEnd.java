@@ -418,6 +418,7 @@ public final class PgFrontEnd implements FrontEnd {
         } catch (IOException ignored) {
             // closing anyway
         }
+        List<ClientSession> all = List.copyOf(sessions.values());
         long deadline = System.nanoTime() + grace.toNanos();
         while (System.nanoTime() < deadline) {
             boolean busy = false;
@@ -435,5 +436,13 @@ public final class PgFrontEnd implements FrontEnd {
             }
         }
         for (ClientSession s : sessions.values()) s.fatal("57P01", "terminating connection due to administrator command (warden is shutting down)");
+        // A hold that ended with its session records its request's expiry: before the ledger closes after this.
+        long judged = System.nanoTime() + JUDGEMENTS_AFTER_CLOSE.toNanos();
+        for (ClientSession s : all) {
+            while (s.judging() && System.nanoTime() < judged) sleepQuietly(5);
+        }
     }
+
+    /** How long {@link #close} waits for judgements of closed sessions to end (the expiry of held requests). */
+    private static final Duration JUDGEMENTS_AFTER_CLOSE = Duration.ofSeconds(2);
 }

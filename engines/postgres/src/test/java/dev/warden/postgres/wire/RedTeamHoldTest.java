@@ -566,25 +566,76 @@ class RedTeamHoldTest {
         }
     }
 
-    @Test
-    void shutdownEndsAHoldAtOnce() throws Exception {
-        PgFrontEnd other = frontEnd();
-        other.grace(Duration.ofSeconds(5));
-        try (Connection c = agent(other, ""); Statement s = c.createStatement()) {
-            CompletableFuture<Void> held = async(() -> s.executeUpdate("INSERT INTO rh.t VALUES (1, 'shutdown')"));
-            ApprovalRequest r = pending("shutdown");
-            long t0 = System.nanoTime();
-            other.close();
-            assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("a held statement is not a running one")
-                    .isLessThan(Duration.ofSeconds(2));
-            assertThatThrownBy(() -> held.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isNotNull());
-            approveTooLate(r);
-            neverRan(r, "rh.t");
-        } finally {
-            other.close();
+    /** A ledger whose fsync of an expiry takes a while, as a real one may under load. */
+    static final class SlowExpiryLedger implements dev.warden.core.ledger.Ledger {
+        final MemoryLedger entries = new MemoryLedger();
+
+        @Override
+        public long append(Entry entry, dev.warden.core.ledger.Durability durability) {
+            if (entry instanceof Entry.ApprovalEntry a && a.verdict().equals("expired")) {
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return entries.append(entry, durability);
         }
+
+        @Override
+        public void writeStaged(long seq) {}
+
+        @Override
+        public void afterSync(long seq, java.util.function.Consumer<dev.warden.core.ledger.LedgerException> then) {
+            then.accept(null);
+        }
+
+        @Override
+        public boolean healthy() {
+            return true;
+        }
+
+        @Override
+        public void close() {}
     }
 
+    /**
+     * SIGTERM while a statement is held: the session ends at once (a held statement has not started, so it is not
+     * waited for through the grace), the request's expiry is in the ledger before close returns (the service closes
+     * the ledger right after), and an approval given later runs nothing.
+     */
+    @Test
+    void shutdownEndsAHoldAtOnceAndRecordsItsExpiryBeforeTheLedgerCloses() throws Exception {
+        SlowExpiryLedger slow = new SlowExpiryLedger();
+        Path dir = Files.createTempDirectory(fx.dir, "hold-shutdown");
+        List<AgentConfig> agents = List.of(new AgentConfig(ProxyFixture.AGENT, new Secret(ProxyFixture.AGENT_SECRET), List.of()));
+        try (FileApprovals store = FileApprovals.open(dir, slow, Approvers.of(List.of(new ApproverConfig("alice", new Secret("t"))),
+                agents), java.time.Clock.systemUTC(), new Metrics())) {
+            Gate g = new Gate(Map.of("rhold", gate.target("rhold").orElseThrow()), gate.policy(), store, slow, null);
+            PgFrontEnd other = new PgFrontEnd(new FrontEndContext(g, config, List.of(db)),
+                    TlsMaterial.context(db.listener().tls(), config.dataDir()), line -> System.err.println(line));
+            other.start();
+            other.grace(Duration.ofSeconds(5));
+            try (Connection c = agent(other, ""); Statement s = c.createStatement()) {
+                CompletableFuture<Void> held = async(() -> s.executeUpdate("INSERT INTO rh.t VALUES (1, 'shutdown')"));
+                waitFor(() -> store.list().stream().anyMatch(r -> r.status() == ApprovalRequest.Status.PENDING), "it is held");
+                ApprovalRequest r = store.list().getFirst();
+                long t0 = System.nanoTime();
+                other.close();
+                assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("a held statement is not a running one")
+                        .isLessThan(Duration.ofSeconds(3));
+                assertThat(slow.entries.entries()).filteredOn(e -> e instanceof Entry.ApprovalEntry a && a.requestId().equals(r.id()))
+                        .extracting(e -> ((Entry.ApprovalEntry) e).verdict()).containsExactly("requested", "expired");
+                assertThatThrownBy(() -> held.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isNotNull());
+                Thread.sleep(300);
+                assertThatThrownBy(() -> store.decide(r.id(), "alice", true, "too late")).isInstanceOf(IllegalStateException.class);
+                Thread.sleep(300);
+                assertThat(count("SELECT count(*) FROM rh.t")).isZero();
+            } finally {
+                other.close();
+            }
+        }
+    }
 
     // ---- (4) what the approval binds
 
@@ -743,5 +794,30 @@ class RedTeamHoldTest {
         }
         assertThat(count("SELECT count(*) FROM rh.t")).isEqualTo(1);
         assertThat(count("SELECT count(*) FROM rh.t WHERE id = 1")).isEqualTo(1);
+    }
+
+    /** A statement made by SQL PREPARE, bound and executed through the protocol: held (or refused), never run unjudged. */
+    @Test
+    void aProtocolExecuteOfASqlPreparedHeldWriteIsHeld() throws Exception {
+        try (Socket s = raw()) {
+            PgWriter w = new PgWriter();
+            new QueryMessage.Query("PREPARE hw2(int) AS INSERT INTO rh.t VALUES ($1, 'sqlprep2')").write(w);
+            assertThat(RawClient.errors(RawClient.exchange(s, w.toByteArray(), 1))).isEmpty();
+            w = new PgWriter();
+            new QueryMessage.Bind("", "hw2", new int[0], new byte[][] {"3".getBytes()}, new int[0]).write(w);
+            new QueryMessage.Execute("", 0).write(w);
+            QueryMessage.sync(w);
+            send(s, w);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+            while (requests("sqlprep2").isEmpty() && System.nanoTime() < deadline) Thread.sleep(10);
+            if (!requests("sqlprep2").isEmpty()) {
+                ApprovalRequest r = pending("sqlprep2");
+                assertThat(count("SELECT count(*) FROM rh.t")).isZero();
+                approvals.decide(r.id(), "alice", false, "no");
+            }
+            List<Frame> got = readUntilReady(s, 1);
+            assertThat(RawClient.errors(got)).singleElement().asString().startsWith("42501");
+        }
+        assertThat(count("SELECT count(*) FROM rh.t")).isZero();
     }
 }
