@@ -409,6 +409,11 @@ final class ClientSession {
         }
     }
 
+    /**
+     * How this session waits for a person. The request says the statement's locks are held while it waits inside a
+     * transaction block, and in the extended protocol always: its Parse and Bind (and what the pipeline sent before
+     * them) have reached the server, which analysed and planned it in an implicit transaction that lasts until Sync.
+     */
     private Gate.Hold hold() {
         return new Gate.Hold(held -> {
             try {
@@ -426,7 +431,7 @@ final class ClientSession {
                 // wait began. The wait ends at once (the request expires), so no later approval can run it.
                 if (closed.get() || clientGone) holdingThread.interrupt();
             }
-        }, transactionStatus != 'I');
+        }, transactionStatus != 'I' || extendedOpen);
     }
 
     private Operation operation(String text, List<String> params) {

@@ -820,4 +820,25 @@ class RedTeamHoldTest {
         }
         assertThat(count("SELECT count(*) FROM rh.t")).isZero();
     }
+
+    /**
+     * The extended protocol sends the held statement's Parse and Bind ahead of the wait: the server has planned it, in
+     * an implicit transaction, and holds its locks while a person decides. The approver is told, as for a statement
+     * held inside a transaction block.
+     */
+    @Test
+    void aStatementHeldAfterItsBindIsMarkedAsHoldingLocks() throws Exception {
+        try (Connection c = agent(""); PreparedStatement ps = c.prepareStatement("INSERT INTO rh.t VALUES (?, 'locks')")) {
+            ps.setInt(1, 1);
+            CompletableFuture<Void> held = async(ps::executeUpdate);
+            ApprovalRequest r = pending("'locks'");
+            long locks = count("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+                    + " WHERE c.relname = 't' AND c.relnamespace = 'rh'::regnamespace AND l.pid <> pg_backend_pid()");
+            assertThat(locks).as("the server holds the held statement's locks").isPositive();
+            assertThat(r.inTransaction()).as("the request says its locks are held").isTrue();
+            approvals.decide(r.id(), "alice", false, "no");
+            assertThatThrownBy(() -> held.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isEqualTo("42501"));
+        }
+        assertThat(count("SELECT count(*) FROM rh.t")).isZero();
+    }
 }
