@@ -73,6 +73,8 @@ final class ClientSession {
     private Thread holdingThread;
     /** The client cancelled the wait, sent Terminate or closed its connection while a statement was judged. */
     private volatile boolean clientGone;
+    /** A CancelRequest came while the statement was judged, before any wait began (guarded by {@link #holdGuard}). */
+    private boolean cancelledWhileJudged;
     private long generation;
     private boolean skipToSync;
     /** Extended-protocol messages went out since the last Sync. */
@@ -396,7 +398,10 @@ final class ClientSession {
 
     /** Runs a judgement on this thread, which {@link #endHold} may interrupt while it is held, and no longer. */
     private Verdict judging(java.util.function.Supplier<Verdict> judgement) {
-        judging = true;
+        synchronized (holdGuard) {
+            cancelledWhileJudged = false;
+            judging = true;
+        }
         try {
             return judgement.get();
         } finally {
@@ -429,7 +434,8 @@ final class ClientSession {
                 holdingThread = Thread.currentThread();
                 // Nobody is left to get its result: a session that ended, or a client that went away, before the
                 // wait began. The wait ends at once (the request expires), so no later approval can run it.
-                if (closed.get() || clientGone) holdingThread.interrupt();
+                // So does a statement the client cancelled while it was being judged.
+                if (closed.get() || clientGone || cancelledWhileJudged) holdingThread.interrupt();
             }
         }, transactionStatus != 'I' || extendedOpen);
     }
@@ -592,7 +598,13 @@ final class ClientSession {
 
     /** A CancelRequest for this session: cancels the running statement, or ends an approval wait. */
     void cancel() {
-        if (!endHold()) upstream.cancel();
+        synchronized (holdGuard) {
+            if (endHold()) return;
+            // Before the wait began (the request being opened): the wait ends as soon as it begins. A cancel that
+            // found nothing to end was lost, and the client waited out the whole timeout.
+            if (judging) cancelledWhileJudged = true;
+        }
+        upstream.cancel();
     }
 
     /** A statement waits for a person's decision. */

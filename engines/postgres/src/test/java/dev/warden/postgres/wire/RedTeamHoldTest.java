@@ -566,15 +566,22 @@ class RedTeamHoldTest {
         }
     }
 
-    /** A ledger whose fsync of an expiry takes a while, as a real one may under load. */
-    static final class SlowExpiryLedger implements dev.warden.core.ledger.Ledger {
+    /** A ledger whose fsync of one kind of approval event takes a while, as a real one may under load. */
+    static final class SlowLedger implements dev.warden.core.ledger.Ledger {
         final MemoryLedger entries = new MemoryLedger();
+        final String slowVerdict;
+        final long millis;
+
+        SlowLedger(String slowVerdict, long millis) {
+            this.slowVerdict = slowVerdict;
+            this.millis = millis;
+        }
 
         @Override
         public long append(Entry entry, dev.warden.core.ledger.Durability durability) {
-            if (entry instanceof Entry.ApprovalEntry a && a.verdict().equals("expired")) {
+            if (entry instanceof Entry.ApprovalEntry a && a.verdict().equals(slowVerdict)) {
                 try {
-                    Thread.sleep(500);
+                    Thread.sleep(millis);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -599,6 +606,52 @@ class RedTeamHoldTest {
         public void close() {}
     }
 
+    static FileApprovals store(dev.warden.core.ledger.Ledger l) throws Exception {
+        List<AgentConfig> agents = List.of(new AgentConfig(ProxyFixture.AGENT, new Secret(ProxyFixture.AGENT_SECRET), List.of()));
+        return FileApprovals.open(Files.createTempDirectory(fx.dir, "hold-store"), l,
+                Approvers.of(List.of(new ApproverConfig("alice", new Secret("t"))), agents), java.time.Clock.systemUTC(), new Metrics());
+    }
+
+    /** A listener on a gate of its own, with this approval store and ledger. */
+    static PgFrontEnd frontEnd(FileApprovals store, dev.warden.core.ledger.Ledger l) throws Exception {
+        Gate g = new Gate(Map.of("rhold", gate.target("rhold").orElseThrow()), gate.policy(), store, l, null);
+        PgFrontEnd f = new PgFrontEnd(new FrontEndContext(g, config, List.of(db)),
+                TlsMaterial.context(db.listener().tls(), config.dataDir()), line -> System.err.println(line));
+        f.start();
+        return f;
+    }
+
+    /**
+     * A CancelRequest that comes while the held statement's request is still being opened (its ledger entry takes a
+     * while): the hold ends as soon as it begins, instead of the cancel finding no wait to end and being lost.
+     */
+    @Test
+    void aCancelBeforeTheWaitBeginsEndsTheHold() throws Exception {
+        SlowLedger slow = new SlowLedger("requested", 1000);
+        try (FileApprovals store = store(slow)) {
+            PgFrontEnd other = frontEnd(store, slow);
+            try (Connection c = agent(other, ""); Statement s = c.createStatement()) {
+                CompletableFuture<Void> held = async(() -> s.executeUpdate("INSERT INTO rh.t VALUES (1, 'early-cancel')"));
+                Thread.sleep(300);
+                // (Not store.list(): it waits for the store's lock, which the opening holds.)
+                assertThat(slow.entries.entries()).as("the request is still being opened")
+                        .noneMatch(e -> e instanceof Entry.ApprovalEntry);
+                s.cancel();
+                assertThatThrownBy(() -> held.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isEqualTo("42501"));
+                ApprovalRequest r = store.list().getFirst();
+                assertThat(r.status()).isEqualTo(ApprovalRequest.Status.EXPIRED);
+                assertThatThrownBy(() -> store.decide(r.id(), "alice", true, "too late")).isInstanceOf(IllegalStateException.class);
+                try (ResultSet rs = s.executeQuery("SELECT 42")) {
+                    rs.next();
+                    assertThat(rs.getInt(1)).isEqualTo(42);
+                }
+            } finally {
+                other.close();
+            }
+        }
+        assertThat(count("SELECT count(*) FROM rh.t")).isZero();
+    }
+
     /**
      * SIGTERM while a statement is held: the session ends at once (a held statement has not started, so it is not
      * waited for through the grace), the request's expiry is in the ledger before close returns (the service closes
@@ -606,15 +659,9 @@ class RedTeamHoldTest {
      */
     @Test
     void shutdownEndsAHoldAtOnceAndRecordsItsExpiryBeforeTheLedgerCloses() throws Exception {
-        SlowExpiryLedger slow = new SlowExpiryLedger();
-        Path dir = Files.createTempDirectory(fx.dir, "hold-shutdown");
-        List<AgentConfig> agents = List.of(new AgentConfig(ProxyFixture.AGENT, new Secret(ProxyFixture.AGENT_SECRET), List.of()));
-        try (FileApprovals store = FileApprovals.open(dir, slow, Approvers.of(List.of(new ApproverConfig("alice", new Secret("t"))),
-                agents), java.time.Clock.systemUTC(), new Metrics())) {
-            Gate g = new Gate(Map.of("rhold", gate.target("rhold").orElseThrow()), gate.policy(), store, slow, null);
-            PgFrontEnd other = new PgFrontEnd(new FrontEndContext(g, config, List.of(db)),
-                    TlsMaterial.context(db.listener().tls(), config.dataDir()), line -> System.err.println(line));
-            other.start();
+        SlowLedger slow = new SlowLedger("expired", 500);
+        try (FileApprovals store = store(slow)) {
+            PgFrontEnd other = frontEnd(store, slow);
             other.grace(Duration.ofSeconds(5));
             try (Connection c = agent(other, ""); Statement s = c.createStatement()) {
                 CompletableFuture<Void> held = async(() -> s.executeUpdate("INSERT INTO rh.t VALUES (1, 'shutdown')"));
