@@ -276,7 +276,8 @@ public final class Gate {
             done = approvals.await(request.id(), d.approval().timeout());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new Verdict(false, d, c, held.seq(), request.id(), "warden: approval request " + request.id() + " abandoned: the session ended");
+            return new Verdict(false, d, c, held.seq(), request.id(), "warden: approval request " + request.id() + " abandoned: the client"
+                    + " cancelled the wait, or its session ended; the statement did not run");
         }
         return switch (done.status()) {
             case USED, APPROVED -> new Verdict(true, d, c, held.seq(), request.id(), null);

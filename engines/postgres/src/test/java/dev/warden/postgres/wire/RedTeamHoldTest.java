@@ -474,7 +474,8 @@ class RedTeamHoldTest {
             CompletableFuture<Void> held = async(() -> s.executeUpdate("INSERT INTO rh.t VALUES (1, 'cancelled')"));
             ApprovalRequest r = pending("cancelled");
             s.cancel();
-            assertThatThrownBy(() -> held.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isNotNull());
+            assertThatThrownBy(() -> held.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isEqualTo("42501"))
+                    .hasMessageContaining("approval request " + r.id() + " abandoned: the client cancelled the wait");
             approveTooLate(r);
             neverRan(r, "rh.t");
             try (ResultSet rs = s.executeQuery("SELECT 42")) {
