@@ -889,4 +889,38 @@ class RedTeamHoldTest {
         }
         assertThat(count("SELECT count(*) FROM rh.t")).isZero();
     }
+
+    /**
+     * An earlier statement of the pipeline fails upstream while the next one is held: the server skips the held one
+     * whatever is decided. Approved, it does not run; its outcome says so; the replies stay matched (the session goes on).
+     */
+    @Test
+    void anApprovedHoldBehindAFailedStatementOfItsPipelineDoesNotRun() throws Exception {
+        try (Socket s = raw()) {
+            PgWriter w = new PgWriter();
+            // Fails at Execute (a subquery is not folded at Bind).
+            unnamed(w, "SELECT 1/(SELECT 0)");
+            unnamed(w, "INSERT INTO rh.t VALUES (1, 'after-error')");
+            QueryMessage.sync(w);
+            unnamed(w, "SELECT 7");
+            QueryMessage.sync(w);
+            send(s, w);
+            // The error may be back before the Execute is judged (the portal is then gone, and the Execute refused
+            // without a request); otherwise the statement is held, and approved here.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            while (requests("after-error").isEmpty() && System.nanoTime() < deadline) Thread.sleep(10);
+            ApprovalRequest r = requests("after-error").isEmpty() ? null : pending("after-error");
+            if (r != null) approvals.decide(r.id(), "alice", true, "ok");
+            List<Frame> got = readUntilReady(s, 2);
+            assertThat(RawClient.types(got).replace("N", "")).isEqualTo("12EZ" + "12DCZ");
+            assertThat(RawClient.errors(got)).singleElement().asString().startsWith("22012");
+            if (r != null) {
+                long decision = decisionSeqs(r.id()).getFirst();
+                assertThat(outcomesSoon(decision)).isEqualTo(1);
+                assertThat(ledger.entries()).filteredOn(e -> e instanceof Entry.OutcomeEntry o && o.decisionSeq() == decision)
+                        .singleElement().satisfies(e -> assertThat(((Entry.OutcomeEntry) e).outcome().error()).contains("not executed"));
+            }
+        }
+        assertThat(count("SELECT count(*) FROM rh.t")).isZero();
+    }
 }
