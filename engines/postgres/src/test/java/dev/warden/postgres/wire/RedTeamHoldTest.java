@@ -43,6 +43,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Red team: the approval hold on the wire, where it meets the rest of the protocol (transactions, pipelines, cancel,
@@ -302,9 +304,10 @@ class RedTeamHoldTest {
 
     // ---- (1) transactions
 
-    @Test
-    void aDeniedHoldInsideATransactionAbortsItAndCommitRollsBack() throws Exception {
-        try (Connection c = agent("")) {
+    @ParameterizedTest
+    @ValueSource(strings = {"", "preferQueryMode=simple"})
+    void aDeniedHoldInsideATransactionAbortsItAndCommitRollsBack(String mode) throws Exception {
+        try (Connection c = agent(mode)) {
             c.setAutoCommit(false);
             try (Statement s = c.createStatement()) {
                 s.executeUpdate("INSERT INTO rh.free VALUES (1)");
@@ -321,9 +324,10 @@ class RedTeamHoldTest {
         assertThat(count("SELECT count(*) FROM rh.t")).isZero();
     }
 
-    @Test
-    void aTimedOutHoldInsideATransactionAbortsIt() throws Exception {
-        try (Connection c = agent("")) {
+    @ParameterizedTest
+    @ValueSource(strings = {"", "preferQueryMode=simple"})
+    void aTimedOutHoldInsideATransactionAbortsIt(String mode) throws Exception {
+        try (Connection c = agent(mode)) {
             c.setAutoCommit(false);
             try (Statement s = c.createStatement()) {
                 s.executeUpdate("INSERT INTO rh.free VALUES (1)");
@@ -336,7 +340,7 @@ class RedTeamHoldTest {
         }
         assertThat(count("SELECT count(*) FROM rh.free")).isZero();
         assertThat(count("SELECT count(*) FROM rh.q")).isZero();
-        ApprovalRequest r = requests("rh.q VALUES (1)").getFirst();
+        ApprovalRequest r = requests("rh.q VALUES (1)").getFirst(); // the newest
         assertThat(events(r.id())).containsExactly("requested", "expired");
     }
 
