@@ -927,4 +927,29 @@ class RedTeamHoldTest {
         }
         assertThat(count("SELECT count(*) FROM rh.t")).isZero();
     }
+
+    /** Over TLS the client is read while held too: pgjdbc's close (a Terminate, then close_notify) ends the hold. */
+    @Test
+    void aTlsClientThatClosesWhileHeldNeverRunsTheStatement() throws Exception {
+        ListenerConfig tls = new ListenerConfig(new dev.warden.core.config.TlsConfig(dev.warden.core.config.TlsConfig.Mode.REQUIRED, null, null),
+                1 << 20, Duration.ofSeconds(5), Duration.ofMinutes(10), 30);
+        DatabaseConfig tlsDb = Listeners.db(fx, "rhold", tls);
+        PgFrontEnd other = new PgFrontEnd(new FrontEndContext(gate, config, List.of(tlsDb)),
+                TlsMaterial.context(tls.tls(), config.dataDir()), line -> System.err.println(line));
+        other.start();
+        ApprovalRequest r;
+        try {
+            Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + other.port() + "/rhold?sslmode=require",
+                    ProxyFixture.AGENT, ProxyFixture.AGENT_SECRET);
+            Statement s = c.createStatement();
+            CompletableFuture<Void> held = async(() -> s.executeUpdate("INSERT INTO rh.t VALUES (1, 'tls-closed')"));
+            r = pending("tls-closed");
+            c.close();
+            held.exceptionally(e -> null);
+            approveTooLate(r);
+        } finally {
+            other.close();
+        }
+        neverRan(r, "rh.t");
+    }
 }
