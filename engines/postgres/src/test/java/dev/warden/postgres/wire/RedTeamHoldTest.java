@@ -952,4 +952,24 @@ class RedTeamHoldTest {
         }
         neverRan(r, "rh.t");
     }
+
+    /**
+     * The server's idle_in_transaction_session_timeout ends the upstream session under a statement held inside a
+     * transaction block (the server is idle in it while a person decides): the hold ends with the session, and a later
+     * approval runs nothing. (In the middle of an extended-protocol pipeline the server arms no such timeout.)
+     */
+    @Test
+    void theServersIdleInTransactionTimeoutEndsAHoldWithItsSession() throws Exception {
+        try (Connection c = agent("preferQueryMode=simple"); Statement s = c.createStatement()) {
+            s.execute("SET idle_in_transaction_session_timeout = 1000");
+            c.setAutoCommit(false);
+            s.executeUpdate("INSERT INTO rh.free VALUES (1)");
+            CompletableFuture<Void> held = async(() -> s.executeUpdate("INSERT INTO rh.t VALUES (1, 'idle-in-tx')"));
+            ApprovalRequest r = pending("idle-in-tx");
+            assertThatThrownBy(() -> held.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isIn("25P03", "08006"));
+            approveTooLate(r);
+            neverRan(r, "rh.t");
+        }
+        assertThat(count("SELECT count(*) FROM rh.free")).isZero();
+    }
 }
