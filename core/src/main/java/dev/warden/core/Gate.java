@@ -280,7 +280,12 @@ public final class Gate {
                     + " cancelled the wait, or its session ended; the statement did not run");
         }
         return switch (done.status()) {
-            case USED, APPROVED -> new Verdict(true, d, c, held.seq(), request.id(), null);
+            // The kill switch may have been thrown while it waited: an approval given meanwhile does not outrank it
+            // (a front end that does not end the agent's sessions, or one that has not yet).
+            case USED, APPROVED -> disabled(op)
+                    ? new Verdict(false, d, c, held.seq(), request.id(), "warden: approval request " + request.id()
+                            + " was approved, but agent '" + op.agent() + "' was disabled by an approver (kill switch) meanwhile; the statement did not run")
+                    : new Verdict(true, d, c, held.seq(), request.id(), null);
             case DENIED -> new Verdict(false, d, c, held.seq(), request.id(), "warden: approval request " + request.id()
                     + " was denied by " + done.decidedBy() + (done.comment() == null || done.comment().isBlank() ? "" : ": " + done.comment()));
             default -> new Verdict(false, d, c, held.seq(), request.id(), "warden: approval request " + request.id()

@@ -160,6 +160,26 @@ class GateApprovalTest {
         assertThat(denied.message()).contains("was denied by alice: not now");
     }
 
+    /** An approval given after the kill switch was thrown does not run the held statement. */
+    @Test
+    void aHoldApprovedAfterTheAgentWasDisabledDoesNotRun() throws Exception {
+        AgentSwitch sw = AgentSwitch.open(dir, ledger, Set.of("agent"));
+        Gate g = new Gate(Map.of("held", new Target("held", "postgres", DDL, Catalog.NONE)),
+                PolicyLoader.parse(dir.resolve("policy.yaml"), POLICY.getBytes(StandardCharsets.UTF_8)), approvals, ledger, null, sw);
+        List<Gate.Held> notices = new CopyOnWriteArrayList<>();
+        CompletableFuture<Verdict> v = CompletableFuture.supplyAsync(() -> g.submit(op("held", "CREATE INDEX i ON orders(id)"),
+                ClassifyContext.defaults(), new Gate.Hold(notices::add, false)), r -> Thread.ofPlatform().daemon().start(r));
+        long deadline = System.currentTimeMillis() + 5000;
+        while (notices.isEmpty() && System.currentTimeMillis() < deadline) Thread.sleep(10);
+        ApprovalRequest r = notices.getFirst().request();
+        // The switch alone (the console also denies the agent's requests; an approver may be quicker).
+        sw.disable("agent", "alice", "runaway");
+        approvals.decide(r.id(), "alice", true, "ok");
+        Verdict after = v.get(5, TimeUnit.SECONDS);
+        assertThat(after.run()).isFalse();
+        assertThat(after.message()).contains("disabled");
+    }
+
     @Test
     void aDisabledAgentIsDeniedAtTheGate() throws Exception {
         AgentSwitch sw = AgentSwitch.open(dir, ledger, Set.of("agent"));
