@@ -71,7 +71,7 @@ final class ClientSession {
      */
     private final Object holdGuard = new Object();
     private Thread holdingThread;
-    /** The client cancelled the wait, sent Terminate or closed its connection while a statement was judged. */
+    /** The client sent Terminate or closed its connection while a statement was judged: nobody waits for it. */
     private volatile boolean clientGone;
     /** A CancelRequest came while the statement was judged, before any wait began (guarded by {@link #holdGuard}). */
     private boolean cancelledWhileJudged;
