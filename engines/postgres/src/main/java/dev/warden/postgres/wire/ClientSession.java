@@ -596,15 +596,17 @@ final class ClientSession {
         return upstream;
     }
 
-    /** A CancelRequest for this session: cancels the running statement, or ends an approval wait. */
+    /** A CancelRequest for this session: cancels the running statement, and ends an approval wait. */
     void cancel() {
+        // What runs upstream is cancelled as PostgreSQL would, a statement pipelined before a held one among them (the
+        // client waited for it to finish); a backend reading its next command ignores a cancel. First, so that it
+        // cannot reach what the hold's end lets go next.
+        upstream.cancel();
         synchronized (holdGuard) {
-            if (endHold()) return;
             // Before the wait began (the request being opened): the wait ends as soon as it begins. A cancel that
             // found nothing to end was lost, and the client waited out the whole timeout.
-            if (judging) cancelledWhileJudged = true;
+            if (!endHold() && judging) cancelledWhileJudged = true;
         }
-        upstream.cancel();
     }
 
     /** A statement waits for a person's decision. */

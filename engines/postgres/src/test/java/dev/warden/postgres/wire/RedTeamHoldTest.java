@@ -972,4 +972,26 @@ class RedTeamHoldTest {
         }
         assertThat(count("SELECT count(*) FROM rh.free")).isZero();
     }
+
+    /**
+     * A cancel while a statement is held behind one still running upstream (pgjdbc pipelines the statements of one
+     * string before one Sync): as PostgreSQL would, the running one is cancelled too, not only the wait.
+     */
+    @Test
+    void aCancelWhileHeldAlsoCancelsWhatRunsUpstreamBeforeIt() throws Exception {
+        try (Connection c = agent(""); Statement s = c.createStatement()) {
+            CompletableFuture<Void> held = async(() -> s.execute("SELECT count(*) FROM generate_series(1, 200000000); INSERT INTO rh.t VALUES (1, 'behind-sleep')"));
+            ApprovalRequest r = pending("behind-sleep");
+            long t0 = System.nanoTime();
+            s.cancel();
+            assertThatThrownBy(() -> held.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isIn("57014", "42501"));
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("the running count was cancelled").isLessThan(Duration.ofSeconds(3));
+            assertThat(status(r.id())).isEqualTo(ApprovalRequest.Status.EXPIRED);
+            try (ResultSet rs = s.executeQuery("SELECT 42")) {
+                rs.next();
+                assertThat(rs.getInt(1)).isEqualTo(42);
+            }
+        }
+        assertThat(count("SELECT count(*) FROM rh.t")).isZero();
+    }
 }
