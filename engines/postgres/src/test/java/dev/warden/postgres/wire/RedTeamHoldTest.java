@@ -667,7 +667,8 @@ class RedTeamHoldTest {
         SlowLedger slow = new SlowLedger("expired", 500);
         try (FileApprovals store = store(slow)) {
             PgFrontEnd other = frontEnd(store, slow);
-            other.grace(Duration.ofSeconds(5));
+            // A grace far beyond what closing takes on a loaded machine: waiting it out is told apart without doubt.
+            other.grace(Duration.ofSeconds(60));
             try (Connection c = agent(other, ""); Statement s = c.createStatement()) {
                 CompletableFuture<Void> held = async(() -> s.executeUpdate("INSERT INTO rh.t VALUES (1, 'shutdown')"));
                 waitFor(() -> store.list().stream().anyMatch(r -> r.status() == ApprovalRequest.Status.PENDING), "it is held");
@@ -675,7 +676,7 @@ class RedTeamHoldTest {
                 long t0 = System.nanoTime();
                 other.close();
                 assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("a held statement is not a running one")
-                        .isLessThan(Duration.ofSeconds(3));
+                        .isLessThan(Duration.ofSeconds(30));
                 assertThat(slow.entries.entries()).filteredOn(e -> e instanceof Entry.ApprovalEntry a && a.requestId().equals(r.id()))
                         .extracting(e -> ((Entry.ApprovalEntry) e).verdict()).containsExactly("requested", "expired");
                 assertThatThrownBy(() -> held.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isNotNull());
@@ -982,10 +983,11 @@ class RedTeamHoldTest {
         try (Connection c = agent(""); Statement s = c.createStatement()) {
             CompletableFuture<Void> held = async(() -> s.execute("SELECT count(*) FROM generate_series(1, 200000000); INSERT INTO rh.t VALUES (1, 'behind-sleep')"));
             ApprovalRequest r = pending("behind-sleep");
-            long t0 = System.nanoTime();
             s.cancel();
             assertThatThrownBy(() -> held.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isIn("57014", "42501"));
-            assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("the running count was cancelled").isLessThan(Duration.ofSeconds(3));
+            // Uncancelled, the count runs on upstream for many seconds after the client got its answer.
+            assertThat(count("SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
+                    + " AND query LIKE 'SELECT count(*) FROM generate_series(1, 200000000)%'")).as("the running count was cancelled").isZero();
             assertThat(status(r.id())).isEqualTo(ApprovalRequest.Status.EXPIRED);
             try (ResultSet rs = s.executeQuery("SELECT 42")) {
                 rs.next();
