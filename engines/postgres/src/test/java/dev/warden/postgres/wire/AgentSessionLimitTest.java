@@ -68,6 +68,8 @@ class AgentSessionLimitTest {
             try (Connection c = connect(east, "limited")) {
                 assertThat(count(c)).isEqualTo(100);
             }
+            // The proxy gives the slot back once it has seen the close, a moment after the client's close returns.
+            WireProxyTest.eventually(() -> assertThat(east.sessionsHeld(ProxyFixture.AGENT, "limited")).isEqualTo(1));
             // The kill switch ends the agent's sessions: their slots come back exactly once.
             Connection d = connect(west, "limited");
             l.killSwitch.disable(ProxyFixture.AGENT, "test", null);
