@@ -167,6 +167,14 @@ public final class Gate {
         return PolicyEngine.decide(policy.get(), op, c);
     }
 
+    /**
+     * The policy's decision on a classification enriched by the catalog (tags; no row estimate, so a {@code rows_over}
+     * rule counts it as exceeded), without approval or record: what the policy would say before anything runs.
+     */
+    public Decision previewEnriched(Operation op, Classification c, ClassifyContext context) {
+        return PolicyEngine.decide(policy.get(), op, enrich(op, c, context, false));
+    }
+
     /** Steps 1 to 5 for a text judged as a whole. */
     public Verdict submit(Operation op, ClassifyContext context, Hold hold) {
         return judge(op, classify(op, context), context, hold);

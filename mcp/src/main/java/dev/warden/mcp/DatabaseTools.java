@@ -117,13 +117,15 @@ final class DatabaseTools {
         }
     }
 
-    /** Whether the policy would deny this agent {@code SELECT * FROM} the table (previewed: nothing is recorded). */
+    /** Whether the policy would deny this agent {@code SELECT * FROM} the table (previewed with its tags: nothing is recorded). */
     private boolean readDenied(Caller caller, DatabaseConfig d, String qualified) {
         int dot = qualified.indexOf('.');
         String text = "SELECT * FROM " + ident(qualified.substring(0, dot)) + "." + ident(qualified.substring(dot + 1));
         Operation probe = new Operation(caller.agent(), d.name(), d.engine(), text, List.of(), null, caller.sessionId(),
                 caller.clientAddress(), null);
-        return gate.preview(probe, gate.classify(probe, ClassifyContext.defaults())).action() == Action.DENY;
+        // Enriched: a deny rule on the tags of its columns forbids reading it as much as one on its name.
+        return gate.previewEnriched(probe, gate.classify(probe, ClassifyContext.defaults()), ClassifyContext.defaults())
+                .action() == Action.DENY;
     }
 
     private static String ident(String name) {
