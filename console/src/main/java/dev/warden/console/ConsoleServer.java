@@ -73,12 +73,17 @@ public final class ConsoleServer implements AutoCloseable {
     public static ConsoleServer start(ConsoleConfig config, ConsoleServices services) throws IOException {
         InetSocketAddress addr = new InetSocketAddress(config.listen().host(), config.listen().port());
         HttpServer server;
-        if (config.tls().isPresent()) {
-            HttpsServer s = HttpsServer.create(addr, 64);
-            s.setHttpsConfigurator(new HttpsConfigurator(PemTls.context(config.tls().get())));
-            server = s;
-        } else {
-            server = HttpServer.create(addr, 64);
+        try {
+            if (config.tls().isPresent()) {
+                HttpsServer s = HttpsServer.create(addr, 64);
+                s.setHttpsConfigurator(new HttpsConfigurator(PemTls.context(config.tls().get())));
+                server = s;
+            } else {
+                server = HttpServer.create(addr, 64);
+            }
+        } catch (java.net.BindException e) {
+            // The JDK's message ("Address already in use") names neither the address nor who wanted it.
+            throw new java.net.BindException("the console cannot listen on " + config.listen() + ": " + e.getMessage());
         }
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
         server.setExecutor(executor);

@@ -115,7 +115,12 @@ public final class McpServer implements AutoCloseable {
         } catch (Exception e) {
             pool.close();
             mcp.close();
-            throw new IOException("the MCP server cannot listen on " + mc.listen() + ": " + e.getMessage(), e);
+            String where = "the MCP endpoint cannot listen on " + mc.listen() + ": ";
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                // A taken port is the user's to fix, not an internal error: say so as the console and the wire do.
+                if (t instanceof java.net.BindException b) throw new java.net.BindException(where + b.getMessage());
+            }
+            throw new IOException(where + e.getMessage(), e);
         }
         String scheme = mc.tls().isPresent() ? "https" : "http";
         String host = mc.listen().host().contains(":") ? "[" + mc.listen().host() + "]" : mc.listen().host();
