@@ -89,6 +89,7 @@ public final class WardenService implements AutoCloseable {
         }
         Gate gate = new Gate(targets, policy, approvalServices.approvals(), ledger, consoleUrl, approvalServices.agents());
         gate.install(policy);
+        warnAboutUnknownNames(config, policy, log);
         return new WardenService(config, engines, ledger, approvalServices, gate, catalogs, log, consoleUrl);
     }
 
@@ -115,6 +116,31 @@ public final class WardenService implements AutoCloseable {
                 ConsoleServices.fileLedgerVerifier(config.dataDir())));
         log.println("warden: console on " + console.url());
         return console.url();
+    }
+
+    /**
+     * Rules that name a tag, agent or database the configuration does not have: the rule never matches on that name,
+     * so a typo in a deny rule ({@code tags: [pi]}) silently lets through what it was written to stop.
+     */
+    static void warnAboutUnknownNames(WardenConfig config, Policy policy, PrintStream log) {
+        for (dev.warden.core.policy.Rule r : policy.rules()) {
+            var m = r.match();
+            for (String tag : m.tags()) {
+                if (!config.tags().containsKey(tag)) {
+                    log.println("warning: rule \"" + r.name() + "\" names the tag '" + tag + "', which tags: in "
+                            + config.source() + " does not define: no column has it");
+                }
+            }
+            unknown(r, "agent", m.agents(), config.agents().stream().map(dev.warden.core.config.AgentConfig::name).toList(), config, log);
+            unknown(r, "database", m.databases(), config.databases().stream().map(DatabaseConfig::name).toList(), config, log);
+        }
+    }
+
+    private static void unknown(dev.warden.core.policy.Rule r, String key, List<dev.warden.core.policy.Glob> globs,
+                                List<String> configured, WardenConfig config, PrintStream log) {
+        if (globs.isEmpty() || configured.stream().anyMatch(n -> globs.stream().anyMatch(g -> g.matches(n)))) return;
+        log.println("warning: rule \"" + r.name() + "\" matches " + key + " " + globs + ", but " + config.source()
+                + " configures no " + key + " of that name: the rule never matches");
     }
 
     /** Approve rules that nobody could satisfy: no console to approve in, or fewer approvers than a rule asks for. */
@@ -215,6 +241,7 @@ public final class WardenService implements AutoCloseable {
         try {
             Policy next = PolicyLoader.load(config.policy());
             gate.install(next);
+            warnAboutUnknownNames(config, next, log);
             log.println(java.time.Instant.now() + " INFO policy reloaded from " + config.policy() + " (" + next.rules().size()
                     + " rules, sha256 " + next.hash() + ")");
             return true;
