@@ -126,9 +126,11 @@ public final class ConfigLoader {
         }
         checkListeners(databases, databaseNodes);
         for (int i = 0; i < agents.size(); i++) {
-            for (String db : agents.get(i).databases()) {
-                if (!databaseNodes.containsKey(db)) {
-                    throw top.get("agents").list().get(i).error("databases: no configured database is named '" + db + "'");
+            if (agents.get(i).databases().isEmpty()) continue;
+            // The name itself is pointed at (its line, agents[i].databases[j]), as every other error does.
+            for (YamlNode n : top.get("agents").list().get(i).map(null).get("databases").oneOrList()) {
+                if (!databaseNodes.containsKey(n.string())) {
+                    throw n.error("no configured database is named '" + n.string() + "'");
                 }
             }
         }

@@ -144,6 +144,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void anUnknownAgentDatabaseIsNamedWithItsLineAndKey() {
+        // Was "warden.yaml:4: agents[0]: databases: no configured …": the agent's line, and the key in the message
+        // (found by the README check).
+        ConfigException e = error(CONTRACT.replace("secret_env: CODING_AGENT_SECRET",
+                "secret_env: CODING_AGENT_SECRET\n    databases:\n      - app\n      - nope"));
+        assertThat(e.getMessage()).contains("agents[0].databases[1]: no configured database is named 'nope'");
+        int line = CONTRACT.substring(0, CONTRACT.indexOf("secret_env: CODING_AGENT_SECRET")).split("\n", -1).length + 3;
+        assertThat(e.getMessage()).contains(":" + line + ":");
+    }
+
+    @Test
     void agentDatabasesMustExist() throws Exception {
         assertThat(error(CONTRACT.replace("secret_env: CODING_AGENT_SECRET", "secret_env: CODING_AGENT_SECRET\n    databases: [nope]"))
                 .getMessage()).contains("no configured database is named 'nope'");
