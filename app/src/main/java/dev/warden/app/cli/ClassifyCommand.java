@@ -19,7 +19,7 @@ import picocli.CommandLine.Model.CommandSpec;
         description = "Print what a statement does: kind, objects and columns, functions, flags, tags, reasons.",
         footer = {"", "Examples:",
                 "  warden classify --engine postgres \"WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d\"",
-                "  echo 'SELECT pg_read_file(''/etc/passwd'')' | warden classify --engine postgres --json -",
+                "  echo \"SELECT pg_read_file('/etc/passwd')\" | warden classify --engine postgres --json -",
                 "  warden classify --engine postgres --config warden.yaml --database app \"SELECT * FROM users\""})
 final class ClassifyCommand implements Callable<Integer> {
     @Mixin
