@@ -28,7 +28,8 @@ final class AgentsCommand implements Runnable {
         throw new picocli.CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: list, disable or enable");
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "Configured agents and whether each is disabled.")
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "Configured agents and whether each is disabled.",
+            footer = {"", "Example:", "  WARDEN_TOKEN=... warden agents list --console http://127.0.0.1:8080"})
     static final class ListAgents implements Callable<Integer> {
         @Mixin ConsoleClient.Options console;
         @Option(names = "--json", description = "print JSON") boolean json;
@@ -51,7 +52,8 @@ final class AgentsCommand implements Runnable {
         }
     }
 
-    @Command(name = "disable", mixinStandardHelpOptions = true, description = "Disable an agent now.")
+    @Command(name = "disable", mixinStandardHelpOptions = true, description = "Disable an agent now.",
+            footer = {"", "Example:", "  WARDEN_TOKEN=... warden agents disable coding-agent --comment \"runaway loop\" --console http://127.0.0.1:8080"})
     static final class Disable implements Callable<Integer> {
         @Mixin ConsoleClient.Options console;
         @Option(names = "--comment", paramLabel = "TEXT", description = "recorded in the ledger") String comment;
@@ -64,7 +66,8 @@ final class AgentsCommand implements Runnable {
         }
     }
 
-    @Command(name = "enable", mixinStandardHelpOptions = true, description = "Enable a disabled agent again.")
+    @Command(name = "enable", mixinStandardHelpOptions = true, description = "Enable a disabled agent again.",
+            footer = {"", "Example:", "  WARDEN_TOKEN=... warden agents enable coding-agent --config warden.yaml"})
     static final class Enable implements Callable<Integer> {
         @Mixin ConsoleClient.Options console;
         @Option(names = "--comment", paramLabel = "TEXT", description = "recorded in the ledger") String comment;

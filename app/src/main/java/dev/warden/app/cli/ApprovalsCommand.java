@@ -42,7 +42,9 @@ final class ApprovalsCommand implements Runnable {
         }
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "Requests, newest first (default: pending only).")
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "Requests, newest first (default: pending only).",
+            footer = {"", "Examples:", "  WARDEN_TOKEN=... warden approvals list --console http://127.0.0.1:8080",
+                    "  warden approvals list --all --json --config warden.yaml --token-file ~/.warden-token"})
     static final class ListRequests implements Callable<Integer> {
         @Mixin ConsoleClient.Options console;
         @Option(names = "--json", description = "print a JSON array of requests") boolean json;
@@ -78,7 +80,8 @@ final class ApprovalsCommand implements Runnable {
         }
     }
 
-    @Command(name = "show", mixinStandardHelpOptions = true, description = "One request in full.")
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "One request in full.",
+            footer = {"", "Example:", "  WARDEN_TOKEN=... warden approvals show r2k4... --console http://127.0.0.1:8080"})
     static final class Show implements Callable<Integer> {
         @Mixin ConsoleClient.Options console;
         @Option(names = "--json", description = "print the request as JSON") boolean json;
@@ -101,7 +104,8 @@ final class ApprovalsCommand implements Runnable {
         }
     }
 
-    @Command(name = "approve", mixinStandardHelpOptions = true, description = "Approve a request (the approver is whoever the token belongs to).")
+    @Command(name = "approve", mixinStandardHelpOptions = true, description = "Approve a request (the approver is whoever the token belongs to).",
+            footer = {"", "Example:", "  WARDEN_TOKEN=... warden approvals approve r2k4... --comment \"index is fine\" --console http://127.0.0.1:8080"})
     static final class Approve implements Callable<Integer> {
         @Mixin ConsoleClient.Options console;
         @Option(names = "--comment", paramLabel = "TEXT", description = "recorded in the ledger with the decision") String comment;
@@ -115,7 +119,8 @@ final class ApprovalsCommand implements Runnable {
         }
     }
 
-    @Command(name = "deny", mixinStandardHelpOptions = true, description = "Deny a request.")
+    @Command(name = "deny", mixinStandardHelpOptions = true, description = "Deny a request.",
+            footer = {"", "Example:", "  WARDEN_TOKEN=... warden approvals deny r2k4... --comment \"not during business hours\" --config warden.yaml"})
     static final class Deny implements Callable<Integer> {
         @Mixin ConsoleClient.Options console;
         @Option(names = "--comment", paramLabel = "TEXT", description = "recorded in the ledger and shown to the agent") String comment;

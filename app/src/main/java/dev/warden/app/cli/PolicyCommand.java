@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "policy", mixinStandardHelpOptions = true, description = "Validate and test policies.",
-        subcommands = {PolicyCommand.Lint.class, PolicyCommand.Test.class})
+        subcommands = {PolicyCommand.Lint.class, PolicyCommand.Test.class},
+        footer = {"", "Examples:", "  warden policy lint policy.yaml", "  warden policy test policy-tests.yaml"})
 final class PolicyCommand implements Runnable {
     @Spec
     CommandSpec spec;
