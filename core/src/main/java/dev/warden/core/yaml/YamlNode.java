@@ -39,8 +39,13 @@ public final class YamlNode {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new ConfigException(file, 0, "", "cannot read: the file does not exist");
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new ConfigException(file, 0, "", "cannot read: the file is not UTF-8 text");
         } catch (IOException e) {
-            throw new ConfigException(file, 0, "", "cannot read: " + e.getMessage());
+            // Some exceptions' message is only the path (AccessDeniedException): their type says what went wrong.
+            throw new ConfigException(file, 0, "", "cannot read: " + e);
         }
         return parse(file, text);
     }
