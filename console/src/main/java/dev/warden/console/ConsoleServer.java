@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.regex.Matcher;
@@ -51,6 +52,7 @@ public final class ConsoleServer implements AutoCloseable {
             "/favicon.svg", "favicon.svg", "/api/openapi.yaml", "openapi.yaml");
 
     private final HttpServer server;
+    private final String listenUrl;
     private final ExecutorService executor;
     private final ConsoleServices services;
     private final LoginSessions sessions = new LoginSessions();
@@ -60,7 +62,9 @@ public final class ConsoleServer implements AutoCloseable {
     private final String publicUrl;
     private final List<AutoCloseable> subscriptions = new ArrayList<>();
 
-    private ConsoleServer(HttpServer server, ExecutorService executor, ConsoleServices services, boolean tls, String publicUrl) {
+    private ConsoleServer(HttpServer server, ExecutorService executor, ConsoleServices services, boolean tls, String publicUrl,
+                          String listenUrl) {
+        this.listenUrl = listenUrl;
         this.server = server;
         this.executor = executor;
         this.services = services;
@@ -88,9 +92,10 @@ public final class ConsoleServer implements AutoCloseable {
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
         server.setExecutor(executor);
         int port = server.getAddress().getPort();
-        String url = config.url().isPresent() ? config.publicUrl()
-                : new ConsoleConfig(new dev.warden.core.config.HostPort(config.listen().host(), port), config.tls(), config.url()).publicUrl();
-        ConsoleServer c = new ConsoleServer(server, executor, services, config.tls().isPresent(), url);
+        String listenUrl = new ConsoleConfig(new dev.warden.core.config.HostPort(config.listen().host(), port), config.tls(),
+                Optional.empty()).publicUrl();
+        String url = config.url().isPresent() ? config.publicUrl() : listenUrl;
+        ConsoleServer c = new ConsoleServer(server, executor, services, config.tls().isPresent(), url, listenUrl);
         server.createContext("/", c::handle);
         c.subscriptions.add(services.approvals().subscribe(e -> {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -103,13 +108,27 @@ public final class ConsoleServer implements AutoCloseable {
             c.subscriptions.add(services.agents().subscribe(ch -> c.events.publish("agent", agentJson(ch))));
         }
         server.start();
-        LOG.log(System.Logger.Level.INFO, "console listening on " + url);
+        LOG.log(System.Logger.Level.INFO, "console listening on " + c.where());
         return c;
     }
 
     /** Where people reach the console, such as {@code http://127.0.0.1:8080}. */
     public String url() {
         return publicUrl;
+    }
+
+    /** Where it listens, such as {@code http://127.0.0.1:8080}; {@link #url} may be another (console: url:). */
+    public String listenUrl() {
+        return listenUrl;
+    }
+
+    /**
+     * For start-up messages: where it listens, and the configured {@code url} links use when that is another. The
+     * url alone (a reverse proxy's https name) made "console on https://warden.example.com" of a console listening
+     * on plain HTTP at 127.0.0.1:8080.
+     */
+    public String where() {
+        return listenUrl.equals(publicUrl) ? listenUrl : listenUrl + " (links use " + publicUrl + ")";
     }
 
     public InetSocketAddress address() {

@@ -114,7 +114,7 @@ public final class WardenService implements AutoCloseable {
         console = ConsoleServer.start(config.console().get(), new ConsoleServices(approvals, approvalServices.approvers(),
                 approvalServices.agents(), config.dataDir(), Metrics.shared(), ledger::healthy,
                 ConsoleServices.fileLedgerVerifier(config.dataDir())));
-        log.println("warden: console on " + console.url());
+        log.println("warden: console on " + console.where());
         return console.url();
     }
 
