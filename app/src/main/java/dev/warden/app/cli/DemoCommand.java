@@ -113,7 +113,26 @@ final class DemoCommand implements Callable<Integer> {
             WardenService service = WardenService.build(cfg, null, System.err);
             service.start();
             service.checkUpstreams();
-            System.out.printf("""
+            System.out.print(banner(pg.getPort(), port, consolePort, dir, System.getProperty("warden.command", "warden")));
+            System.out.flush();
+            ProxyCommand.runUntilStopped(() -> {
+                service.close();
+                pg.close();
+            });
+        } catch (Exception e) {
+            pg.close();
+            throw e;
+        }
+        return WardenCommand.OK;
+    }
+
+    /**
+     * What the demo prints once it runs. {@code command} is how the user started Warden ({@code ./warden} from the
+     * launcher, which passes {@code -Dwarden.command}): the approval commands are meant to be pasted, and a bare
+     * {@code warden} is not on the PATH of someone who just cloned the repository.
+     */
+    static String banner(int pgPort, int port, int consolePort, Path dir, String command) {
+        return """
 
                     Warden demo is running.
                       embedded PostgreSQL : 127.0.0.1:%d (schema: users, orders, payments, audit_log)
@@ -133,23 +152,14 @@ final class DemoCommand implements Callable<Integer> {
 
                     Held statements wait for a person: psql shows a NOTICE naming the approval request.
                     Approve or deny it in the console: http://127.0.0.1:%d (log in with the token %s), or:
-                      WARDEN_TOKEN=%s warden approvals list --console http://127.0.0.1:%d
-                      WARDEN_TOKEN=%s warden approvals approve ID --console http://127.0.0.1:%d
+                      WARDEN_TOKEN=%s %s approvals list --console http://127.0.0.1:%d
+                      WARDEN_TOKEN=%s %s approvals approve ID --console http://127.0.0.1:%d
 
                     Every decision is logged below and recorded in the ledger. Ctrl-C stops it all.
 
-                    """, pg.getPort(), port, dir.resolve("warden.yaml"), dir.resolve("policy.yaml"),
-                    AGENT_SECRET, port, AGENT, consolePort, APPROVER_TOKEN, APPROVER_TOKEN, consolePort, APPROVER_TOKEN, consolePort);
-            System.out.flush();
-            ProxyCommand.runUntilStopped(() -> {
-                service.close();
-                pg.close();
-            });
-        } catch (Exception e) {
-            pg.close();
-            throw e;
-        }
-        return WardenCommand.OK;
+                    """.formatted(pgPort, port, dir.resolve("warden.yaml"), dir.resolve("policy.yaml"),
+                AGENT_SECRET, port, AGENT, consolePort, APPROVER_TOKEN, APPROVER_TOKEN, command, consolePort,
+                APPROVER_TOKEN, command, consolePort);
     }
 
     static void seed(EmbeddedPostgres pg) throws Exception {
