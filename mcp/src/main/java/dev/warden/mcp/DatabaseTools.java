@@ -288,7 +288,8 @@ final class DatabaseTools {
         Classification c = gate.classify(op, ClassifyContext.defaults());
         String refused = sessionRefusal(c);
         if (refused != null) return ToolResult.error(refused + " Nothing was run.");
-        Action preview = gate.preview(op, c).action();
+        // With its tags: a rule on tags may send a statement the text alone seems to allow to a person.
+        Action preview = gate.previewEnriched(op, c, ClassifyContext.defaults()).action();
         if (preview == Action.ALLOW) {
             Map<String, Object> s = new LinkedHashMap<>();
             s.put("status", "not_needed");
