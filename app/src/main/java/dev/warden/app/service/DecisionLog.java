@@ -4,6 +4,7 @@ import dev.warden.core.ledger.Durability;
 import dev.warden.core.ledger.Entry;
 import dev.warden.core.ledger.Ledger;
 import dev.warden.core.ledger.LedgerException;
+import dev.warden.core.ledger.Redactor;
 import java.io.PrintStream;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,6 +23,7 @@ final class DecisionLog implements Ledger {
 
     private final Ledger ledger;
     private final PrintStream out;
+    private final Redactor redactor;
     // Lock-free: sixteen sessions offering to a LinkedBlockingQueue contended on its lock (measured: futex waits).
     private static final int MAX_QUEUED = 100_000;
     private final ConcurrentLinkedQueue<Line> lines = new ConcurrentLinkedQueue<>();
@@ -30,8 +32,14 @@ final class DecisionLog implements Ledger {
     private volatile boolean closed;
 
     DecisionLog(Ledger ledger, PrintStream out) {
+        this(ledger, out, new Redactor(false));
+    }
+
+    /** @param redactor the ledger's ({@code redact_literals}): a line shows no more of the text than the entry does */
+    DecisionLog(Ledger ledger, PrintStream out, Redactor redactor) {
         this.ledger = ledger;
         this.out = out;
+        this.redactor = redactor;
         this.writer = Thread.ofPlatform().daemon().name("decision-log").start(this::drain);
     }
 
@@ -43,7 +51,7 @@ final class DecisionLog implements Ledger {
             if (queued.incrementAndGet() > MAX_QUEUED) {
                 // The writer is far behind: write this one here rather than drop it.
                 queued.decrementAndGet();
-                out.println(format(l));
+                out.println(format(l, redactor));
             } else {
                 lines.add(l);
             }
@@ -64,7 +72,7 @@ final class DecisionLog implements Ledger {
                 Line next;
                 while (batch.size() < 4096 && (next = lines.poll()) != null) batch.add(next);
                 queued.addAndGet(-batch.size());
-                for (Line l : batch) format(l, b).append('\n');
+                for (Line l : batch) format(l, redactor, b).append('\n');
                 // Bytes straight to the stream: PrintStream.print(CharSequence) goes through a char encoder.
                 byte[] bytes = b.toString().getBytes(out.charset());
                 out.write(bytes, 0, bytes.length);
@@ -78,8 +86,8 @@ final class DecisionLog implements Ledger {
     }
 
     /** One line; built by hand (no regex, no date formatter per line) because it runs for every statement. */
-    static String format(Line l) {
-        return format(l, new StringBuilder(160)).toString();
+    static String format(Line l, Redactor redactor) {
+        return format(l, redactor, new StringBuilder(160)).toString();
     }
 
     // The writer thread's (and the overflow path's, under the lock of the caller) cache of the second's text.
@@ -96,7 +104,7 @@ final class DecisionLog implements Ledger {
     }
 
     /** Appends one line to {@code b}: built by hand (no regex, no date formatter per line), it runs per statement. */
-    static StringBuilder format(Line l, StringBuilder b) {
+    static StringBuilder format(Line l, Redactor redactor, StringBuilder b) {
         Entry.DecisionEntry d = l.entry();
         long millis = l.time().toEpochMilli();
         int ms = (int) Math.floorMod(millis, 1000L);
@@ -113,7 +121,8 @@ final class DecisionLog implements Ledger {
                 .append(" database=").append(d.operation().database());
         if (d.approvalId() != null) b.append(" approval=").append(d.approvalId());
         b.append(" text=\"");
-        String text = d.operation().text();
+        // Redacted as the ledger entry is: a role's password always, every literal with redact_literals.
+        String text = redactor.redact(d.operation().engine(), d.operation().text());
         int n = 0;
         boolean space = false;
         for (int i = 0; i < text.length() && n < 200; i++) {

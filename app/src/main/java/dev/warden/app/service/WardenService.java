@@ -72,7 +72,7 @@ public final class WardenService implements AutoCloseable {
     public static WardenService build(WardenConfig config, String consoleUrl, PrintStream log) throws ConfigException, LedgerException {
         Engines engines = Engines.load();
         Policy policy = PolicyLoader.load(config.policy());
-        Ledger ledger = new DecisionLog(openLedger(config), log);
+        Ledger ledger = new DecisionLog(openLedger(config), log, new dev.warden.core.ledger.Redactor(config.ledger().redactLiterals()));
         ApprovalServices approvalServices = openApprovals(config, ledger);
         if (consoleUrl == null) consoleUrl = approvalServices.consoleUrl();
         Map<String, Target> targets = new LinkedHashMap<>();

@@ -54,6 +54,42 @@ class DecisionLogTest {
     }
 
     /**
+     * The line on stderr carried the text the ledger redacts: the password of a {@code CREATE ROLE … PASSWORD '…'}
+     * always, and with {@code redact_literals: true} every literal (found by the README check: the demo's log showed
+     * the password its ledger entry had as '[redacted]'). Logs go where the ledger's redaction was meant to keep them
+     * out of (journald, a log collector).
+     */
+    @Test
+    void theLineIsRedactedAsTheLedgerEntryIs() throws Exception {
+        Classification c = Classification.of(List.of(new Statement(Kind.DCL, "x", "CREATE ROLE", List.of(), List.of(),
+                Set.of(), List.of())));
+        Entry.DecisionEntry role = new Entry.DecisionEntry(new Operation("a", "db", "postgres",
+                "CREATE ROLE eve LOGIN PASSWORD 'hunter2-secret'", List.of(), null, null, null, null), c,
+                new Decision(Action.DENY, null, List.of(), null), "p", null);
+        Entry.DecisionEntry read = new Entry.DecisionEntry(new Operation("a", "db", "postgres",
+                "SELECT * FROM users WHERE email = 'eve@example.com' AND id = 42", List.of(), null, null, null, null), c,
+                new Decision(Action.ALLOW, "reads", List.of(), null), "p", null);
+
+        ByteArrayOutputStream passwords = new ByteArrayOutputStream();
+        try (DecisionLog log = new DecisionLog(new MemoryLedger(), new PrintStream(passwords, true, StandardCharsets.UTF_8))) {
+            log.append(role, Durability.SYNCED);
+            log.append(read, Durability.WRITTEN);
+        }
+        assertThat(passwords.toString(StandardCharsets.UTF_8)).doesNotContain("hunter2").contains("PASSWORD '[redacted]'")
+                .contains("eve@example.com");
+
+        ByteArrayOutputStream literals = new ByteArrayOutputStream();
+        try (DecisionLog log = new DecisionLog(new MemoryLedger(), new PrintStream(literals, true, StandardCharsets.UTF_8),
+                new dev.warden.core.ledger.Redactor(true))) {
+            log.append(role, Durability.SYNCED);
+            log.append(read, Durability.WRITTEN);
+        }
+        List<String> texts = literals.toString(StandardCharsets.UTF_8).lines().map(l -> l.substring(l.indexOf(" text="))).toList();
+        assertThat(texts).containsExactly(" text=\"CREATE ROLE eve LOGIN PASSWORD ?\"",
+                " text=\"SELECT * FROM users WHERE email = ? AND id = ?\"");
+    }
+
+    /**
      * Regression: the log did not pass on {@code waitsForSync}, so with {@code sync: all} the gate took an allowed read
      * for one that needs no fsync, and an event loop thread waited for the fsync of its decision.
      */
