@@ -64,6 +64,8 @@ final class CheckCommand implements Callable<Integer> {
         if (source.config != null) {
             cfg = Optional.of(EngineOptions.config(source.config));
             policy = PolicyLoader.load(cfg.get().policy());
+            // The same warnings as warden proxy: a rule on a tag, agent or database the configuration lacks never matches.
+            dev.warden.app.service.WardenService.warnAboutUnknownNames(cfg.get(), policy, System.err);
         } else {
             policy = PolicyLoader.load(source.policy);
         }

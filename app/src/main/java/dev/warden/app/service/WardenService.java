@@ -122,7 +122,7 @@ public final class WardenService implements AutoCloseable {
      * Rules that name a tag, agent or database the configuration does not have: the rule never matches on that name,
      * so a typo in a deny rule ({@code tags: [pi]}) silently lets through what it was written to stop.
      */
-    static void warnAboutUnknownNames(WardenConfig config, Policy policy, PrintStream log) {
+    public static void warnAboutUnknownNames(WardenConfig config, Policy policy, PrintStream log) {
         for (dev.warden.core.policy.Rule r : policy.rules()) {
             var m = r.match();
             for (String tag : m.tags()) {

@@ -54,6 +54,26 @@ class UnknownNamesInPolicyTest {
         assertThat(log).doesNotContain("no-pii-for-reports");
     }
 
+    @Test
+    void warnsInCheckWithAConfigurationToo() throws Exception {
+        build("""
+                rules:
+                  - name: no-pii
+                    match: { tags: [pi] }
+                    action: deny
+                """);
+        PrintStream err = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(out, true, StandardCharsets.UTF_8));
+        try {
+            dev.warden.app.cli.WardenCommand.run("check", "--config", dir.resolve("warden.yaml").toString(), "--engine",
+                    "postgres", "--json", "SELECT 1");
+        } finally {
+            System.setErr(err);
+        }
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("rule \"no-pii\" names the tag 'pi'");
+    }
+
     private String build(String policy) throws Exception {
         Files.writeString(dir.resolve("policy.yaml"), policy);
         Files.writeString(dir.resolve("warden.yaml"), """
