@@ -199,6 +199,10 @@ public final class ConsoleServer implements AutoCloseable {
             json(ex, 200, Map.of("ok", true));
         } else if (path.equals("/api/requests") && method.equals("GET")) {
             String status = query(ex).get("status");
+            if (status != null && !status.isBlank() && java.util.Arrays.stream(ApprovalRequest.Status.values())
+                    .noneMatch(st -> st.name().equalsIgnoreCase(status))) {
+                throw new HttpError(400, "unknown status '" + status + "' (expected pending, approved, denied, expired, used)");
+            }
             Instant now = Instant.now();
             List<Map<String, Object>> out = new ArrayList<>();
             for (ApprovalRequest r : services.approvals().list()) {

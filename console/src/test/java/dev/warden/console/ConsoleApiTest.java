@@ -55,6 +55,21 @@ class ConsoleApiTest {
         return JSON.readValue(r.body(), new TypeReference<>() {});
     }
 
+    /**
+     * A status the API does not know answered 200 with an empty list: a script asking for ?status=pendng was told
+     * nothing was pending (found by the README check, reading openapi.yaml's enum against the API).
+     */
+    @Test
+    void anUnknownStatusIsRefusedNotAnEmptyList() throws Exception {
+        f.open("CREATE INDEX i ON orders(id)", ApprovalSpec.Mode.TICKET, 1, false);
+        HttpResponse<String> typo = call("GET", "/api/requests?status=pendng", null, "Authorization", "Bearer " + ConsoleFixture.ALICE);
+        assertThat(typo.statusCode()).isEqualTo(400);
+        assertThat(typo.body()).contains("pendng").contains("pending, approved, denied, expired, used");
+        HttpResponse<String> any = call("GET", "/api/requests?status=PENDING", null, "Authorization", "Bearer " + ConsoleFixture.ALICE);
+        assertThat(any.statusCode()).isEqualTo(200);
+        assertThat(JSON.readValue(any.body(), new TypeReference<List<Object>>() {})).hasSize(1);
+    }
+
     @Test
     void bearerListGetApprove() throws Exception {
         ApprovalRequest r = f.open("CREATE INDEX CONCURRENTLY i ON orders(id)", ApprovalSpec.Mode.TICKET, 1, true);
