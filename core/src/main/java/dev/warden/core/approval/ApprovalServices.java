@@ -19,7 +19,8 @@ public record ApprovalServices(Approvers approvers, FileApprovals approvals, Age
         FileApprovals approvals = FileApprovals.open(config.dataDir(), ledger, approvers);
         AgentSwitch agents = AgentSwitch.open(config.dataDir(), ledger, approvers.agents());
         String url = config.console().map(ConsoleConfig::publicUrl).orElse(null);
-        if (!config.webhooks().isEmpty()) approvals.subscribe(new Webhooks(config.webhooks(), url));
+        if (!config.webhooks().isEmpty()) approvals.subscribe(new Webhooks(config.webhooks(), url,
+                new dev.warden.core.ledger.Redactor(config.ledger().redactLiterals())));
         return new ApprovalServices(approvers, approvals, agents, url);
     }
 

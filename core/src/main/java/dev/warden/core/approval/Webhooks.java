@@ -3,6 +3,7 @@ package dev.warden.core.approval;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.warden.core.config.WebhookConfig;
+import dev.warden.core.ledger.Redactor;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -28,17 +29,23 @@ public final class Webhooks implements Consumer<ApprovalEvent> {
     private final List<WebhookConfig> hooks;
     private final String consoleUrl;
     private final HttpClient client;
+    private final Redactor redactor;
     private final int attempts;
     private final Duration firstDelay;
 
-    /** @param consoleUrl the console's public URL, for links; may be {@code null} */
-    public Webhooks(List<WebhookConfig> hooks, String consoleUrl) {
-        this(hooks, consoleUrl, 5, Duration.ofSeconds(1));
+    /**
+     * @param consoleUrl the console's public URL, for links; may be {@code null}
+     * @param redactor   the ledger's: a request leaves Warden as redacted as the ledger records it (a password in an
+     *                   {@code ALTER ROLE} does not go to a chat channel)
+     */
+    public Webhooks(List<WebhookConfig> hooks, String consoleUrl, Redactor redactor) {
+        this(hooks, consoleUrl, redactor, 5, Duration.ofSeconds(1));
     }
 
-    public Webhooks(List<WebhookConfig> hooks, String consoleUrl, int attempts, Duration firstDelay) {
+    public Webhooks(List<WebhookConfig> hooks, String consoleUrl, Redactor redactor, int attempts, Duration firstDelay) {
         this.hooks = List.copyOf(hooks);
         this.consoleUrl = consoleUrl;
+        this.redactor = redactor;
         this.attempts = attempts;
         this.firstDelay = firstDelay;
         this.client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
@@ -102,12 +109,14 @@ public final class Webhooks implements Consumer<ApprovalEvent> {
         m.put("event", "approval.requested");
         m.put("sent", Instant.now().toString());
         m.put("url", link(r));
-        m.put("request", ApprovalJson.write(r));
+        Map<String, Object> request = ApprovalJson.write(r);
+        redactor.redactOperation(request, r.operation().engine());
+        m.put("request", request);
         return m;
     }
 
     Map<String, Object> slack(ApprovalRequest r) {
-        String stmt = r.operation().text();
+        String stmt = redactor.redact(r.operation().engine(), r.operation().text());
         if (stmt.length() > 1500) stmt = stmt.substring(0, 1500) + "…";
         String link = link(r);
         StringBuilder t = new StringBuilder();

@@ -1,9 +1,7 @@
 package dev.warden.core.ledger;
 
 import dev.warden.core.json.ModelJson;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -17,18 +15,10 @@ public final class EntryBody {
         Map<String, Object> m = new HashMap<>(64);
         switch (entry) {
             case Entry.DecisionEntry d -> {
-                String engine = d.operation().engine();
                 // statement_hash is computed from the exact text before anything is redacted: approvals bind it.
                 m.putAll(ModelJson.operation(d.operation()));
-                m.put("statement", redactor.redact(engine, d.operation().text()));
-                if (redactor.allLiterals() && !d.operation().parameters().isEmpty()) {
-                    List<Object> masked = new ArrayList<>();
-                    for (String p : d.operation().parameters()) masked.add(p == null ? null : "?");
-                    m.put("parameters", masked);
-                }
-                Map<String, Object> c = ModelJson.classification(d.classification());
-                c.put("statements", redactStatements(c.get("statements"), engine, redactor));
-                m.put("classification", c);
+                m.put("classification", ModelJson.classification(d.classification()));
+                redactor.redactOperation(m, d.operation().engine());
                 m.putAll(ModelJson.decision(d.decision()));
                 m.put("policy_hash", d.policyHash());
                 m.put("approval_id", d.approvalId());
@@ -60,21 +50,5 @@ public final class EntryBody {
         m.remove("time");
         m.remove("type");
         return m;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Object redactStatements(Object statements, String engine, Redactor redactor) {
-        if (!(statements instanceof List<?> list)) return statements;
-        List<Object> out = new ArrayList<>();
-        for (Object o : list) {
-            if (o instanceof Map<?, ?> s) {
-                Map<String, Object> copy = new HashMap<>((Map<String, Object>) s);
-                if (copy.get("text") instanceof String t) copy.put("text", redactor.redact(engine, t));
-                out.add(copy);
-            } else {
-                out.add(o);
-            }
-        }
-        return out;
     }
 }

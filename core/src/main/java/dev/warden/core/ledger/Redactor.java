@@ -51,6 +51,42 @@ public final class Redactor {
         return out;
     }
 
+    /**
+     * Redacts, in place, an operation as {@code ModelJson} writes it: its {@code statement}, its {@code parameters}
+     * (with every literal, each one becomes {@code ?}) and the texts of its {@code classification}'s statements. What
+     * leaves Warden (the ledger, webhooks) is redacted the same way.
+     */
+    public void redactOperation(java.util.Map<String, Object> m, String engine) {
+        if (m.get("statement") instanceof String text) m.put("statement", redact(engine, text));
+        if (allLiterals && m.get("parameters") instanceof java.util.List<?> params && !params.isEmpty()) {
+            java.util.List<Object> masked = new java.util.ArrayList<>();
+            for (Object p : params) masked.add(p == null ? null : "?");
+            m.put("parameters", masked);
+        }
+        if (m.get("classification") instanceof java.util.Map<?, ?> c) {
+            java.util.Map<String, Object> copy = new java.util.LinkedHashMap<>();
+            c.forEach((k, v) -> copy.put((String) k, v));
+            copy.put("statements", redactStatements(copy.get("statements"), engine));
+            m.put("classification", copy);
+        }
+    }
+
+    private Object redactStatements(Object statements, String engine) {
+        if (!(statements instanceof java.util.List<?> list)) return statements;
+        java.util.List<Object> out = new java.util.ArrayList<>();
+        for (Object o : list) {
+            if (o instanceof java.util.Map<?, ?> s) {
+                java.util.Map<String, Object> copy = new java.util.LinkedHashMap<>();
+                s.forEach((k, v) -> copy.put((String) k, v));
+                if (copy.get("text") instanceof String t) copy.put("text", redact(engine, t));
+                out.add(copy);
+            } else {
+                out.add(o);
+            }
+        }
+        return out;
+    }
+
     /** One pass: does the text mention "passw", "pwd" or "identified", in any case? */
     static boolean mentionsSecret(String text) {
         int n = text.length();

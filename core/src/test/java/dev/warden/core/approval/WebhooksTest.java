@@ -11,6 +11,7 @@ import dev.warden.core.Decision;
 import dev.warden.core.Operation;
 import dev.warden.core.config.Secret;
 import dev.warden.core.config.WebhookConfig;
+import dev.warden.core.ledger.Redactor;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -59,7 +60,11 @@ class WebhooksTest {
     }
 
     static ApprovalRequest request() {
-        Operation op = new Operation("claude", "shop", "postgres", "DROP TABLE audit_log <!here>", List.of(), "cleanup", "s", "", null);
+        return request("DROP TABLE audit_log <!here>", List.of());
+    }
+
+    static ApprovalRequest request(String text, List<String> parameters) {
+        Operation op = new Operation("claude", "shop", "postgres", text, parameters, "cleanup", "s", "", null);
         return new ApprovalRequest("rabc", op, op.statementHash(), Classification.unknown(op.text(), "t"),
                 new Decision(Action.APPROVE, "drops", List.of("x"), ApprovalSpec.DEFAULT), Instant.now(),
                 Instant.now().plusSeconds(300), ApprovalRequest.Status.PENDING, List.of(), null, null, true);
@@ -69,7 +74,7 @@ class WebhooksTest {
     void retriesSignsAndFormatsForSlack() throws Exception {
         String base = "http://127.0.0.1:" + receiver.getAddress().getPort();
         Webhooks hooks = new Webhooks(List.of(new WebhookConfig(URI.create(base + "/slack"), WebhookConfig.Format.SLACK, null)),
-                "https://warden.example", 3, Duration.ofMillis(50));
+                "https://warden.example", new Redactor(false), 3, Duration.ofMillis(50));
         long t0 = System.nanoTime();
         hooks.accept(new ApprovalEvent("requested", request(), "claude"));
         assertThat(System.nanoTime() - t0).as("never blocks the caller").isLessThan(TimeUnit.MILLISECONDS.toNanos(200));
@@ -81,7 +86,7 @@ class WebhooksTest {
                 .contains("&lt;!here&gt;").doesNotContain("<!here>").contains("open transaction");
 
         Webhooks signed = new Webhooks(List.of(new WebhookConfig(URI.create(base + "/json"), WebhookConfig.Format.JSON,
-                new Secret("k"))), null, 3, Duration.ofMillis(50));
+                new Secret("k"))), null, new Redactor(false), 3, Duration.ofMillis(50));
         signed.accept(new ApprovalEvent("approved", request(), "alice"));
         signed.accept(new ApprovalEvent("requested", request(), "claude"));
         String[] json = received.poll(10, TimeUnit.SECONDS);
@@ -91,5 +96,28 @@ class WebhooksTest {
         mac.init(new SecretKeySpec("k".getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
         assertThat(json[2]).isEqualTo("sha256=" + HexFormat.of().formatHex(mac.doFinal(json[1].getBytes(StandardCharsets.UTF_8))));
         assertThat(received.poll(300, TimeUnit.MILLISECONDS)).as("only new requests are announced").isNull();
+    }
+
+    /** A held ALTER ROLE … PASSWORD went to Slack and to JSON receivers with the password, which the ledger redacts. */
+    @Test
+    void secretsLeaveRedactedAsTheLedgerRecordsThem() throws Exception {
+        String base = "http://127.0.0.1:" + receiver.getAddress().getPort();
+        ApprovalRequest role = request("ALTER ROLE app PASSWORD 'hunter2-secret'", List.of());
+        for (WebhookConfig.Format format : WebhookConfig.Format.values()) {
+            calls.set(1); // the receiver fails every first call: start past it
+            new Webhooks(List.of(new WebhookConfig(URI.create(base + "/" + format), format, null)), null,
+                    new Redactor(false), 1, Duration.ofMillis(50)).accept(new ApprovalEvent("requested", role, "claude"));
+            String[] got = received.poll(10, TimeUnit.SECONDS);
+            assertThat(got).isNotNull();
+            assertThat(got[1]).doesNotContain("hunter2").contains("[redacted]");
+        }
+        // With redact_literals, every literal and every bound parameter.
+        calls.set(1);
+        new Webhooks(List.of(new WebhookConfig(URI.create(base + "/json"), WebhookConfig.Format.JSON, null)), null,
+                new Redactor(true), 1, Duration.ofMillis(50))
+                .accept(new ApprovalEvent("requested", request("DELETE FROM users WHERE email = 'a@example.com' OR id = $1",
+                        List.of("4711")), "claude"));
+        String[] got = received.poll(10, TimeUnit.SECONDS);
+        assertThat(got[1]).doesNotContain("a@example.com").doesNotContain("4711");
     }
 }
