@@ -38,6 +38,18 @@ public record Classification(List<Statement> statements, Set<String> tags, long 
         return k;
     }
 
+    /** Whether any of its statements {@link Statement#mayChangeSchema() may have changed the schema}. */
+    public boolean mayChangeSchema() {
+        for (Statement s : statements) if (s.mayChangeSchema()) return true;
+        return false;
+    }
+
+    /** The first statement that {@link Statement#mayChangeSchema() may have changed the schema}, or null. */
+    public Statement firstSchemaChange() {
+        for (Statement s : statements) if (s.mayChangeSchema()) return s;
+        return null;
+    }
+
     public OptionalLong estimate() {
         return estimatedRows < 0 ? OptionalLong.empty() : OptionalLong.of(estimatedRows);
     }

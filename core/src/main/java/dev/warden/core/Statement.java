@@ -38,6 +38,20 @@ public record Statement(Kind kind, String text, String command, List<ObjectAcces
         this(kind, text, command, objects, functions, flags, reasons, List.of(), kind);
     }
 
+    /**
+     * Whether running it may have changed the schema (views, functions, triggers, policies…) that an engine's catalog
+     * cached: DDL and DCL, and anything that may have run code not proven to be read-only and DDL-free (ADMIN,
+     * UNKNOWN: a DO block, a user function, also one a rule declared a reader or a person approved). After it, a
+     * front end has the catalog read again, and until then judges nothing of the session on it. The one rule for
+     * every front end.
+     */
+    public boolean mayChangeSchema() {
+        return switch (kind) {
+            case DDL, DCL, ADMIN, UNKNOWN -> true;
+            case TCL, READ, SESSION, WRITE -> false;
+        };
+    }
+
     /** A statement that could not be positively labelled; the reason says why. */
     public static Statement unknown(String text, String reason) {
         return new Statement(Kind.UNKNOWN, text, "", List.of(), List.of(), Set.of(), List.of(reason));

@@ -90,7 +90,11 @@ sealed interface CatalogView extends SchemaInfo {
      * The offline table's answers while the live catalog cannot be read. They are what the table knows, not guesses
      * about user objects; {@link #unavailable()} tells the classifier not to prove what would depend on those.
      */
-    record Unavailable(SchemaInfo offline, String why) implements CatalogView {
+    record Unavailable(SchemaInfo offline, String why, RelationReach reach) implements CatalogView {
+        Unavailable(SchemaInfo offline, String why) {
+            this(offline, why, RelationReach.NONE);
+        }
+
         @Override
         public Optional<String> relation(List<String> searchPath, String schema, String name) {
             return offline.relation(searchPath, schema, name);

@@ -39,6 +39,17 @@ public interface SchemaInfo {
     }
 
     /**
+     * The offline table's answers with {@code why} as the reason the live catalog cannot be trusted: for a session that
+     * changed the schema where the catalog cannot see it (its open transaction, its temporary objects). As while the
+     * catalog is unavailable, the classifier then proves nothing that depends on the database's own objects.
+     * {@code reach} is what the catalog last knew of views, parents and cascades: what a statement reaches through
+     * them is added to its objects (more objects only make rules stricter), not taken for all it reaches.
+     */
+    static SchemaInfo doubted(String why, RelationReach reach) {
+        return new CatalogView.Unavailable(BuiltinCatalog.INSTANCE, why, reach);
+    }
+
+    /**
      * The answers of this moment. One classification asks only this, so that a catalog that loads or is lost
      * meanwhile cannot mix two sources in one judgement (a name resolved offline, then checked in a fresh snapshot).
      */

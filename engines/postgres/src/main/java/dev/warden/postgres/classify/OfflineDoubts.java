@@ -11,12 +11,22 @@ import java.util.List;
  * schema of the path by argument types, which the classifier does not know), and a constant cast to a type of
  * {@code pg_catalog}.
  *
- * @param why        the reason a statement that needs more is not labelled (names the catalog's last error)
- * @param searchPath the statement's search path
+ * @param why           the reason a statement that needs more is not labelled (names the catalog's last error)
+ * @param searchPath    the statement's search path
+ * @param sessionChange the catalog is there but the session changed the schema where it cannot see (rather than
+ *                      unavailable): a DDL statement's target named with its schema is the one it names
  */
-record OfflineDoubts(String why, List<String> searchPath) {
-    /** A relation by its resolved name; {@code qualified} when the text named its schema. */
-    boolean relationCertain(String qualifiedName, boolean qualified) {
+record OfflineDoubts(String why, List<String> searchPath, boolean sessionChange) {
+    /**
+     * A relation by its resolved name; {@code qualified} when the text named its schema, {@code ddlTarget} when it is
+     * the object of a DDL statement (not read or written: no view, rule, trigger or policy of it runs). Such a target
+     * is certain after a session's own change, so that one transaction may run several DDL statements (a migration):
+     * what the change could hide (a view in a table's place, a new trigger) runs only when the relation is read or
+     * written. Its schema is not certain when the name is not qualified (the change may have made another schema's
+     * relation of that name the one the path finds).
+     */
+    boolean relationCertain(String qualifiedName, boolean qualified, boolean ddlTarget) {
+        if (sessionChange && qualified && ddlTarget) return true;
         return BuiltinCatalog.INSTANCE.builtInRelation(qualifiedName) && (qualified || catalogFirst());
     }
 

@@ -27,12 +27,15 @@ public final class PostgresClassifier implements Classifier {
     private final String parserProblem;
     private final SchemaInfo schema;
     private final Cache cache;
+    /** The schema source is a database's catalog, not only the offline table of PostgreSQL's own objects. */
+    private final boolean catalogued;
 
     public PostgresClassifier(SqlParser parser, SchemaInfo schema, int cacheSize) {
         this.parser = parser;
         this.parserProblem = parser == null ? NativePgQuery.loadError().orElse(NativePgQuery.INSTALL_HINT) : null;
         this.schema = Objects.requireNonNull(schema);
         this.cache = cacheSize > 0 ? new Cache(cacheSize) : null;
+        this.catalogued = schema != BuiltinCatalog.INSTANCE;
     }
 
     /** The native parser, with the given second carrier after it (or none), over the given schema source. */
@@ -54,7 +57,8 @@ public final class PostgresClassifier implements Classifier {
     @Override
     public Classification classify(String text, ClassifyContext context) {
         ClassifyContext ctx = context == null ? ClassifyContext.defaults() : context;
-        if (cache == null) return classifyUncached(text, ctx).classification;
+        // A session's doubt is its own: what is judged under it is not what the text means for anyone else.
+        if (cache == null || doubted(ctx)) return classifyUncached(text, ctx).classification;
         long gen = schema.generation();
         Key key = new Key(text, ctx.searchPath(), false);
         Classification hit = cache.get(key, gen);
@@ -78,9 +82,18 @@ public final class PostgresClassifier implements Classifier {
         // A schema source that must reload first would make even a cache lookup wait (its generation reads it).
         if (cache == null || !schema.fresh()) return Optional.empty();
         ClassifyContext ctx = context == null ? ClassifyContext.defaults() : context;
+        if (doubted(ctx)) return Optional.empty();
         long gen = schema.generation();
         Classification hit = cache.get(new Key(text, ctx.searchPath(), false), gen);
         return Optional.ofNullable(hit != null ? hit : shapeHit(text, shapeKey(text, ctx), gen));
+    }
+
+    /**
+     * Whether a session's {@link ClassifyContext#schemaDoubt()} applies: only where a live catalog is the source (the
+     * offline table never knew the database's own objects, so nothing it says became less true).
+     */
+    private boolean doubted(ClassifyContext ctx) {
+        return ctx.schemaDoubt() != null && catalogued;
     }
 
     /**
@@ -215,15 +228,19 @@ public final class PostgresClassifier implements Classifier {
         // One source for the whole text: a catalog that loads or is lost meanwhile must not answer half of it.
         SchemaInfo view = schema.pin();
         StatementWalker.TextState state = new StatementWalker.TextState(ctx.searchPath(), ctx.prepared());
+        state.schemaDoubt = doubted(ctx) ? ctx.schemaDoubt() : null;
         ByteOffsets offsets = new ByteOffsets(text);
         List<Statement> out = new ArrayList<>(stmts.size());
         for (Node raw : stmts) {
             int loc = raw.path("stmt_location").asInt(0);
             int len = raw.path("stmt_len").asInt(0);
             String stmtText = offsets.slice(loc, len);
+            // The catalog was read before any of the text ran: after a statement that may change the schema it is not
+            // what the next one runs on (a view renamed into a table's place, a trigger just created).
+            SchemaInfo source = state.schemaDoubt != null ? SchemaInfo.doubted(state.schemaDoubt, view.reach()) : view;
             Facts f;
             try {
-                f = new StatementWalker(view, state).statement(raw.get("stmt"));
+                f = new StatementWalker(source, state).statement(raw.get("stmt"));
             } catch (RuntimeException e) {
                 f = new Facts(Kind.UNKNOWN);
                 f.opaque("cannot classify: " + e);
@@ -232,9 +249,15 @@ public final class PostgresClassifier implements Classifier {
                 f.opaque("cannot classify: the statement nests too deeply");
             }
             if (!tree.grammar().equals(NativePgQuery.GRAMMAR)) f.reason("parsed with the " + tree.grammar() + " grammar");
-            IndirectAccess.expand(f, view.reach());
-            ImplicitCalls.add(f, view);
-            out.add(f.toStatement(stmtText));
+            IndirectAccess.expand(f, source.reach());
+            ImplicitCalls.add(f, source);
+            Statement st = f.toStatement(stmtText);
+            out.add(st);
+            if (state.schemaDoubt == null && catalogued && st.mayChangeSchema()) {
+                state.schemaDoubt = "an earlier statement of this text may change the schema (" + describe(st)
+                        + "): Warden's catalog was read before the text ran, so what depends on the database's own"
+                        + " objects after it is not proven; send it separately";
+            }
         }
         boolean free;
         try {
@@ -243,6 +266,11 @@ public final class PostgresClassifier implements Classifier {
             free = false;
         }
         return new Result(Classification.of(out), state.contextDependent, Map.copyOf(state.preparedHere), free);
+    }
+
+    private static String describe(Statement s) {
+        String what = s.command().isEmpty() ? s.kind().label() + " statement" : s.command();
+        return s.objects().isEmpty() ? what : what + " " + s.objects().getFirst().name();
     }
 
     private static String syntaxReason(String text, SqlParser.SyntaxError err) {

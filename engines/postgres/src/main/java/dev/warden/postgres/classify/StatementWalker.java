@@ -33,6 +33,11 @@ final class StatementWalker {
         final Map<String, Classification> preparedHere = new java.util.HashMap<>();
         /** True when the result depends on session state beyond text and search path (EXECUTE of a session PREPARE). */
         boolean contextDependent;
+        /**
+         * Why the live catalog cannot be trusted for the statement being walked (the session's, or an earlier statement
+         * of this text changed the schema), or null; the walker is then given the offline table with this reason.
+         */
+        String schemaDoubt;
 
         TextState(List<String> searchPath, Map<String, Classification> prepared) {
             this.searchPath = searchPath;
@@ -56,7 +61,7 @@ final class StatementWalker {
         this.schema = schema;
         this.state = state;
         this.path = state.searchPath;
-        this.offline = schema.unavailable().map(why -> new OfflineDoubts(why, path)).orElse(null);
+        this.offline = schema.unavailable().map(why -> new OfflineDoubts(why, path, state.schemaDoubt != null)).orElse(null);
     }
 
     // ---- entry --------------------------------------------------------------------------------------------------
@@ -811,6 +816,12 @@ final class StatementWalker {
             }
         }
         facts.reason("EXECUTE " + name + " runs the prepared " + c.kind().label() + " statement");
+        boolean dependsOnTheSchema = c.statements().stream().anyMatch(s -> !s.objects().isEmpty() || !s.functions().isEmpty());
+        if (state.schemaDoubt != null && dependsOnTheSchema) {
+            // It was classified on the catalog before the change; the server analyses it again after one.
+            facts.opaque(state.schemaDoubt);
+            facts.lead("EXECUTE " + name + " runs a statement prepared before the schema changed");
+        }
     }
 
     private void drop(Node b) {
@@ -827,7 +838,12 @@ final class StatementWalker {
                 if (names.isEmpty()) continue;
                 String rel = names.get(names.size() - 1);
                 String sch = names.size() >= 2 ? names.get(names.size() - 2) : null;
-                facts.object(offlineRelation(schema.relation(path, sch, rel).orElse(firstSchema() + "." + rel), sch != null), Access.DDL);
+                resolvingDdlTarget = true;
+                try {
+                    facts.object(offlineRelation(schema.relation(path, sch, rel).orElse(firstSchema() + "." + rel), sch != null), Access.DDL);
+                } finally {
+                    resolvingDdlTarget = false;
+                }
             } else if ("OBJECT_SCHEMA".equals(type) || "OBJECT_DATABASE".equals(type)) {
                 String n = str(o);
                 if (n != null) facts.object(n, Access.DDL);
@@ -852,7 +868,7 @@ final class StatementWalker {
         if (type == null) {
             if (n.has("relname")) {
                 // A RangeVar printed without its node name (a field typed RangeVar* outside a FROM clause).
-                facts.object(relation(n), defaultAccess);
+                facts.object(defaultAccess == Access.DDL ? ddlTarget(n) : relation(n), defaultAccess);
             }
             walkFields(n, scope);
             return;
@@ -886,7 +902,7 @@ final class StatementWalker {
                 walk(b.get("testexpr"), scope);
                 walk(b.get("subselect"), scope);
             }
-            case "RangeVar" -> facts.object(relation(b), defaultAccess);
+            case "RangeVar" -> facts.object(defaultAccess == Access.DDL ? ddlTarget(b) : relation(b), defaultAccess);
             case "String", "Integer", "Float", "Boolean", "BitString", "A_Const", "ParamRef", "A_Star" -> {
             }
             case "TypeCast" -> {
@@ -1294,6 +1310,18 @@ final class StatementWalker {
         return offlineRelation(known.orElse(firstSchema() + "." + rel), false);
     }
 
+    /** Set while resolving the target of a DDL statement (no FROM item: nothing of it runs). */
+    private boolean resolvingDdlTarget;
+
+    private String ddlTarget(Node rv) {
+        resolvingDdlTarget = true;
+        try {
+            return relation(rv);
+        } finally {
+            resolvingDdlTarget = false;
+        }
+    }
+
     private static boolean temporarySchema(String schema) {
         return schema != null && (schema.equals("pg_temp") || schema.startsWith("pg_temp_"));
     }
@@ -1304,7 +1332,7 @@ final class StatementWalker {
      * statement reads, runs or changes through it is not known.
      */
     private String offlineRelation(String q, boolean qualified) {
-        if (offline != null && !offline.relationCertain(q, qualified)) {
+        if (offline != null && !offline.relationCertain(q, qualified, resolvingDdlTarget)) {
             unknowable("whether " + q + " is a view or has rules, row-level security policies, child tables or"
                     + " cascading foreign keys" + (qualified ? "" : ", and which schema of the search path holds it,")
                     + " is not known");

@@ -60,6 +60,8 @@ final class ClientSession {
     private final List<String> initialSearchPath;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final SearchPathTracker paths;
+    /** Schema changes the catalog cannot see yet: while there is one, statements are judged with its doubt. */
+    private final SchemaChanges changes = new SchemaChanges();
     /** The context of the statement being handled: its search path, as {@link #paths} says it is when it runs. */
     private volatile ClassifyContext context;
     private volatile char transactionStatus = 'I';
@@ -100,7 +102,7 @@ final class ClientSession {
         this.clientAddress = s.clientAddress();
         this.initialSearchPath = s.searchPath();
         this.paths = new SearchPathTracker(initialSearchPath, path -> tracker.preparedView(path, this::reclassify));
-        this.context = paths.context(paths.view(0));
+        this.context = contextFor(paths.view(0));
     }
 
     StatementTracker tracker() {
@@ -204,7 +206,7 @@ final class ClientSession {
         Query q = Query.read(f);
         Operation op = operation(q.sql(), List.of());
         SearchPathTracker.View path = paths.view(generation + 1);
-        context = paths.context(path);
+        context = contextFor(path);
         Classification c = classify(op, withoutWaiting);
         if (c == null) return false;
         SqlSessionTracking.Effect effect = SqlSessionTracking.of(q.sql(), c, tracker);
@@ -224,7 +226,7 @@ final class ClientSession {
             return true;
         }
         Runnable onSuccess = effect.apply(this);
-        paths.sent(generation + 1, pathEffects);
+        sent(v, pathEffects);
         return forward(new Pending.Query(v, System.nanoTime(), onSuccess, ++generation), v, withoutWaiting, f);
     }
 
@@ -233,7 +235,7 @@ final class ClientSession {
     private boolean parse(Frame f, boolean withoutWaiting) throws IOException {
         Parse p = Parse.read(f);
         Operation op = operation(p.sql(), List.of());
-        context = paths.context(paths.view(generation + 1));
+        context = contextFor(paths.view(generation + 1));
         Classification c = classify(op, withoutWaiting);
         if (c == null) return false;
         c = withParameterTypes(c, p.parameterTypes(), withoutWaiting);
@@ -256,7 +258,10 @@ final class ClientSession {
             return true;
         }
         StatementTracker.Prepared st = tracker.parse(p.name(), p.sql(), c, p.parameterTypes());
-        if (st != null) st.searchPath = context.searchPath();
+        if (st != null) {
+            st.searchPath = context.searchPath();
+            st.schemaDoubt = context.schemaDoubt();
+        }
         return forward(new Pending.Parse(st), f);
     }
 
@@ -292,8 +297,10 @@ final class ClientSession {
             // Judged under the path the portal was planned with; classified again when that is not the path of its
             // Parse, as the server analyses it again.
             SearchPathTracker.View path = p.searchPath != null ? p.searchPath : paths.view(generation + 1);
-            context = paths.context(path);
-            if (path.path() != null && !path.path().equals(p.statement.searchPath)) {
+            context = contextFor(path);
+            // Classified again, too, when a schema change the catalog cannot see yet came or went since its Parse.
+            if (path.path() != null && !path.path().equals(p.statement.searchPath)
+                    || !java.util.Objects.equals(context.schemaDoubt(), p.statement.schemaDoubt)) {
                 c = classify(operation(p.statement.text, List.of()), withoutWaiting);
                 if (c == null) return false;
                 c = withParameterTypes(c, p.statement.parameterTypes, withoutWaiting);
@@ -318,7 +325,7 @@ final class ClientSession {
             return true;
         }
         Runnable onSuccess = effect.apply(this);
-        paths.sent(generation + 1, pathEffects);
+        sent(v, pathEffects);
         return forward(new Pending.Execute(v, System.nanoTime(), onSuccess), v, withoutWaiting, f);
     }
 
@@ -327,21 +334,32 @@ final class ClientSession {
     /** What the Parse's declared parameter types run, added; {@code null} when finding out needs a wait. */
     private Classification withParameterTypes(Classification c, int[] types, boolean withoutWaiting) {
         if (withoutWaiting && ParameterTypes.mayWait(types, catalog)) return null;
-        return ParameterTypes.judge(c, types, catalog);
+        return ParameterTypes.judge(c, types, catalog, context.schemaDoubt());
     }
 
     private boolean functionCall(Frame f) throws IOException {
         QueryMessage.FunctionCall call = QueryMessage.FunctionCall.read(f);
         Classification c = FastPathCall.classify(call.functionOid(), catalog);
         String text = c.statements().getFirst().text();
-        context = paths.context(paths.view(generation + 1));
+        context = contextFor(paths.view(generation + 1));
         Verdict v = judge(operation(text, call.rendered()), c, false, true);
         if (!v.run()) {
             deny(v, true);
             return true;
         }
-        paths.sent(generation + 1, SearchPathTracker.effects(text, c, false));
+        sent(v, SearchPathTracker.effects(text, c, false));
         return forward(new Pending.Query(v, System.nanoTime(), null, ++generation), v, false, f);
+    }
+
+    /** The context of a statement that runs under this path, with the doubt of a schema change not seen yet. */
+    private ClassifyContext contextFor(SearchPathTracker.View path) {
+        return paths.context(path).withSchemaDoubt(changes.doubt());
+    }
+
+    /** What an allowed statement going upstream (in the next unit) changes in the session's state. */
+    private void sent(Verdict v, List<PathEffect> pathEffects) {
+        paths.sent(generation + 1, pathEffects);
+        changes.sent(v.classification(), generation + 1);
     }
 
     // ---- denial
@@ -518,11 +536,8 @@ final class ClientSession {
         transactionStatus = status;
         paths.ended(status, gen);
         if (status == 'I' && gen >= 0) tracker.transactionEnded(gen);
-        if (status == 'I' && ddlSinceIdle) {
-            // A transaction that ran DDL ended (committed or not): the catalog's cache may be out of date.
-            ddlSinceIdle = false;
-            invalidateCatalog();
-        }
+        // A transaction that changed the schema ended (committed or not): the catalog's cache may be out of date.
+        if (changes.ended(status, gen)) invalidateCatalog();
     }
 
     /** A simple Query (or function call) completed: its session effects now, its outcome for the ledger. */
@@ -531,8 +546,6 @@ final class ClientSession {
         if (q.error == null && q.onSuccess != null) q.onSuccess.run();
         return q.error == null ? Outcome.ok(q.rows, micros) : Outcome.error(q.error, micros);
     }
-
-    private volatile boolean ddlSinceIdle;
 
     private void invalidateCatalog() {
         try {
@@ -544,8 +557,8 @@ final class ClientSession {
 
     /** Called as soon as a statement completed, before the client sees it: what must not wait. */
     void completed(Verdict v, Outcome o) {
-        if (v != null && v.classification() != null && o.error() == null && changesSchema(v.classification())) {
-            ddlSinceIdle = true;
+        // At once, not only when its transaction ends: other sessions see what an autocommit statement changed.
+        if (v != null && v.classification() != null && o.error() == null && v.classification().mayChangeSchema()) {
             invalidateCatalog();
         }
     }
@@ -557,13 +570,6 @@ final class ClientSession {
         } catch (LedgerException | RuntimeException e) {
             frontEnd.log("warden: the ledger could not record an outcome: " + e.getMessage());
         }
-    }
-
-    private static boolean changesSchema(Classification c) {
-        for (dev.warden.core.Statement st : c.statements()) {
-            if (st.kind() == dev.warden.core.Kind.DDL || st.kind() == dev.warden.core.Kind.DCL) return true;
-        }
-        return false;
     }
 
     void copyInStarted() {

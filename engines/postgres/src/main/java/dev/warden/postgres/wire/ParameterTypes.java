@@ -28,8 +28,17 @@ final class ParameterTypes {
     }
 
     static Classification judge(Classification c, int[] types, Catalog catalog) {
+        return judge(c, types, catalog, null);
+    }
+
+    /**
+     * @param schemaDoubt why the session's catalog cannot be trusted now ({@link
+     *                    dev.warden.core.engine.ClassifyContext#schemaDoubt()}): its types may have changed unseen
+     */
+    static Classification judge(Classification c, int[] types, Catalog catalog, String schemaDoubt) {
         if (!declared(types)) return c;
         SchemaInfo view = catalog instanceof PostgresCatalog live ? live.pin() : null;
+        if (view != null && schemaDoubt != null) view = SchemaInfo.doubted(schemaDoubt, dev.warden.postgres.catalog.RelationReach.NONE);
         if (view == null || view.unavailable().isPresent()) {
             // No snapshot, no user types known: a type that is not PostgreSQL's own may be a domain with a CHECK.
             for (int t : types) {

@@ -21,6 +21,8 @@ final class StatementTracker {
         final Classification classification;
         /** The search path {@code classification} was made with; an Execute under another path classifies again. */
         volatile List<String> searchPath;
+        /** The schema doubt {@code classification} was made under (null: none); an Execute under another classifies again. */
+        volatile String schemaDoubt;
         final String refusal;
         int[] parameterTypes = new int[0];
         volatile boolean confirmed;

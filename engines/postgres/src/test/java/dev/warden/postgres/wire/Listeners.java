@@ -48,14 +48,32 @@ final class Listeners {
 
     /** @param record the gate's ledger, or {@code null} for {@link #ledger} */
     Listeners(ProxyFixture fx, String policyYaml, List<DatabaseConfig> dbs, dev.warden.core.ledger.Ledger record) throws Exception {
+        this(fx, policyYaml, dbs, record, false);
+    }
+
+    /** Listeners whose gate has each database's live catalog (the engine's, as {@code warden proxy} has it). */
+    static Listeners live(ProxyFixture fx, String policyYaml, List<DatabaseConfig> dbs) throws Exception {
+        return new Listeners(fx, policyYaml, dbs, null, true);
+    }
+
+    /** The live catalogs, by database (empty unless {@link #live}). */
+    final Map<String, Catalog> catalogs = new HashMap<>();
+
+    private Listeners(ProxyFixture fx, String policyYaml, List<DatabaseConfig> dbs, dev.warden.core.ledger.Ledger record,
+                      boolean live) throws Exception {
         this.fx = fx;
         dev.warden.core.ledger.Ledger gateLedger = record != null ? record : ledger;
         Path policyFile = Files.createTempFile(fx.dir, "policy", ".yaml");
         Files.writeString(policyFile, policyYaml);
         Policy policy = PolicyLoader.parse(policyFile, policyYaml.getBytes(StandardCharsets.UTF_8));
         Map<String, Target> targets = new HashMap<>();
-        dev.warden.core.engine.Classifier classifier = new dev.warden.postgres.PostgresEngine().classifier(Catalog.NONE);
-        for (DatabaseConfig d : dbs) targets.put(d.name(), new Target(d.name(), "postgres", classifier, Catalog.NONE));
+        var engine = new dev.warden.postgres.PostgresEngine();
+        dev.warden.core.engine.Classifier offline = engine.classifier(Catalog.NONE);
+        for (DatabaseConfig d : dbs) {
+            Catalog catalog = live ? engine.catalog(d, Map.of()) : Catalog.NONE;
+            if (live) catalogs.put(d.name(), catalog);
+            targets.put(d.name(), new Target(d.name(), "postgres", live ? engine.classifier(catalog) : offline, catalog));
+        }
         killSwitch = dev.warden.core.approval.AgentSwitch.open(Files.createTempDirectory(fx.dir, "switch"), gateLedger,
                 java.util.Set.of(ProxyFixture.AGENT));
         gate = new Gate(targets, policy, fx.approvals, gateLedger, null, killSwitch);
@@ -77,8 +95,18 @@ final class Listeners {
     }
 
     static DatabaseConfig db(String name, int upstreamPort, ListenerConfig listener) {
+        return db(name, upstreamPort, "postgres", listener);
+    }
+
+    /** A database {@code name} in front of the upstream database {@code upstreamDatabase}, as the upstream user. */
+    static DatabaseConfig db(String name, int upstreamPort, String upstreamDatabase, ListenerConfig listener) {
         return new DatabaseConfig(name, "postgres", new HostPort("127.0.0.1", 0),
-                new UpstreamConfig("127.0.0.1", upstreamPort, "postgres", ProxyFixture.UP_USER, new Secret(ProxyFixture.UP_PASSWORD)),
+                new UpstreamConfig("127.0.0.1", upstreamPort, upstreamDatabase, ProxyFixture.UP_USER, new Secret(ProxyFixture.UP_PASSWORD)),
                 Duration.ofSeconds(30), listener);
+    }
+
+    /** Closes the live catalogs. */
+    void closeCatalogs() {
+        catalogs.values().forEach(Catalog::close);
     }
 }

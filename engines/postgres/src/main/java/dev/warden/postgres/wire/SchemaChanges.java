@@ -1,0 +1,97 @@
+package dev.warden.postgres.wire;
+
+import dev.warden.core.Access;
+import dev.warden.core.Classification;
+import dev.warden.core.ObjectAccess;
+import dev.warden.core.Statement;
+
+/**
+ * Whether this session changed the schema where Warden's catalog cannot see it yet. The catalog is read over
+ * Warden's own connection: a change in the session's open transaction is invisible to it until that transaction has
+ * ended, and a session's temporary objects are never visible to it. While such a change may be in force, the session's
+ * statements are judged with the {@linkplain dev.warden.core.engine.ClassifyContext#schemaDoubt() doubt} this gives,
+ * not on the cached catalog: a view renamed into a table's place, or a trigger created a moment ago, is not what the
+ * catalog says.
+ *
+ * <p>Temporary relations are the session's own and searched before every schema, and the catalog never sees them:
+ * once the session changed the schema of one (a trigger, rule, policy, index or default on it, a rename, a temporary
+ * view, a copy of another table's defaults and checks with {@code LIKE} or {@code INHERITS}), every statement after it
+ * is judged with the doubt, for the rest of the session. A temporary table that only holds rows (created plainly or
+ * with {@code AS SELECT}, filled, read, dropped) changes nothing: its statements are judged as before.
+ *
+ * <p>A change counts from when it is sent (a pipelined statement after it is judged before its result arrives) until
+ * the server reports the session idle (ReadyForQuery {@code I}) after it: committed or rolled back, the catalog is read
+ * again then. {@code ROLLBACK TO SAVEPOINT} may undo it, but keeping the doubt to the end of the transaction is safe.
+ */
+final class SchemaChanges {
+    /** The first change of the open transaction (command and object), or null. */
+    private String inTransaction;
+    /** The unit (generation) of the last change sent: the transaction ends with a ReadyForQuery at or after it. */
+    private long until = -1;
+    /** Names of the temporary relations the session created (without schema: unqualified names reach them). */
+    private final java.util.Set<String> temporary = new java.util.HashSet<>();
+    /** The first change to a temporary relation, or null: the doubt stays for the rest of the session. */
+    private String temporaryCode;
+
+    /** A statement is going upstream in unit {@code gen}. */
+    synchronized void sent(Classification c, long gen) {
+        for (Statement s : c.statements()) temporary(s);
+        Statement change = c.firstSchemaChange();
+        if (change == null) return;
+        if (inTransaction == null) inTransaction = describe(change);
+        until = Math.max(until, gen);
+    }
+
+    /** Follows what a statement does to the session's temporary relations. */
+    private void temporary(Statement s) {
+        boolean creates = false;
+        boolean copies = false;
+        boolean touches = false;
+        for (ObjectAccess o : s.objects()) {
+            String name = o.name();
+            if (name.startsWith("pg_temp.") || name.startsWith("pg_temp_")) {
+                creates |= o.access() == Access.DDL;
+                temporary.add(name.substring(name.indexOf('.') + 1));
+                touches = true;
+            } else {
+                // LIKE, INHERITS or PARTITION OF: the new table gets that table's defaults, checks and indexes.
+                copies |= o.access() == Access.DDL;
+                touches |= temporary.contains(name.substring(name.lastIndexOf('.') + 1));
+            }
+        }
+        if (temporaryCode != null || !touches) return;
+        // Changing one (a trigger, a rename…); dropping one removes what it had. Creating one changes it when the
+        // new table copies another's code, or the statement runs code that is not proven (a temporary view, a default).
+        boolean opaque = s.kind() == dev.warden.core.Kind.UNKNOWN || s.kind() == dev.warden.core.Kind.ADMIN;
+        boolean changes = creates ? copies || opaque : s.mayChangeSchema() && !s.command().startsWith("DROP");
+        if (changes) temporaryCode = describe(s);
+    }
+
+    /**
+     * The server is ready for a query after unit {@code gen}, in transaction status {@code status}. Returns true when
+     * this ended the transaction of a change (whatever became of it): the catalog is to be read again.
+     */
+    synchronized boolean ended(char status, long gen) {
+        if (status != 'I' || inTransaction == null || gen < until) return false;
+        inTransaction = null;
+        until = -1;
+        return true;
+    }
+
+    /** Why the catalog cannot be trusted for this session's next statement, or null. */
+    synchronized String doubt() {
+        if (temporaryCode != null) {
+            return "this session changed a temporary relation (" + temporaryCode + "): Warden's catalog never sees"
+                    + " temporary objects, which are searched before every schema, so for the rest of the session what"
+                    + " depends on the database's own objects is not proven (open a new session)";
+        }
+        if (inTransaction == null) return null;
+        return "this transaction changed the schema (" + inTransaction + "): Warden's catalog sees the change only"
+                + " after COMMIT or ROLLBACK, so until then what depends on the database's own objects is not proven";
+    }
+
+    private static String describe(Statement s) {
+        String what = s.command().isEmpty() ? s.kind().label() + " statement" : s.command();
+        return s.objects().isEmpty() ? what : what + " " + s.objects().getFirst().name();
+    }
+}

@@ -1,0 +1,275 @@
+package dev.warden.postgres.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.warden.core.config.DatabaseConfig;
+import dev.warden.core.config.ListenerConfig;
+import dev.warden.core.ledger.Entry;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Warden's live catalog is read over its own connection, which cannot see what a session's open transaction changed,
+ * nor any session's temporary objects. A statement judged on that catalog after such a change was judged on objects
+ * that are not the ones it runs on: a view renamed into a table's place read as the table, a trigger created a moment
+ * ago never named. Every test runs pgjdbc through the proxy with the engine's own live catalog and checks on a direct
+ * connection whether the writer ran ({@code public.hits}).
+ *
+ * <p>Database {@code ddltx} owned by the upstream user: {@code public.writer()} and the trigger function
+ * {@code public.trg_writer()} insert into {@code public.hits}; {@code scratch.a} is a table, {@code scratch.b} a view
+ * that calls the writer, {@code scratch.t} a table. The policy allows reads, writes and DDL on {@code scratch} and
+ * denies any statement that names the writers.
+ */
+class SchemaChangeInTransactionTest {
+    static ProxyFixture fx;
+    static Listeners live;
+    static PgFrontEnd fe;
+
+    static final String POLICY = """
+            rules:
+              - name: reads
+                match: {kind: [read]}
+                action: allow
+              - name: scratch
+                match: {kind: [write, ddl], objects: ["scratch.*"]}
+                action: allow
+              - name: settings
+                match: {kind: [session]}
+                action: allow
+              - name: the-writers
+                match: {functions: ["public.writer", "public.trg_writer"]}
+                action: deny
+              - name: a-declared-reader
+                match: {functions: ["public.remake_view"]}
+                action: allow
+            """;
+
+    @BeforeAll
+    static void start() throws Exception {
+        fx = ProxyFixture.get();
+        try (Connection c = fx.direct(); Statement s = c.createStatement()) {
+            s.execute("DROP DATABASE IF EXISTS ddltx");
+            s.execute("CREATE DATABASE ddltx OWNER " + ProxyFixture.UP_USER);
+        }
+        try (Connection c = upstream(); Statement s = c.createStatement()) {
+            s.execute("""
+                    SET ROLE %s;
+                    CREATE TABLE public.hits (n int);
+                    CREATE FUNCTION public.writer() RETURNS int LANGUAGE sql VOLATILE
+                        AS 'INSERT INTO public.hits VALUES (1); SELECT 1';
+                    CREATE FUNCTION public.trg_writer() RETURNS trigger LANGUAGE plpgsql
+                        AS 'BEGIN INSERT INTO public.hits VALUES (2); RETURN NEW; END';
+                    CREATE FUNCTION public.remake_view() RETURNS int LANGUAGE plpgsql VOLATILE
+                        AS 'BEGIN EXECUTE ''CREATE OR REPLACE VIEW scratch.v AS SELECT public.writer() AS x''; RETURN 1; END';
+                    """.formatted(ProxyFixture.UP_USER));
+        }
+        DatabaseConfig db = Listeners.db("ddltx", fx.pg.getPort(), "ddltx", ListenerConfig.DEFAULTS);
+        live = Listeners.live(fx, POLICY, List.of(db));
+        fe = live.start(db);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (fe != null) fe.close();
+        if (live != null) live.closeCatalogs();
+    }
+
+    @BeforeEach
+    void objects() throws Exception {
+        try (Connection c = upstream(); Statement s = c.createStatement()) {
+            s.execute("""
+                    SET ROLE %s;
+                    TRUNCATE public.hits;
+                    DROP SCHEMA IF EXISTS scratch CASCADE;
+                    CREATE SCHEMA scratch;
+                    CREATE TABLE scratch.a (x int);
+                    INSERT INTO scratch.a VALUES (1);
+                    CREATE VIEW scratch.b AS SELECT public.writer() AS x;
+                    CREATE TABLE scratch.t (x int);
+                    CREATE VIEW scratch.v AS SELECT 1 AS x;
+                    """.formatted(ProxyFixture.UP_USER));
+        }
+        // What the catalog knows now is what the direct connection made: read it again before the test.
+        live.catalogs.get("ddltx").invalidate();
+    }
+
+    static Connection upstream() throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + fx.pg.getPort() + "/ddltx", "postgres", "");
+    }
+
+    static Connection agent(String extra) throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + fe.port() + "/ddltx?sslmode=disable"
+                + (extra.isEmpty() ? "" : "&" + extra), ProxyFixture.AGENT, ProxyFixture.AGENT_SECRET);
+    }
+
+    static long hits() throws SQLException {
+        try (Connection c = upstream(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM public.hits")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    static void exec(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute(sql);
+        } catch (SQLException e) {
+            // The classification's reasons, for a refusal a test did not expect.
+            throw new SQLException(e.getMessage() + " [" + lastDecisionReasons() + "]", e.getSQLState(), e);
+        }
+    }
+
+    /** Refused by Warden, and the ledger's decision says why ({@code reasonPart} among the statements' reasons). */
+    static void refused(Connection c, String sql, String reasonPart) {
+        assertThatThrownBy(() -> exec(c, sql)).isInstanceOfSatisfying(SQLException.class,
+                e -> assertThat(e.getSQLState()).isEqualTo("42501"));
+        assertThat(lastDecisionReasons()).contains(reasonPart);
+    }
+
+    static String lastDecisionReasons() {
+        List<Entry> entries = live.ledger.entries();
+        for (int i = entries.size() - 1; i >= 0; i--) {
+            if (entries.get(i) instanceof Entry.DecisionEntry d) {
+                return d.classification().statements().stream().flatMap(st -> st.reasons().stream())
+                        .collect(java.util.stream.Collectors.joining("; "));
+            }
+        }
+        return "";
+    }
+
+    /** The control: the view that calls the writer is not a proven read, and is refused. */
+    @Test
+    void readingTheWritingViewIsRefused() throws Exception {
+        try (Connection c = agent("")) {
+            refused(c, "SELECT * FROM scratch.b", "runs user code");
+        }
+        assertThat(hits()).isZero();
+    }
+
+    /**
+     * Two renames in the open transaction put the writing view in the table's place; the catalog still says
+     * {@code scratch.a} is the plain table, so the SELECT was an allowed read and the writer ran.
+     */
+    @Test
+    void aViewRenamedIntoATablesPlaceInTheOpenTransactionIsNotReadAsTheTable() throws Exception {
+        try (Connection c = agent("")) {
+            c.setAutoCommit(false);
+            exec(c, "ALTER TABLE scratch.a RENAME TO a_old");
+            exec(c, "ALTER VIEW scratch.b RENAME TO a");
+            refused(c, "SELECT * FROM scratch.a", "this transaction changed the schema");
+            c.rollback();
+        }
+        assertThat(hits()).isZero();
+    }
+
+    /** The same in one text: its statements run in one implicit transaction, judged before any of them ran. */
+    @Test
+    void aViewRenamedIntoATablesPlaceEarlierInTheSameTextIsNotReadAsTheTable() throws Exception {
+        try (Connection c = agent("preferQueryMode=simple")) {
+            refused(c, "ALTER TABLE scratch.a RENAME TO a_old; ALTER VIEW scratch.b RENAME TO a; SELECT * FROM scratch.a",
+                    "changes the schema");
+        }
+        assertThat(hits()).isZero();
+        assertThat(tableOf("a")).isEqualTo("r");
+    }
+
+    /**
+     * A trigger created in the open transaction is not in the catalog: the INSERT was judged without it, so the rule
+     * that denies its function did not match, and the trigger wrote.
+     */
+    @Test
+    void aTriggerCreatedInTheOpenTransactionIsNotOverlooked() throws Exception {
+        try (Connection c = agent("")) {
+            c.setAutoCommit(false);
+            exec(c, "CREATE TRIGGER w BEFORE INSERT ON scratch.t FOR EACH ROW EXECUTE FUNCTION public.trg_writer()");
+            refused(c, "INSERT INTO scratch.t VALUES (1)", "this transaction changed the schema");
+            c.rollback();
+        }
+        assertThat(hits()).isZero();
+        try (Connection c = upstream(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM scratch.t")) {
+            rs.next();
+            assertThat(rs.getLong(1)).isZero();
+        }
+    }
+
+    /**
+     * A statement that is not proven DDL-free (here a function a rule declares a reader, which redefines a view) ran
+     * outside any transaction block: the wire front end read the catalog again only after DDL and DCL, so the view
+     * stayed a plain read for up to the refresh interval, and reading it ran the writer.
+     */
+    @Test
+    void aStatementThatMayHaveRunDdlHasTheCatalogReadAgain() throws Exception {
+        try (Connection c = agent("")) {
+            exec(c, "SELECT * FROM scratch.v");
+            exec(c, "SELECT public.remake_view()");
+            refused(c, "SELECT * FROM scratch.v", "runs user code");
+        }
+        assertThat(hits()).isZero();
+    }
+
+    /**
+     * A trigger on a temporary table: the catalog never sees the session's temporary objects, so the INSERT was judged
+     * as a plain write of scratch.tt without the trigger, and ran it (the deny rule on its function never matched).
+     */
+    @Test
+    void aTriggerOnATemporaryTableIsNotOverlooked() throws Exception {
+        try (Connection c = agent("")) {
+            exec(c, "SET search_path TO scratch");
+            exec(c, "CREATE TEMP TABLE tt (x int)");
+            exec(c, "CREATE TRIGGER w BEFORE INSERT ON tt FOR EACH ROW EXECUTE FUNCTION public.trg_writer()");
+            refused(c, "INSERT INTO tt VALUES (1)", "this session changed a temporary relation (CREATE TRIGGER");
+            // For the rest of the session, also after its transaction ended; PostgreSQL's own catalogs still answer.
+            refused(c, "SELECT * FROM tt", "Warden's catalog never sees temporary objects");
+            exec(c, "SELECT pg_catalog.count(*) FROM pg_catalog.pg_class");
+        }
+        assertThat(hits()).isZero();
+    }
+
+    /** What a change does not touch still runs: a temporary table that only holds rows, DDL after DDL, PostgreSQL's catalogs. */
+    @Test
+    void ordinaryWorkAroundSchemaChangesStillRuns() throws Exception {
+        try (Connection c = agent("")) {
+            exec(c, "SET search_path TO scratch");
+            exec(c, "CREATE TEMP TABLE rows_only (x int)");
+            exec(c, "INSERT INTO rows_only VALUES (1)");
+            exec(c, "SELECT * FROM rows_only");
+            exec(c, "DROP TABLE rows_only");
+            c.setAutoCommit(false);
+            // A migration: DDL statements on named objects, one after the other in one transaction.
+            exec(c, "CREATE TABLE scratch.n (x int)");
+            exec(c, "CREATE INDEX n_x ON scratch.n (x)");
+            exec(c, "ALTER TABLE scratch.n ADD COLUMN y int");
+            exec(c, "SELECT 1");
+            exec(c, "SHOW search_path");
+            exec(c, "SELECT pg_catalog.count(*) FROM pg_catalog.pg_class");
+            refused(c, "INSERT INTO scratch.n VALUES (1, 2)", "this transaction changed the schema (CREATE TABLE scratch.n)");
+            c.rollback();
+            exec(c, "CREATE TABLE scratch.n (x int)");
+            c.commit();
+            // After COMMIT the catalog is read again: the new table is a table.
+            exec(c, "INSERT INTO scratch.n VALUES (1)");
+            c.commit();
+        }
+        try (Connection c = upstream(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM scratch.n")) {
+            rs.next();
+            assertThat(rs.getLong(1)).isEqualTo(1);
+        }
+    }
+
+    /** The kind of {@code scratch.<name>} on a direct connection: {@code r} table, {@code v} view. */
+    static String tableOf(String name) throws SQLException {
+        try (Connection c = upstream(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT relkind FROM pg_class WHERE oid = 'scratch." + name + "'::regclass")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+}
