@@ -52,6 +52,12 @@ public record Statement(Kind kind, String text, String command, List<ObjectAcces
         };
     }
 
+    /** The command and its first object, for messages: {@code CREATE VIEW scratch.v}. */
+    public String brief() {
+        String what = command.isEmpty() ? kind.label() + " statement" : command;
+        return objects.isEmpty() ? what : what + " " + objects.getFirst().name();
+    }
+
     /** A statement that could not be positively labelled; the reason says why. */
     public static Statement unknown(String text, String reason) {
         return new Statement(Kind.UNKNOWN, text, "", List.of(), List.of(), Set.of(), List.of(reason));

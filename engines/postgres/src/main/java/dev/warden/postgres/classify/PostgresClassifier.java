@@ -254,7 +254,7 @@ public final class PostgresClassifier implements Classifier {
             Statement st = f.toStatement(stmtText);
             out.add(st);
             if (state.schemaDoubt == null && catalogued && st.mayChangeSchema()) {
-                state.schemaDoubt = "an earlier statement of this text may change the schema (" + describe(st)
+                state.schemaDoubt = "an earlier statement of this text may change the schema (" + st.brief()
                         + "): Warden's catalog was read before the text ran, so what depends on the database's own"
                         + " objects after it is not proven; send it separately";
             }
@@ -266,11 +266,6 @@ public final class PostgresClassifier implements Classifier {
             free = false;
         }
         return new Result(Classification.of(out), state.contextDependent, Map.copyOf(state.preparedHere), free);
-    }
-
-    private static String describe(Statement s) {
-        String what = s.command().isEmpty() ? s.kind().label() + " statement" : s.command();
-        return s.objects().isEmpty() ? what : what + " " + s.objects().getFirst().name();
     }
 
     private static String syntaxReason(String text, SqlParser.SyntaxError err) {

@@ -38,7 +38,7 @@ final class SchemaChanges {
         for (Statement s : c.statements()) temporary(s);
         Statement change = c.firstSchemaChange();
         if (change == null) return;
-        if (inTransaction == null) inTransaction = describe(change);
+        if (inTransaction == null) inTransaction = change.brief();
         until = Math.max(until, gen);
     }
 
@@ -64,7 +64,7 @@ final class SchemaChanges {
         // new table copies another's code, or the statement runs code that is not proven (a temporary view, a default).
         boolean opaque = s.kind() == dev.warden.core.Kind.UNKNOWN || s.kind() == dev.warden.core.Kind.ADMIN;
         boolean changes = creates ? copies || opaque : s.mayChangeSchema() && !s.command().startsWith("DROP");
-        if (changes) temporaryCode = describe(s);
+        if (changes) temporaryCode = s.brief();
     }
 
     /**
@@ -88,10 +88,5 @@ final class SchemaChanges {
         if (inTransaction == null) return null;
         return "this transaction changed the schema (" + inTransaction + "): Warden's catalog sees the change only"
                 + " after COMMIT or ROLLBACK, so until then what depends on the database's own objects is not proven";
-    }
-
-    private static String describe(Statement s) {
-        String what = s.command().isEmpty() ? s.kind().label() + " statement" : s.command();
-        return s.objects().isEmpty() ? what : what + " " + s.objects().getFirst().name();
     }
 }
