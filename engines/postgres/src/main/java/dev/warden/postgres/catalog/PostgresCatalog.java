@@ -110,6 +110,18 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
         return generation.get();
     }
 
+    /**
+     * Rate-limited by {@code age} for the whole database: however many sessions name relations it does not have (their
+     * temporary tables, misspelt names), it is read at most once per {@code age}.
+     */
+    @Override
+    public boolean reloadIfOlderThan(Duration age) {
+        if (closed || snapshot == null || System.nanoTime() - lastLoad < age.toNanos()) return false;
+        long before = generation.get();
+        refresh();
+        return generation.get() != before;
+    }
+
     /** Runs after every generation change (outside the catalog's lock). */
     public void onChange(Runnable listener) {
         listeners.add(listener);

@@ -57,6 +57,15 @@ public interface SchemaInfo {
         return this;
     }
 
+    /**
+     * Reads the catalog again when its last read is older than {@code age}: a text names a relation it does not have,
+     * which may have been made since (outside Warden). Returns true when what it knows changed. The offline table,
+     * which never changes, does nothing.
+     */
+    default boolean reloadIfOlderThan(java.time.Duration age) {
+        return false;
+    }
+
     /** Whether answers come without waiting for I/O (nothing to load or reload first); an offline source always does. */
     default boolean fresh() {
         return true;

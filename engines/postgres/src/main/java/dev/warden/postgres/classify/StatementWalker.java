@@ -38,6 +38,11 @@ final class StatementWalker {
          * of this text changed the schema), or null; the walker is then given the offline table with this reason.
          */
         String schemaDoubt;
+        /**
+         * A relation read or written (not a DDL statement's target) that the live catalog does not have: it may have
+         * been made since the catalog was read (outside Warden), as a view or with triggers.
+         */
+        boolean unseenRelation;
 
         TextState(List<String> searchPath, Map<String, Classification> prepared) {
             this.searchPath = searchPath;
@@ -1302,11 +1307,19 @@ final class StatementWalker {
     private String relation(Node rv) {
         String rel = text(rv, "relname");
         String sch = text(rv, "schemaname");
-        if (sch != null) return offlineRelation(sch + "." + rel, true);
+        if (sch != null) {
+            if (!resolvingDdlTarget && !temporarySchema(sch) && schema.live() && schema.relation(path, sch, rel).isEmpty()) {
+                state.unseenRelation = true;
+            }
+            return offlineRelation(sch + "." + rel, true);
+        }
         // CREATE TEMP TABLE x / SELECT … INTO TEMP x: temporary relations live in the session's own schema.
         if ("t".equals(text(rv, "relpersistence"))) return "pg_temp." + rel;
         Optional<String> known = schema.relation(path, null, rel);
-        if (known.isEmpty() && schema.live()) unseenRelations++;
+        if (known.isEmpty() && schema.live()) {
+            unseenRelations++;
+            if (!resolvingDdlTarget) state.unseenRelation = true;
+        }
         return offlineRelation(known.orElse(firstSchema() + "." + rel), false);
     }
 

@@ -264,6 +264,30 @@ class SchemaChangeInTransactionTest {
         }
     }
 
+    /**
+     * A view made outside Warden after the catalog was read: a name the catalog does not have was taken for a plain
+     * table (and that judgement cached by its text), so the view's writer ran until the next refresh (60 s). A text
+     * that names a relation the catalog does not have now has it read again first (at most once a second).
+     */
+    @Test
+    void aViewMadeOutsideWardenIsSeenBeforeItIsRead() throws Exception {
+        try (Connection c = agent("")) {
+            // Judged (a read of a table the catalog does not know) and run: the server has no such relation yet.
+            assertThatThrownBy(() -> exec(c, "SELECT * FROM scratch.late"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42P01"));
+            try (Connection d = upstream(); Statement s = d.createStatement()) {
+                s.execute("SET ROLE " + ProxyFixture.UP_USER);
+                s.execute("CREATE VIEW scratch.late AS SELECT public.writer() AS x");
+                s.execute("CREATE VIEW scratch.later AS SELECT public.writer() AS x");
+            }
+            Thread.sleep(1_100);
+            refused(c, "SELECT * FROM scratch.late", "runs user code");
+            exec(c, "SET search_path TO scratch");
+            refused(c, "SELECT * FROM later", "runs user code");
+        }
+        assertThat(hits()).isZero();
+    }
+
     /** The kind of {@code scratch.<name>} on a direct connection: {@code r} table, {@code v} view. */
     static String tableOf(String name) throws SQLException {
         try (Connection c = upstream(); Statement s = c.createStatement();
