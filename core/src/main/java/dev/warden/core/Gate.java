@@ -315,7 +315,7 @@ public final class Gate {
             long seq = ledger.append(new Entry.DecisionEntry(op, c, d, p.hash(), approvalId), durability);
             Metrics.shared().decision(d.action().label(), op.engine());
             Metrics.shared().ledgerAppend(durability.name().toLowerCase(java.util.Locale.ROOT));
-            return new Verdict(run, d, c, seq, approvalId, message);
+            return new Verdict(run, d, c, seq, approvalId, message, PolicyEngine.mayChangeSchema(p, op, c));
         } catch (LedgerException | RuntimeException e) {
             Decision refused = new Decision(Action.DENY, d.rule(), List.of("the ledger cannot record the decision: " + e.getMessage()), null);
             Metrics.shared().decision(Action.DENY.label(), op.engine());

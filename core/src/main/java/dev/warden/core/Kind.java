@@ -24,6 +24,19 @@ public enum Kind {
         throw new IllegalArgumentException("unknown kind '" + label + "'");
     }
 
+    /**
+     * Whether a statement of this kind may have changed the schema that an engine's catalog caches: DDL and DCL, and
+     * what may have run code not proven to be read-only and DDL-free (ADMIN, UNKNOWN: a DO block, a user function a
+     * person approved). After one a front end has the catalog read again, and until then judges nothing of the session
+     * on it. The one rule for every front end (see {@link Verdict#changesSchema()}).
+     */
+    public boolean mayChangeSchema() {
+        return switch (this) {
+            case DDL, DCL, ADMIN, UNKNOWN -> true;
+            case TCL, READ, SESSION, WRITE -> false;
+        };
+    }
+
     public static Kind riskiest(Kind a, Kind b) {
         return a.ordinal() >= b.ordinal() ? a : b;
     }

@@ -39,17 +39,12 @@ public record Statement(Kind kind, String text, String command, List<ObjectAcces
     }
 
     /**
-     * Whether running it may have changed the schema (views, functions, triggers, policies…) that an engine's catalog
-     * cached: DDL and DCL, and anything that may have run code not proven to be read-only and DDL-free (ADMIN,
-     * UNKNOWN: a DO block, a user function, also one a rule declared a reader or a person approved). After it, a
-     * front end has the catalog read again, and until then judges nothing of the session on it. The one rule for
-     * every front end.
+     * Whether running it may have changed the schema an engine's catalog cached ({@link Kind#mayChangeSchema()}), as
+     * far as its text tells: a policy that declares its unproven functions readers says more ({@link
+     * Verdict#changesSchema()}).
      */
     public boolean mayChangeSchema() {
-        return switch (kind) {
-            case DDL, DCL, ADMIN, UNKNOWN -> true;
-            case TCL, READ, SESSION, WRITE -> false;
-        };
+        return kind.mayChangeSchema();
     }
 
     /** The command and its first object, for messages: {@code CREATE VIEW scratch.v}. */

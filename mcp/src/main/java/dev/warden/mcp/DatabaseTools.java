@@ -377,7 +377,7 @@ final class DatabaseTools {
             result = pool.with(db, s -> s.run(op.text(), readOnly, maxRows, maxBytes));
         } catch (UpstreamException e) {
             // Statements before the failing one may have run (a text can hold several).
-            if (v.classification().mayChangeSchema()) gate.target(db.name()).ifPresent(t -> t.catalog().invalidate());
+            if (v.changesSchema()) gate.target(db.name()).ifPresent(t -> t.catalog().invalidate());
             String message = brief(e.getMessage());
             recordOutcome(v, Outcome.error(e.code() + " " + message, micros(start)));
             Map<String, Object> s = new LinkedHashMap<>();
@@ -389,7 +389,7 @@ final class DatabaseTools {
             recordOutcome(v, Outcome.error("connection: " + e.getMessage(), micros(start)));
             return ToolResult.error("The database '" + db.name() + "' cannot be reached: " + e.getMessage());
         }
-        if (v.classification().mayChangeSchema()) gate.target(db.name()).ifPresent(t -> t.catalog().invalidate());
+        if (v.changesSchema()) gate.target(db.name()).ifPresent(t -> t.catalog().invalidate());
         Map<String, Object> s = ResultShape.render(result, maxRows, maxBytes);
         String warning = recordOutcome(v, Outcome.ok(result.rowCount(), micros(start)));
         if (warning != null) s.put("warning", warning);

@@ -85,6 +85,30 @@ public final class PolicyEngine {
     }
 
     /**
+     * Whether running the operation may change the schema ({@link Kind#mayChangeSchema()}), each statement judged by
+     * the kind it has under this policy: a statement unknown only for functions that an {@code allow} rule matching it
+     * declares readers has the kind it would have without them (a reader runs no DDL, as the rule says).
+     */
+    public static boolean mayChangeSchema(Policy policy, Operation op, Classification c) {
+        for (Statement s : c.statements()) {
+            if (!s.mayChangeSchema()) continue;
+            if (s.unproven().isEmpty() || s.kindIfProven().mayChangeSchema() || !declaredReaders(policy, op, c, s)) return true;
+        }
+        return false;
+    }
+
+    /** Some {@code allow} rule that matches the statement names every one of its unproven functions. */
+    private static boolean declaredReaders(Policy policy, Operation op, Classification c, Statement s) {
+        for (Rule r : policy.rules()) {
+            if (r.action() != Action.ALLOW || r.match().functions().isEmpty()) continue;
+            boolean all = true;
+            for (String f : s.unproven()) all &= anyGlob(r.match().functions(), f);
+            if (all && matches(r.match(), op, c, s, false, true)) return true;
+        }
+        return false;
+    }
+
+    /**
      * Whether a row estimate could change the decision: some {@code rows_over} rule matches a statement in every other
      * respect (tags, which enrichment adds, count as matching). Without one, the catalog need not ask the planner.
      */

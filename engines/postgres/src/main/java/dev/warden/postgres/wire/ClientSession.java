@@ -359,7 +359,7 @@ final class ClientSession {
     /** What an allowed statement going upstream (in the next unit) changes in the session's state. */
     private void sent(Verdict v, List<PathEffect> pathEffects) {
         paths.sent(generation + 1, pathEffects);
-        changes.sent(v.classification(), generation + 1);
+        changes.sent(v, generation + 1);
     }
 
     // ---- denial
@@ -558,7 +558,7 @@ final class ClientSession {
     /** Called as soon as a statement completed, before the client sees it: what must not wait. */
     void completed(Verdict v, Outcome o) {
         // At once, not only when its transaction ends: other sessions see what an autocommit statement changed.
-        if (v != null && v.classification() != null && o.error() == null && v.classification().mayChangeSchema()) {
+        if (v != null && o.error() == null && v.changesSchema()) {
             invalidateCatalog();
         }
     }

@@ -1,9 +1,9 @@
 package dev.warden.postgres.wire;
 
 import dev.warden.core.Access;
-import dev.warden.core.Classification;
 import dev.warden.core.ObjectAccess;
 import dev.warden.core.Statement;
+import dev.warden.core.Verdict;
 
 /**
  * Whether this session changed the schema where Warden's catalog cannot see it yet. The catalog is read over
@@ -33,17 +33,22 @@ final class SchemaChanges {
     /** The first change to a temporary relation, or null: the doubt stays for the rest of the session. */
     private String temporaryCode;
 
-    /** A statement is going upstream in unit {@code gen}. */
-    synchronized void sent(Classification c, long gen) {
-        for (Statement s : c.statements()) temporary(s);
-        Statement change = c.firstSchemaChange();
-        if (change == null) return;
-        if (inTransaction == null) inTransaction = change.brief();
+    /** An allowed statement is going upstream in unit {@code gen}. */
+    synchronized void sent(Verdict v, long gen) {
+        if (!v.changesSchema()) {
+            for (Statement s : v.classification().statements()) temporary(s, false);
+            return;
+        }
+        for (Statement s : v.classification().statements()) temporary(s, true);
+        if (inTransaction == null) inTransaction = v.classification().firstSchemaChange().brief();
         until = Math.max(until, gen);
     }
 
-    /** Follows what a statement does to the session's temporary relations. */
-    private void temporary(Statement s) {
+    /**
+     * Follows what a statement does to the session's temporary relations; {@code mayChange}: its verdict says it may
+     * change the schema (not only run functions a rule declares readers).
+     */
+    private void temporary(Statement s, boolean mayChange) {
         boolean creates = false;
         boolean copies = false;
         boolean touches = false;
@@ -62,8 +67,8 @@ final class SchemaChanges {
         if (temporaryCode != null || !touches) return;
         // Changing one (a trigger, a rename…); dropping one removes what it had. Creating one changes it when the
         // new table copies another's code, or the statement runs code that is not proven (a temporary view, a default).
-        boolean opaque = s.kind() == dev.warden.core.Kind.UNKNOWN || s.kind() == dev.warden.core.Kind.ADMIN;
-        boolean changes = creates ? copies || opaque : s.mayChangeSchema() && !s.command().startsWith("DROP");
+        boolean opaque = mayChange && (s.kind() == dev.warden.core.Kind.UNKNOWN || s.kind() == dev.warden.core.Kind.ADMIN);
+        boolean changes = creates ? copies || opaque : mayChange && s.mayChangeSchema() && !s.command().startsWith("DROP");
         if (changes) temporaryCode = s.brief();
     }
 

@@ -48,8 +48,12 @@ class SchemaChangeInTransactionTest {
               - name: the-writers
                 match: {functions: ["public.writer", "public.trg_writer"]}
                 action: deny
-              - name: a-declared-reader
+              - name: remaking-needs-a-person
                 match: {functions: ["public.remake_view"]}
+                action: approve
+                approval: {mode: hold, timeout: 20s}
+              - name: declared-readers
+                match: {functions: ["public.reader"]}
                 action: allow
             """;
 
@@ -68,6 +72,7 @@ class SchemaChangeInTransactionTest {
                         AS 'INSERT INTO public.hits VALUES (1); SELECT 1';
                     CREATE FUNCTION public.trg_writer() RETURNS trigger LANGUAGE plpgsql
                         AS 'BEGIN INSERT INTO public.hits VALUES (2); RETURN NEW; END';
+                    CREATE FUNCTION public.reader() RETURNS int LANGUAGE sql STABLE AS 'SELECT 1';
                     CREATE FUNCTION public.remake_view() RETURNS int LANGUAGE plpgsql VOLATILE
                         AS 'BEGIN EXECUTE ''CREATE OR REPLACE VIEW scratch.v AS SELECT public.writer() AS x''; RETURN 1; END';
                     """.formatted(ProxyFixture.UP_USER));
@@ -201,18 +206,49 @@ class SchemaChangeInTransactionTest {
     }
 
     /**
-     * A statement that is not proven DDL-free (here a function a rule declares a reader, which redefines a view) ran
-     * outside any transaction block: the wire front end read the catalog again only after DDL and DCL, so the view
-     * stayed a plain read for up to the refresh interval, and reading it ran the writer.
+     * A statement that is not proven DDL-free (a function a person approved, which redefines a view) ran outside any
+     * transaction block: the wire front end read the catalog again only after DDL and DCL, so the view stayed a plain
+     * read for up to the refresh interval, and reading it ran the writer.
      */
     @Test
-    void aStatementThatMayHaveRunDdlHasTheCatalogReadAgain() throws Exception {
+    void anApprovedStatementThatMayHaveRunDdlHasTheCatalogReadAgain() throws Exception {
         try (Connection c = agent("")) {
             exec(c, "SELECT * FROM scratch.v");
-            exec(c, "SELECT public.remake_view()");
+            Thread held = Thread.ofVirtual().start(() -> {
+                try {
+                    exec(c, "SELECT public.remake_view()");
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            fx.approvals.decide(fx.approvals.awaitPending(java.time.Duration.ofSeconds(10)).id(), "alice", true, "ok");
+            held.join(10_000);
+            try (Connection d = upstream(); Statement s = d.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT pg_catalog.pg_get_viewdef('scratch.v'::regclass)")) {
+                rs.next();
+                assertThat(rs.getString(1)).as("the approved function redefined the view").contains("writer()");
+            }
             refused(c, "SELECT * FROM scratch.v", "runs user code");
         }
         assertThat(hits()).isZero();
+    }
+
+    /**
+     * A function a rule declares a reader runs no DDL, as the rule says: the catalog is not read again after each call
+     * (which would make every next statement wait for a reload), and the open transaction's statements stay proven.
+     */
+    @Test
+    void aDeclaredReaderIsNotASchemaChange() throws Exception {
+        try (Connection c = agent("")) {
+            c.setAutoCommit(false);
+            exec(c, "SELECT public.reader()");
+            exec(c, "INSERT INTO scratch.t VALUES (7)");
+            c.commit();
+        }
+        try (Connection c = upstream(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM scratch.t")) {
+            rs.next();
+            assertThat(rs.getLong(1)).isEqualTo(1);
+        }
     }
 
     /**
