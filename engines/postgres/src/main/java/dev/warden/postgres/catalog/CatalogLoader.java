@@ -35,6 +35,13 @@ final class CatalogLoader {
             WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p')
               AND n.nspname !~ '^pg_(toast_)?temp_' AND n.nspname !~ '^pg_toast'""";
 
+    /** The schemas and names of the relations {@link #RELATIONS} would read that have one of the names given. */
+    static final String RELATIONS_NAMED = """
+            SELECT n.nspname, c.relname
+            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relname = ANY (?::pg_catalog.name[]) AND c.relkind IN ('r', 'v', 'm', 'f', 'p')
+              AND n.nspname !~ '^pg_(toast_)?temp_' AND n.nspname !~ '^pg_toast'""";
+
     // Composite types' columns too (c): what a value of such a type runs is what its columns' types run.
     private static final String COLUMNS = """
             SELECT a.attrelid, a.attname, a.atttypid, a.attnum

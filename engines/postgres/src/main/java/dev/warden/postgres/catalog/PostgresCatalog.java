@@ -111,12 +111,34 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
     }
 
     /**
-     * Rate-limited by {@code age} for the whole database: however many sessions name relations it does not have (their
-     * temporary tables, misspelt names), it is read at most once per {@code age}.
+     * Asks the database first, in one query, which relations of those names it has that the snapshot lacks; only then
+     * is the whole catalog read again (a read of thousands of tables takes a few hundred milliseconds; the question,
+     * one round trip). A session's temporary tables and misspelt names are never found: the catalog's connection sees
+     * no other session's temporary schema. When the question fails, the catalog is read again (a read that fails
+     * drops the snapshot: fail closed).
      */
     @Override
-    public boolean reloadIfOlderThan(Duration age) {
-        if (closed || snapshot == null || System.nanoTime() - lastLoad < age.toNanos()) return false;
+    public boolean reloadIfMade(Set<String> relationNames) {
+        CatalogSnapshot snap = snapshot;
+        if (closed || snap == null || relationNames.isEmpty()) return false;
+        boolean made = false;
+        lock.lock();
+        try {
+            Connection c = connection();
+            try (var st = c.prepareStatement(CatalogLoader.RELATIONS_NAMED)) {
+                st.setArray(1, c.createArrayOf("text", relationNames.toArray()));
+                try (var rs = st.executeQuery()) {
+                    while (rs.next() && !made) made = snap.relation(rs.getString(1) + "." + rs.getString(2)).isEmpty();
+                }
+            } finally {
+                c.rollback();
+            }
+        } catch (SQLException e) {
+            made = true;
+        } finally {
+            lock.unlock();
+        }
+        if (!made) return false;
         long before = generation.get();
         refresh();
         return generation.get() != before;

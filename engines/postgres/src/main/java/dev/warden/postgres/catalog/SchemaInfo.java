@@ -58,11 +58,11 @@ public interface SchemaInfo {
     }
 
     /**
-     * Reads the catalog again when its last read is older than {@code age}: a text names a relation it does not have,
-     * which may have been made since (outside Warden). Returns true when what it knows changed. The offline table,
-     * which never changes, does nothing.
+     * A text reads or writes relations of these names that this source does not have: when the database has one now
+     * (made since it was read, outside Warden), reads it again and returns true if what it knows changed. The offline
+     * table, which never changes, does nothing.
      */
-    default boolean reloadIfOlderThan(java.time.Duration age) {
+    default boolean reloadIfMade(java.util.Set<String> relationNames) {
         return false;
     }
 

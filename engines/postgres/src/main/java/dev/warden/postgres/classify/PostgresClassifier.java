@@ -22,8 +22,6 @@ import java.util.function.Supplier;
  */
 public final class PostgresClassifier implements Classifier {
     public static final int DEFAULT_CACHE_SIZE = 10_000;
-    /** A text that names a relation the catalog does not have reads it again when its last read is older than this. */
-    static final java.time.Duration UNSEEN_RELOAD = java.time.Duration.ofSeconds(1);
 
     private final SqlParser parser;
     private final String parserProblem;
@@ -69,7 +67,7 @@ public final class PostgresClassifier implements Classifier {
         hit = shapeHit(text, shapeKey, gen);
         if (hit != null) return hit;
         Result r = classifyUncached(text, ctx);
-        if (r.unseenRelation && schema.reloadIfOlderThan(UNSEEN_RELOAD)) {
+        if (!r.unseen.isEmpty() && schema.reloadIfMade(r.unseen)) {
             // The relation may have been made since the catalog was read (outside Warden): as a view that calls a
             // writer, or with triggers. Judged again on what the catalog says now.
             gen = schema.generation();
@@ -77,7 +75,7 @@ public final class PostgresClassifier implements Classifier {
         }
         // Not kept while a relation is still unseen: once it exists, the text means something else, and the
         // catalog's generation does not change until it is read again.
-        if (!r.contextDependent && !r.unseenRelation) {
+        if (!r.contextDependent && r.unseen.isEmpty()) {
             cache.put(key, r.classification, gen);
             if (shapeKey != null && r.literalFree && r.classification.statements().size() == 1
                     && r.classification.statements().getFirst().text().equals(statementText(text))) {
@@ -191,9 +189,9 @@ public final class PostgresClassifier implements Classifier {
     }
 
     private record Result(Classification classification, boolean contextDependent, Map<String, Classification> preparedHere,
-                          boolean literalFree, boolean unseenRelation) {
+                          boolean literalFree, java.util.Set<String> unseen) {
         Result(Classification classification, boolean contextDependent, Map<String, Classification> preparedHere) {
-            this(classification, contextDependent, preparedHere, false, false);
+            this(classification, contextDependent, preparedHere, false, java.util.Set.of());
         }
     }
 
@@ -276,7 +274,7 @@ public final class PostgresClassifier implements Classifier {
             free = false;
         }
         return new Result(Classification.of(out), state.contextDependent, Map.copyOf(state.preparedHere), free,
-                state.unseenRelation);
+                java.util.Set.copyOf(state.unseen));
     }
 
     private static String syntaxReason(String text, SqlParser.SyntaxError err) {

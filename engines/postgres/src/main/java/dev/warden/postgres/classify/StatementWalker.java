@@ -39,10 +39,10 @@ final class StatementWalker {
          */
         String schemaDoubt;
         /**
-         * A relation read or written (not a DDL statement's target) that the live catalog does not have: it may have
-         * been made since the catalog was read (outside Warden), as a view or with triggers.
+         * Names of relations read or written (not a DDL statement's target) that the live catalog does not have: they
+         * may have been made since the catalog was read (outside Warden), as views or with triggers.
          */
-        boolean unseenRelation;
+        final java.util.Set<String> unseen = new java.util.HashSet<>();
 
         TextState(List<String> searchPath, Map<String, Classification> prepared) {
             this.searchPath = searchPath;
@@ -1309,7 +1309,7 @@ final class StatementWalker {
         String sch = text(rv, "schemaname");
         if (sch != null) {
             if (!resolvingDdlTarget && !temporarySchema(sch) && schema.live() && schema.relation(path, sch, rel).isEmpty()) {
-                state.unseenRelation = true;
+                state.unseen.add(rel);
             }
             return offlineRelation(sch + "." + rel, true);
         }
@@ -1318,7 +1318,7 @@ final class StatementWalker {
         Optional<String> known = schema.relation(path, null, rel);
         if (known.isEmpty() && schema.live()) {
             unseenRelations++;
-            if (!resolvingDdlTarget) state.unseenRelation = true;
+            if (!resolvingDdlTarget) state.unseen.add(rel);
         }
         return offlineRelation(known.orElse(firstSchema() + "." + rel), false);
     }
