@@ -33,6 +33,8 @@ final class SchemaChanges {
     /** The first change to a temporary relation, or null: the doubt stays for the rest of the session. */
     private String temporaryCode;
 
+    private static final java.util.Set<String> CREATES_A_TABLE = java.util.Set.of("CREATE TABLE", "CREATE TABLE AS", "SELECT INTO");
+
     /** An allowed statement is going upstream in unit {@code gen}. */
     synchronized void sent(Verdict v, long gen) {
         if (!v.changesSchema()) {
@@ -49,13 +51,16 @@ final class SchemaChanges {
      * change the schema (not only run functions a rule declares readers).
      */
     private void temporary(Statement s, boolean mayChange) {
+        // CREATE TEMP TABLE, CREATE TABLE pg_temp.x, CREATE TEMP TABLE … AS, SELECT … INTO TEMP (not CREATE TRIGGER … ON
+        // pg_temp.x, which is DDL on it too).
+        boolean creation = CREATES_A_TABLE.contains(s.command());
         boolean creates = false;
         boolean copies = false;
         boolean touches = false;
         for (ObjectAccess o : s.objects()) {
             String name = o.name();
             if (name.startsWith("pg_temp.") || name.startsWith("pg_temp_")) {
-                creates |= o.access() == Access.DDL;
+                creates |= creation && o.access() == Access.DDL;
                 temporary.add(name.substring(name.indexOf('.') + 1));
                 touches = true;
             } else {

@@ -40,7 +40,7 @@ class SchemaChangeInTransactionTest {
                 match: {kind: [read]}
                 action: allow
               - name: scratch
-                match: {kind: [write, ddl], objects: ["scratch.*"]}
+                match: {kind: [write, ddl], objects: ["scratch.*", "pg_temp.*"]}
                 action: allow
               - name: settings
                 match: {kind: [session]}
@@ -271,6 +271,13 @@ class SchemaChangeInTransactionTest {
             // For the rest of the session, also after its transaction ended; PostgreSQL's own catalogs still answer.
             refused(c, "SELECT * FROM tt", "Warden's catalog never sees temporary objects");
             exec(c, "SELECT pg_catalog.count(*) FROM pg_catalog.pg_class");
+        }
+        // The same with the trigger's table named in the temporary schema.
+        try (Connection c = agent("")) {
+            exec(c, "SET search_path TO scratch");
+            exec(c, "CREATE TEMP TABLE tt (x int)");
+            exec(c, "CREATE TRIGGER w BEFORE INSERT ON pg_temp.tt FOR EACH ROW EXECUTE FUNCTION public.trg_writer()");
+            refused(c, "INSERT INTO tt VALUES (1)", "this session changed a temporary relation (CREATE TRIGGER pg_temp.tt)");
         }
         assertThat(hits()).isZero();
     }
