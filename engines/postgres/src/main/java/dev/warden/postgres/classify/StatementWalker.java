@@ -88,6 +88,7 @@ final class StatementWalker {
 
     private void top(String type, Node b) {
         facts.command = command(type);
+        temporaryType(type, b);
         if (type.equals("AlterDatabaseSetStmt") || type.equals("AlterRoleSetStmt")) {
             // A default for new sessions: one that changes how text is read makes them read it unlike Warden.
             Node set = unwrap(b.get("setstmt"), "VariableSetStmt");
@@ -271,6 +272,33 @@ final class StatementWalker {
                 }
             }
         }
+    }
+
+    /**
+     * A type or domain made in the session's temporary schema: PostgreSQL searches that schema for type names before
+     * every other, pg_catalog included, so for the rest of the session a cast to {@code text} or a column of type
+     * {@code text} may be the temporary domain of that name, with its CHECK, where Warden's catalog (which never sees
+     * temporary objects) says PostgreSQL's own. Like a temporary view, not positively labelled; named as an object in
+     * the temporary schema, so that a session that runs it anyway is judged without the catalog from then on.
+     */
+    private void temporaryType(String type, Node b) {
+        List<String> names = switch (type) {
+            case "CreateDomainStmt" -> strings(b.get("domainname"));
+            case "CreateEnumStmt", "CreateRangeStmt" -> strings(b.get("typeName"));
+            case "DefineStmt" -> "OBJECT_TYPE".equals(text(b, "kind")) ? strings(b.get("defnames")) : List.of();
+            case "CompositeTypeStmt" -> {
+                Node rv = unwrap(b.get("typevar"), "RangeVar");
+                String sch = rv == null ? null : text(rv, "schemaname");
+                yield sch == null ? List.of() : List.of(sch, text(rv, "relname"));
+            }
+            default -> List.of();
+        };
+        if (names.size() < 2 || !temporarySchema(names.get(names.size() - 2))) return;
+        String name = names.getLast();
+        facts.object("pg_temp." + name, Access.DDL);
+        facts.opaque("creates the temporary type " + name + ": for the rest of the session it is searched before every"
+                + " schema, pg_catalog included, where Warden's catalog does not see it, so later casts and columns of"
+                + " type " + name + " would be judged as another type");
     }
 
     private void ddl(Node b, String what) {

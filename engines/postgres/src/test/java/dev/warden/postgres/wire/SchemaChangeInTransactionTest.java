@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Test;
  *
  * <p>Database {@code ddltx} owned by the upstream user: {@code public.writer()} and the trigger function
  * {@code public.trg_writer()} insert into {@code public.hits}; {@code scratch.a} is a table, {@code scratch.b} a view
- * that calls the writer, {@code scratch.t} a table. The policy allows reads, writes and DDL on {@code scratch} and
- * denies any statement that names the writers.
+ * that calls the writer, {@code scratch.t} a table. The policy allows reads, writes and DDL on {@code scratch} (and
+ * the session's temporary schema), DDL that uses sequences, and denies any statement that names the writers.
  */
 class SchemaChangeInTransactionTest {
     static ProxyFixture fx;
@@ -44,6 +44,9 @@ class SchemaChangeInTransactionTest {
                 action: allow
               - name: settings
                 match: {kind: [session]}
+                action: allow
+              - name: ddl-with-sequences
+                match: {kind: [ddl], functions: ["pg_catalog.nextval"]}
                 action: allow
               - name: the-writers
                 match: {functions: ["public.writer", "public.trg_writer"]}
@@ -101,6 +104,7 @@ class SchemaChangeInTransactionTest {
                     CREATE VIEW scratch.b AS SELECT public.writer() AS x;
                     CREATE TABLE scratch.t (x int);
                     CREATE VIEW scratch.v AS SELECT 1 AS x;
+                    CREATE SEQUENCE scratch.seq;
                     """.formatted(ProxyFixture.UP_USER));
         }
         // What the catalog knows now is what the direct connection made: read it again before the test.
@@ -280,6 +284,24 @@ class SchemaChangeInTransactionTest {
             refused(c, "INSERT INTO tt VALUES (1)", "this session changed a temporary relation (CREATE TRIGGER pg_temp.tt)");
         }
         assertThat(hits()).isZero();
+    }
+
+    /**
+     * A temporary domain named like PostgreSQL's own type: the temporary schema is searched for type names before
+     * pg_catalog, so {@code 'x'::text} made the domain's value and ran its CHECK (here advancing a sequence) in what
+     * Warden judged a read of a constant cast to pg_catalog's text.
+     */
+    @Test
+    void aTemporaryTypeThatShadowsPostgresOwnIsNotOverlooked() throws Exception {
+        try (Connection c = agent("")) {
+            refused(c, "CREATE DOMAIN pg_temp.text AS pg_catalog.text CHECK (pg_catalog.nextval('scratch.seq') > 0)",
+                    "creates the temporary type text");
+            exec(c, "SELECT 'x'::text");
+        }
+        try (Connection c = upstream(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT is_called FROM scratch.seq")) {
+            rs.next();
+            assertThat(rs.getBoolean(1)).as("the sequence was never advanced").isFalse();
+        }
     }
 
     /** What a change does not touch still runs: a temporary table that only holds rows, DDL after DDL, PostgreSQL's catalogs. */
