@@ -44,6 +44,9 @@ public record Statement(Kind kind, String text, String command, List<ObjectAcces
      * Verdict#changesSchema()}).
      */
     public boolean mayChangeSchema() {
+        // A role change (SET ROLE, SET SESSION AUTHORIZATION) is DCL for who the session acts as, not for what the
+        // schema holds: a transaction that switches roles (SET LOCAL ROLE, as PostgREST does) goes on being judged.
+        if (kind == Kind.DCL && (command.startsWith("SET ") || command.startsWith("RESET "))) return false;
         return kind.mayChangeSchema();
     }
 

@@ -49,6 +49,14 @@ class MayChangeSchemaTest {
     }
 
     @Test
+    void aRoleChangeIsNotASchemaChange() throws Exception {
+        Statement setRole = new Statement(Kind.DCL, "SET ROLE app", "SET ROLE", List.of(), List.of(), Set.of("privilege"), List.of());
+        Statement grant = new Statement(Kind.DCL, "GRANT …", "GRANT", List.of(), List.of(), Set.of("privilege"), List.of());
+        assertThat(PolicyEngine.mayChangeSchema(policy(POLICY), op(), of(setRole))).isFalse();
+        assertThat(PolicyEngine.mayChangeSchema(policy(POLICY), op(), of(grant))).isTrue();
+    }
+
+    @Test
     void aFunctionAnAllowRuleDeclaresAReaderRunsNoDdl() throws Exception {
         assertThat(PolicyEngine.mayChangeSchema(policy(POLICY), op(), of(call("app.get_user", Kind.READ)))).isFalse();
     }

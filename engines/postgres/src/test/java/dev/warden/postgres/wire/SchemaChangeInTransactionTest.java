@@ -45,6 +45,9 @@ class SchemaChangeInTransactionTest {
               - name: settings
                 match: {kind: [session]}
                 action: allow
+              - name: roles
+                match: {kind: [dcl], flags: [privilege]}
+                action: allow
               - name: ddl-with-sequences
                 match: {kind: [ddl], functions: ["pg_catalog.nextval"]}
                 action: allow
@@ -358,6 +361,21 @@ class SchemaChangeInTransactionTest {
             refused(c, "SELECT * FROM later", "runs user code");
         }
         assertThat(hits()).isZero();
+    }
+
+    /** A role change is not a schema change: the transaction that switches roles goes on being judged on the catalog. */
+    @Test
+    void aRoleChangeInTheTransactionIsNotASchemaChange() throws Exception {
+        try (Connection c = agent("")) {
+            c.setAutoCommit(false);
+            exec(c, "SET LOCAL ROLE " + ProxyFixture.UP_USER);
+            exec(c, "INSERT INTO scratch.t VALUES (3)");
+            c.commit();
+        }
+        try (Connection c = upstream(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM scratch.t")) {
+            rs.next();
+            assertThat(rs.getLong(1)).isEqualTo(1);
+        }
     }
 
     /** The kind of {@code scratch.<name>} on a direct connection: {@code r} table, {@code v} view. */
