@@ -239,7 +239,11 @@ public final class PostgresClassifier implements Classifier {
         state.schemaDoubt = doubted(ctx) ? ctx.schemaDoubt() : null;
         ByteOffsets offsets = new ByteOffsets(text);
         List<Statement> out = new ArrayList<>(stmts.size());
+        String roleChange = null;
         for (Node raw : stmts) {
+            if (state.schemaDoubt == null && roleChange != null && catalogued && state.searchPath.contains("$user")) {
+                state.schemaDoubt = roleDoubt(roleChange) + " (an earlier statement of this text; send it separately)";
+            }
             int loc = raw.path("stmt_location").asInt(0);
             int len = raw.path("stmt_len").asInt(0);
             String stmtText = offsets.slice(loc, len);
@@ -261,6 +265,7 @@ public final class PostgresClassifier implements Classifier {
             ImplicitCalls.add(f, source);
             Statement st = f.toStatement(stmtText);
             out.add(st);
+            if (roleChange == null && st.kind() == Kind.DCL) roleChange = st.brief();
             if (state.schemaDoubt == null && catalogued && st.mayChangeSchema()) {
                 state.schemaDoubt = "an earlier statement of this text may change the schema (" + st.brief()
                         + "): Warden's catalog was read before the text ran, so what depends on the database's own"
@@ -275,6 +280,16 @@ public final class PostgresClassifier implements Classifier {
         }
         return new Result(Classification.of(out), state.contextDependent, Map.copyOf(state.preparedHere), free,
                 java.util.Set.copyOf(state.unseen));
+    }
+
+    /**
+     * Why names cannot be resolved on the catalog after {@code change} (any DCL: SET ROLE, SET SESSION AUTHORIZATION,
+     * set_config('role', …)) while the search path holds {@code "$user"}: it stands for the role the session acts as,
+     * and the catalog resolves it as the upstream user.
+     */
+    public static String roleDoubt(String change) {
+        return "the session may act as another role (" + change + "), and \"$user\" in its search path stands for"
+                + " that role's schema, which Warden does not follow; SET search_path to a list without \"$user\" to go on";
     }
 
     private static String syntaxReason(String text, SqlParser.SyntaxError err) {

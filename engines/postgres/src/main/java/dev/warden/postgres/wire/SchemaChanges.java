@@ -35,8 +35,18 @@ final class SchemaChanges {
 
     private static final java.util.Set<String> CREATES_A_TABLE = java.util.Set.of("CREATE TABLE", "CREATE TABLE AS", "SELECT INTO");
 
+    /**
+     * The first statement that may have changed the role the session acts as (SET ROLE, SET SESSION AUTHORIZATION,
+     * set_config('role', …): any DCL counts), or null. {@code "$user"} in the search path stands for that role, and
+     * the catalog resolves it as the upstream user.
+     */
+    private String roleChange;
+
     /** An allowed statement is going upstream in unit {@code gen}. */
     synchronized void sent(Verdict v, long gen) {
+        for (Statement s : v.classification().statements()) {
+            if (roleChange == null && s.kind() == dev.warden.core.Kind.DCL) roleChange = s.brief();
+        }
         if (!v.changesSchema()) {
             for (Statement s : v.classification().statements()) temporary(s, false);
             return;
@@ -88,8 +98,11 @@ final class SchemaChanges {
         return true;
     }
 
-    /** Why the catalog cannot be trusted for this session's next statement, or null. */
-    synchronized String doubt() {
+    /** Why the catalog cannot be trusted for this session's next statement under {@code path}, or null. */
+    synchronized String doubt(java.util.List<String> path) {
+        if (roleChange != null && path != null && path.contains("$user")) {
+            return dev.warden.postgres.classify.PostgresClassifier.roleDoubt(roleChange);
+        }
         if (temporaryCode != null) {
             return "this session changed a temporary relation (" + temporaryCode + "): Warden's catalog never sees"
                     + " temporary objects, which are searched before every schema, so for the rest of the session what"

@@ -363,10 +363,14 @@ class SchemaChangeInTransactionTest {
         assertThat(hits()).isZero();
     }
 
-    /** A role change is not a schema change: the transaction that switches roles goes on being judged on the catalog. */
+    /**
+     * A role change is not a schema change: the transaction that switches roles goes on being judged on the catalog,
+     * with a search path that names its schemas (as PostgREST sets one; with {@code "$user"} in it, see
+     * {@link #afterARoleChangeTheUserInTheSearchPathIsNotTakenForTheUpstreamUser}).
+     */
     @Test
     void aRoleChangeInTheTransactionIsNotASchemaChange() throws Exception {
-        try (Connection c = agent("")) {
+        try (Connection c = agent("currentSchema=scratch,public")) {
             c.setAutoCommit(false);
             exec(c, "SET LOCAL ROLE " + ProxyFixture.UP_USER);
             exec(c, "INSERT INTO scratch.t VALUES (3)");
@@ -385,5 +389,52 @@ class SchemaChangeInTransactionTest {
             rs.next();
             return rs.getString(1);
         }
+    }
+
+    /**
+     * {@code "$user"} in the search path stands for the role the session acts as, and Warden's catalog resolves it as
+     * the upstream user: after {@code SET ROLE rb} an unqualified {@code rolepath} was judged as the plain table
+     * {@code public.rolepath} while the server read the view {@code rb.rolepath}, which ran the writer.
+     */
+    @Test
+    void afterARoleChangeTheUserInTheSearchPathIsNotTakenForTheUpstreamUser() throws Exception {
+        try (Connection c = upstream(); Statement s = c.createStatement()) {
+            s.execute("""
+                    DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rb') THEN CREATE ROLE rb; END IF; END $$;
+                    GRANT rb TO %1$s;
+                    DROP SCHEMA IF EXISTS rb CASCADE;
+                    CREATE SCHEMA rb AUTHORIZATION rb;
+                    GRANT INSERT ON public.hits TO rb;
+                    SET ROLE rb;
+                    CREATE VIEW rb.rolepath AS SELECT public.writer() AS x;
+                    SET ROLE %1$s;
+                    DROP TABLE IF EXISTS public.rolepath;
+                    CREATE TABLE public.rolepath (x int);
+                    GRANT SELECT ON public.rolepath TO rb;
+                    """.formatted(ProxyFixture.UP_USER));
+        }
+        live.catalogs.get("ddltx").invalidate();
+        try (Connection c = agent("")) {
+            exec(c, "SET ROLE rb");
+            refused(c, "SELECT * FROM rolepath", "\"$user\"");
+            assertThat(hits()).isZero();
+        }
+        // In one text (one Query, or pgjdbc's pipeline of its statements), and with "$user" put back after the change.
+        for (String mode : List.of("preferQueryMode=simple", "preferQueryMode=extended")) {
+            try (Connection c = agent(mode)) {
+                refused(c, "SET ROLE rb; SELECT * FROM rolepath", "\"$user\"");
+            }
+            try (Connection c = agent(mode + "&currentSchema=public")) {
+                refused(c, "SET ROLE rb; SET search_path TO \"$user\", public; SELECT * FROM rolepath", "\"$user\"");
+            }
+            assertThat(hits()).isZero();
+        }
+        try (Connection c = agent("")) {
+            exec(c, "SET ROLE rb");
+            // A path without "$user" is followed as before.
+            exec(c, "SET search_path TO public");
+            exec(c, "SELECT * FROM rolepath");
+        }
+        assertThat(hits()).isZero();
     }
 }
