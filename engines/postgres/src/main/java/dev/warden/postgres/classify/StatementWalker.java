@@ -234,6 +234,11 @@ final class StatementWalker {
             case "CreateFunctionStmt", "CreateExtensionStmt", "AlterExtensionStmt", "CreateTrigStmt",
                  "CreateEventTrigStmt", "RuleStmt", "CreatePLangStmt", "CreateTransformStmt" -> {
                 facts.flag(Flag.SERVER_SIDE_CODE);
+                if (type.equals("CreateTrigStmt") || type.equals("CreateEventTrigStmt")) {
+                    // Attaching a function names it: a rule on the function matches the statement that attaches it,
+                    // not only the writes that run it later.
+                    facts.functions.add(qualifiedFunction(strings(b.get("funcname")), 0));
+                }
                 ddl(b, facts.command);
                 walkFields(b, null);
             }

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
  * connection whether the writer ran ({@code public.hits}).
  *
  * <p>Database {@code ddltx} owned by the upstream user: {@code public.writer()} and the trigger function
- * {@code public.trg_writer()} insert into {@code public.hits}; {@code scratch.a} is a table, {@code scratch.b} a view
+ * {@code public.trg_writer()} insert into {@code public.hits} (so does {@code public.trg_counter()}, on no rule);
+ * {@code scratch.a} is a table, {@code scratch.b} a view
  * that calls the writer, {@code scratch.t} a table. The policy allows reads, writes and DDL on {@code scratch} (and
  * the session's temporary schema), DDL that uses sequences, and denies any statement that names the writers.
  */
@@ -78,6 +79,8 @@ class SchemaChangeInTransactionTest {
                         AS 'INSERT INTO public.hits VALUES (1); SELECT 1';
                     CREATE FUNCTION public.trg_writer() RETURNS trigger LANGUAGE plpgsql
                         AS 'BEGIN INSERT INTO public.hits VALUES (2); RETURN NEW; END';
+                    CREATE FUNCTION public.trg_counter() RETURNS trigger LANGUAGE plpgsql
+                        AS 'BEGIN INSERT INTO public.hits VALUES (3); RETURN NEW; END';
                     CREATE FUNCTION public.reader() RETURNS int LANGUAGE sql STABLE AS 'SELECT 1';
                     CREATE FUNCTION public.remake_view() RETURNS int LANGUAGE plpgsql VOLATILE
                         AS 'BEGIN EXECUTE ''CREATE OR REPLACE VIEW scratch.v AS SELECT public.writer() AS x''; RETURN 1; END';
@@ -200,14 +203,14 @@ class SchemaChangeInTransactionTest {
     }
 
     /**
-     * A trigger created in the open transaction is not in the catalog: the INSERT was judged without it, so the rule
-     * that denies its function did not match, and the trigger wrote.
+     * A trigger created in the open transaction is not in the catalog: the INSERT was judged as a plain write without
+     * it, and the trigger wrote. (Its function is on no rule: attaching one that is, is refused at CREATE TRIGGER.)
      */
     @Test
     void aTriggerCreatedInTheOpenTransactionIsNotOverlooked() throws Exception {
         try (Connection c = agent("")) {
             c.setAutoCommit(false);
-            exec(c, "CREATE TRIGGER w BEFORE INSERT ON scratch.t FOR EACH ROW EXECUTE FUNCTION public.trg_writer()");
+            exec(c, "CREATE TRIGGER w BEFORE INSERT ON scratch.t FOR EACH ROW EXECUTE FUNCTION public.trg_counter()");
             refused(c, "INSERT INTO scratch.t VALUES (1)", "this transaction changed the schema");
             c.rollback();
         }
@@ -266,14 +269,14 @@ class SchemaChangeInTransactionTest {
 
     /**
      * A trigger on a temporary table: the catalog never sees the session's temporary objects, so the INSERT was judged
-     * as a plain write of scratch.tt without the trigger, and ran it (the deny rule on its function never matched).
+     * as a plain write of scratch.tt without the trigger, and ran it.
      */
     @Test
     void aTriggerOnATemporaryTableIsNotOverlooked() throws Exception {
         try (Connection c = agent("")) {
             exec(c, "SET search_path TO scratch");
             exec(c, "CREATE TEMP TABLE tt (x int)");
-            exec(c, "CREATE TRIGGER w BEFORE INSERT ON tt FOR EACH ROW EXECUTE FUNCTION public.trg_writer()");
+            exec(c, "CREATE TRIGGER w BEFORE INSERT ON tt FOR EACH ROW EXECUTE FUNCTION public.trg_counter()");
             refused(c, "INSERT INTO tt VALUES (1)", "this session changed a temporary relation (CREATE TRIGGER");
             // For the rest of the session, also after its transaction ended; PostgreSQL's own catalogs still answer.
             refused(c, "SELECT * FROM tt", "Warden's catalog never sees temporary objects");
@@ -283,7 +286,7 @@ class SchemaChangeInTransactionTest {
         try (Connection c = agent("")) {
             exec(c, "SET search_path TO scratch");
             exec(c, "CREATE TEMP TABLE tt (x int)");
-            exec(c, "CREATE TRIGGER w BEFORE INSERT ON pg_temp.tt FOR EACH ROW EXECUTE FUNCTION public.trg_writer()");
+            exec(c, "CREATE TRIGGER w BEFORE INSERT ON pg_temp.tt FOR EACH ROW EXECUTE FUNCTION public.trg_counter()");
             refused(c, "INSERT INTO tt VALUES (1)", "this session changed a temporary relation (CREATE TRIGGER pg_temp.tt)");
         }
         assertThat(hits()).isZero();
@@ -436,5 +439,26 @@ class SchemaChangeInTransactionTest {
             exec(c, "SELECT * FROM rolepath");
         }
         assertThat(hits()).isZero();
+    }
+
+    /**
+     * A rule on a function matches the statement that attaches it as a trigger: CREATE TRIGGER named no function, so
+     * the deny rule on the writers let a trigger that runs one be attached to every later write (lead from the DDL
+     * review).
+     */
+    @Test
+    void aRuleOnAFunctionMatchesTheTriggerThatAttachesIt() throws Exception {
+        try (Connection c = agent("")) {
+            assertThatThrownBy(() -> exec(c, "CREATE TRIGGER w BEFORE INSERT ON scratch.t FOR EACH ROW EXECUTE FUNCTION public.trg_writer()"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("42501");
+                        assertThat(e.getMessage()).contains("the-writers");
+                    });
+        }
+        try (Connection c = upstream(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_trigger WHERE tgname = 'w'")) {
+            rs.next();
+            assertThat(rs.getLong(1)).isZero();
+        }
     }
 }
