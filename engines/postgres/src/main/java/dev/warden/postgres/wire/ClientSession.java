@@ -66,6 +66,13 @@ final class ClientSession {
     private volatile ClassifyContext context;
     private volatile char transactionStatus = 'I';
     private volatile boolean copyIn;
+    /**
+     * An allowed {@code COPY … FROM STDIN} went upstream and the client has not ended its data yet: data it pipelined
+     * behind the COPY, before the server's CopyInResponse, goes upstream too, in order, as PostgreSQL reads it
+     * (dropped, the server waited for it forever). A COPY the server refuses ignores it, as it ignores CopyData outside
+     * a COPY.
+     */
+    private volatile boolean copyAhead;
     private volatile boolean judging;
     /**
      * The thread waiting for a person's decision, while it waits (guarded by itself): only then may it be
@@ -184,9 +191,12 @@ final class ClientSession {
                 yield true;
             }
             case 'd', 'c', 'f' -> {
-                // COPY data goes upstream only while an allowed COPY ... FROM STDIN is running.
-                if (copyIn) {
-                    if (type != 'd') copyIn = false;
+                // COPY data goes upstream only behind an allowed COPY ... FROM STDIN.
+                if (copyIn || copyAhead) {
+                    if (type != 'd') {
+                        copyIn = false;
+                        copyAhead = false;
+                    }
                     f.writeTo(raw);
                 }
                 yield true;
@@ -360,6 +370,9 @@ final class ClientSession {
     private void sent(Verdict v, List<PathEffect> pathEffects) {
         paths.sent(generation + 1, pathEffects);
         changes.sent(v, generation + 1);
+        for (dev.warden.core.Statement s : v.classification().statements()) {
+            if ("COPY FROM".equals(s.command())) copyAhead = true;
+        }
     }
 
     // ---- denial

@@ -184,6 +184,32 @@ class RedTeamCopyTest {
         assertThat(fx.directCount("SELECT count(*) FROM orders WHERE user_id = 7 AND amount = 7")).isZero();
     }
 
+    /**
+     * An allowed COPY … FROM STDIN with its data in the same write, before the server's CopyInResponse (as a client
+     * that pipelines may send it): the data was dropped and the session hung, the server waiting for it (noted by the
+     * approval-hold review). Simple and extended protocol.
+     */
+    @Test
+    void copyDataPipelinedBehindAnAllowedCopyReachesIt() throws Exception {
+        long before = fx.directCount("SELECT count(*) FROM orders WHERE user_id = 4242");
+        try (Session s = new Session()) {
+            s.s.setSoTimeout(10_000);
+            PgWriter w = new PgWriter();
+            w.begin('Q').cstring("COPY orders (user_id, amount) FROM STDIN").end();
+            w.begin('d').bytes("4242\t1\n4242\t2\n".getBytes()).end();
+            w.begin('c').end();
+            assertThat(RawClient.errors(s.exchange(w))).isEmpty();
+            parse(w, "", "COPY orders (user_id, amount) FROM STDIN");
+            bind(w, "", "");
+            execute(w, "");
+            w.begin('d').bytes("4242\t3\n".getBytes()).end();
+            w.begin('c').end();
+            QueryMessage.sync(w);
+            assertThat(RawClient.errors(s.exchange(w))).isEmpty();
+        }
+        assertThat(fx.directCount("SELECT count(*) FROM orders WHERE user_id = 4242")).isEqualTo(before + 3);
+    }
+
     /** COPY TO STDOUT streams (no buffering in the relay) and its outcome is recorded with the row count. */
     @Test
     void copyToStdoutIsRecordedWithItsRowCount() throws Exception {
