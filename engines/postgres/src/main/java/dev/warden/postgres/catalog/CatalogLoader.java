@@ -27,6 +27,13 @@ final class CatalogLoader {
             SELECT current_user, d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()""";
 
     private static final String SCHEMAS = "SELECT nspname FROM pg_catalog.pg_namespace";
+    // Schemas "$user" in a search path can stand for: named after the user or a role it may become (SET ROLE). A
+    // superuser may become any role.
+    private static final String ROLE_SCHEMAS = """
+            SELECT n.nspname FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_roles r ON r.rolname = n.nspname
+            WHERE pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER')
+               OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
+            """;
 
     // Other sessions' temporary schemas are left out: their objects are not the agent's.
     private static final String RELATIONS = """
@@ -138,6 +145,10 @@ final class CatalogLoader {
             try (ResultSet rs = st.executeQuery(SCHEMAS)) {
                 while (rs.next()) schemas.add(rs.getString(1));
             }
+            Set<String> roleSchemas = new HashSet<>();
+            try (ResultSet rs = st.executeQuery(ROLE_SCHEMAS)) {
+                while (rs.next()) roleSchemas.add(rs.getString(1));
+            }
             Map<Long, Function> byOid = new HashMap<>();
             Set<Long> extensionFunctions = new HashSet<>();
             Map<String, List<Function>> functions = new HashMap<>();
@@ -228,7 +239,8 @@ final class CatalogLoader {
                 }
             }
             RelationReach reach = RelationReach.load(st, rels);
-            return new CatalogSnapshot(user, dbOid, schemas, relations, frozen, frozenOperators, castTargets, reach, implicit);
+            return new CatalogSnapshot(user, dbOid, schemas, roleSchemas, relations, frozen, frozenOperators, castTargets,
+                    reach, implicit);
         }
     }
 

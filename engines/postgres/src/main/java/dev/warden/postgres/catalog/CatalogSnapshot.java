@@ -13,6 +13,7 @@ import java.util.Set;
  * a refresh builds a new one. Names are stored as PostgreSQL stores them (already folded), so lookups are exact.
  *
  * @param user        the upstream user, which {@code $user} in a search path stands for
+ * @param roleSchemas the schemas named after the user or a role it may become: what {@code $user} can stand for
  * @param databaseOid identifies the database; a database dropped and re-created under the same name has a new one
  * @param schemas     every schema name
  * @param relations   {@code schema.name} to relation
@@ -20,13 +21,15 @@ import java.util.Set;
  * @param operators   operator symbol to every operator of that symbol, in any schema
  * @param implicitCode user code PostgreSQL runs for statements that do not name it (types, triggers, defaults…)
  */
-public record CatalogSnapshot(String user, long databaseOid, Set<String> schemas, Map<String, Relation> relations,
+public record CatalogSnapshot(String user, long databaseOid, Set<String> schemas, Set<String> roleSchemas,
+                              Map<String, Relation> relations,
                               Map<String, List<Function>> functions, Map<String, List<Operator>> operators,
                               Set<String> userCastTargets, RelationReach reach, ImplicitCode implicitCode) {
     static final String PG_CATALOG = "pg_catalog";
 
     public CatalogSnapshot {
         schemas = Set.copyOf(schemas);
+        roleSchemas = Set.copyOf(roleSchemas);
         relations = Map.copyOf(relations);
         functions = Map.copyOf(functions);
         operators = Map.copyOf(operators);

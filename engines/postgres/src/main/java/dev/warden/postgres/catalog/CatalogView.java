@@ -81,6 +81,11 @@ sealed interface CatalogView extends SchemaInfo {
         }
 
         @Override
+        public boolean userSchemaFollowsRole() {
+            return !snap.roleSchemas().isEmpty();
+        }
+
+        @Override
         public boolean live() {
             return true;
         }

@@ -377,6 +377,11 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
     }
 
     @Override
+    public boolean userSchemaFollowsRole() {
+        return pin().userSchemaFollowsRole();
+    }
+
+    @Override
     public boolean castRunsUserCode(String typeName) {
         return pin().castRunsUserCode(typeName);
     }

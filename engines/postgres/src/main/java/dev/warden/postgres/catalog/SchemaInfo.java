@@ -103,6 +103,14 @@ public interface SchemaInfo {
      * PostgreSQL's own ({@code CREATE CAST … WITH FUNCTION}); which cast runs depends on the source type, which the
      * classifier does not know, so any such cast to that type counts. The offline table knows none.
      */
+    /**
+     * Whether {@code "$user"} in a search path may name a different schema once the session acts as another role (SET
+     * ROLE): a schema is named after the user or a role it may become. Not known offline: true.
+     */
+    default boolean userSchemaFollowsRole() {
+        return true;
+    }
+
     default boolean castRunsUserCode(String typeName) {
         return false;
     }

@@ -241,7 +241,8 @@ public final class PostgresClassifier implements Classifier {
         List<Statement> out = new ArrayList<>(stmts.size());
         String roleChange = null;
         for (Node raw : stmts) {
-            if (state.schemaDoubt == null && roleChange != null && catalogued && state.searchPath.contains("$user")) {
+            if (state.schemaDoubt == null && roleChange != null && catalogued && state.searchPath.contains("$user")
+                    && view.userSchemaFollowsRole()) {
                 state.schemaDoubt = roleDoubt(roleChange) + " (an earlier statement of this text; send it separately)";
             }
             int loc = raw.path("stmt_location").asInt(0);

@@ -363,7 +363,9 @@ final class ClientSession {
 
     /** The context of a statement that runs under this path, with the doubt of a schema change not seen yet. */
     private ClassifyContext contextFor(SearchPathTracker.View path) {
-        return paths.context(path).withSchemaDoubt(changes.doubt(path.path()));
+        // "$user" after a role change matters only where a schema is named after a role the user may become.
+        boolean userSchemaFollowsRole = !(catalog instanceof dev.warden.postgres.catalog.SchemaInfo s) || s.userSchemaFollowsRole();
+        return paths.context(path).withSchemaDoubt(changes.doubt(path.path(), userSchemaFollowsRole));
     }
 
     /** What an allowed statement going upstream (in the next unit) changes in the session's state. */

@@ -98,9 +98,12 @@ final class SchemaChanges {
         return true;
     }
 
-    /** Why the catalog cannot be trusted for this session's next statement under {@code path}, or null. */
-    synchronized String doubt(java.util.List<String> path) {
-        if (roleChange != null && path != null && path.contains("$user")) {
+    /**
+     * Why the catalog cannot be trusted for this session's next statement under {@code path}, or null;
+     * {@code userSchemaFollowsRole}: a schema is named after a role the upstream user may become (or it is not known).
+     */
+    synchronized String doubt(java.util.List<String> path, boolean userSchemaFollowsRole) {
+        if (roleChange != null && userSchemaFollowsRole && path != null && path.contains("$user")) {
             return dev.warden.postgres.classify.PostgresClassifier.roleDoubt(roleChange);
         }
         if (temporaryCode != null) {

@@ -461,4 +461,30 @@ class SchemaChangeInTransactionTest {
             assertThat(rs.getLong(1)).isZero();
         }
     }
+
+    /**
+     * Where no schema is named after the upstream user or a role it may become, {@code "$user"} names nothing before or
+     * after a role change: the session goes on being judged on the catalog (no false denial for the usual database).
+     */
+    @Test
+    void aRoleChangeWhereNoSchemaIsNamedAfterARoleKeepsTheCatalog() throws Exception {
+        try (Connection c = upstream(); Statement s = c.createStatement()) {
+            s.execute("""
+                    DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rb') THEN CREATE ROLE rb; END IF; END $$;
+                    GRANT rb TO %1$s;
+                    DROP SCHEMA IF EXISTS rb CASCADE;
+                    GRANT USAGE ON SCHEMA scratch TO rb;
+                    GRANT INSERT ON scratch.t TO rb;
+                    """.formatted(ProxyFixture.UP_USER));
+        }
+        live.catalogs.get("ddltx").invalidate();
+        try (Connection c = agent("")) {
+            exec(c, "SET ROLE rb");
+            exec(c, "INSERT INTO scratch.t VALUES (5)");
+        }
+        try (Connection c = upstream(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM scratch.t")) {
+            rs.next();
+            assertThat(rs.getLong(1)).isEqualTo(1);
+        }
+    }
 }
