@@ -375,6 +375,7 @@ public final class PgFrontEnd implements FrontEnd {
                     + " (" + n + " failure" + (n == 1 ? "" : "s") + " in a row)");
             gate.ledger().append(new Entry.DecisionEntry(op, Classification.unknown(op.text(), "failed authentication"),
                     d, gate.policy().hash(), null), Durability.SYNCED);
+            dev.warden.core.metrics.Metrics.shared().decision(d.action().label(), "postgres");
         } catch (Exception e) {
             log("warden: the ledger could not record a failed authentication: " + e.getMessage());
         }

@@ -251,6 +251,8 @@ class WireProxyTest {
 
     @Test
     void aWrongSecretFailsAndIsRecorded() throws Exception {
+        // Counted with the other denials in warden_decisions_total, as it is one in the ledger (it was not).
+        long denials = dev.warden.core.metrics.Metrics.shared().decisions("deny", "postgres");
         assertThatThrownBy(() -> DriverManager.getConnection(fx.url("app", ""), ProxyFixture.AGENT, "wrong"))
                 .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("28P01"))
                 .hasMessageContaining("password authentication failed");
@@ -258,6 +260,7 @@ class WireProxyTest {
                 .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("28P01"));
         assertThat(fx.ledger.entries()).anySatisfy(e -> assertThat((Object) e).isInstanceOfSatisfying(Entry.DecisionEntry.class,
                 d -> assertThat(d.decision().reasons().getFirst()).contains("password authentication failed for user \"agent\"")));
+        assertThat(dev.warden.core.metrics.Metrics.shared().decisions("deny", "postgres")).isGreaterThanOrEqualTo(denials + 2);
     }
 
     @Test
