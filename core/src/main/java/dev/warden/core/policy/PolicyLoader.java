@@ -7,7 +7,6 @@ import dev.warden.core.engine.Engines;
 import dev.warden.core.yaml.ConfigException;
 import dev.warden.core.yaml.YamlNode;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -44,7 +43,7 @@ public final class PolicyLoader {
     }
 
     public static Policy parse(Path file, byte[] bytes) throws ConfigException {
-        YamlNode root = YamlNode.parse(file, new String(bytes, StandardCharsets.UTF_8));
+        YamlNode root = YamlNode.parse(file, YamlNode.utf8(file, bytes));
         Map<String, YamlNode> top = root.map(TOP_KEYS);
         YamlNode rulesNode = top.get("rules");
         if (rulesNode == null) throw root.error("missing key 'rules'");

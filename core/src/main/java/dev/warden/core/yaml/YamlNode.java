@@ -36,18 +36,36 @@ public final class YamlNode {
     }
 
     public static YamlNode read(Path file) throws ConfigException {
-        String text;
+        byte[] bytes;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            bytes = Files.readAllBytes(file);
         } catch (java.nio.file.NoSuchFileException e) {
             throw new ConfigException(file, 0, "", "cannot read: the file does not exist");
-        } catch (java.nio.charset.CharacterCodingException e) {
-            throw new ConfigException(file, 0, "", "cannot read: the file is not UTF-8 text");
         } catch (IOException e) {
             // Some exceptions' message is only the path (AccessDeniedException): their type says what went wrong.
             throw new ConfigException(file, 0, "", "cannot read: " + e);
         }
-        return parse(file, text);
+        return parse(file, utf8(file, bytes));
+    }
+
+    /**
+     * The file's text, strictly: bytes that are not UTF-8 are an error at their line, not replaced (a name or glob
+     * with a replaced character would never match, and a deny rule would silently stop nothing).
+     */
+    public static String utf8(Path file, byte[] bytes) throws ConfigException {
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes);
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(in).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            // The decoder stops at the first bad byte: its line is one more than the newlines before it.
+            int line = 1;
+            for (int i = 0; i < in.position() && i < bytes.length; i++) if (bytes[i] == '\n') line++;
+            throw new ConfigException(file, line, "", "the file is not UTF-8 text (byte 0x"
+                    + String.format("%02x", bytes[Math.min(in.position(), bytes.length - 1)] & 0xff) + ")");
+        }
     }
 
     public static YamlNode parse(Path file, String text) throws ConfigException {

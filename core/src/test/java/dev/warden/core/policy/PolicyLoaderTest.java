@@ -75,4 +75,18 @@ class PolicyLoaderTest {
         assertThatThrownBy(() -> PolicyLoader.load(Path.of("/nonexistent/policy.yaml")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("/nonexistent/policy.yaml").hasMessageContaining("does not exist");
     }
+
+    /**
+     * A Latin-1 byte in a rule was replaced by U+FFFD and the policy loaded: a glob with it never matches, so a deny
+     * rule silently stopped nothing (found by the README check: policy lint said only "expected a mapping" for a file
+     * that began with such bytes, and nothing at all here).
+     */
+    @Test
+    void bytesThatAreNotUtf8AreAnErrorAtTheirLine() {
+        byte[] latin1 = "rules:\n  - name: no-cafe\n    match: {objects: [\"shop.caf\u00e9\"]}\n    action: deny\n"
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertThatThrownBy(() -> PolicyLoader.parse(Path.of("policy.yaml"), latin1))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("policy.yaml:3")
+                .hasMessageContaining("not UTF-8 text (byte 0xe9)");
+    }
 }
