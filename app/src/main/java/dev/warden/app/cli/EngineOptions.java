@@ -42,10 +42,15 @@ final class EngineOptions {
     String database(Optional<WardenConfig> config, String given) {
         if (config.isEmpty()) return given != null ? given : "cli";
         List<String> names = config.get().databases().stream().filter(d -> d.engine().equals(engine)).map(DatabaseConfig::name).toList();
+        if (names.isEmpty()) {
+            // No --database could help: say what would.
+            throw new WardenCommand.UsageException(config.get().source() + " configures no " + engine + " database: add"
+                    + " one to it, or leave out --config to judge without a database's catalog and tags");
+        }
         if (given == null) {
             if (names.size() == 1) return names.getFirst();
             throw new WardenCommand.UsageException("give --database: " + config.get().source() + " configures "
-                    + (names.isEmpty() ? "no " + engine + " database" : engine + " databases " + String.join(", ", names)));
+                    + engine + " databases " + String.join(", ", names));
         }
         if (!names.contains(given)) {
             throw new WardenCommand.UsageException("no " + engine + " database '" + given + "' in " + config.get().source()

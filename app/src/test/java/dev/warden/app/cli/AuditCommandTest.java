@@ -118,6 +118,9 @@ class AuditCommandTest {
         assertThat(run("check", "--config", cfg.toString(), "--engine", "postgres", "--database", "nope", "SELECT 1")).isEqualTo(2);
         assertThat(err).contains("no postgres database 'nope'");
         assertThat(run("classify", "--config", cfg.toString(), "--engine", "postgres", "--database", "nope", "SELECT 1")).isEqualTo(2);
+        // None of that engine: --database cannot help, and the message does not ask for it (found by the README check).
+        assertThat(run("check", "--config", cfg.toString(), "--engine", "mysql", "SELECT 1")).isEqualTo(2);
+        assertThat(err).contains("configures no mysql database").contains("leave out --config").doesNotContain("give --database");
     }
 
     @Test
