@@ -363,9 +363,12 @@ final class ClientSession {
 
     /** The context of a statement that runs under this path, with the doubt of a schema change not seen yet. */
     private ClassifyContext contextFor(SearchPathTracker.View path) {
-        // "$user" after a role change matters only where a schema is named after a role the user may become.
-        boolean userSchemaFollowsRole = !(catalog instanceof dev.warden.postgres.catalog.SchemaInfo s) || s.userSchemaFollowsRole();
-        return paths.context(path).withSchemaDoubt(changes.doubt(path.path(), userSchemaFollowsRole));
+        return paths.context(path).withSchemaDoubt(changes.doubt(path.path(), this::userSchemaFollowsRole));
+    }
+
+    /** "$user" after a role change matters only where a schema is named after a role the user may become. */
+    private boolean userSchemaFollowsRole() {
+        return !(catalog instanceof dev.warden.postgres.catalog.PostgresCatalog live) || live.userSchemaFollowsRoleNow();
     }
 
     /** What an allowed statement going upstream (in the next unit) changes in the session's state. */

@@ -100,10 +100,11 @@ final class SchemaChanges {
 
     /**
      * Why the catalog cannot be trusted for this session's next statement under {@code path}, or null;
-     * {@code userSchemaFollowsRole}: a schema is named after a role the upstream user may become (or it is not known).
+     * {@code userSchemaFollowsRole}: a schema is named after a role the upstream user may become (or it is not known);
+     * asked only after a role change.
      */
-    synchronized String doubt(java.util.List<String> path, boolean userSchemaFollowsRole) {
-        if (roleChange != null && userSchemaFollowsRole && path != null && path.contains("$user")) {
+    synchronized String doubt(java.util.List<String> path, java.util.function.BooleanSupplier userSchemaFollowsRole) {
+        if (roleChange != null && path != null && path.contains("$user") && userSchemaFollowsRole.getAsBoolean()) {
             return dev.warden.postgres.classify.PostgresClassifier.roleDoubt(roleChange);
         }
         if (temporaryCode != null) {
