@@ -53,7 +53,9 @@ public record Statement(Kind kind, String text, String command, List<ObjectAcces
     /** The command and its first object, for messages: {@code CREATE VIEW scratch.v}. */
     public String brief() {
         String what = command.isEmpty() ? kind.label() + " statement" : command;
-        return objects.isEmpty() ? what : what + " " + objects.getFirst().name();
+        if (!objects.isEmpty()) return what + " " + objects.getFirst().name();
+        // A call names what it runs: "SELECT public.remake_view", not "SELECT".
+        return functions.isEmpty() ? what : what + " " + functions.getFirst();
     }
 
     /** A statement that could not be positively labelled; the reason says why. */

@@ -14,17 +14,26 @@ import java.util.Map;
  *                   session changed the schema where the catalog's own connection cannot see it yet (in its open
  *                   transaction, or in temporary objects). An engine then proves nothing that depends on the
  *                   database's own objects, as while its catalog is unavailable, and says this reason.
+ * @param roleChange what may have made the session act as a role other than the configured user (a statement, or
+ *                   the role it started as), or {@code null}: names that stand for the current role (PostgreSQL's
+ *                   {@code "$user"} in a search path) may not be what the catalog resolves them as.
  */
-public record ClassifyContext(List<String> searchPath, Map<String, Classification> prepared, String schemaDoubt) {
+public record ClassifyContext(List<String> searchPath, Map<String, Classification> prepared, String schemaDoubt,
+                              String roleChange) {
     public static final List<String> DEFAULT_SEARCH_PATH = List.of("$user", "public");
 
     public ClassifyContext(List<String> searchPath, Map<String, Classification> prepared) {
-        this(searchPath, prepared, null);
+        this(searchPath, prepared, null, null);
     }
 
     /** This context with {@code doubt} as its {@link #schemaDoubt} (null: none). */
     public ClassifyContext withSchemaDoubt(String doubt) {
-        return java.util.Objects.equals(doubt, schemaDoubt) ? this : new ClassifyContext(searchPath, prepared, doubt);
+        return java.util.Objects.equals(doubt, schemaDoubt) ? this : new ClassifyContext(searchPath, prepared, doubt, roleChange);
+    }
+
+    /** This context with {@code change} as its {@link #roleChange} (null: none). */
+    public ClassifyContext withRoleChange(String change) {
+        return java.util.Objects.equals(change, roleChange) ? this : new ClassifyContext(searchPath, prepared, schemaDoubt, change);
     }
 
     public static ClassifyContext defaults() {

@@ -381,15 +381,6 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
         return pin().userSchemaFollowsRole();
     }
 
-    /**
-     * {@link #userSchemaFollowsRole()} without waiting for a read of the catalog (an event loop asks): while there is
-     * no snapshot, or it is about to be read again, the answer is yes.
-     */
-    public boolean userSchemaFollowsRoleNow() {
-        CatalogSnapshot snap = snapshot;
-        return snap == null || stale() || !snap.roleSchemas().isEmpty();
-    }
-
     @Override
     public boolean castRunsUserCode(String typeName) {
         return pin().castRunsUserCode(typeName);

@@ -97,11 +97,13 @@ public final class PostgresClassifier implements Classifier {
     }
 
     /**
-     * Whether a session's {@link ClassifyContext#schemaDoubt()} applies: only where a live catalog is the source (the
-     * offline table never knew the database's own objects, so nothing it says became less true).
+     * Whether a session's {@link ClassifyContext#schemaDoubt()} may apply, or its {@link ClassifyContext#roleChange()}
+     * with {@code "$user"} in its path: only where a live catalog is the source (the offline table never knew the
+     * database's own objects, so nothing it says became less true). Such a text's classification is the session's
+     * own, not cached for others.
      */
     private boolean doubted(ClassifyContext ctx) {
-        return ctx.schemaDoubt() != null && catalogued;
+        return catalogued && (ctx.schemaDoubt() != null || ctx.roleChange() != null && ctx.searchPath().contains("$user"));
     }
 
     /**
@@ -236,14 +238,16 @@ public final class PostgresClassifier implements Classifier {
         // One source for the whole text: a catalog that loads or is lost meanwhile must not answer half of it.
         SchemaInfo view = schema.pin();
         StatementWalker.TextState state = new StatementWalker.TextState(ctx.searchPath(), ctx.prepared());
-        state.schemaDoubt = doubted(ctx) ? ctx.schemaDoubt() : null;
+        state.schemaDoubt = catalogued ? ctx.schemaDoubt() : null;
         ByteOffsets offsets = new ByteOffsets(text);
         List<Statement> out = new ArrayList<>(stmts.size());
-        String roleChange = null;
+        String roleChange = ctx.roleChange();
+        boolean roleChangedInText = false;
         for (Node raw : stmts) {
             if (state.schemaDoubt == null && roleChange != null && catalogued && state.searchPath.contains("$user")
                     && view.userSchemaFollowsRole()) {
-                state.schemaDoubt = roleDoubt(roleChange) + " (an earlier statement of this text; send it separately)";
+                state.schemaDoubt = roleDoubt(roleChange)
+                        + (roleChangedInText ? " (an earlier statement of this text; send it separately)" : "");
             }
             int loc = raw.path("stmt_location").asInt(0);
             int len = raw.path("stmt_len").asInt(0);
@@ -266,7 +270,10 @@ public final class PostgresClassifier implements Classifier {
             ImplicitCalls.add(f, source);
             Statement st = f.toStatement(stmtText);
             out.add(st);
-            if (roleChange == null && st.kind() == Kind.DCL) roleChange = st.brief();
+            if (roleChange == null && st.kind() == Kind.DCL) {
+                roleChange = st.brief();
+                roleChangedInText = true;
+            }
             if (state.schemaDoubt == null && catalogued && st.mayChangeSchema()) {
                 state.schemaDoubt = "an earlier statement of this text may change the schema (" + st.brief()
                         + "): Warden's catalog was read before the text ran, so what depends on the database's own"

@@ -271,6 +271,7 @@ final class ClientSession {
         if (st != null) {
             st.searchPath = context.searchPath();
             st.schemaDoubt = context.schemaDoubt();
+            st.roleChange = context.roleChange();
         }
         return forward(new Pending.Parse(st), f);
     }
@@ -308,9 +309,11 @@ final class ClientSession {
             // Parse, as the server analyses it again.
             SearchPathTracker.View path = p.searchPath != null ? p.searchPath : paths.view(generation + 1);
             context = contextFor(path);
-            // Classified again, too, when a schema change the catalog cannot see yet came or went since its Parse.
+            // Classified again, too, when a schema change the catalog cannot see yet came or went since its Parse, or
+            // the role changed ("$user" in the path follows it, and so does the server's analysis).
             if (path.path() != null && !path.path().equals(p.statement.searchPath)
-                    || !java.util.Objects.equals(context.schemaDoubt(), p.statement.schemaDoubt)) {
+                    || !java.util.Objects.equals(context.schemaDoubt(), p.statement.schemaDoubt)
+                    || !java.util.Objects.equals(context.roleChange(), p.statement.roleChange)) {
                 c = classify(operation(p.statement.text, List.of()), withoutWaiting);
                 if (c == null) return false;
                 c = withParameterTypes(c, p.statement.parameterTypes, withoutWaiting);
@@ -361,14 +364,14 @@ final class ClientSession {
         return forward(new Pending.Query(v, System.nanoTime(), null, ++generation), v, false, f);
     }
 
-    /** The context of a statement that runs under this path, with the doubt of a schema change not seen yet. */
-    private ClassifyContext contextFor(SearchPathTracker.View path) {
-        return paths.context(path).withSchemaDoubt(changes.doubt(path.path(), this::userSchemaFollowsRole));
+    /** The role the server says the session acts as at its start ({@code SHOW role}; {@code none}: the user). */
+    void startsAs(String role) {
+        changes.startsAs(role);
     }
 
-    /** "$user" after a role change matters only where a schema is named after a role the user may become. */
-    private boolean userSchemaFollowsRole() {
-        return !(catalog instanceof dev.warden.postgres.catalog.PostgresCatalog live) || live.userSchemaFollowsRoleNow();
+    /** The context of a statement that runs under this path, with the doubt of a schema change not seen yet. */
+    private ClassifyContext contextFor(SearchPathTracker.View path) {
+        return paths.context(path).withSchemaDoubt(changes.doubt()).withRoleChange(changes.roleChange());
     }
 
     /** What an allowed statement going upstream (in the next unit) changes in the session's state. */

@@ -224,6 +224,17 @@ public final class PgFrontEnd implements FrontEnd {
                     return;
                 }
             }
+            // The role the session acts as from the start (ALTER ROLE/DATABASE … SET role): "$user" stands for it.
+            String role;
+            try {
+                role = upstream.show("role", settings.startupTimeout());
+            } catch (IOException bad) {
+                upstream.close();
+                e.slot().release();
+                h.fatal("08006", "warden: cannot read the session's role: " + bad.getMessage());
+                c.close();
+                return;
+            }
             long id = ids.incrementAndGet();
             int pid, secret;
             long key;
@@ -239,6 +250,7 @@ public final class PgFrontEnd implements FrontEnd {
                 upstream.close();
                 throw x;
             }
+            driver.session().startsAs(role);
             sessionSlots.put(driver.session(), e.slot());
             sessions.put(key, driver.session());
             // From here on the session owns the agent's slot and both sockets; closing it gives them back.

@@ -37,15 +37,27 @@ final class SchemaChanges {
 
     /**
      * The first statement that may have changed the role the session acts as (SET ROLE, SET SESSION AUTHORIZATION,
-     * set_config('role', …): any DCL counts), or null. {@code "$user"} in the search path stands for that role, and
+     * set_config('role', …): any DCL counts, and any unknown statement but a declared reader's), or the role the session
+     * started as, or null. {@code "$user"} in the search path stands for that role, and
      * the catalog resolves it as the upstream user.
      */
     private String roleChange;
 
+    /** The session acts as {@code role} from its start (a role's or database's default); {@code none}: as the user. */
+    synchronized void startsAs(String role) {
+        if (role != null && !role.equals("none") && roleChange == null) {
+            roleChange = "the session starts as role " + role + ", a role's or database's default";
+        }
+    }
+
     /** An allowed statement is going upstream in unit {@code gen}. */
     synchronized void sent(Verdict v, long gen) {
         for (Statement s : v.classification().statements()) {
-            if (roleChange == null && s.kind() == dev.warden.core.Kind.DCL) roleChange = s.brief();
+            // Code nobody proved (a function a person approved, not one a rule declares a reader) may set the role
+            // too: set_config('role', …).
+            boolean mayChangeRole = s.kind() == dev.warden.core.Kind.DCL
+                    || s.kind() == dev.warden.core.Kind.UNKNOWN && v.changesSchema();
+            if (roleChange == null && mayChangeRole) roleChange = s.brief();
         }
         if (!v.changesSchema()) {
             for (Statement s : v.classification().statements()) temporary(s, false);
@@ -98,15 +110,13 @@ final class SchemaChanges {
         return true;
     }
 
-    /**
-     * Why the catalog cannot be trusted for this session's next statement under {@code path}, or null;
-     * {@code userSchemaFollowsRole}: a schema is named after a role the upstream user may become (or it is not known);
-     * asked only after a role change.
-     */
-    synchronized String doubt(java.util.List<String> path, java.util.function.BooleanSupplier userSchemaFollowsRole) {
-        if (roleChange != null && path != null && path.contains("$user") && userSchemaFollowsRole.getAsBoolean()) {
-            return dev.warden.postgres.classify.PostgresClassifier.roleDoubt(roleChange);
-        }
+    /** What may have made the session act as another role, or null (see {@link dev.warden.core.engine.ClassifyContext#roleChange()}). */
+    synchronized String roleChange() {
+        return roleChange;
+    }
+
+    /** Why the catalog cannot be trusted for this session's next statement, or null. */
+    synchronized String doubt() {
         if (temporaryCode != null) {
             return "this session changed a temporary relation (" + temporaryCode + "): Warden's catalog never sees"
                     + " temporary objects, which are searched before every schema, so for the rest of the session what"

@@ -23,6 +23,8 @@ final class StatementTracker {
         volatile List<String> searchPath;
         /** The schema doubt {@code classification} was made under (null: none); an Execute under another classifies again. */
         volatile String schemaDoubt;
+        /** The role change {@code classification} was made after (null: none); an Execute after another classifies again. */
+        volatile String roleChange;
         final String refusal;
         int[] parameterTypes = new int[0];
         volatile boolean confirmed;

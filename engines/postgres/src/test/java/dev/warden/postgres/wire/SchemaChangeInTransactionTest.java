@@ -56,7 +56,7 @@ class SchemaChangeInTransactionTest {
                 match: {functions: ["public.writer", "public.trg_writer"]}
                 action: deny
               - name: remaking-needs-a-person
-                match: {functions: ["public.remake_view"]}
+                match: {functions: ["public.remake_view", "public.become_rb"]}
                 action: approve
                 approval: {mode: hold, timeout: 20s}
               - name: declared-readers
@@ -100,6 +100,8 @@ class SchemaChangeInTransactionTest {
     @BeforeEach
     void objects() throws Exception {
         try (Connection c = upstream(); Statement s = c.createStatement()) {
+            // No schema named after a role the user may become, unless a test makes one (roleSchemaWithAWritingView).
+            s.execute("DROP SCHEMA IF EXISTS rb CASCADE");
             s.execute("""
                     SET ROLE %s;
                     TRUNCATE public.hits;
@@ -401,27 +403,22 @@ class SchemaChangeInTransactionTest {
      */
     @Test
     void afterARoleChangeTheUserInTheSearchPathIsNotTakenForTheUpstreamUser() throws Exception {
-        try (Connection c = upstream(); Statement s = c.createStatement()) {
-            s.execute("""
-                    DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rb') THEN CREATE ROLE rb; END IF; END $$;
-                    GRANT rb TO %1$s;
-                    DROP SCHEMA IF EXISTS rb CASCADE;
-                    CREATE SCHEMA rb AUTHORIZATION rb;
-                    GRANT INSERT ON public.hits TO rb;
-                    SET ROLE rb;
-                    CREATE VIEW rb.rolepath AS SELECT public.writer() AS x;
-                    SET ROLE %1$s;
-                    DROP TABLE IF EXISTS public.rolepath;
-                    CREATE TABLE public.rolepath (x int);
-                    GRANT SELECT ON public.rolepath TO rb;
-                    """.formatted(ProxyFixture.UP_USER));
-        }
-        live.catalogs.get("ddltx").invalidate();
+        roleSchemaWithAWritingView();
         try (Connection c = agent("")) {
             exec(c, "SET ROLE rb");
             refused(c, "SELECT * FROM rolepath", "\"$user\"");
             assertThat(hits()).isZero();
         }
+        // A statement prepared before the role change and run after it: the server analyses it again, so is it judged.
+        try (Connection c = agent("prepareThreshold=1");
+             java.sql.PreparedStatement ps = c.prepareStatement("SELECT * FROM rolepath")) {
+            ps.executeQuery().close();
+            ps.executeQuery().close();
+            exec(c, "SET ROLE rb");
+            assertThatThrownBy(ps::executeQuery).isInstanceOfSatisfying(SQLException.class,
+                    e -> assertThat(e.getSQLState()).isEqualTo("42501"));
+        }
+        assertThat(hits()).isZero();
         // In one text (one Query, or pgjdbc's pipeline of its statements), and with "$user" put back after the change.
         for (String mode : List.of("preferQueryMode=simple", "preferQueryMode=extended")) {
             try (Connection c = agent(mode)) {
@@ -486,5 +483,63 @@ class SchemaChangeInTransactionTest {
             rs.next();
             assertThat(rs.getLong(1)).isEqualTo(1);
         }
+    }
+
+    /**
+     * Role {@code rb}, which the upstream user may become, with a schema of its name holding a view
+     * {@code rb.rolepath} that runs the writer; {@code public.rolepath} is a plain table.
+     */
+    static void roleSchemaWithAWritingView() throws SQLException {
+        try (Connection c = upstream(); Statement s = c.createStatement()) {
+            s.execute("""
+                    DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rb') THEN CREATE ROLE rb; END IF; END $$;
+                    GRANT rb TO %1$s;
+                    DROP SCHEMA IF EXISTS rb CASCADE;
+                    CREATE SCHEMA rb AUTHORIZATION rb;
+                    GRANT INSERT ON public.hits TO rb;
+                    SET ROLE rb;
+                    CREATE VIEW rb.rolepath AS SELECT public.writer() AS x;
+                    SET ROLE %1$s;
+                    DROP TABLE IF EXISTS public.rolepath;
+                    CREATE TABLE public.rolepath (x int);
+                    GRANT SELECT ON public.rolepath TO rb;
+                    CREATE OR REPLACE FUNCTION public.become_rb() RETURNS int LANGUAGE plpgsql VOLATILE
+                        AS 'BEGIN PERFORM pg_catalog.set_config(''role'', ''rb'', false); RETURN 1; END';
+                    """.formatted(ProxyFixture.UP_USER));
+        }
+        live.catalogs.get("ddltx").invalidate();
+    }
+
+    /**
+     * A session can act as another role from its start (ALTER ROLE … IN DATABASE … SET role), or after a function a
+     * person approved set it: {@code "$user"} stood for that role's schema while Warden resolved it as the user's.
+     */
+    @Test
+    void aRoleFromTheStartOrFromApprovedCodeIsFollowedToo() throws Exception {
+        roleSchemaWithAWritingView();
+        try (Connection c = upstream(); Statement s = c.createStatement()) {
+            s.execute("ALTER ROLE " + ProxyFixture.UP_USER + " IN DATABASE ddltx SET role = 'rb'");
+        }
+        try (Connection c = agent("")) {
+            refused(c, "SELECT * FROM rolepath", "the session starts as role rb");
+        } finally {
+            try (Connection c = upstream(); Statement s = c.createStatement()) {
+                s.execute("ALTER ROLE " + ProxyFixture.UP_USER + " IN DATABASE ddltx RESET role");
+            }
+        }
+        try (Connection c = agent("")) {
+            exec(c, "SELECT * FROM rolepath");
+            Thread held = Thread.ofVirtual().start(() -> {
+                try {
+                    exec(c, "SELECT public.become_rb()");
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            fx.approvals.decide(fx.approvals.awaitPending(java.time.Duration.ofSeconds(10)).id(), "alice", true, "ok");
+            held.join(10_000);
+            refused(c, "SELECT * FROM rolepath", "public.become_rb");
+        }
+        assertThat(hits()).isZero();
     }
 }
