@@ -12,8 +12,9 @@ import java.util.Map;
 
 /**
  * An upstream session for front ends that are not the wire protocol (the MCP server): the simple query protocol,
- * the exact text in one Query message, an optional read-only transaction around it, the statement timeout set at
- * startup, and caps on what is kept of the result (the rest is read and dropped).
+ * the exact text in one Query message, an optional read-only transaction around it, the statement timeout and the
+ * search path its texts are classified under set at startup, and caps on what is kept of the result (the rest is
+ * read and dropped).
  */
 public final class PgUpstreamSession implements UpstreamSession {
     private final UpstreamConnection conn;
@@ -29,7 +30,12 @@ public final class PgUpstreamSession implements UpstreamSession {
         Map<String, String> settings = Map.of(
                 "client_encoding", "UTF8",
                 "application_name", "warden",
-                "statement_timeout", Long.toString(db.statementTimeout().toMillis()));
+                "statement_timeout", Long.toString(db.statementTimeout().toMillis()),
+                // Its texts are classified under the default path: they run under it too, not under a role's or the
+                // database's own default (an unqualified name was judged in one schema and read in another). It is
+                // the session's reset value as well, so DISCARD ALL between calls returns to it.
+                "search_path", dev.warden.postgres.catalog.SearchPath.render(
+                        dev.warden.core.engine.ClassifyContext.DEFAULT_SEARCH_PATH));
         return new PgUpstreamSession(UpstreamConnection.open(db.upstream(), settings, Duration.ofSeconds(10)));
     }
 

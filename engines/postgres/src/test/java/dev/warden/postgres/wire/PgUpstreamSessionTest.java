@@ -50,4 +50,29 @@ class PgUpstreamSessionTest {
             assertThat(s.run("SHOW statement_timeout", false, 10, 1 << 20).rows().getFirst().getFirst()).isEqualTo("30s");
         }
     }
+
+    /**
+     * MCP's texts are classified under {@code "$user", public}: its sessions run under that path too, whatever the
+     * role's or the database's default. They ran under the default, so with {@code ALTER DATABASE … SET search_path =
+     * app, public} an unqualified name was judged as public's and read from app (a view there, or tagged columns).
+     */
+    @Test
+    void runsUnderThePathItsTextsAreClassifiedWith() throws Exception {
+        try (java.sql.Connection c = fx.direct(); java.sql.Statement st = c.createStatement()) {
+            st.execute("DROP DATABASE IF EXISTS mcppath");
+            st.execute("CREATE DATABASE mcppath");
+            st.execute("ALTER DATABASE mcppath SET search_path = evil, public");
+        }
+        DatabaseConfig db = Listeners.db("mcppath", fx.pg.getPort(), "mcppath", dev.warden.core.config.ListenerConfig.DEFAULTS);
+        try (UpstreamSession s = new PostgresEngine().connect(db)) {
+            assertThat(path(s)).isEqualTo(dev.warden.core.engine.ClassifyContext.DEFAULT_SEARCH_PATH);
+            s.run("SET search_path = evil", false, 10, 1 << 20);
+            s.reset();
+            assertThat(path(s)).isEqualTo(dev.warden.core.engine.ClassifyContext.DEFAULT_SEARCH_PATH);
+        }
+    }
+
+    private static java.util.List<String> path(UpstreamSession s) throws Exception {
+        return dev.warden.postgres.catalog.SearchPath.parse(s.run("SHOW search_path", false, 10, 1 << 20).rows().getFirst().getFirst());
+    }
 }
