@@ -35,7 +35,9 @@ public final class PgUpstreamSession implements UpstreamSession {
                 // database's own default (an unqualified name was judged in one schema and read in another). It is
                 // the session's reset value as well, so DISCARD ALL between calls returns to it.
                 "search_path", dev.warden.postgres.catalog.SearchPath.render(
-                        dev.warden.core.engine.ClassifyContext.DEFAULT_SEARCH_PATH));
+                        dev.warden.core.engine.ClassifyContext.DEFAULT_SEARCH_PATH),
+                // And as the configured user, not as a role a role's or database's default sets ("$user" follows it).
+                "role", "none");
         return new PgUpstreamSession(UpstreamConnection.open(db.upstream(), settings, Duration.ofSeconds(10)));
     }
 

@@ -52,8 +52,8 @@ class PgUpstreamSessionTest {
     }
 
     /**
-     * MCP's texts are classified under {@code "$user", public}: its sessions run under that path too, whatever the
-     * role's or the database's default. They ran under the default, so with {@code ALTER DATABASE … SET search_path =
+     * MCP's texts are classified under {@code "$user", public} for the configured user: its sessions run under that
+     * path and as that user too, whatever the role's or the database's defaults ({@code SET role} among them). They ran under the default, so with {@code ALTER DATABASE … SET search_path =
      * app, public} an unqualified name was judged as public's and read from app (a view there, or tagged columns).
      */
     @Test
@@ -62,10 +62,14 @@ class PgUpstreamSessionTest {
             st.execute("DROP DATABASE IF EXISTS mcppath");
             st.execute("CREATE DATABASE mcppath");
             st.execute("ALTER DATABASE mcppath SET search_path = evil, public");
+            st.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'mcp_other') THEN CREATE ROLE mcp_other; END IF; END $$");
+            st.execute("GRANT mcp_other TO " + ProxyFixture.UP_USER);
+            st.execute("ALTER ROLE " + ProxyFixture.UP_USER + " IN DATABASE mcppath SET role = 'mcp_other'");
         }
         DatabaseConfig db = Listeners.db("mcppath", fx.pg.getPort(), "mcppath", dev.warden.core.config.ListenerConfig.DEFAULTS);
         try (UpstreamSession s = new PostgresEngine().connect(db)) {
             assertThat(path(s)).isEqualTo(dev.warden.core.engine.ClassifyContext.DEFAULT_SEARCH_PATH);
+            assertThat(s.run("SELECT current_user", false, 10, 1 << 20).rows().getFirst().getFirst()).isEqualTo(ProxyFixture.UP_USER);
             s.run("SET search_path = evil", false, 10, 1 << 20);
             s.reset();
             assertThat(path(s)).isEqualTo(dev.warden.core.engine.ClassifyContext.DEFAULT_SEARCH_PATH);
