@@ -40,8 +40,7 @@ public record Classification(List<Statement> statements, Set<String> tags, long 
 
     /** Whether any of its statements {@link Statement#mayChangeSchema() may have changed the schema}. */
     public boolean mayChangeSchema() {
-        for (Statement s : statements) if (s.mayChangeSchema()) return true;
-        return false;
+        return firstSchemaChange() != null;
     }
 
     /** The first statement that {@link Statement#mayChangeSchema() may have changed the schema}, or null. */

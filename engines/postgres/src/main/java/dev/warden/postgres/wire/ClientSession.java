@@ -371,7 +371,7 @@ final class ClientSession {
 
     /** The context of a statement that runs under this path, with the doubt of a schema change not seen yet. */
     private ClassifyContext contextFor(SearchPathTracker.View path) {
-        return paths.context(path).withSchemaDoubt(changes.doubt()).withRoleChange(changes.roleChange());
+        return changes.applyTo(paths.context(path));
     }
 
     /** What an allowed statement going upstream (in the next unit) changes in the session's state. */

@@ -208,30 +208,22 @@ public final class PgFrontEnd implements FrontEnd {
                 c.close();
                 return;
             }
-            if (!e.settings().containsKey("search_path")) {
-                // The role's or database's default (ALTER ROLE/DATABASE … SET search_path), as the server has it: the
-                // path the session starts with and RESET returns to. Not assumed.
-                try {
-                    List<String> start = List.copyOf(dev.warden.postgres.catalog.SearchPath.parse(
-                            upstream.show("search_path", settings.startupTimeout())));
-                    e = new StartupHandshake.Established(e.socket(), e.tls(), e.in(), e.out(), e.agent(), e.database(),
-                            e.settings(), start, e.clientAddress(), e.slot());
-                } catch (IOException | IllegalArgumentException bad) {
-                    upstream.close();
-                    e.slot().release();
-                    h.fatal("08006", "warden: cannot read the database's search_path: " + bad.getMessage());
-                    c.close();
-                    return;
-                }
-            }
-            // The role the session acts as from the start (ALTER ROLE/DATABASE … SET role): "$user" stands for it.
+            // As the server has them after the role's and database's defaults (ALTER ROLE/DATABASE … SET), in one
+            // round trip: the search path the session starts with and RESET returns to (unless the client gave one),
+            // and the role it acts as, which "$user" in that path stands for. Not assumed.
             String role;
             try {
-                role = upstream.show("role", settings.startupTimeout());
-            } catch (IOException bad) {
+                List<String> start = upstream.show(List.of("search_path", "role"), settings.startupTimeout());
+                role = start.get(1);
+                if (!e.settings().containsKey("search_path")) {
+                    e = new StartupHandshake.Established(e.socket(), e.tls(), e.in(), e.out(), e.agent(), e.database(),
+                            e.settings(), List.copyOf(dev.warden.postgres.catalog.SearchPath.parse(start.get(0))),
+                            e.clientAddress(), e.slot());
+                }
+            } catch (IOException | IllegalArgumentException bad) {
                 upstream.close();
                 e.slot().release();
-                h.fatal("08006", "warden: cannot read the session's role: " + bad.getMessage());
+                h.fatal("08006", "warden: cannot read the session's search_path and role: " + bad.getMessage());
                 c.close();
                 return;
             }

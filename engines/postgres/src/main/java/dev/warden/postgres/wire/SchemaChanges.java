@@ -110,13 +110,13 @@ final class SchemaChanges {
         return true;
     }
 
-    /** What may have made the session act as another role, or null (see {@link dev.warden.core.engine.ClassifyContext#roleChange()}). */
-    synchronized String roleChange() {
-        return roleChange;
+    /** {@code context} with this session's schema doubt and role change: one look, under one lock, per statement. */
+    synchronized dev.warden.core.engine.ClassifyContext applyTo(dev.warden.core.engine.ClassifyContext context) {
+        return context.withSchemaDoubt(doubt()).withRoleChange(roleChange);
     }
 
     /** Why the catalog cannot be trusted for this session's next statement, or null. */
-    synchronized String doubt() {
+    private String doubt() {
         if (temporaryCode != null) {
             return "this session changed a temporary relation (" + temporaryCode + "): Warden's catalog never sees"
                     + " temporary objects, which are searched before every schema, so for the rest of the session what"

@@ -19,6 +19,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -174,39 +175,49 @@ public final class UpstreamConnection implements Closeable {
         }
     }
 
-    /** Sends a CancelRequest for this backend on a connection of its own, as the protocol wants. */
     /**
-     * A setting's value as the new session has it ({@code SHOW name}), before any client statement: what the role's
-     * and database's defaults made it. Blocking; only while the connection is still in blocking mode.
+     * Settings' values as the new session has them, in one query, before any client statement: what the role's and
+     * database's defaults made them. Blocking; only while the connection is still in blocking mode.
      */
-    String show(String name, Duration timeout) throws IOException {
+    List<String> show(List<String> names, Duration timeout) throws IOException {
+        StringBuilder sql = new StringBuilder("SELECT ");
+        for (String n : names) {
+            if (sql.length() > 7) sql.append(", ");
+            sql.append("pg_catalog.current_setting('").append(n).append("')");
+        }
         PgWriter w = new PgWriter();
-        new QueryMessage.Query("SHOW " + name).write(w);
+        new QueryMessage.Query(sql.toString()).write(w);
         w.writeTo(out);
         out.flush();
         socket.setSoTimeout((int) timeout.toMillis());
         FrameReader reader = new FrameReader(in, 1 << 20);
-        String value = null;
+        List<String> values = null;
         while (true) {
             Frame f = reader.read();
             switch (f.type()) {
                 case 'D' -> {
                     PgReader r = new PgReader(f.body());
-                    if (r.int16() < 1) throw new ProtocolException("SHOW " + name + " returned no column");
-                    int len = r.int32();
-                    value = len < 0 ? null : new String(r.bytes(len), StandardCharsets.UTF_8);
+                    if (r.int16() != names.size()) throw new ProtocolException("settings " + names + ": wrong number of columns");
+                    values = new java.util.ArrayList<>(names.size());
+                    for (int i = 0; i < names.size(); i++) {
+                        int len = r.int32();
+                        if (len < 0) throw new ProtocolException("setting " + names.get(i) + " has no value");
+                        values.add(new String(r.bytes(len), StandardCharsets.UTF_8));
+                    }
                 }
-                case 'E' -> throw new IOException("SHOW " + name + " failed: " + Notice.read(f).message());
+                case 'E' -> throw new IOException("settings " + names + ": " + Notice.read(f).message());
                 case 'Z' -> {
                     if (reader.buffered() != 0) throw new ProtocolException("upstream sent data after ReadyForQuery");
                     socket.setSoTimeout(0);
-                    if (value == null) throw new ProtocolException("SHOW " + name + " returned no value");
-                    return value;
+                    if (values == null) throw new ProtocolException("settings " + names + " returned no row");
+                    return List.copyOf(values);
                 }
                 default -> { }
             }
         }
     }
+
+    /** Sends a CancelRequest for this backend on a connection of its own, as the protocol wants. */
 
     public void cancel() {
         if (key == null) return;
