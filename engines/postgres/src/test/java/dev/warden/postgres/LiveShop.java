@@ -145,6 +145,30 @@ public final class LiveShop implements AutoCloseable {
         }
     }
 
+    /**
+     * How many rows {@code count} (a {@code SELECT count(*)}) grew by while the text ran in shop as app, in one
+     * transaction rolled back afterwards: what user code the server ran wrote, and nothing of it stays.
+     */
+    public long rowsAddedBy(String sql, String count) throws SQLException {
+        try (Connection c = appConnection(); var st = c.createStatement()) {
+            c.setAutoCommit(false);
+            try {
+                long before = count(st, count);
+                st.execute(sql);
+                return count(st, count) - before;
+            } finally {
+                c.rollback();
+            }
+        }
+    }
+
+    private static long count(java.sql.Statement st, String count) throws SQLException {
+        try (ResultSet rs = st.executeQuery(count)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
     @Override
     public void close() throws Exception {
         try {

@@ -166,23 +166,7 @@ class RedTeamUserCodeTest {
     }
 
     private static long auditRowsOf(String sql) throws SQLException {
-        try (Connection c = shop.appConnection(); var st = c.createStatement()) {
-            c.setAutoCommit(false);
-            try {
-                long before = count(st);
-                st.execute(sql);
-                return count(st) - before;
-            } finally {
-                c.rollback();
-            }
-        }
-    }
-
-    private static long count(java.sql.Statement st) throws SQLException {
-        try (ResultSet rs = st.executeQuery("SELECT count(*) FROM public.audit")) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return shop.rowsAddedBy(sql, "SELECT count(*) FROM public.audit");
     }
 
     static Classification classify(String sql) {
