@@ -105,6 +105,25 @@ class ConsoleApiTest {
                 .containsEntry("status", "approved");
     }
 
+    /** Only the deciding approver's comment was kept: the second approver never saw why the first said yes. */
+    @Test
+    void eachApproversCommentIsKept() throws Exception {
+        ApprovalRequest r = f.open("ALTER TABLE orders ADD d int", ApprovalSpec.Mode.TICKET, 2, false);
+        call("POST", "/api/requests/" + r.id() + "/approve", "{\"comment\":\"nullable, no rewrite\"}",
+                "Authorization", "Bearer " + ConsoleFixture.ALICE);
+        assertThat(obj(call("GET", "/api/requests/" + r.id(), null, "Authorization", "Bearer " + ConsoleFixture.BOB)).get("comments"))
+                .isEqualTo(List.of(Map.of("by", "alice", "comment", "nullable, no rewrite")));
+        Map<String, Object> done = obj(call("POST", "/api/requests/" + r.id() + "/approve", "{\"comment\":\"agreed\"}",
+                "Authorization", "Bearer " + ConsoleFixture.BOB));
+        assertThat(done).containsEntry("status", "approved").containsEntry("comment", "agreed");
+        assertThat(done.get("comments")).isEqualTo(List.of(Map.of("by", "alice", "comment", "nullable, no rewrite"),
+                Map.of("by", "bob", "comment", "agreed")));
+        // Kept where requests are stored, so a restart shows them too.
+        assertThat(dev.warden.core.approval.ApprovalJson.read(new ObjectMapper().readValue(
+                f.dataDir.resolve("approvals/" + r.id() + ".json").toFile(), Map.class)).comments())
+                .extracting(ApprovalRequest.ApproverComment::by).containsExactly("alice", "bob");
+    }
+
     @Test
     void agentsAndStrangersAreRefused() throws Exception {
         ApprovalRequest r = f.open("DROP TABLE audit_log", ApprovalSpec.Mode.TICKET, 1, false);

@@ -10,6 +10,7 @@ import dev.warden.core.Operation;
 import dev.warden.core.Statement;
 import dev.warden.core.Target;
 import dev.warden.core.Verdict;
+import dev.warden.core.ApprovalSpec;
 import dev.warden.core.approval.ApprovalRequest;
 import dev.warden.core.approval.StatedReason;
 import dev.warden.core.engine.Catalog;
@@ -143,6 +144,30 @@ class ConsoleBrowserTest {
         browser.findElement(By.cssSelector("nav a[data-tab='history']")).click();
         assertThat(browser.findElement(By.cssSelector("#history-rows tr[data-id='" + id + "']")).getText()).contains("used").contains("bob");
         assertThat(Files.readString(dir.resolve("approvals/" + id + ".json"), StandardCharsets.UTF_8)).contains("\"status\":\"used\"");
+    }
+
+    /** Under a rule that asks two approvers, the second sees why the first said yes (as text, never markup). */
+    @Test
+    void theSecondApproverSeesTheFirstOnesComment() throws Exception {
+        ApprovalRequest r = f.open("ALTER TABLE orders ADD note text", ApprovalSpec.Mode.TICKET, 2, false);
+        f.approvals.decide(r.id(), "alice", true, "nullable column, <b>no</b> rewrite");
+
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+        wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+        browser.get(f.url() + "/");
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token"))).sendKeys(ConsoleFixture.BOB);
+        browser.findElement(By.id("login-button")).click();
+        WebElement card = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#pending-list .request.pending")));
+        assertThat(card.findElement(By.cssSelector(".approvals")).getText()).isEqualTo("1 of 2 (alice)");
+        assertThat(card.findElement(By.cssSelector("dd.comments")).getText()).isEqualTo("alice: nullable column, <b>no</b> rewrite");
+        assertThat(card.findElements(By.cssSelector("dd.comments b"))).isEmpty();
+
+        card.findElement(By.cssSelector(".comment")).sendKeys("agreed");
+        card.findElement(By.cssSelector(".approve")).click();
+        wait.until(d -> f.approvals.get(r.id()).orElseThrow().status() == ApprovalRequest.Status.APPROVED);
+        browser.findElement(By.cssSelector("nav a[data-tab='history']")).click();
+        wait.until(d -> d.findElement(By.cssSelector("#history-rows tr[data-id='" + r.id() + "']")).getText()
+                .contains("alice: nullable column, <b>no</b> rewrite; bob: agreed"));
     }
 
     @Test

@@ -177,6 +177,14 @@ final class ApprovalsCommand implements Runnable {
         List<?> by = (List<?>) r.get("approved_by");
         if (!by.isEmpty()) out.println("approved by: " + by);
         if (r.get("decided_by") != null) out.println("decided by: " + r.get("decided_by") + (r.get("comment") == null ? "" : ": " + r.get("comment")));
+        List<?> comments = (List<?>) r.get("comments");
+        if (comments != null && !comments.isEmpty()) {
+            out.println("comments:");
+            for (Object o : comments) {
+                Map<?, ?> note = (Map<?, ?>) o;
+                out.println("  " + note.get("by") + ": " + oneLine(String.valueOf(note.get("comment")), 500));
+            }
+        }
         out.println("statement_hash: " + r.get("statement_hash"));
         out.println("statement:");
         for (String line : String.valueOf(r.get("statement")).split("\n", -1)) out.println("  " + visible(line));

@@ -113,6 +113,9 @@ class ApprovalsCommandTest {
         assertThat(ledger.entries()).filteredOn(e -> e instanceof Entry.ApprovalEntry x && "alice".equals(x.approver()))
                 .extracting(e -> ((Entry.ApprovalEntry) e).comment()).containsExactly("fine", "never");
 
+        assertThat(warden(concat(new String[] {"approvals", "show", a.id()}, conn)).out())
+                .contains("decided by: alice: fine").contains("comments:\n  alice: fine");
+
         Run twice = warden(concat(new String[] {"approvals", "approve", a.id()}, conn));
         assertThat(twice.status()).isEqualTo(WardenCommand.FAILED);
         assertThat(twice.err()).contains("already approved");

@@ -171,6 +171,10 @@
     return flags.size ? [...flags].join(', ') : '—';
   }
 
+  function commentsOf(r) {
+    return r.comments.map(x => x.by + ': ' + x.comment).join('; ');
+  }
+
   function card(r) {
     const c = $('#request-card').content.firstElementChild.cloneNode(true);
     c.dataset.id = r.id;
@@ -191,6 +195,7 @@
     $('.rows', c).textContent = r.classification.estimated_rows === null ? 'unknown' : r.classification.estimated_rows.toLocaleString();
     $('.approvals', c).textContent = r.approved_by.length + ' of ' + r.approvals_needed +
       (r.approved_by.length ? ' (' + r.approved_by.join(', ') + ')' : '');
+    if (r.comments.length) $('.comments', c).textContent = commentsOf(r); else c.querySelectorAll('.comments-box').forEach(e => { e.hidden = true; });
     $('.rid', c).textContent = r.id;
     if (r.reason) $('.reason', c).textContent = r.reason; else $('.reason-box', c).hidden = true;
     c.dataset.expires = r.expires;
@@ -249,7 +254,7 @@
       tr.dataset.id = r.id;
       tr.append(el('td', null, r.created.replace('T', ' ').replace(/\..*Z$/, 'Z')), el('td', 'hstatus ' + r.status, r.status),
         el('td', null, r.agent), el('td', null, r.database), el('td', 'stmt', r.statement), el('td', null, r.rule),
-        el('td', null, r.decided_by || (r.approved_by || []).join(', ')), el('td', null, r.comment || ''));
+        el('td', null, r.decided_by || (r.approved_by || []).join(', ')), el('td', null, r.comments.length ? commentsOf(r) : (r.comment || '')));
       rows.append(tr);
     }
     if (state.focus) {

@@ -56,6 +56,12 @@ public final class ApprovalJson {
         m.put("approved_by", r.approvedBy());
         m.put("decided_by", r.decidedBy());
         m.put("comment", r.comment());
+        m.put("comments", r.comments().stream().map(c -> {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("by", c.by());
+            e.put("comment", c.comment());
+            return e;
+        }).toList());
         m.put("in_transaction", r.inTransaction());
         return m;
     }
@@ -86,7 +92,13 @@ public final class ApprovalJson {
                 Instant.parse(str(m, "created")), Instant.parse(str(m, "expires")),
                 ApprovalRequest.Status.valueOf(str(m, "status").toUpperCase(Locale.ROOT)),
                 (List<String>) m.get("approved_by"), (String) m.get("decided_by"), (String) m.get("comment"),
-                Boolean.TRUE.equals(m.get("in_transaction")));
+                Boolean.TRUE.equals(m.get("in_transaction")), comments((List<Map<String, Object>>) m.get("comments")));
+    }
+
+    /** Requests stored before comments were kept have none. */
+    private static List<ApprovalRequest.ApproverComment> comments(List<Map<String, Object>> list) {
+        if (list == null) return List.of();
+        return list.stream().map(c -> new ApprovalRequest.ApproverComment(str(c, "by"), str(c, "comment"))).toList();
     }
 
     @SuppressWarnings("unchecked")

@@ -17,16 +17,32 @@ import java.util.List;
  * @param expires     pending: when it times out; approved: when the approval lapses
  * @param approvedBy  approvers who said yes so far
  * @param decidedBy   who decided it last, or {@code null}
- * @param comment     the deciding approver's comment, or {@code null}
+ * @param comment     the deciding approver's comment (or why it expired), or {@code null}
  * @param inTransaction the statement waits inside an open transaction block (its locks are held meanwhile)
+ * @param comments    every approver's comment, in the order given: under a rule that asks two approvers, the second
+ *                    sees why the first said yes
  */
 public record ApprovalRequest(String id, Operation operation, String hash, Classification classification,
                               Decision decision, Instant created, Instant expires, Status status,
-                              List<String> approvedBy, String decidedBy, String comment, boolean inTransaction) {
+                              List<String> approvedBy, String decidedBy, String comment, boolean inTransaction,
+                              List<ApproverComment> comments) {
     public enum Status { PENDING, APPROVED, DENIED, EXPIRED, USED }
+
+    /** What one approver wrote when deciding. */
+    public record ApproverComment(String by, String comment) {}
 
     public ApprovalRequest {
         approvedBy = List.copyOf(approvedBy);
+        comments = comments == null ? List.of() : List.copyOf(comments);
+    }
+
+    /** This request with {@code by}'s comment added (unchanged when there is none). */
+    public ApprovalRequest withComment(String by, String comment) {
+        if (comment == null) return this;
+        List<ApproverComment> all = new java.util.ArrayList<>(comments);
+        all.add(new ApproverComment(by, comment));
+        return new ApprovalRequest(id, operation, hash, classification, decision, created, expires, status, approvedBy,
+                decidedBy, this.comment, inTransaction, all);
     }
 
     /**

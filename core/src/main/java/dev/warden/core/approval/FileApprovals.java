@@ -135,7 +135,7 @@ public final class FileApprovals implements Approvals, AutoCloseable {
         Instant now = clock.instant();
         ApprovalSpec spec = decision.approval();
         ApprovalRequest r = new ApprovalRequest(newId(), operation, operation.statementHash(), classification, decision,
-                now, now.plus(spec.timeout()), ApprovalRequest.Status.PENDING, List.of(), null, null, inTransaction);
+                now, now.plus(spec.timeout()), ApprovalRequest.Status.PENDING, List.of(), null, null, inTransaction, List.of());
         lock.lock();
         try {
             record(r, null, "requested", null);
@@ -263,11 +263,11 @@ public final class FileApprovals implements Approvals, AutoCloseable {
                 List<String> by = new ArrayList<>(r.approvedBy());
                 by.add(approver);
                 boolean enough = by.size() >= r.decision().approval().approvers();
-                result = transition(r, enough ? ApprovalRequest.Status.APPROVED : ApprovalRequest.Status.PENDING,
+                result = transition(r.withComment(approver, note), enough ? ApprovalRequest.Status.APPROVED : ApprovalRequest.Status.PENDING,
                         enough ? now.plus(r.decision().approval().validFor()) : r.expires(), by, approver, note,
                         approver, "approved", note);
             } else {
-                result = transition(r, ApprovalRequest.Status.DENIED, r.expires(), r.approvedBy(), approver, note,
+                result = transition(r.withComment(approver, note), ApprovalRequest.Status.DENIED, r.expires(), r.approvedBy(), approver, note,
                         approver, "denied", note);
             }
         } finally {
@@ -290,7 +290,8 @@ public final class FileApprovals implements Approvals, AutoCloseable {
             for (ApprovalRequest r : List.copyOf(requests.values())) {
                 if (r.operation().agent().equals(agent)
                         && (r.status() == ApprovalRequest.Status.PENDING || r.status() == ApprovalRequest.Status.APPROVED)) {
-                    ApprovalRequest d = with(r, ApprovalRequest.Status.DENIED, r.expires(), r.approvedBy(), by, cleanComment(comment));
+                    String note = cleanComment(comment);
+                    ApprovalRequest d = with(r.withComment(by, note), ApprovalRequest.Status.DENIED, r.expires(), r.approvedBy(), by, note);
                     // Deny even when the ledger cannot say so: refusing is the safe side.
                     writeQuietly(d);
                     requests.put(d.id(), d);
@@ -470,7 +471,7 @@ public final class FileApprovals implements Approvals, AutoCloseable {
     private static ApprovalRequest with(ApprovalRequest r, ApprovalRequest.Status status, Instant expires,
                                         List<String> approvedBy, String decidedBy, String comment) {
         return new ApprovalRequest(r.id(), r.operation(), r.hash(), r.classification(), r.decision(), r.created(),
-                expires, status, approvedBy, decidedBy, comment, r.inTransaction());
+                expires, status, approvedBy, decidedBy, comment, r.inTransaction(), r.comments());
     }
 
     private static String cleanComment(String comment) {

@@ -67,7 +67,7 @@ class WebhooksTest {
         Operation op = new Operation("claude", "shop", "postgres", text, parameters, "cleanup", "s", "", null);
         return new ApprovalRequest("rabc", op, op.statementHash(), Classification.unknown(op.text(), "t"),
                 new Decision(Action.APPROVE, "drops", List.of("x"), ApprovalSpec.DEFAULT), Instant.now(),
-                Instant.now().plusSeconds(300), ApprovalRequest.Status.PENDING, List.of(), null, null, true);
+                Instant.now().plusSeconds(300), ApprovalRequest.Status.PENDING, List.of(), null, null, true, List.of());
     }
 
     @Test

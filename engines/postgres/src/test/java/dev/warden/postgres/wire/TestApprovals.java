@@ -21,7 +21,7 @@ final class TestApprovals implements Approvals {
     @Override
     public synchronized ApprovalRequest open(Operation op, Classification c, Decision d, boolean inTransaction) {
         ApprovalRequest r = new ApprovalRequest(UUID.randomUUID().toString(), op, op.statementHash(), c, d, Instant.now(),
-                Instant.now().plus(d.approval().timeout()), ApprovalRequest.Status.PENDING, List.of(), null, null, inTransaction);
+                Instant.now().plus(d.approval().timeout()), ApprovalRequest.Status.PENDING, List.of(), null, null, inTransaction, List.of());
         requests.put(r.id(), r);
         notifyAll();
         return r;
@@ -58,7 +58,7 @@ final class TestApprovals implements Approvals {
     private ApprovalRequest set(String id, ApprovalRequest.Status s, String by) {
         ApprovalRequest r = requests.get(id);
         ApprovalRequest n = new ApprovalRequest(r.id(), r.operation(), r.hash(), r.classification(), r.decision(), r.created(),
-                r.expires(), s, by == null ? List.of() : List.of(by), by, null, r.inTransaction());
+                r.expires(), s, by == null ? List.of() : List.of(by), by, null, r.inTransaction(), r.comments());
         requests.put(id, n);
         return n;
     }
