@@ -24,15 +24,16 @@ final class CatalogLoader {
     static final long FIRST_NORMAL_OBJECT_ID = 16384;
 
     private static final String IDENTITY = """
-            SELECT current_user, d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()""";
+            SELECT session_user, d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()""";
 
     private static final String SCHEMAS = "SELECT nspname FROM pg_catalog.pg_namespace";
     // Schemas "$user" in a search path can stand for: named after the user or a role it may become (SET ROLE). A
-    // superuser may become any role.
+    // superuser may become any role. The user is the session's (a role's or database's default role may be in force
+    // for this connection; Warden's sessions start as the user, or are told the role they start as).
     private static final String ROLE_SCHEMAS = """
             SELECT n.nspname FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_roles r ON r.rolname = n.nspname
-            WHERE pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER')
-               OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
+            WHERE pg_catalog.pg_has_role(session_user, r.oid, 'MEMBER')
+               OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = session_user)
             """;
 
     // Other sessions' temporary schemas are left out: their objects are not the agent's.

@@ -127,6 +127,12 @@ public record CatalogSnapshot(String user, long databaseOid, Set<String> schemas
         }
     }
 
+    /** This catalog with {@code "$user"} standing for {@code role} ({@code current_user}); a role of no schema: "". */
+    public CatalogSnapshot actingAs(String role) {
+        return new CatalogSnapshot(role, databaseOid, schemas, roleSchemas, relations, functions, operators,
+                userCastTargets, reach, implicitCode);
+    }
+
     /**
      * The schemas a search path stands for, in order: {@code $user} replaced by the user, schemas that do not
      * exist left out, and {@code pg_catalog} first unless the path names it (as PostgreSQL does). Temporary schemas

@@ -81,8 +81,13 @@ sealed interface CatalogView extends SchemaInfo {
         }
 
         @Override
-        public boolean userSchemaFollowsRole() {
-            return !snap.roleSchemas().isEmpty();
+        public SchemaInfo actingAs(String role) {
+            return role == null || role.equals(snap.user()) ? this : new Live(snap.actingAs(role));
+        }
+
+        @Override
+        public java.util.Set<String> roleSchemas() {
+            return snap.roleSchemas();
         }
 
         @Override

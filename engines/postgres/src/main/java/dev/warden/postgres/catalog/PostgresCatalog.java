@@ -376,10 +376,6 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
         return pin().implicitCode();
     }
 
-    @Override
-    public boolean userSchemaFollowsRole() {
-        return pin().userSchemaFollowsRole();
-    }
 
     @Override
     public boolean castRunsUserCode(String typeName) {

@@ -99,18 +99,23 @@ public interface SchemaInfo {
     }
 
     /**
+     * These answers with {@code "$user"} in a search path standing for {@code role} (PostgreSQL's {@code current_user}),
+     * not for the user Warden logs in as; {@code null}: that user. The offline table knows no user schemas.
+     */
+    default SchemaInfo actingAs(String role) {
+        return this;
+    }
+
+    /** The schemas named after the user or a role it may become: what {@code "$user"} can stand for. */
+    default java.util.Set<String> roleSchemas() {
+        return java.util.Set.of();
+    }
+
+    /**
      * Whether a cast to the type named {@code typeName} ({@code pg_type.typname}) may run a function that is not
      * PostgreSQL's own ({@code CREATE CAST … WITH FUNCTION}); which cast runs depends on the source type, which the
      * classifier does not know, so any such cast to that type counts. The offline table knows none.
      */
-    /**
-     * Whether {@code "$user"} in a search path may name a different schema once the session acts as another role (SET
-     * ROLE): a schema is named after the user or a role it may become. Not known offline: true.
-     */
-    default boolean userSchemaFollowsRole() {
-        return true;
-    }
-
     default boolean castRunsUserCode(String typeName) {
         return false;
     }

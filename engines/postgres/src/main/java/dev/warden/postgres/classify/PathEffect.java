@@ -10,30 +10,54 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * What one statement does to the session's search path and to the transaction around it, read from PostgreSQL's own
- * grammar (never from a lexer of Warden's): {@code SET [LOCAL] search_path}, {@code RESET}, {@code DISCARD ALL},
+ * What one statement does to the session's search path and role and to the transaction around it, read from
+ * PostgreSQL's own grammar (never from a lexer of Warden's): {@code SET [LOCAL] search_path}, {@code SET [LOCAL] ROLE},
+ * {@code SET [LOCAL] SESSION AUTHORIZATION}, their {@code RESET}, {@code RESET ALL}, {@code DISCARD ALL},
  * {@code set_config('search_path', …, is_local)}, and the transaction and savepoint commands whose end or rollback
- * restores an earlier path. A front end follows these the way PostgreSQL's GUC stack does.
+ * restores an earlier setting. A front end follows these the way PostgreSQL's GUC stack does.
  *
  * @param kind    what the statement does
- * @param path    the new path for {@code SET} and {@code SET_LOCAL} (already as schema names)
- * @param name    the savepoint name for the savepoint commands
+ * @param setting which setting {@code SET}, {@code SET_LOCAL}, {@code RESET}, {@code RESET_LOCAL} and {@code UNKNOWN}
+ *                change ({@code null} for {@code UNKNOWN}: any of them)
+ * @param path    the new path for {@code SET} and {@code SET_LOCAL} of the search path (already as schema names)
+ * @param name    the savepoint name for the savepoint commands; the role's name for {@code SET} and {@code SET_LOCAL}
+ *                of the role or session authorization ({@code none} for {@code SET ROLE NONE}); why, for an
+ *                {@code UNKNOWN} role
  * @param chain   {@code COMMIT AND CHAIN} / {@code ROLLBACK AND CHAIN}: a new block starts at once
  * @param utility the statement is a utility command whose meaning does not depend on the search path
  */
-public record PathEffect(Type kind, List<String> path, String name, boolean chain, boolean utility) {
+public record PathEffect(Type kind, Setting setting, List<String> path, String name, boolean chain, boolean utility) {
     public enum Type {
         NONE, SET, SET_LOCAL, RESET, RESET_LOCAL, DISCARD_ALL,
-        /** It changes the path in a way that cannot be read from the text (computed value, conditional call). */
+        /** It changes the setting in a way that cannot be read from the text (computed value, conditional call). */
         UNKNOWN,
         BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE, ROLLBACK_TO, PREPARE_TRANSACTION
     }
 
-    public static final PathEffect NONE = new PathEffect(Type.NONE, null, null, false, false);
-    public static final PathEffect UNKNOWN = new PathEffect(Type.UNKNOWN, null, null, false, false);
+    /** The settings followed: what unqualified names ({@code search_path}) and {@code "$user"} in it stand for. */
+    public enum Setting { SEARCH_PATH, ROLE, SESSION_AUTHORIZATION }
+
+    public static final PathEffect NONE = new PathEffect(Type.NONE, null, null, null, false, false);
+    public static final PathEffect UNKNOWN = new PathEffect(Type.UNKNOWN, null, null, null, false, false);
 
     private static PathEffect utility(Type t) {
-        return new PathEffect(t, null, null, false, true);
+        return new PathEffect(t, Setting.SEARCH_PATH, null, null, false, true);
+    }
+
+    /** The role the session acts as may have changed, in a way that cannot be read ({@code why}). */
+    public static PathEffect unknownRole(String why) {
+        return new PathEffect(Type.UNKNOWN, Setting.ROLE, null, why, false, false);
+    }
+
+    /** Whether it may change the role the session acts as. */
+    public boolean touchesRole() {
+        return kind == Type.DISCARD_ALL || (kind == Type.UNKNOWN || kind == Type.SET || kind == Type.SET_LOCAL
+                || kind == Type.RESET || kind == Type.RESET_LOCAL) && setting != Setting.SEARCH_PATH;
+    }
+
+    /** The role it makes the session act as from here on, where the text alone says so ({@code SET [LOCAL] ROLE name}). */
+    public String roleSet() {
+        return (kind == Type.SET || kind == Type.SET_LOCAL) && setting == Setting.ROLE && !"none".equals(name) ? name : null;
     }
 
     /**
@@ -48,7 +72,7 @@ public record PathEffect(Type kind, List<String> path, String name, boolean chai
 
     public static boolean possible(Classification c) {
         for (Statement s : c.statements()) {
-            if (s.kind() == Kind.TCL || s.kind() == Kind.SESSION) return true;
+            if (s.kind() == Kind.TCL || s.kind() == Kind.SESSION || s.kind() == Kind.DCL) return true;
             if (callsSetConfig(s)) return true;
         }
         return false;
@@ -91,7 +115,7 @@ public record PathEffect(Type kind, List<String> path, String name, boolean chai
         List<PathEffect> out = new ArrayList<>(stmts.size());
         for (Node raw : stmts) {
             try {
-                out.add(statement(raw.get("stmt")));
+                out.add(read(raw.get("stmt")));
             } catch (RuntimeException | StackOverflowError e) {
                 out.add(UNKNOWN);
             }
@@ -99,7 +123,16 @@ public record PathEffect(Type kind, List<String> path, String name, boolean chai
         return List.copyOf(out);
     }
 
-    private static PathEffect statement(Node stmt) {
+    /** The effect of one statement's parse tree ({@code stmt} of a {@code RawStmt}). */
+    static PathEffect statement(Node stmt) {
+        try {
+            return read(stmt);
+        } catch (RuntimeException | StackOverflowError e) {
+            return UNKNOWN;
+        }
+    }
+
+    private static PathEffect read(Node stmt) {
         if (stmt == null) return UNKNOWN;
         Node set = stmt.get("VariableSetStmt");
         if (set != null) return variableSet(set);
@@ -116,10 +149,26 @@ public record PathEffect(Type kind, List<String> path, String name, boolean chai
         String kind = StatementWalker.text(b, "kind");
         String name = StatementWalker.text(b, "name");
         boolean local = StatementWalker.bool(b, "is_local");
+        // RESET ALL leaves the role and session authorization alone (GUC_NO_RESET_ALL).
         if ("VAR_RESET_ALL".equals(kind)) return utility(Type.RESET);
-        if (name == null || !name.equalsIgnoreCase("search_path")) return NONE;
-        if ("VAR_RESET".equals(kind) || "VAR_SET_DEFAULT".equals(kind)) return utility(local ? Type.RESET_LOCAL : Type.RESET);
-        if (!"VAR_SET_VALUE".equals(kind)) return UNKNOWN;
+        Setting setting = name == null ? null : switch (name.toLowerCase(Locale.ROOT)) {
+            case "search_path" -> Setting.SEARCH_PATH;
+            case "role" -> Setting.ROLE;
+            case "session_authorization" -> Setting.SESSION_AUTHORIZATION;
+            default -> null;
+        };
+        if (setting == null) return NONE;
+        if ("VAR_RESET".equals(kind) || "VAR_SET_DEFAULT".equals(kind)) {
+            return new PathEffect(local ? Type.RESET_LOCAL : Type.RESET, setting, null, null, false, true);
+        }
+        if (!"VAR_SET_VALUE".equals(kind)) return setting == Setting.SEARCH_PATH ? UNKNOWN : unknownRole(null);
+        if (setting != Setting.SEARCH_PATH) {
+            // SET ROLE name, SET ROLE NONE, SET SESSION AUTHORIZATION name: one name, kept as the server reads it.
+            Node args = b.get("args");
+            String role = args != null && args.size() == 1 ? StatementWalker.constString(args.get(0)) : null;
+            if (role == null) return unknownRole(null);
+            return new PathEffect(local ? Type.SET_LOCAL : Type.SET, setting, null, role, false, true);
+        }
         // PostgreSQL turns the items into one setting string, each quoted as an identifier (GUC_LIST_QUOTE), and
         // reads that back with its setting parser: the same round trip, through the one parser Warden has.
         List<String> items = new ArrayList<>();
@@ -134,7 +183,7 @@ public record PathEffect(Type kind, List<String> path, String name, boolean chai
         } catch (IllegalArgumentException e) {
             return UNKNOWN;
         }
-        return new PathEffect(local ? Type.SET_LOCAL : Type.SET, path, null, false, true);
+        return new PathEffect(local ? Type.SET_LOCAL : Type.SET, Setting.SEARCH_PATH, path, null, false, true);
     }
 
     private static PathEffect transaction(Node t) {
@@ -144,11 +193,11 @@ public record PathEffect(Type kind, List<String> path, String name, boolean chai
         if (kind == null) return UNKNOWN;
         return switch (kind) {
             case "TRANS_STMT_BEGIN", "TRANS_STMT_START" -> utility(Type.BEGIN);
-            case "TRANS_STMT_COMMIT" -> new PathEffect(Type.COMMIT, null, null, chain, true);
-            case "TRANS_STMT_ROLLBACK" -> new PathEffect(Type.ROLLBACK, null, null, chain, true);
-            case "TRANS_STMT_SAVEPOINT" -> new PathEffect(Type.SAVEPOINT, null, sp, false, true);
-            case "TRANS_STMT_RELEASE" -> new PathEffect(Type.RELEASE, null, sp, false, true);
-            case "TRANS_STMT_ROLLBACK_TO" -> new PathEffect(Type.ROLLBACK_TO, null, sp, false, true);
+            case "TRANS_STMT_COMMIT" -> new PathEffect(Type.COMMIT, null, null, null, chain, true);
+            case "TRANS_STMT_ROLLBACK" -> new PathEffect(Type.ROLLBACK, null, null, null, chain, true);
+            case "TRANS_STMT_SAVEPOINT" -> new PathEffect(Type.SAVEPOINT, null, null, sp, false, true);
+            case "TRANS_STMT_RELEASE" -> new PathEffect(Type.RELEASE, null, null, sp, false, true);
+            case "TRANS_STMT_ROLLBACK_TO" -> new PathEffect(Type.ROLLBACK_TO, null, null, sp, false, true);
             case "TRANS_STMT_PREPARE" -> utility(Type.PREPARE_TRANSACTION);
             // COMMIT PREPARED / ROLLBACK PREPARED cannot run inside a block and leave this session's settings alone.
             default -> utility(Type.NONE);
@@ -158,18 +207,21 @@ public record PathEffect(Type kind, List<String> path, String name, boolean chai
     /**
      * {@code set_config}: known only in the plain form {@code SELECT set_config('search_path', 'v', true|false)}
      * (no FROM, WHERE or anything else that could run it zero or many times). Any other call that may name
-     * search_path leaves the path unknown.
+     * search_path leaves the path unknown; one that may name the role or session authorization, the role.
      */
     private static PathEffect setConfig(Node stmt) {
         List<Node> calls = new ArrayList<>();
         collectSetConfig(stmt, calls, 0);
         if (calls.isEmpty()) return NONE;
         boolean mayTouchPath = false;
+        boolean mayTouchRole = false;
         for (Node call : calls) {
             Node args = call.get("args");
             String setting = args != null && args.size() > 0 ? StatementWalker.constString(args.get(0)) : null;
             if (setting == null || setting.equalsIgnoreCase("search_path")) mayTouchPath = true;
+            if (setting == null || setting.equalsIgnoreCase("role") || setting.equalsIgnoreCase("session_authorization")) mayTouchRole = true;
         }
+        if (mayTouchRole) return mayTouchPath ? UNKNOWN : unknownRole(null);
         if (!mayTouchPath) return NONE;
         if (calls.size() != 1) return UNKNOWN;
         Node select = stmt.get("SelectStmt");
@@ -192,7 +244,7 @@ public record PathEffect(Type kind, List<String> path, String name, boolean chai
         } catch (IllegalArgumentException e) {
             return UNKNOWN;
         }
-        return new PathEffect(local ? Type.SET_LOCAL : Type.SET, path, null, false, false);
+        return new PathEffect(local ? Type.SET_LOCAL : Type.SET, Setting.SEARCH_PATH, path, null, false, false);
     }
 
     private static boolean plainSelect(Node s) {

@@ -5,6 +5,7 @@ import dev.warden.core.Kind;
 import dev.warden.core.Statement;
 import dev.warden.core.engine.Classifier;
 import dev.warden.core.engine.ClassifyContext;
+import dev.warden.postgres.catalog.AnyRole;
 import dev.warden.postgres.catalog.BuiltinCatalog;
 import dev.warden.postgres.catalog.SchemaInfo;
 import java.util.ArrayList;
@@ -60,7 +61,7 @@ public final class PostgresClassifier implements Classifier {
         // A session's doubt is its own: what is judged under it is not what the text means for anyone else.
         if (cache == null || doubted(ctx)) return classifyUncached(text, ctx).classification;
         long gen = schema.generation();
-        Key key = new Key(text, ctx.searchPath(), false);
+        Key key = key(text, ctx, false);
         Classification hit = cache.get(key, gen);
         if (hit != null) return hit;
         Key shapeKey = shapeKey(text, ctx);
@@ -92,18 +93,18 @@ public final class PostgresClassifier implements Classifier {
         ClassifyContext ctx = context == null ? ClassifyContext.defaults() : context;
         if (doubted(ctx)) return Optional.empty();
         long gen = schema.generation();
-        Classification hit = cache.get(new Key(text, ctx.searchPath(), false), gen);
+        Classification hit = cache.get(key(text, ctx, false), gen);
         return Optional.ofNullable(hit != null ? hit : shapeHit(text, shapeKey(text, ctx), gen));
     }
 
     /**
-     * Whether a session's {@link ClassifyContext#schemaDoubt()} may apply, or its {@link ClassifyContext#roleChange()}
+     * Whether a session's {@link ClassifyContext#schemaDoubt()} may apply, or its {@link ClassifyContext#roleUnknown()}
      * with {@code "$user"} in its path: only where a live catalog is the source (the offline table never knew the
      * database's own objects, so nothing it says became less true). Such a text's classification is the session's
      * own, not cached for others.
      */
     private boolean doubted(ClassifyContext ctx) {
-        return catalogued && (ctx.schemaDoubt() != null || ctx.roleChange() != null && ctx.searchPath().contains("$user"));
+        return catalogued && (ctx.schemaDoubt() != null || ctx.roleUnknown() != null && ctx.searchPath().contains("$user"));
     }
 
     /**
@@ -112,7 +113,12 @@ public final class PostgresClassifier implements Classifier {
      */
     private Key shapeKey(String text, ClassifyContext ctx) {
         String shape = shapeCandidate(text) ? ShapeKey.of(text) : null;
-        return shape == null ? null : new Key(shape, ctx.searchPath(), true);
+        return shape == null ? null : key(shape, ctx, true);
+    }
+
+    /** A text's key: its meaning depends on the search path, and on the role where the path holds "$user". */
+    private static Key key(String text, ClassifyContext ctx, boolean normalized) {
+        return new Key(text, ctx.searchPath(), ctx.searchPath().contains("$user") ? ctx.role() : null, normalized);
     }
 
     private Classification shapeHit(String text, Key shapeKey, long gen) {
@@ -241,38 +247,43 @@ public final class PostgresClassifier implements Classifier {
         state.schemaDoubt = catalogued ? ctx.schemaDoubt() : null;
         ByteOffsets offsets = new ByteOffsets(text);
         List<Statement> out = new ArrayList<>(stmts.size());
-        String roleChange = ctx.roleChange();
-        boolean roleChangedInText = false;
+        // The role "$user" stands for: known (null: the catalog's user), or why not, as this text goes on.
+        String role = ctx.role();
+        String roleUnknown = ctx.roleUnknown();
         for (Node raw : stmts) {
-            if (state.schemaDoubt == null && roleChange != null && catalogued && state.searchPath.contains("$user")
-                    && view.userSchemaFollowsRole()) {
-                state.schemaDoubt = roleDoubt(roleChange)
-                        + (roleChangedInText ? " (an earlier statement of this text; send it separately)" : "");
-            }
             int loc = raw.path("stmt_location").asInt(0);
             int len = raw.path("stmt_len").asInt(0);
             String stmtText = offsets.slice(loc, len);
             // The catalog was read before any of the text ran: after a statement that may change the schema it is not
             // what the next one runs on (a view renamed into a table's place, a trigger just created).
-            SchemaInfo source = state.schemaDoubt != null ? SchemaInfo.doubted(state.schemaDoubt, view.reach()) : view;
-            Facts f;
-            try {
-                f = new StatementWalker(source, state).statement(raw.get("stmt"));
-            } catch (RuntimeException e) {
-                f = new Facts(Kind.UNKNOWN);
-                f.opaque("cannot classify: " + e);
-            } catch (StackOverflowError e) {
-                f = new Facts(Kind.UNKNOWN);
-                f.opaque("cannot classify: the statement nests too deeply");
+            SchemaInfo source;
+            AnyRole anyRole = null;
+            if (state.schemaDoubt != null) source = SchemaInfo.doubted(state.schemaDoubt, view.reach());
+            else if (roleUnknown != null && catalogued && state.searchPath.contains("$user")) source = anyRole = new AnyRole(view);
+            else source = view.actingAs(role);
+            List<String> pathBefore = state.searchPath;
+            boolean pathUnknownBefore = state.searchPathUnknown;
+            Facts f = walk(source, state, raw);
+            if (anyRole != null && anyRole.dependsOnRole()) {
+                // A name the path resolves differs by role: judged as while the catalog cannot be trusted.
+                state.searchPath = pathBefore;
+                state.searchPathUnknown = pathUnknownBefore;
+                state.schemaDoubt = roleDoubt(roleUnknown);
+                source = SchemaInfo.doubted(state.schemaDoubt, view.reach());
+                f = walk(source, state, raw);
+                state.schemaDoubt = null;
             }
             if (!tree.grammar().equals(NativePgQuery.GRAMMAR)) f.reason("parsed with the " + tree.grammar() + " grammar");
             IndirectAccess.expand(f, source.reach());
             ImplicitCalls.add(f, source);
             Statement st = f.toStatement(stmtText);
             out.add(st);
-            if (roleChange == null && st.kind() == Kind.DCL) {
-                roleChange = st.brief();
-                roleChangedInText = true;
+            PathEffect effect = st.kind() == Kind.DCL || st.kind() == Kind.SESSION || PathEffect.callsSetConfig(st)
+                    ? PathEffect.statement(raw.get("stmt")) : PathEffect.NONE;
+            if (effect.touchesRole()) {
+                // SET [LOCAL] ROLE name is followed; anything else (RESET, NONE, set_config) is left to the session.
+                role = effect.roleSet();
+                roleUnknown = role != null ? null : st.brief() + ", earlier in this text; send it separately";
             }
             if (state.schemaDoubt == null && catalogued && st.mayChangeSchema()) {
                 state.schemaDoubt = "an earlier statement of this text may change the schema (" + st.brief()
@@ -290,14 +301,30 @@ public final class PostgresClassifier implements Classifier {
                 java.util.Set.copyOf(state.unseen));
     }
 
+    /** One statement's facts, walked over {@code source}. */
+    private static Facts walk(SchemaInfo source, StatementWalker.TextState state, Node raw) {
+        try {
+            return new StatementWalker(source, state).statement(raw.get("stmt"));
+        } catch (RuntimeException e) {
+            Facts f = new Facts(Kind.UNKNOWN);
+            f.opaque("cannot classify: " + e);
+            return f;
+        } catch (StackOverflowError e) {
+            Facts f = new Facts(Kind.UNKNOWN);
+            f.opaque("cannot classify: the statement nests too deeply");
+            return f;
+        }
+    }
+
     /**
-     * Why names cannot be resolved on the catalog after {@code change} (any DCL: SET ROLE, SET SESSION AUTHORIZATION,
-     * set_config('role', …)) while the search path holds {@code "$user"}: it stands for the role the session acts as,
-     * and the catalog resolves it as the upstream user.
+     * Why a name the search path resolves is not proven while the role the session acts as is not known ({@code why}:
+     * a statement whose effect on it cannot be read): {@code "$user"} in the path stands for that role's schema, and
+     * in the schemas it may be, the name resolves differently.
      */
-    public static String roleDoubt(String change) {
-        return "the session may act as another role (" + change + "), and \"$user\" in its search path stands for"
-                + " that role's schema, which Warden does not follow; SET search_path to a list without \"$user\" to go on";
+    public static String roleDoubt(String why) {
+        return "Warden cannot tell which role the session acts as (" + why + "), and \"$user\" in its search path"
+                + " stands for that role's schema, where this name would resolve differently; name the schema, run"
+                + " SET ROLE (or RESET ROLE) outside a transaction block, or SET search_path to a list without \"$user\"";
     }
 
     private static String syntaxReason(String text, SqlParser.SyntaxError err) {
@@ -334,7 +361,7 @@ public final class PostgresClassifier implements Classifier {
     }
 
     /** {@code normalized}: the text is PostgreSQL's normalized form, a separate key space from exact texts. */
-    private record Key(String text, List<String> searchPath, boolean normalized) {}
+    private record Key(String text, List<String> searchPath, String role, boolean normalized) {}
 
     /** A bounded LRU of classifications, emptied when the schema generation moves on. */
     private static final class Cache {

@@ -108,7 +108,8 @@ final class ClientSession {
         this.sessionId = sessionId;
         this.clientAddress = s.clientAddress();
         this.initialSearchPath = s.searchPath();
-        this.paths = new SearchPathTracker(initialSearchPath, path -> tracker.preparedView(path, this::reclassify));
+        this.paths = new SearchPathTracker(initialSearchPath, database.upstream().user(),
+                names -> tracker.preparedView(names, this::reclassify));
         this.context = contextFor(paths.view(0));
     }
 
@@ -268,11 +269,7 @@ final class ClientSession {
             return true;
         }
         StatementTracker.Prepared st = tracker.parse(p.name(), p.sql(), c, p.parameterTypes());
-        if (st != null) {
-            st.searchPath = context.searchPath();
-            st.schemaDoubt = context.schemaDoubt();
-            st.roleChange = context.roleChange();
-        }
+        if (st != null) st.context = context;
         return forward(new Pending.Parse(st), f);
     }
 
@@ -309,11 +306,11 @@ final class ClientSession {
             // Parse, as the server analyses it again.
             SearchPathTracker.View path = p.searchPath != null ? p.searchPath : paths.view(generation + 1);
             context = contextFor(path);
-            // Classified again, too, when a schema change the catalog cannot see yet came or went since its Parse, or
-            // the role changed ("$user" in the path follows it, and so does the server's analysis).
-            if (path.path() != null && !path.path().equals(p.statement.searchPath)
-                    || !java.util.Objects.equals(context.schemaDoubt(), p.statement.schemaDoubt)
-                    || !java.util.Objects.equals(context.roleChange(), p.statement.roleChange)) {
+            // Classified again, too, when the role changed ("$user" in the path follows it, and so does the server's
+            // analysis), or a schema change the catalog cannot see yet came or went since its Parse.
+            ClassifyContext judged = p.statement.context;
+            if (judged == null || path.path() != null && !context.sameNames(judged)
+                    || !java.util.Objects.equals(context.schemaDoubt(), judged.schemaDoubt())) {
                 c = classify(operation(p.statement.text, List.of()), withoutWaiting);
                 if (c == null) return false;
                 c = withParameterTypes(c, p.statement.parameterTypes, withoutWaiting);
@@ -366,7 +363,8 @@ final class ClientSession {
 
     /** The role the server says the session acts as at its start ({@code SHOW role}; {@code none}: the user). */
     void startsAs(String role) {
-        changes.startsAs(role);
+        paths.startsAs(role);
+        context = contextFor(paths.view(0));
     }
 
     /** The context of a statement that runs under this path, with the doubt of a schema change not seen yet. */
@@ -376,7 +374,7 @@ final class ClientSession {
 
     /** What an allowed statement going upstream (in the next unit) changes in the session's state. */
     private void sent(Verdict v, List<PathEffect> pathEffects) {
-        paths.sent(generation + 1, pathEffects);
+        paths.sent(generation + 1, SearchPathTracker.withOpaque(v, pathEffects));
         changes.sent(v, generation + 1);
         for (dev.warden.core.Statement s : v.classification().statements()) {
             if ("COPY FROM".equals(s.command())) copyAhead = true;
@@ -608,9 +606,9 @@ final class ClientSession {
         paths.error();
     }
 
-    /** A prepared statement's text under a search path other than the one it was classified with. */
-    private Classification reclassify(String text, List<String> path) {
-        return gate.classify(operation(text, List.of()), new ClassifyContext(path, java.util.Map.of()));
+    /** A prepared statement's text under a search path or role other than the one it was classified with. */
+    private Classification reclassify(String text, ClassifyContext names) {
+        return gate.classify(operation(text, List.of()), names);
     }
 
     Classification classifyBody(String body) {

@@ -35,30 +35,8 @@ final class SchemaChanges {
 
     private static final java.util.Set<String> CREATES_A_TABLE = java.util.Set.of("CREATE TABLE", "CREATE TABLE AS", "SELECT INTO");
 
-    /**
-     * The first statement that may have changed the role the session acts as (SET ROLE, SET SESSION AUTHORIZATION,
-     * set_config('role', …): any DCL counts, and any unknown statement but a declared reader's), or the role the session
-     * started as, or null. {@code "$user"} in the search path stands for that role, and
-     * the catalog resolves it as the upstream user.
-     */
-    private String roleChange;
-
-    /** The session acts as {@code role} from its start (a role's or database's default); {@code none}: as the user. */
-    synchronized void startsAs(String role) {
-        if (role != null && !role.equals("none") && roleChange == null) {
-            roleChange = "the session starts as role " + role + ", a role's or database's default";
-        }
-    }
-
     /** An allowed statement is going upstream in unit {@code gen}. */
     synchronized void sent(Verdict v, long gen) {
-        for (Statement s : v.classification().statements()) {
-            // Code nobody proved (a function a person approved, not one a rule declares a reader) may set the role
-            // too: set_config('role', …).
-            boolean mayChangeRole = s.kind() == dev.warden.core.Kind.DCL
-                    || s.kind() == dev.warden.core.Kind.UNKNOWN && v.changesSchema();
-            if (roleChange == null && mayChangeRole) roleChange = s.brief();
-        }
         if (!v.changesSchema()) {
             for (Statement s : v.classification().statements()) temporary(s, false);
             return;
@@ -110,9 +88,9 @@ final class SchemaChanges {
         return true;
     }
 
-    /** {@code context} with this session's schema doubt and role change: one look, under one lock, per statement. */
+    /** {@code context} with this session's schema doubt: one look, under one lock, per statement. */
     synchronized dev.warden.core.engine.ClassifyContext applyTo(dev.warden.core.engine.ClassifyContext context) {
-        return context.withSchemaDoubt(doubt()).withRoleChange(roleChange);
+        return context.withSchemaDoubt(doubt());
     }
 
     /** Why the catalog cannot be trusted for this session's next statement, or null. */

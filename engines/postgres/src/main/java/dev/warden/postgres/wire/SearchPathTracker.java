@@ -3,6 +3,7 @@ package dev.warden.postgres.wire;
 import dev.warden.core.Classification;
 import dev.warden.core.engine.ClassifyContext;
 import dev.warden.postgres.classify.PathEffect;
+import dev.warden.postgres.classify.PathEffect.Setting;
 import dev.warden.postgres.classify.PathEffect.Type;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,10 +12,12 @@ import java.util.Objects;
 import java.util.function.Function;
 
 /**
- * The session's search path as the server holds it, followed the way PostgreSQL's GUC stack does: {@code SET} and
- * {@code SET LOCAL} take effect at once; the end of a transaction keeps {@code SET} and drops {@code SET LOCAL}; a
- * rollback (also a {@code COMMIT} of a failed block, and an error in an implicit transaction) restores the path from
- * before the transaction; savepoints keep their own copies. The implicit transaction of a multi-statement Query, or
+ * The session's search path and role as the server holds them, followed the way PostgreSQL's GUC stack does:
+ * {@code SET} and {@code SET LOCAL} take effect at once; the end of a transaction keeps {@code SET} and drops
+ * {@code SET LOCAL}; a rollback (also a {@code COMMIT} of a failed block, and an error in an implicit transaction)
+ * restores the settings from before the transaction; savepoints keep their own copies. The role is followed as the
+ * server's {@code role} and {@code session_authorization} settings, which together give the role the session acts as
+ * ({@code current_user}), which {@code "$user"} in the path stands for. The implicit transaction of a multi-statement Query, or
  * of the extended-protocol messages up to a Sync, counts as a block.
  *
  * <p>Statements are sent in <em>units</em> (a simple Query, or everything up to a Sync) numbered as the session
@@ -33,16 +36,55 @@ final class SearchPathTracker {
     static final String MIXED = "this text changes the search path and then ends or rolls back a transaction (or a"
             + " savepoint) before using it; send those statements as separate queries so that Warden can follow the path";
 
-    private record Frame(String name, List<String> current, List<String> session) {}
+    static final String ROLE_IN_FLIGHT = "an earlier statement that may change the role (or end a transaction that"
+            + " changed it) has not completed yet";
+    static final String ROLE_AFTER_ERROR = "an error in a transaction that changed the role left unclear which role";
+    static final String ROLE_AFTER_AUTHORIZATION = "a rollback after SET SESSION AUTHORIZATION (the server then"
+            + " restores the role in an order Warden does not follow)";
+
+    /**
+     * The settings names depend on. {@code path}: the search path; {@code role}: the {@code role} setting (a role's
+     * name, or {@code none}: the session user); {@code user}: the session user. {@code null} where not known, and
+     * {@code why} (for the role).
+     */
+    record Settings(List<String> path, String role, String user, String why) {
+        /** The role the session acts as ({@code current_user}), or {@code null} when not known. */
+        String currentUser() {
+            return role == null ? null : role.equals("none") ? user : role;
+        }
+
+        Settings withPath(List<String> p) {
+            return new Settings(p, role, user, why);
+        }
+
+        Settings withRole(String r, String w) {
+            return new Settings(path, r, user, r == null ? w : why);
+        }
+
+        Settings withUser(String u) {
+            return new Settings(path, "none", u, why);
+        }
+
+        /** What both have in common; unknown where they differ. */
+        Settings merge(Settings o, String whyRole) {
+            if (equals(o)) return this;
+            boolean sameRole = Objects.equals(currentUser(), o.currentUser()) && Objects.equals(role, o.role)
+                    && Objects.equals(user, o.user);
+            return new Settings(same(path, o.path), sameRole ? role : null, sameRole ? user : null,
+                    sameRole ? why : Objects.requireNonNullElse(why, whyRole));
+        }
+    }
+
+    private record Frame(String name, Settings current, Settings session) {}
 
     /**
      * {@code current}: what name lookups use now; {@code session}: what a commit keeps; {@code txStart}: what a
      * rollback restores; {@code tx}: 0 none, 1 implicit, 2 explicit block; {@code frames}: savepoints ({@code null}
      * when not known); {@code dead}: an error ended the unit early, its remaining statements do not run.
      */
-    private record State(List<String> current, List<String> session, List<String> txStart, int tx, boolean aborted,
+    private record State(Settings current, Settings session, Settings txStart, int tx, boolean aborted,
                          List<Frame> frames, boolean dead) {
-        State with(List<String> c, List<String> s) {
+        State with(Settings c, Settings s) {
             return new State(c, s, txStart, tx, aborted, frames, dead);
         }
 
@@ -57,26 +99,46 @@ final class SearchPathTracker {
 
     private record Unit(long id, List<PathEffect> effects) {}
 
-    /** The path to classify a statement with, or {@code null} and why not. */
-    record View(List<String> path, String refusal) {}
+    /**
+     * The path to classify a statement with, or {@code null} and why not ({@code refusal}); the role it acts as
+     * ({@code current_user}), or {@code null} and why not ({@code roleUnknown}).
+     */
+    record View(List<String> path, String refusal, String role, String roleUnknown) {}
 
-    private final List<String> initial;
-    private final Function<List<String>, Map<String, Classification>> prepared;
+    private Settings initial;
+    private final Function<ClassifyContext, Map<String, Classification>> prepared;
     private final List<Unit> inFlight = new ArrayList<>();
     private State confirmed;
     private State optimistic;
     private long optimisticUnit = -1;
     private volatile boolean errorSeen;
     private ClassifyContext lastContext;
-    private View cachedView = new View(null, null);
+    private View cachedView;
+    private Settings cachedFrom;
 
-    /** @param prepared the session's prepared statements as seen under a given path */
-    SearchPathTracker(List<String> initial, Function<List<String>, Map<String, Classification>> prepared) {
-        this.initial = List.copyOf(initial);
+    /**
+     * @param user     the session user (the upstream user Warden logs in as)
+     * @param prepared the session's prepared statements as seen with a given path and role
+     */
+    SearchPathTracker(List<String> initial, String user, Function<ClassifyContext, Map<String, Classification>> prepared) {
         this.prepared = prepared;
-        this.confirmed = new State(this.initial, this.initial, null, 0, false, List.of(), false);
+        startsAs(new Settings(List.copyOf(initial), "none", user, null));
+    }
+
+    private void startsAs(Settings start) {
+        this.initial = start;
+        this.confirmed = new State(start, start, null, 0, false, List.of(), false);
         this.optimistic = confirmed;
-        this.lastContext = new ClassifyContext(this.initial, prepared.apply(this.initial));
+        ClassifyContext base = new ClassifyContext(start.path, Map.of()).withRole(start.currentUser(), null);
+        this.lastContext = base.withPrepared(prepared.apply(base));
+    }
+
+    /**
+     * The {@code role} setting the session starts with (a role's or database's default; {@code none}: the session
+     * user), which {@code RESET ROLE} returns to. Before any statement.
+     */
+    synchronized void startsAs(String role) {
+        startsAs(initial.withRole(role, null));
     }
 
     // ---- session thread
@@ -87,18 +149,28 @@ final class SearchPathTracker {
      * only when every such outcome leaves the same one.
      */
     synchronized View view(long unit) {
-        if (inFlight.isEmpty() && optimistic.current != null) {
-            // The common case: nothing that matters is running, the path is what the last unit left.
-            if (cachedView.path != optimistic.current) cachedView = new View(optimistic.current, null);
+        if (inFlight.isEmpty() && optimistic.current.path != null) {
+            // The common case: nothing that matters is running, the settings are what the last unit left.
+            if (cachedFrom != optimistic.current) {
+                cachedView = view(optimistic.current, null);
+                cachedFrom = optimistic.current;
+            }
             return cachedView;
         }
         List<State> cs = candidates(unit);
-        if (cs == null) return new View(null, IN_FLIGHT);
-        List<String> p = cs.getFirst().current;
+        if (cs == null) return new View(null, IN_FLIGHT, null, ROLE_IN_FLIGHT);
+        Settings s = cs.getFirst().current;
         for (State c : cs) {
-            if (!Objects.equals(c.current, p)) return new View(null, IN_FLIGHT);
+            if (!Objects.equals(c.current.path, s.path)) return view(s, IN_FLIGHT);
+            s = s.merge(c.current, ROLE_IN_FLIGHT);
         }
-        return p == null ? new View(null, UNKNOWN_PATH) : new View(p, null);
+        return view(s, s.path == null ? UNKNOWN_PATH : null);
+    }
+
+    private static View view(Settings s, String refusal) {
+        String role = s.currentUser();
+        return new View(refusal == null ? s.path : null, refusal, role,
+                role == null ? Objects.requireNonNullElse(s.why, ROLE_IN_FLIGHT) : null);
     }
 
     /** Every state a statement of {@code unit} sent now may meet; {@code null} when there are too many to follow. */
@@ -126,10 +198,11 @@ final class SearchPathTracker {
         if (!states.contains(s)) states.add(s);
     }
 
-    /** The context to classify with: the path of {@code view}, or (when unknown) the last known one. */
+    /** The context to classify with: the path and role of {@code view}, or (when unknown) the last known path. */
     synchronized ClassifyContext context(View view) {
         List<String> p = view.path != null ? view.path : lastContext.searchPath();
-        if (!p.equals(lastContext.searchPath())) lastContext = new ClassifyContext(p, prepared.apply(p));
+        ClassifyContext base = new ClassifyContext(p, Map.of()).withRole(view.role, view.roleUnknown);
+        if (!base.sameNames(lastContext)) lastContext = base.withPrepared(prepared.apply(base));
         return lastContext;
     }
 
@@ -153,7 +226,28 @@ final class SearchPathTracker {
     }
 
     /**
-     * Why a text must be refused before it runs, or {@code null}. {@code view} is the path it was classified with.
+     * A statement a person approved runs code nobody proved (a function that may call {@code set_config('role', …)}):
+     * after it, the role is not known. {@code effects} as {@link #effects} gave them.
+     */
+    static List<PathEffect> withOpaque(dev.warden.core.Verdict v, List<PathEffect> effects) {
+        List<dev.warden.core.Statement> sts = v.classification().statements();
+        if (!v.changesSchema()) return effects;
+        List<PathEffect> out = null;
+        for (int i = 0; i < sts.size(); i++) {
+            if (sts.get(i).kind() != dev.warden.core.Kind.UNKNOWN) continue;
+            if (i < effects.size() && effects.get(i).kind() == Type.UNKNOWN) continue;
+            if (out == null) {
+                out = new ArrayList<>(effects);
+                while (out.size() < sts.size()) out.add(PathEffect.NONE);
+            }
+            out.set(i, PathEffect.unknownRole(sts.get(i).brief()));
+        }
+        return out == null ? effects : out;
+    }
+
+    /**
+     * Why a text must be refused before it runs, or {@code null}. {@code view} is the path (and role) it was
+     * classified with.
      */
     synchronized String refusal(long unit, View view, List<PathEffect> effects) {
         if (view.path == null) {
@@ -170,10 +264,15 @@ final class SearchPathTracker {
         for (State start : cs) {
             State s = start;
             List<String> linear = view.path;
+            // The role the classifier follows through the text: only SET [LOCAL] ROLE name; null where it is unknown.
+            String role = view.role;
             for (PathEffect e : effects) {
                 if (s.dead) break;
-                if (!Objects.equals(s.current, linear)) return MIXED;
+                if (!Objects.equals(s.current.path, linear)) return MIXED;
+                if (role != null && !role.equals(s.current.currentUser())) return MIXED;
                 s = step(s, e);
+                if (e.touchesRole()) role = e.roleSet();
+                if (e.setting() != Setting.SEARCH_PATH && e.kind() != Type.DISCARD_ALL && e.kind() != Type.UNKNOWN) continue;
                 linear = switch (e.kind()) {
                     case SET, SET_LOCAL -> e.path();
                     case RESET, RESET_LOCAL, DISCARD_ALL -> ClassifyContext.DEFAULT_SEARCH_PATH;
@@ -249,7 +348,7 @@ final class SearchPathTracker {
 
     // ---- the model
 
-    private static final PathEffect FAIL = new PathEffect(Type.UNKNOWN, null, "\0fail", false, false);
+    private static final PathEffect FAIL = new PathEffect(Type.UNKNOWN, null, null, "\0fail", false, false);
 
     private State stateFor(long unit) {
         return optimisticUnit == unit || optimisticUnit < 0 ? optimistic : endUnit(optimistic);
@@ -302,11 +401,9 @@ final class SearchPathTracker {
         if (s.aborted && k != Type.COMMIT && k != Type.ROLLBACK && k != Type.ROLLBACK_TO) return fail(s);
         return switch (k) {
             case NONE -> s;
-            case SET -> s.with(e.path(), e.path());
-            case SET_LOCAL -> s.with(e.path(), s.session);
-            case RESET -> s.with(initial, initial);
-            case RESET_LOCAL -> s.with(initial, s.session);
-            case UNKNOWN -> s.with(null, null);
+            case SET, RESET, UNKNOWN -> setting(s, e, true);
+            case SET_LOCAL, RESET_LOCAL -> setting(s, e, false);
+            // DISCARD ALL is SET SESSION AUTHORIZATION DEFAULT, RESET ALL and the role's reset value (seen on the server).
             case DISCARD_ALL -> s.tx == 2 ? fail(s) : s.with(initial, initial);
             case BEGIN -> new State(s.current, s.session, s.txStart, 2, false, s.frames, false);
             case COMMIT, PREPARE_TRANSACTION -> s.aborted ? rollback(s, e.chain()) : commit(s, e.chain());
@@ -321,7 +418,7 @@ final class SearchPathTracker {
             case RELEASE, ROLLBACK_TO -> {
                 if (s.tx != 2) yield fail(s);
                 if (s.frames == null) {
-                    yield k == Type.RELEASE ? s : new State(null, null, s.txStart, 2, false, null, false);
+                    yield k == Type.RELEASE ? s : new State(UNKNOWN, UNKNOWN, s.txStart, 2, false, null, false);
                 }
                 int i = s.frames.size() - 1;
                 while (i >= 0 && !s.frames.get(i).name.equals(e.name())) i--;
@@ -331,6 +428,31 @@ final class SearchPathTracker {
                 yield new State(f.current, f.session, s.txStart, 2, false, List.copyOf(s.frames.subList(0, i + 1)), false);
             }
         };
+    }
+
+    /** {@code SET}, {@code RESET} or an unknown change of one setting; {@code session}: kept at commit too. */
+    private State setting(State s, PathEffect e, boolean session) {
+        boolean reset = e.kind() == Type.RESET || e.kind() == Type.RESET_LOCAL;
+        Setting which = e.setting();
+        java.util.function.UnaryOperator<Settings> change = switch (which == null ? Setting.SEARCH_PATH : which) {
+            case SEARCH_PATH -> x -> {
+                Settings p = x.withPath(e.kind() == Type.UNKNOWN ? null : reset ? initial.path : e.path());
+                return which == null ? p.withRole(null, "an earlier statement whose effect on the role cannot be read") : p;
+            };
+            case ROLE -> x -> x.withRole(e.kind() == Type.UNKNOWN ? null : reset ? initial.role : e.name(),
+                    e.name() == null ? "a statement that may change the role in a way Warden cannot read" : e.name());
+            case SESSION_AUTHORIZATION -> x -> e.kind() == Type.UNKNOWN ? x.withRole(null, e.name())
+                    : x.withUser(reset ? initial.user : e.name());
+        };
+        State out = s.with(change.apply(s.current), session ? change.apply(s.session) : s.session);
+        if (which != Setting.SESSION_AUTHORIZATION || e.kind() == Type.UNKNOWN) return out;
+        // Restoring the session authorization (commit of SET LOCAL, rollback) also ends a SET ROLE, or not, depending
+        // on the order the server restores them in: what a restore brings back has an unknown role.
+        java.util.function.UnaryOperator<Settings> blur = x -> x == null ? null : x.withRole(null, ROLE_AFTER_AUTHORIZATION);
+        List<Frame> frames = out.frames == null ? null
+                : out.frames.stream().map(f -> new Frame(f.name, blur.apply(f.current), blur.apply(f.session))).toList();
+        return new State(out.current, session ? out.session : blur.apply(out.session), blur.apply(out.txStart), out.tx,
+                out.aborted, frames, out.dead);
     }
 
     private static State commit(State s, boolean chain) {
@@ -366,7 +488,8 @@ final class SearchPathTracker {
     }
 
     private static State merge(State a, State b) {
-        return new State(same(a.current, b.current), same(a.session, b.session), same(a.txStart, b.txStart), a.tx,
+        return new State(a.current.merge(b.current, ROLE_AFTER_ERROR), a.session.merge(b.session, ROLE_AFTER_ERROR),
+                a.txStart == null ? null : a.txStart.merge(b.txStart, ROLE_AFTER_ERROR), a.tx,
                 a.aborted, Objects.equals(a.frames, b.frames) ? a.frames : null, false);
     }
 
@@ -374,8 +497,10 @@ final class SearchPathTracker {
         return Objects.equals(a, b) ? a : null;
     }
 
+    private static final Settings UNKNOWN = new Settings(null, null, null, "an answer of the server Warden could not place");
+
     private static State unknown(char status) {
         int tx = status == 'I' ? 0 : 2;
-        return new State(null, null, null, tx, status == 'E', tx == 0 ? List.of() : null, false);
+        return new State(UNKNOWN, UNKNOWN, tx == 0 ? null : UNKNOWN, tx, status == 'E', tx == 0 ? List.of() : null, false);
     }
 }

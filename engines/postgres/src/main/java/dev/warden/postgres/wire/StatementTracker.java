@@ -19,12 +19,11 @@ final class StatementTracker {
         final String name;
         final String text;
         final Classification classification;
-        /** The search path {@code classification} was made with; an Execute under another path classifies again. */
-        volatile List<String> searchPath;
-        /** The schema doubt {@code classification} was made under (null: none); an Execute under another classifies again. */
-        volatile String schemaDoubt;
-        /** The role change {@code classification} was made after (null: none); an Execute after another classifies again. */
-        volatile String roleChange;
+        /**
+         * What {@code classification} was made under (search path, role, schema doubt); an Execute under other names
+         * or another doubt classifies again, as the server analyses it again. {@code null} for SQL PREPARE.
+         */
+        volatile dev.warden.core.engine.ClassifyContext context;
         final String refusal;
         int[] parameterTypes = new int[0];
         volatile boolean confirmed;
@@ -63,11 +62,12 @@ final class StatementTracker {
     private final Map<String, Portal> portals = new HashMap<>();
 
     /**
-     * The view the classifier gets for SQL {@code EXECUTE name} under {@code path}: a statement prepared under
-     * another path (or whose path is not recorded) is classified again under this one, as the server analyses it
-     * again when the search path changed.
+     * The view the classifier gets for SQL {@code EXECUTE name} under {@code context}: a statement prepared under
+     * another path or role (or whose are not recorded) is classified again under this one, as the server analyses it
+     * again when the search path or role changed.
      */
-    Map<String, Classification> preparedView(List<String> path, java.util.function.BiFunction<String, List<String>, Classification> reclassify) {
+    Map<String, Classification> preparedView(dev.warden.core.engine.ClassifyContext context,
+                                             java.util.function.BiFunction<String, dev.warden.core.engine.ClassifyContext, Classification> reclassify) {
         return new java.util.AbstractMap<>() {
             @Override
             public Classification get(Object key) {
@@ -77,8 +77,8 @@ final class StatementTracker {
                     p = statements.get(key);
                     c = classifications.get(key);
                 }
-                if (c == null || p == null || p.refusal != null || path.equals(p.searchPath)) return c;
-                return reclassify.apply(p.text, path);
+                if (c == null || p == null || p.refusal != null || context.sameNames(p.context)) return c;
+                return reclassify.apply(p.text, context);
             }
 
             @Override

@@ -406,7 +406,7 @@ class SchemaChangeInTransactionTest {
         roleSchemaWithAWritingView();
         try (Connection c = agent("")) {
             exec(c, "SET ROLE rb");
-            refused(c, "SELECT * FROM rolepath", "\"$user\"");
+            refused(c, "SELECT * FROM rolepath", ROLE_VIEW);
             assertThat(hits()).isZero();
         }
         // A statement prepared before the role change and run after it: the server analyses it again, so is it judged.
@@ -422,10 +422,10 @@ class SchemaChangeInTransactionTest {
         // In one text (one Query, or pgjdbc's pipeline of its statements), and with "$user" put back after the change.
         for (String mode : List.of("preferQueryMode=simple", "preferQueryMode=extended")) {
             try (Connection c = agent(mode)) {
-                refused(c, "SET ROLE rb; SELECT * FROM rolepath", "\"$user\"");
+                refused(c, "SET ROLE rb; SELECT * FROM rolepath", ROLE_VIEW);
             }
             try (Connection c = agent(mode + "&currentSchema=public")) {
-                refused(c, "SET ROLE rb; SET search_path TO \"$user\", public; SELECT * FROM rolepath", "\"$user\"");
+                refused(c, "SET ROLE rb; SET search_path TO \"$user\", public; SELECT * FROM rolepath", ROLE_VIEW);
             }
             assertThat(hits()).isZero();
         }
@@ -485,6 +485,112 @@ class SchemaChangeInTransactionTest {
         }
     }
 
+    /** What the classifier says of the writing view in rb's schema, once it resolves "$user" to rb. */
+    static final String ROLE_VIEW = "reading rb.rolepath runs user code";
+
+    /** Rows of an unqualified {@code rolepath} read through the proxy: public's plain table has none. */
+    static void readsThePlainTable(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            assertThat(rs.next()).as("public.rolepath is empty").isFalse();
+        } catch (SQLException e) {
+            throw new SQLException(e.getMessage() + " [" + lastDecisionReasons() + "]", e.getSQLState(), e);
+        }
+    }
+
+    /**
+     * False denials: once the session's role was changed by a statement Warden reads, every statement whose path held
+     * {@code "$user"} was refused, also where the role was known again (RESET ROLE, SET ROLE NONE, the end of a SET
+     * LOCAL ROLE's transaction, DISCARD ALL) and where no name went through the path. {@code "$user"} now stands for
+     * the role the session acts as, as on the server: the plain table is read where the server reads it.
+     */
+    @Test
+    void aRoleWardenFollowsResolvesTheUserAsTheServerDoes() throws Exception {
+        roleSchemaWithAWritingView();
+        try (Connection c = agent("")) {
+            exec(c, "SET ROLE rb");
+            exec(c, "SELECT * FROM public.rolepath WHERE x = 1");
+            exec(c, "SET ROLE NONE");
+            readsThePlainTable(c, "SELECT * FROM rolepath");
+            exec(c, "SET ROLE rb");
+            exec(c, "RESET ROLE");
+            readsThePlainTable(c, "SELECT * FROM rolepath");
+            c.setAutoCommit(false);
+            exec(c, "SET LOCAL ROLE rb");
+            refused(c, "SELECT * FROM rolepath", ROLE_VIEW);
+            c.rollback();
+            exec(c, "SET LOCAL ROLE rb");
+            c.commit();
+            readsThePlainTable(c, "SELECT * FROM rolepath");
+            c.commit();
+            c.setAutoCommit(true);
+            exec(c, "SET ROLE rb");
+            exec(c, "DISCARD ALL");
+            readsThePlainTable(c, "SELECT * FROM rolepath");
+        }
+        assertThat(hits()).isZero();
+    }
+
+    /**
+     * Red team: the role as the transaction and its savepoints leave it. A rollback to a savepoint taken after SET ROLE
+     * rb undoes a later RESET ROLE, so the read runs as rb (the writing view); one taken before SET ROLE undoes it.
+     * A RESET ROLE in the same text as the read, and a pipeline, are judged with the role they leave.
+     */
+    @Test
+    void theRoleAfterSavepointsRollbacksAndInTheSameTextIsTheServers() throws Exception {
+        roleSchemaWithAWritingView();
+        for (String mode : List.of("preferQueryMode=simple", "preferQueryMode=extended")) {
+            try (Connection c = agent(mode)) {
+                c.setAutoCommit(false);
+                exec(c, "SET ROLE rb");
+                exec(c, "SAVEPOINT s");
+                exec(c, "RESET ROLE");
+                exec(c, "ROLLBACK TO SAVEPOINT s");
+                refused(c, "SELECT * FROM rolepath", ROLE_VIEW);
+                c.rollback();
+                readsThePlainTable(c, "SELECT * FROM rolepath");
+                exec(c, "SAVEPOINT t");
+                exec(c, "SET ROLE rb");
+                exec(c, "ROLLBACK TO SAVEPOINT t");
+                readsThePlainTable(c, "SELECT * FROM rolepath");
+                c.commit();
+                c.setAutoCommit(true);
+                exec(c, "SET ROLE rb");
+                refused(c, "RESET ROLE; SET ROLE rb; SELECT * FROM rolepath", ROLE_VIEW);
+                // SET ROLE NONE in one Query: which role that is, the text alone does not say. pgjdbc's extended
+                // protocol sends the two as a pipeline, where the session's role is followed statement by statement.
+                if (mode.endsWith("simple")) refused(c, "SET ROLE NONE; SELECT * FROM rolepath", "send it separately");
+                else exec(c, "SET ROLE NONE; SELECT * FROM rolepath");
+            }
+        }
+        assertThat(hits()).isZero();
+    }
+
+    /**
+     * While the role is not known (after a function a person approved, which may set it), a statement whose names do
+     * not go through the path, or go through it the same way for every role the session may act as, is judged on the
+     * catalog: it was refused. The name {@code rolepath} resolves differently by role, and is refused.
+     */
+    @Test
+    void anUnknownRoleLeavesQualifiedNamesToTheCatalog() throws Exception {
+        roleSchemaWithAWritingView();
+        try (Connection c = agent("")) {
+            Thread held = Thread.ofVirtual().start(() -> {
+                try {
+                    exec(c, "SELECT public.become_rb()");
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            fx.approvals.decide(fx.approvals.awaitPending(java.time.Duration.ofSeconds(10)).id(), "alice", true, "ok");
+            held.join(10_000);
+            exec(c, "SELECT x FROM public.rolepath WHERE x = 1");
+            refused(c, "SELECT * FROM rolepath", "Warden cannot tell which role");
+            exec(c, "RESET ROLE");
+            readsThePlainTable(c, "SELECT * FROM rolepath");
+        }
+        assertThat(hits()).isZero();
+    }
+
     /**
      * Role {@code rb}, which the upstream user may become, with a schema of its name holding a view
      * {@code rb.rolepath} that runs the writer; {@code public.rolepath} is a plain table.
@@ -521,7 +627,7 @@ class SchemaChangeInTransactionTest {
             s.execute("ALTER ROLE " + ProxyFixture.UP_USER + " IN DATABASE ddltx SET role = 'rb'");
         }
         try (Connection c = agent("")) {
-            refused(c, "SELECT * FROM rolepath", "the session starts as role rb");
+            refused(c, "SELECT * FROM rolepath", ROLE_VIEW);
         } finally {
             try (Connection c = upstream(); Statement s = c.createStatement()) {
                 s.execute("ALTER ROLE " + ProxyFixture.UP_USER + " IN DATABASE ddltx RESET role");
