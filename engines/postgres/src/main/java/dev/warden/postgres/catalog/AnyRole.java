@@ -50,6 +50,14 @@ public final class AnyRole implements SchemaInfo {
     }
 
     @Override
+    public String creationSchema(List<String> searchPath) {
+        if (!byRole(searchPath, null)) return catalog.creationSchema(searchPath);
+        String first = roles.getFirst().creationSchema(searchPath);
+        for (SchemaInfo r : roles) depends |= !r.creationSchema(searchPath).equals(first);
+        return first;
+    }
+
+    @Override
     public boolean builtInOperator(List<String> searchPath, String schema, String symbol) {
         if (!byRole(searchPath, schema)) return catalog.builtInOperator(searchPath, schema, symbol);
         for (SchemaInfo r : roles) if (!r.builtInOperator(searchPath, null, symbol)) return false;

@@ -150,6 +150,17 @@ public record CatalogSnapshot(String user, long databaseOid, Set<String> schemas
         return out;
     }
 
+    /** {@link SchemaInfo#creationSchema}: {@code "$user"} as this catalog's user, schemas that do not exist passed over. */
+    public String creationSchema(List<String> searchPath) {
+        for (String entry : searchPath == null ? List.<String>of() : searchPath) {
+            if (entry.equals("pg_temp") || entry.startsWith("pg_temp_")) return "pg_temp";
+            String schema = "$user".equals(entry) ? user : entry;
+            if (schema != null && schemas.contains(schema)) return schema;
+        }
+        // None exists: PostgreSQL refuses the creation ("no schema has been selected to create in").
+        return "public";
+    }
+
     public Optional<Relation> relation(List<String> searchPath, String schema, String name) {
         if (name == null) return Optional.empty();
         if (schema != null) return Optional.ofNullable(relations.get(schema + "." + name));

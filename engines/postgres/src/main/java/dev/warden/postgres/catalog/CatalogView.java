@@ -91,6 +91,11 @@ sealed interface CatalogView extends SchemaInfo {
         }
 
         @Override
+        public String creationSchema(List<String> searchPath) {
+            return snap.creationSchema(searchPath);
+        }
+
+        @Override
         public boolean live() {
             return true;
         }

@@ -106,6 +106,19 @@ public interface SchemaInfo {
         return this;
     }
 
+    /**
+     * The schema an object created with an unqualified name goes to: as PostgreSQL picks it, the session's temporary
+     * schema ({@code pg_temp}) when the path names it before any schema that exists, else the first schema of the path
+     * that exists. Offline, {@code "$user"} is passed over (no user schema is known) and every other schema exists.
+     */
+    default String creationSchema(List<String> searchPath) {
+        for (String s : searchPath == null ? List.<String>of() : searchPath) {
+            if (s.equals("pg_temp") || s.startsWith("pg_temp_")) return "pg_temp";
+            if (!s.equals("$user") && !s.isEmpty()) return s;
+        }
+        return "public";
+    }
+
     /** The schemas named after the user or a role it may become: what {@code "$user"} can stand for. */
     default java.util.Set<String> roleSchemas() {
         return java.util.Set.of();

@@ -1410,10 +1410,7 @@ final class StatementWalker {
     }
 
     private String firstSchema() {
-        for (String s : BuiltinCatalog.effectivePath(path)) {
-            if (!s.equals("pg_catalog")) return s;
-        }
-        return "public";
+        return schema.creationSchema(path);
     }
 
     // ---- JSON helpers -------------------------------------------------------------------------------------------

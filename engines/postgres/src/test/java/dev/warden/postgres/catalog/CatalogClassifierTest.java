@@ -95,6 +95,25 @@ class CatalogClassifierTest {
         assertThat(object(c, "app.notes").columns()).containsExactly("body", "author");
     }
 
+    /**
+     * An object created with an unqualified name goes where PostgreSQL puts it: the first schema of the path that exists,
+     * "$user" included (app), or the session's temporary schema when pg_temp is named first. It was named after the first
+     * schema of the path other than "$user" (public.fresh_t), so a rule on app's objects never matched its creation.
+     */
+    @Test
+    void anUnqualifiedCreationIsNamedAfterTheSchemaPostgresCreatesItIn() {
+        assertThat(judge("CREATE TABLE fresh_t (id int)").statements().getFirst().objects())
+                .extracting(ObjectAccess::name).containsExactly("app.fresh_t");
+        assertThat(judge("CREATE VIEW fresh_v AS SELECT 1 AS one").statements().getFirst().objects())
+                .extracting(ObjectAccess::name).contains("app.fresh_v");
+        ClassifyContext tempFirst = new ClassifyContext(List.of("pg_temp", "$user", "public"), Map.of());
+        assertThat(judge("CREATE TABLE fresh_t (id int)", tempFirst).statements().getFirst().objects())
+                .extracting(ObjectAccess::name).containsExactly("pg_temp.fresh_t");
+        ClassifyContext noSuchSchemaFirst = new ClassifyContext(List.of("nosuch", "public"), Map.of());
+        assertThat(judge("CREATE TABLE fresh_t (id int)", noSuchSchemaFirst).statements().getFirst().objects())
+                .extracting(ObjectAccess::name).containsExactly("public.fresh_t");
+    }
+
     @Test
     void builtInsAreReadsAndTheirVolatilityComesFromTheCatalog() {
         for (String sql : List.of("SELECT lower(name), now(), random() FROM public.customers WHERE id = 1",
