@@ -166,8 +166,6 @@ final class ClientSession {
             // one happened: the replies would no longer match what they answer. No client needs this.
             throw new ProtocolException("a simple Query or FunctionCall inside an extended-protocol pipeline: send Sync first");
         }
-        if (type == 'P' || type == 'B' || type == 'E' || type == 'D' || type == 'C') extendedOpen = true;
-        else if (type == 'S') extendedOpen = false;
         boolean done = switch (type) {
             case 'Q' -> simpleQuery(f, withoutWaiting);
             case 'P' -> parse(f, withoutWaiting);
@@ -199,6 +197,7 @@ final class ClientSession {
                         copyAhead = false;
                     }
                     f.writeTo(raw);
+                    rawRuns = true;
                 }
                 yield true;
             }
@@ -207,6 +206,10 @@ final class ClientSession {
             default -> throw new ProtocolException("unexpected message type '" + (char) type + "'");
         };
         if (!done) return Step.NEEDS_THREAD;
+        // Set once a frame is handled, so that while one is judged on another thread it says whether what was collected
+        // before it leaves a pipeline open (what flushUpstream records as sent).
+        if (type == 'P' || type == 'B' || type == 'E' || type == 'D' || type == 'C') extendedOpen = true;
+        else if (type == 'S') extendedOpen = false;
         if (type == 'H' || raw.size() > 65536) flushUpstream();
         return Step.NEXT;
     }
@@ -452,15 +455,12 @@ final class ClientSession {
     }
 
     /**
-     * How this session waits for a person. The request says the statement's locks are held while it waits inside a
-     * transaction block, and in the extended protocol always: its Parse and Bind (and what the pipeline sent before
-     * them) have reached the server, which analysed and planned it in an implicit transaction that lasts until Sync.
+     * How this session waits for a person. The request says that locks are held while it waits when something of its
+     * transaction is, or may be, on the server ({@link #beforeWait} sent what had to go before this thread began).
      */
     private Gate.Hold hold() {
         return new Gate.Hold(held -> {
             try {
-                // Earlier pipelined messages reach the server before the (possibly long) wait.
-                flushUpstream();
                 out.send(Notice.notice(held.message()).bytes());
             } catch (IOException ignored) {
                 // the wait goes on; the client will see the result or the connection end
@@ -474,7 +474,7 @@ final class ClientSession {
                 // So does a statement the client cancelled while it was being judged.
                 if (closed.get() || clientGone || cancelledWhileJudged) holdingThread.interrupt();
             }
-        }, transactionStatus != 'I' || extendedOpen);
+        }, transactionUpstream());
     }
 
     private Operation operation(String text, List<String> params) {
@@ -485,6 +485,13 @@ final class ClientSession {
 
     /** Messages for the upstream, collected while the driver works through what the client sent in one go. */
     private final PgWriter raw = new PgWriter();
+
+    /** {@link #raw} holds something that runs: an Execute, a Query, a FunctionCall, COPY data. */
+    private boolean rawRuns;
+    /** The Sync generation whose ReadyForQuery answers all that went upstream (one more while a pipeline is open). */
+    private long sentThrough;
+    /** The Sync generation of the last ReadyForQuery. */
+    private volatile long answered;
 
     /** The highest seq among the decisions of what {@link #raw} holds: written ahead before it leaves. */
     private long writeAheadOf = -1;
@@ -507,12 +514,34 @@ final class ClientSession {
             }
             raw.writeTo(upOut);
             raw.reset();
+            rawRuns = false;
+            sentThrough = extendedOpen ? generation + 1 : generation;
         }
         upOut.flush();
     }
 
+    /**
+     * Something of the transaction the next statement joins may be on the server already: a transaction block is open,
+     * or not all that went upstream is answered (a pipeline before its Sync, a unit that may have opened a block).
+     */
+    private boolean transactionUpstream() {
+        return transactionStatus != 'I' || answered < sentThrough;
+    }
+
+    /**
+     * Before a frame is judged on a thread that may wait for a person (minutes): what came before it goes upstream
+     * first if something among it runs (the client waits for it, a cancel must reach it) or its transaction is there
+     * already. Otherwise it runs nothing (a Parse, Bind, Describe, Close) and stays here, in order, until the decision:
+     * sent now, the server would analyse and plan the held statement in an implicit transaction and keep its locks for
+     * the whole wait, so a migration's ALTER TABLE queues behind it, and every later query behind the ALTER.
+     */
+    void beforeWait() throws IOException {
+        if (rawRuns || transactionUpstream()) flushUpstream();
+    }
+
     /** {@code staged}: judged without waiting, so its decision may still have to be written, or fsynced, first. */
     private boolean forward(Pending p, Verdict v, boolean staged, Frame f) {
+        rawRuns = true;
         if (v.seq() > writeAheadOf) writeAheadOf = v.seq();
         if (staged && v.seq() > syncAheadOf && gate.waitsForSync(v)) syncAheadOf = v.seq();
         return forward(p, f);
@@ -553,6 +582,7 @@ final class ClientSession {
 
     void readyForQuery(char status, long gen) {
         transactionStatus = status;
+        if (gen >= 0) answered = gen;
         paths.ended(status, gen);
         if (status == 'I' && gen >= 0) tracker.transactionEnded(gen);
         // A transaction that changed the schema ended (committed or not): the catalog's cache may be out of date.

@@ -209,8 +209,9 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
                 }
                 case NEEDS_THREAD -> {
                     judging = true;
-                    // What came before it goes first; from here until it is back, only that thread adds to it.
-                    session.flushUpstream();
+                    // What came before it goes first if it must; from here until it is back, only that thread adds to
+                    // what waits to go upstream.
+                    session.beforeWait();
                     Frame waiting = f;
                     Thread.ofVirtual().name("pg-judge-" + session.id()).start(() -> judgeAside(waiting));
                     // A Terminate the client sent along with the frame ends its hold too.

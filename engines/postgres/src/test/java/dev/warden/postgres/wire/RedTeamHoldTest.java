@@ -875,22 +875,37 @@ class RedTeamHoldTest {
     }
 
     /**
-     * The extended protocol sends the held statement's Parse and Bind ahead of the wait: the server has planned it, in
+     * A Flush sent the held statement's Parse and Bind upstream before its Execute came: the server has planned it, in
      * an implicit transaction, and holds its locks while a person decides. The approver is told, as for a statement
      * held inside a transaction block.
      */
     @Test
-    void aStatementHeldAfterItsBindIsMarkedAsHoldingLocks() throws Exception {
-        try (Connection c = agent(""); PreparedStatement ps = c.prepareStatement("INSERT INTO rh.t VALUES (?, 'locks')")) {
-            ps.setInt(1, 1);
-            CompletableFuture<Void> held = async(ps::executeUpdate);
-            ApprovalRequest r = pending("'locks'");
-            long locks = count("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
-                    + " WHERE c.relname = 't' AND c.relnamespace = 'rh'::regnamespace AND l.pid <> pg_backend_pid()");
-            assertThat(locks).as("the server holds the held statement's locks").isPositive();
+    void aStatementWhoseBindAFlushSentAheadIsMarkedAsHoldingLocks() throws Exception {
+        try (Socket s = raw()) {
+            long pid = backendPid(s);
+            PgWriter w = new PgWriter();
+            new QueryMessage.Parse("", "INSERT INTO rh.t VALUES (1, 'flushed')", new int[0]).write(w);
+            new QueryMessage.Bind("", "", new int[0], new byte[0][], new int[0]).write(w);
+            QueryMessage.flush(w);
+            send(s, w);
+            FrameReader replies = new FrameReader(s.getInputStream(), 1 << 20);
+            assertThat((char) replies.read().type()).isEqualTo('1');
+            assertThat((char) replies.read().type()).isEqualTo('2');
+            w = new PgWriter();
+            new QueryMessage.Execute("", 0).write(w);
+            QueryMessage.sync(w);
+            send(s, w);
+            ApprovalRequest r = pending("'flushed'");
+            assertThat(count("SELECT count(*) FROM pg_locks WHERE pid = " + pid + " AND relation = 'rh.t'::regclass"))
+                    .as("the server holds the held statement's locks").isPositive();
             assertThat(r.inTransaction()).as("the request says its locks are held").isTrue();
             approvals.decide(r.id(), "alice", false, "no");
-            assertThatThrownBy(() -> held.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isEqualTo("42501"));
+            StringBuilder types = new StringBuilder();
+            for (Frame f = replies.read(); ; f = replies.read()) {
+                types.append((char) f.type());
+                if (f.type() == 'Z') break;
+            }
+            assertThat(types.toString().replace("N", "")).isEqualTo("EZ");
         }
         assertThat(count("SELECT count(*) FROM rh.t")).isZero();
     }
@@ -983,6 +998,8 @@ class RedTeamHoldTest {
         try (Connection c = agent(""); Statement s = c.createStatement()) {
             CompletableFuture<Void> held = async(() -> s.execute("SELECT count(*) FROM generate_series(1, 200000000); INSERT INTO rh.t VALUES (1, 'behind-sleep')"));
             ApprovalRequest r = pending("behind-sleep");
+            // The count runs first, and the INSERT's Parse and Bind wait behind it on the server.
+            assertThat(r.inTransaction()).as("the request says its locks are held").isTrue();
             s.cancel();
             assertThatThrownBy(() -> held.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isIn("57014", "42501"));
             // Uncancelled, the count runs on upstream for many seconds after the client got its answer.
@@ -995,5 +1012,189 @@ class RedTeamHoldTest {
             }
         }
         assertThat(count("SELECT count(*) FROM rh.t")).isZero();
+    }
+
+    // ---- (6) what the server holds while a person decides
+
+    static long backendPid(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    static long backendPid(Socket s) throws Exception {
+        PgWriter w = new PgWriter();
+        new QueryMessage.Query("SELECT pg_backend_pid()").write(w);
+        for (Frame f : RawClient.exchange(s, w.toByteArray(), 1)) {
+            if (f.type() != 'D') continue;
+            PgReader r = f.reader();
+            r.int16();
+            return Long.parseLong(new String(r.bytes(r.int32()), StandardCharsets.US_ASCII));
+        }
+        throw new AssertionError("no backend pid");
+    }
+
+    /**
+     * While a statement is held: nothing of it reached the server (the session's backend is idle, with no lock on the
+     * table), a migration's ALTER TABLE gets its lock at once instead of queueing (and every later query behind it),
+     * and the request says that no locks are held.
+     */
+    static void heldWithoutLocks(ApprovalRequest r, long pid, String table) throws Exception {
+        try (Connection d = fx.direct(); Statement s = d.createStatement()) {
+            try (ResultSet rs = s.executeQuery("SELECT a.state, (SELECT count(*) FROM pg_locks l WHERE l.pid = a.pid"
+                    + " AND l.relation = '" + table + "'::regclass) FROM pg_stat_activity a WHERE a.pid = " + pid)) {
+                assertThat(rs.next()).as("the held session's backend").isTrue();
+                assertThat(rs.getLong(2)).as("its locks on " + table).isZero();
+                assertThat(rs.getString(1)).as("its state").isEqualTo("idle");
+            }
+            s.execute("SET lock_timeout = '1s'");
+            s.execute("ALTER TABLE " + table + " ADD COLUMN during_hold int");
+            s.execute("ALTER TABLE " + table + " DROP COLUMN during_hold");
+        }
+        assertThat(r.inTransaction()).as("the request says locks are held").isFalse();
+    }
+
+    static void ranOnce(ApprovalRequest r) throws Exception {
+        assertThat(events(r.id())).containsExactly("requested", "approved", "used");
+        assertThat(outcomesSoon(decisionSeqs(r.id()).getFirst())).as("its outcome").isEqualTo(1);
+    }
+
+    /**
+     * pgjdbc past prepareThreshold: the first execution sends Parse, Bind, Describe and Execute of a named statement,
+     * the next ones Bind and Execute. Held, none of it reaches the server before the decision; approved, it runs once;
+     * denied, the named statement is still there for the next execution.
+     */
+    @Test
+    void aHeldJdbcInsertKeepsNoLockWhileItWaits() throws Exception {
+        try (Connection c = agent("prepareThreshold=1"); PreparedStatement ps = c.prepareStatement("INSERT INTO rh.t VALUES (?, 'unlocked-jdbc')")) {
+            long pid = backendPid(c);
+            for (int run = 1; run <= 3; run++) {
+                ps.setInt(1, run);
+                CompletableFuture<Void> held = async(ps::executeUpdate);
+                ApprovalRequest r = pending("unlocked-jdbc");
+                heldWithoutLocks(r, pid, "rh.t");
+                boolean approve = run != 2;
+                approvals.decide(r.id(), "alice", approve, approve ? "ok" : "no");
+                if (approve) {
+                    held.get(10, TimeUnit.SECONDS);
+                    ranOnce(r);
+                } else {
+                    assertThatThrownBy(() -> held.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isEqualTo("42501"));
+                    assertThat(backendPid(c)).as("the session goes on").isEqualTo(pid);
+                }
+            }
+        }
+        assertThat(count("SELECT count(*) FROM rh.t")).isEqualTo(2);
+        assertThat(count("SELECT count(*) FROM rh.t WHERE id IN (1, 3)")).isEqualTo(2);
+    }
+
+    /**
+     * The same in plain extended protocol: a denial gets the replies it got when the Parse and Bind went first
+     * (ParseComplete, BindComplete, NoData, the 42501, ReadyForQuery), and the named statement exists afterwards.
+     */
+    @Test
+    void aHeldExtendedProtocolInsertKeepsNoLockWhileItWaits() throws Exception {
+        try (Socket s = raw()) {
+            long pid = backendPid(s);
+            PgWriter w = new PgWriter();
+            new QueryMessage.Parse("ins", "INSERT INTO rh.t VALUES ($1::int, 'unlocked-raw')", new int[0]).write(w);
+            new QueryMessage.Bind("", "ins", new int[0], new byte[][] {"1".getBytes()}, new int[0]).write(w);
+            w.begin('D').byte1('P').cstring("").end();
+            new QueryMessage.Execute("", 0).write(w);
+            QueryMessage.sync(w);
+            send(s, w);
+            ApprovalRequest denied = pending("unlocked-raw");
+            heldWithoutLocks(denied, pid, "rh.t");
+            approvals.decide(denied.id(), "alice", false, "no");
+            List<Frame> got = readUntilReady(s, 1);
+            assertThat(RawClient.types(got).replace("N", "")).isEqualTo("12nEZ");
+            assertThat(RawClient.errors(got)).singleElement().asString().startsWith("42501");
+
+            w = new PgWriter();
+            new QueryMessage.Bind("", "ins", new int[0], new byte[][] {"2".getBytes()}, new int[0]).write(w);
+            new QueryMessage.Execute("", 0).write(w);
+            QueryMessage.sync(w);
+            send(s, w);
+            ApprovalRequest named = pending("unlocked-raw");
+            heldWithoutLocks(named, pid, "rh.t");
+            approvals.decide(named.id(), "alice", true, "ok");
+            assertThat(RawClient.types(readUntilReady(s, 1)).replace("N", "")).isEqualTo("2CZ");
+            ranOnce(named);
+
+            w = new PgWriter();
+            unnamed(w, "INSERT INTO rh.t VALUES (3, 'unlocked-raw')");
+            QueryMessage.sync(w);
+            send(s, w);
+            ApprovalRequest unnamed = pending("unlocked-raw");
+            heldWithoutLocks(unnamed, pid, "rh.t");
+            approvals.decide(unnamed.id(), "alice", true, "ok");
+            assertThat(RawClient.types(readUntilReady(s, 1)).replace("N", "")).isEqualTo("12CZ");
+            ranOnce(unnamed);
+        }
+        assertThat(count("SELECT count(*) FROM rh.t")).isEqualTo(2);
+        assertThat(count("SELECT count(*) FROM rh.t WHERE id IN (2, 3)")).isEqualTo(2);
+    }
+
+    @Test
+    void anExpiredHoldKeptNoLockWhileItWaited() throws Exception {
+        try (Connection c = agent(""); PreparedStatement ps = c.prepareStatement("INSERT INTO rh.q VALUES (?)")) {
+            long pid = backendPid(c);
+            ps.setInt(1, 1);
+            CompletableFuture<Void> held = async(ps::executeUpdate);
+            ApprovalRequest r = pending("rh.q VALUES");
+            heldWithoutLocks(r, pid, "rh.q");
+            assertThatThrownBy(() -> held.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isEqualTo("42501"))
+                    .hasMessageContaining("expired");
+            assertThat(events(r.id())).containsExactly("requested", "expired");
+            assertThat(backendPid(c)).as("the session goes on").isEqualTo(pid);
+        }
+        assertThat(count("SELECT count(*) FROM rh.q")).isZero();
+    }
+
+    @Test
+    void aCancelledHoldKeptNoLockWhileItWaited() throws Exception {
+        try (Connection c = agent(""); Statement s = c.createStatement()) {
+            long pid = backendPid(c);
+            CompletableFuture<Void> held = async(() -> s.executeUpdate("INSERT INTO rh.t VALUES (1, 'unlocked-cancel')"));
+            ApprovalRequest r = pending("unlocked-cancel");
+            heldWithoutLocks(r, pid, "rh.t");
+            s.cancel();
+            assertThatThrownBy(() -> held.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isEqualTo("42501"));
+            approveTooLate(r);
+            neverRan(r, "rh.t");
+            assertThat(backendPid(c)).as("the session goes on").isEqualTo(pid);
+        }
+    }
+
+    /**
+     * Nothing of the held statement's transaction is on the server, so the server's session is idle while a person
+     * decides, as for a held simple Query: a server-side idle_session_timeout ends it, and the hold with it.
+     */
+    @Test
+    void theServersIdleSessionTimeoutEndsAHoldThatKeepsNothingOnTheServer() throws Exception {
+        try (Connection c = agent(""); Statement s = c.createStatement()) {
+            s.execute("SET idle_session_timeout = 1000");
+            CompletableFuture<Void> held = async(() -> s.executeUpdate("INSERT INTO rh.t VALUES (1, 'idle-session')"));
+            ApprovalRequest r = pending("idle-session");
+            assertThatThrownBy(() -> held.get(10, TimeUnit.SECONDS)).satisfies(e -> assertThat(sqlState(e)).isIn("57P05", "08006"));
+            approveTooLate(r);
+            neverRan(r, "rh.t");
+        }
+    }
+
+    /** The simple protocol never sent a held Query ahead of its decision: nothing changes, no lock is held. */
+    @Test
+    void aHeldSimpleQueryKeepsNoLockWhileItWaits() throws Exception {
+        try (Connection c = agent("preferQueryMode=simple"); Statement s = c.createStatement()) {
+            long pid = backendPid(c);
+            CompletableFuture<Void> held = async(() -> s.executeUpdate("INSERT INTO rh.t VALUES (1, 'unlocked-simple')"));
+            ApprovalRequest r = pending("unlocked-simple");
+            heldWithoutLocks(r, pid, "rh.t");
+            approvals.decide(r.id(), "alice", true, "ok");
+            held.get(10, TimeUnit.SECONDS);
+            ranOnce(r);
+        }
+        assertThat(count("SELECT count(*) FROM rh.t")).isEqualTo(1);
     }
 }
