@@ -539,6 +539,15 @@ final class ClientSession {
         if (rawRuns || transactionUpstream()) flushUpstream();
     }
 
+    /**
+     * The client's end: what it sent before still goes upstream, unless none of it runs and no transaction is there
+     * to commit (a held statement's Parse and Bind and the failing stand-in of its refusal): that is not sent for no one.
+     */
+    void flushAtEnd() throws IOException {
+        if (!rawRuns && !transactionUpstream()) raw.reset();
+        flushUpstream();
+    }
+
     /** {@code staged}: judged without waiting, so its decision may still have to be written, or fsynced, first. */
     private boolean forward(Pending p, Verdict v, boolean staged, Frame f) {
         rawRuns = true;

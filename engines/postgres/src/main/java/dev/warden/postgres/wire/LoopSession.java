@@ -295,7 +295,7 @@ final class LoopSession implements EventLoop.Ticking, EventLoop.Flushing {
 
     /** The client sent Terminate, or closed its connection: what came before still goes upstream. */
     private void terminate() throws IOException {
-        session.flushUpstream();
+        session.flushAtEnd();
         session.terminated();
         drainingSince = System.nanoTime();
         interest();

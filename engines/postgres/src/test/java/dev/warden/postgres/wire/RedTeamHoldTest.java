@@ -1168,6 +1168,42 @@ class RedTeamHoldTest {
     }
 
     /**
+     * The client goes away while its statement is held: nothing of it is sent, not even the Parse and Bind that waited
+     * for the decision. Seen on the server: with the table locked on a direct connection, the held session's backend
+     * ends at once; a Parse of the INSERT would have waited for the lock.
+     */
+    @Test
+    void aClientThatLeavesWhileHeldSendsNothingOfTheStatement() throws Exception {
+        ApprovalRequest r;
+        long pid;
+        try (Connection d = fx.direct(); Statement ds = d.createStatement()) {
+            try (Socket s = raw()) {
+                pid = backendPid(s);
+                PgWriter w = new PgWriter();
+                unnamed(w, "INSERT INTO rh.t VALUES (1, 'unlocked-left')");
+                QueryMessage.sync(w);
+                send(s, w);
+                r = pending("unlocked-left");
+                heldWithoutLocks(r, pid, "rh.t");
+                d.setAutoCommit(false);
+                ds.execute("SET lock_timeout = '1s'");
+                ds.execute("LOCK TABLE rh.t IN ACCESS EXCLUSIVE MODE");
+            }
+            waitFor(() -> status(r.id()) != ApprovalRequest.Status.PENDING, "the hold ends");
+            waitFor(() -> {
+                try {
+                    return count("SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid) == 0;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, "the held session's backend ends without waiting for the table");
+            d.rollback();
+        }
+        approveTooLate(r);
+        neverRan(r, "rh.t");
+    }
+
+    /**
      * Nothing of the held statement's transaction is on the server, so the server's session is idle while a person
      * decides, as for a held simple Query: a server-side idle_session_timeout ends it, and the hold with it.
      */
