@@ -210,7 +210,8 @@ final class ClientSession {
         // before it leaves a pipeline open (what flushUpstream records as sent).
         if (type == 'P' || type == 'B' || type == 'E' || type == 'D' || type == 'C') extendedOpen = true;
         else if (type == 'S') extendedOpen = false;
-        if (type == 'H' || raw.size() > 65536) flushUpstream();
+        // What runs nothing may wait for a held statement behind it (see beforeWait): at most what one pass read.
+        if (type == 'H' || rawRuns && raw.size() > 65536) flushUpstream();
         return Step.NEXT;
     }
 

@@ -1219,6 +1219,22 @@ class RedTeamHoldTest {
         }
     }
 
+    /** A text longer than what Warden collects before it sends (64 KiB) is kept back too. */
+    @Test
+    void aHeldLongInsertKeepsNoLockWhileItWaits() throws Exception {
+        String text = "long-" + "x".repeat(100_000);
+        try (Connection c = agent(""); Statement s = c.createStatement()) {
+            long pid = backendPid(c);
+            CompletableFuture<Void> held = async(() -> s.executeUpdate("INSERT INTO rh.t VALUES (1, '" + text + "')"));
+            ApprovalRequest r = pending("'long-x");
+            heldWithoutLocks(r, pid, "rh.t");
+            approvals.decide(r.id(), "alice", true, "ok");
+            held.get(10, TimeUnit.SECONDS);
+            ranOnce(r);
+        }
+        assertThat(count("SELECT count(*) FROM rh.t WHERE length(v) = " + text.length())).isEqualTo(1);
+    }
+
     /** The simple protocol never sent a held Query ahead of its decision: nothing changes, no lock is held. */
     @Test
     void aHeldSimpleQueryKeepsNoLockWhileItWaits() throws Exception {
