@@ -26,7 +26,10 @@ final class CatalogLoader {
     private static final String IDENTITY = """
             SELECT session_user, d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()""";
 
-    private static final String SCHEMAS = "SELECT nspname FROM pg_catalog.pg_namespace";
+    // Only those the user may use: PostgreSQL leaves a schema without USAGE out of the search path (and out of where an
+    // unqualified creation goes), so an unqualified name resolves to what a later schema has.
+    private static final String SCHEMAS = """
+            SELECT nspname FROM pg_catalog.pg_namespace WHERE pg_catalog.has_schema_privilege(session_user, oid, 'USAGE')""";
     // Schemas "$user" in a search path can stand for: named after the user or a role it may become (SET ROLE). A
     // superuser may become any role. The user is the session's (a role's or database's default role may be in force
     // for this connection; Warden's sessions start as the user, or are told the role they start as).

@@ -15,7 +15,7 @@ import java.util.Set;
  * @param user        the upstream user, which {@code $user} in a search path stands for
  * @param roleSchemas the schemas named after the user or a role it may become: what {@code $user} can stand for
  * @param databaseOid identifies the database; a database dropped and re-created under the same name has a new one
- * @param schemas     every schema name
+ * @param schemas     every schema the user may use (USAGE): the only ones a search path reaches
  * @param relations   {@code schema.name} to relation
  * @param functions   function name to every function of that name, in any schema
  * @param operators   operator symbol to every operator of that symbol, in any schema

@@ -52,6 +52,9 @@ class CatalogClassifierTest {
                 CREATE OPERATOR public.=== (LEFTARG = int, RIGHTARG = int, FUNCTION = evil.eq);
                 CREATE SCHEMA app;
                 CREATE TABLE app.notes (body text, author text);
+                CREATE SCHEMA hidden;
+                CREATE TABLE hidden.notes (secret text);
+                REVOKE ALL ON SCHEMA hidden FROM app;
                 """);
         shop.openCatalog(TAGS);
     }
@@ -112,6 +115,31 @@ class CatalogClassifierTest {
         ClassifyContext noSuchSchemaFirst = new ClassifyContext(List.of("nosuch", "public"), Map.of());
         assertThat(judge("CREATE TABLE fresh_t (id int)", noSuchSchemaFirst).statements().getFirst().objects())
                 .extracting(ObjectAccess::name).containsExactly("public.fresh_t");
+    }
+
+    /**
+     * PostgreSQL leaves a schema of the path the role may not use (no USAGE) out of its search: with hidden first, notes
+     * is app.notes on the server. Warden resolved it as hidden.notes, so a writing view behind such a schema would have
+     * been judged as the plain table the server never reads.
+     */
+    @Test
+    void aSchemaTheUserMayNotUseIsLeftOutOfThePathAsPostgresDoes() throws Exception {
+        List<String> path = List.of("hidden", "$user", "public");
+        try (var c = shop.connect("app", "shop"); var st = c.createStatement()) {
+            st.execute("SET search_path = hidden, \"$user\", public");
+            try (var rs = st.executeQuery("SELECT count(*) FROM notes")) {
+                assertThat(rs.next()).isTrue();  // the server reads app.notes: hidden.notes would be a permission error
+            }
+            try (var rs = st.executeQuery("SELECT nspname FROM pg_class k JOIN pg_namespace n ON n.oid = relnamespace"
+                    + " WHERE k.oid = 'notes'::regclass")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo("app");
+            }
+        }
+        Classification c = judge("SELECT * FROM notes", new ClassifyContext(path, Map.of()));
+        assertThat(c.statements().getFirst().objects()).extracting(ObjectAccess::name).containsExactly("app.notes");
+        assertThat(judge("CREATE TABLE t2 (id int)", new ClassifyContext(path, Map.of())).statements().getFirst().objects())
+                .extracting(ObjectAccess::name).containsExactly("app.t2");
     }
 
     @Test
