@@ -55,5 +55,7 @@ warden_ensure_packages() {
 
 # What running Warden needs: PostgreSQL's grammar as a library (libpg_query).
 WARDEN_RUNTIME_PACKAGES=(libpg-query-dev)
+# What the demo's walk-through needs on top: it prints psql commands to paste (psql is not on a fresh machine).
+WARDEN_DEMO_PACKAGES=(postgresql-client)
 # What the test suite needs on top: real clients and a real browser.
 WARDEN_TEST_PACKAGES=(libpg-query-dev postgresql-client chromium chromium-driver)
