@@ -6,22 +6,41 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Answers for a session whose role is not known: {@code "$user"} in a search path may stand for the schema of any role
- * the user may become, or for none. A lookup the path decides (an unqualified relation, function or operator) is
- * asked for each of them: where all agree, that is the answer (functions: every one any of them may reach); where they
- * do not, the answer depends on the role, which {@link #dependsOnRole()} says, and the classifier proves nothing from
- * it. Names written with their schema, and what names no path (types, casts, what relations run), are the catalog's.
+ * Answers for a session that acts as a role other than the user whose catalog was read: a role it is known to act as,
+ * or any role it may act as when which is not known. {@code "$user"} in a search path stands for that role's schema
+ * (for an unknown role, the schema of any role the user may become, or none), and the role's schema privileges were
+ * not read: PostgreSQL leaves a schema the role may not use out of its search. A lookup the path decides (an
+ * unqualified relation, function or operator, an unqualified creation) is asked for each role: where all agree and
+ * no other schema of the path could be the answer, that is the answer (functions: every one any of them may reach,
+ * in every schema of the path); otherwise the answer depends on the role, which {@link #dependsOnRole()} says, and
+ * the classifier proves nothing from it. Names written with their schema, and what names no path (types, casts, what
+ * relations run), are the catalog's.
  */
 public final class AnyRole implements SchemaInfo {
     private final SchemaInfo catalog;
     private final List<SchemaInfo> roles = new ArrayList<>();
     private boolean depends;
+    private boolean byPrivileges;
 
-    /** Over {@code catalog} (a {@linkplain SchemaInfo#pin() pinned} source). */
+    /** Over {@code catalog} (a {@linkplain SchemaInfo#pin() pinned} source), for a session whose role is not known. */
     public AnyRole(SchemaInfo catalog) {
         this.catalog = catalog;
         roles.add(catalog.actingAs(""));  // a role with no schema of its name: "$user" names nothing
         for (String schema : catalog.roleSchemas()) roles.add(catalog.actingAs(schema));
+    }
+
+    private AnyRole(SchemaInfo catalog, SchemaInfo acting) {
+        this.catalog = catalog;
+        roles.add(acting);
+    }
+
+    /**
+     * For a session known to act as {@code role}: {@code null} when that is the user the catalog was read as (its
+     * answers are the catalog's own).
+     */
+    public static AnyRole actingAs(SchemaInfo catalog, String role) {
+        SchemaInfo acting = catalog.actingAs(role);
+        return acting == catalog ? null : new AnyRole(catalog, acting);
     }
 
     /** Whether an answer given so far depended on the role. */
@@ -29,37 +48,50 @@ public final class AnyRole implements SchemaInfo {
         return depends;
     }
 
-    private static boolean byRole(List<String> searchPath, String schema) {
-        return schema == null && searchPath != null && searchPath.contains("$user");
+    /** Whether it did because of schema privileges that were not read (not only because of {@code "$user"}). */
+    public boolean dependsOnPrivileges() {
+        return byPrivileges;
+    }
+
+    private void unread(SchemaInfo r, List<String> searchPath, String name) {
+        if (r.resolvedByUnreadPrivileges(searchPath, name)) {
+            depends = true;
+            byPrivileges = true;
+        }
     }
 
     @Override
     public Optional<String> relation(List<String> searchPath, String schema, String name) {
-        if (!byRole(searchPath, schema)) return catalog.relation(searchPath, schema, name);
+        if (schema != null) return catalog.relation(searchPath, schema, name);
         Optional<String> first = roles.getFirst().relation(searchPath, null, name);
-        for (SchemaInfo r : roles) depends |= !r.relation(searchPath, null, name).equals(first);
+        for (SchemaInfo r : roles) {
+            depends |= !r.relation(searchPath, null, name).equals(first);
+            unread(r, searchPath, name);
+        }
+        return first;
+    }
+
+    @Override
+    public String creationSchema(List<String> searchPath) {
+        String first = roles.getFirst().creationSchema(searchPath);
+        for (SchemaInfo r : roles) {
+            depends |= !r.creationSchema(searchPath).equals(first);
+            unread(r, searchPath, null);
+        }
         return first;
     }
 
     @Override
     public List<FunctionInfo> functions(List<String> searchPath, String schema, String name, int argCount) {
-        if (!byRole(searchPath, schema)) return catalog.functions(searchPath, schema, name, argCount);
+        if (schema != null) return catalog.functions(searchPath, schema, name, argCount);
         LinkedHashSet<FunctionInfo> all = new LinkedHashSet<>();
         for (SchemaInfo r : roles) all.addAll(r.functions(searchPath, null, name, argCount));
         return List.copyOf(all);
     }
 
     @Override
-    public String creationSchema(List<String> searchPath) {
-        if (!byRole(searchPath, null)) return catalog.creationSchema(searchPath);
-        String first = roles.getFirst().creationSchema(searchPath);
-        for (SchemaInfo r : roles) depends |= !r.creationSchema(searchPath).equals(first);
-        return first;
-    }
-
-    @Override
     public boolean builtInOperator(List<String> searchPath, String schema, String symbol) {
-        if (!byRole(searchPath, schema)) return catalog.builtInOperator(searchPath, schema, symbol);
+        if (schema != null) return catalog.builtInOperator(searchPath, schema, symbol);
         for (SchemaInfo r : roles) if (!r.builtInOperator(searchPath, null, symbol)) return false;
         return true;
     }

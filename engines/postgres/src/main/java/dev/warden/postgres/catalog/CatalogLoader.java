@@ -29,7 +29,7 @@ final class CatalogLoader {
     // Only those the user may use: PostgreSQL leaves a schema without USAGE out of the search path (and out of where an
     // unqualified creation goes), so an unqualified name resolves to what a later schema has.
     private static final String SCHEMAS = """
-            SELECT nspname FROM pg_catalog.pg_namespace WHERE pg_catalog.has_schema_privilege(session_user, oid, 'USAGE')""";
+            SELECT nspname, pg_catalog.has_schema_privilege(session_user, oid, 'USAGE') FROM pg_catalog.pg_namespace""";
     // Schemas "$user" in a search path can stand for: named after the user or a role it may become (SET ROLE). A
     // superuser may become any role. The user is the session's (a role's or database's default role may be in force
     // for this connection; Warden's sessions start as the user, or are told the role they start as).
@@ -38,6 +38,19 @@ final class CatalogLoader {
             WHERE pg_catalog.pg_has_role(session_user, r.oid, 'MEMBER')
                OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = session_user)
             """;
+
+    // Where a role the user may become may use other schemas than the user (PostgreSQL searches only those the acting
+    // role may use): each such role and schema, up to a bound; past it, other roles' privileges count as not read.
+    static final int MAX_ROLE_USAGE = 10_000;
+    private static final String ROLE_USAGE = """
+            SELECT r.rolname, n.nspname
+              FROM pg_catalog.pg_roles r CROSS JOIN pg_catalog.pg_namespace n
+             WHERE r.rolname <> session_user
+               AND (pg_catalog.pg_has_role(session_user, r.oid, 'MEMBER')
+                    OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = session_user))
+               AND pg_catalog.has_schema_privilege(r.oid, n.oid, 'USAGE')
+                   <> pg_catalog.has_schema_privilege(session_user, n.oid, 'USAGE')
+             LIMIT""" + " " + (MAX_ROLE_USAGE + 1);
 
     // Other sessions' temporary schemas are left out: their objects are not the agent's.
     private static final String RELATIONS = """
@@ -146,13 +159,23 @@ final class CatalogLoader {
                 dbOid = rs.getLong(2);
             }
             Set<String> schemas = new HashSet<>();
+            Set<String> unusable = new HashSet<>();
             try (ResultSet rs = st.executeQuery(SCHEMAS)) {
-                while (rs.next()) schemas.add(rs.getString(1));
+                while (rs.next()) (rs.getBoolean(2) ? schemas : unusable).add(rs.getString(1));
             }
             Set<String> roleSchemas = new HashSet<>();
             try (ResultSet rs = st.executeQuery(ROLE_SCHEMAS)) {
                 while (rs.next()) roleSchemas.add(rs.getString(1));
             }
+            Map<String, Set<String>> roleUsage = new HashMap<>();
+            int pairs = 0;
+            try (ResultSet rs = st.executeQuery(ROLE_USAGE)) {
+                while (rs.next()) {
+                    pairs++;
+                    roleUsage.computeIfAbsent(rs.getString(1), k -> new HashSet<>()).add(rs.getString(2));
+                }
+            }
+            if (pairs > MAX_ROLE_USAGE) roleUsage = null;
             Map<Long, Function> byOid = new HashMap<>();
             Set<Long> extensionFunctions = new HashSet<>();
             Map<String, List<Function>> functions = new HashMap<>();
@@ -244,7 +267,7 @@ final class CatalogLoader {
             }
             RelationReach reach = RelationReach.load(st, rels);
             return new CatalogSnapshot(user, dbOid, schemas, roleSchemas, relations, frozen, frozenOperators, castTargets,
-                    reach, implicit);
+                    reach, implicit, unusable, true, roleUsage);
         }
     }
 

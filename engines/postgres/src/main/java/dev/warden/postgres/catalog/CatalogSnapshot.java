@@ -15,20 +15,33 @@ import java.util.Set;
  * @param user        the upstream user, which {@code $user} in a search path stands for
  * @param roleSchemas the schemas named after the user or a role it may become: what {@code $user} can stand for
  * @param databaseOid identifies the database; a database dropped and re-created under the same name has a new one
- * @param schemas     every schema the user may use (USAGE): the only ones a search path reaches
+ * @param schemas     the schemas a search path may reach: those the user may use (USAGE), or every schema when the
+ *                    privileges are not read
  * @param relations   {@code schema.name} to relation
  * @param functions   function name to every function of that name, in any schema
  * @param operators   operator symbol to every operator of that symbol, in any schema
  * @param implicitCode user code PostgreSQL runs for statements that do not name it (types, triggers, defaults…)
+ * @param unusable    the schemas the user may not use (PostgreSQL leaves them out of its search)
+ * @param privilegesRead whether {@code schemas} are the acting role's own: false when acting as a role whose
+ *                    privileges were not read (every schema is then one the path may reach)
+ * @param roleUsage   for each role the user may become, the schemas whose USAGE it has and the user has not, or the
+ *                    other way round; {@code null} when there were too many to read
  */
 public record CatalogSnapshot(String user, long databaseOid, Set<String> schemas, Set<String> roleSchemas,
                               Map<String, Relation> relations,
                               Map<String, List<Function>> functions, Map<String, List<Operator>> operators,
-                              Set<String> userCastTargets, RelationReach reach, ImplicitCode implicitCode) {
+                              Set<String> userCastTargets, RelationReach reach, ImplicitCode implicitCode,
+                              Set<String> unusable, boolean privilegesRead, Map<String, Set<String>> roleUsage) {
     static final String PG_CATALOG = "pg_catalog";
 
     public CatalogSnapshot {
         schemas = Set.copyOf(schemas);
+        unusable = Set.copyOf(unusable);
+        if (roleUsage != null) {
+            Map<String, Set<String>> copy = new java.util.HashMap<>();
+            roleUsage.forEach((r, s) -> copy.put(r, Set.copyOf(s)));
+            roleUsage = Map.copyOf(copy);
+        }
         roleSchemas = Set.copyOf(roleSchemas);
         relations = Map.copyOf(relations);
         functions = Map.copyOf(functions);
@@ -127,10 +140,25 @@ public record CatalogSnapshot(String user, long databaseOid, Set<String> schemas
         }
     }
 
-    /** This catalog with {@code "$user"} standing for {@code role} ({@code current_user}); a role of no schema: "". */
+    /**
+     * This catalog as {@code role} ({@code current_user}) sees it: {@code "$user"} stands for the role, and the search
+     * reaches the schemas the role may use, or every schema where its privileges were not read. A role of no schema: "".
+     */
     public CatalogSnapshot actingAs(String role) {
-        return new CatalogSnapshot(role, databaseOid, schemas, roleSchemas, relations, functions, operators,
-                userCastTargets, reach, implicitCode);
+        Set<String> all = new java.util.HashSet<>(schemas);
+        all.addAll(unusable);
+        // "" is no role: a session whose role is not known may act as one that has no schema of its name.
+        if (roleUsage == null || role.isEmpty()) {
+            return new CatalogSnapshot(role, databaseOid, all, roleSchemas, relations, functions, operators,
+                    userCastTargets, reach, implicitCode, Set.of(), false, null);
+        }
+        Set<String> usable = new java.util.HashSet<>(schemas);
+        for (String differs : roleUsage.getOrDefault(role, Set.of())) {
+            if (!usable.remove(differs)) usable.add(differs);
+        }
+        all.removeAll(usable);
+        return new CatalogSnapshot(role, databaseOid, usable, roleSchemas, relations, functions, operators,
+                userCastTargets, reach, implicitCode, all, true, null);
     }
 
     /**
@@ -159,6 +187,27 @@ public record CatalogSnapshot(String user, long databaseOid, Set<String> schemas
         }
         // None exists: PostgreSQL refuses the creation ("no schema has been selected to create in").
         return "public";
+    }
+
+    /**
+     * {@link SchemaInfo#resolvedByUnreadPrivileges}: acting as a role whose privileges were not read, more than one
+     * schema of the path holds a relation {@code name} (pg_catalog, which every role may use, ends the search), or for
+     * {@code null} more than one schema an unqualified creation may go to.
+     */
+    public boolean resolvedByUnreadPrivileges(List<String> searchPath, String name) {
+        if (privilegesRead) return false;
+        int holders = 0;
+        if (name == null) {
+            if ("pg_temp".equals(creationSchema(searchPath))) return false;
+            for (String s : effectivePath(searchPath)) if (!s.equals(PG_CATALOG) || searchPath.contains(PG_CATALOG)) holders++;
+            return holders > 1;
+        }
+        for (String s : effectivePath(searchPath)) {
+            if (!relations.containsKey(s + "." + name)) continue;
+            holders++;
+            if (s.equals(PG_CATALOG)) break;
+        }
+        return holders > 1;
     }
 
     public Optional<Relation> relation(List<String> searchPath, String schema, String name) {

@@ -96,6 +96,11 @@ sealed interface CatalogView extends SchemaInfo {
         }
 
         @Override
+        public boolean resolvedByUnreadPrivileges(List<String> searchPath, String name) {
+            return snap.resolvedByUnreadPrivileges(searchPath, name);
+        }
+
+        @Override
         public boolean live() {
             return true;
         }

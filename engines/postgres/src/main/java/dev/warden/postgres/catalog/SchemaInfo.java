@@ -119,6 +119,15 @@ public interface SchemaInfo {
         return "public";
     }
 
+    /**
+     * Whether an unqualified relation {@code name} (for {@code null}: an unqualified creation) may resolve otherwise on
+     * the server than here because the session acts as a role whose schema privileges were not read: PostgreSQL leaves
+     * a schema the role may not use out of its search, and more than one schema of the path could be the answer.
+     */
+    default boolean resolvedByUnreadPrivileges(List<String> searchPath, String name) {
+        return false;
+    }
+
     /** The schemas named after the user or a role it may become: what {@code "$user"} can stand for. */
     default java.util.Set<String> roleSchemas() {
         return java.util.Set.of();

@@ -99,12 +99,12 @@ public final class PostgresClassifier implements Classifier {
 
     /**
      * Whether a session's {@link ClassifyContext#schemaDoubt()} may apply, or its {@link ClassifyContext#roleUnknown()}
-     * with {@code "$user"} in its path: only where a live catalog is the source (the offline table never knew the
+     * (what a name resolves to may then depend on the role): only where a live catalog is the source (the offline table never knew the
      * database's own objects, so nothing it says became less true). Such a text's classification is the session's
      * own, not cached for others.
      */
     private boolean doubted(ClassifyContext ctx) {
-        return catalogued && (ctx.schemaDoubt() != null || ctx.roleUnknown() != null && ctx.searchPath().contains("$user"));
+        return catalogued && (ctx.schemaDoubt() != null || ctx.roleUnknown() != null);
     }
 
     /**
@@ -116,9 +116,9 @@ public final class PostgresClassifier implements Classifier {
         return shape == null ? null : key(shape, ctx, true);
     }
 
-    /** A text's key: its meaning depends on the search path, and on the role where the path holds "$user". */
+    /** A text's key: its meaning depends on the search path and on the role the session acts as. */
     private static Key key(String text, ClassifyContext ctx, boolean normalized) {
-        return new Key(text, ctx.searchPath(), ctx.searchPath().contains("$user") ? ctx.role() : null, normalized);
+        return new Key(text, ctx.searchPath(), ctx.role(), normalized);
     }
 
     private Classification shapeHit(String text, Key shapeKey, long gen) {
@@ -259,8 +259,10 @@ public final class PostgresClassifier implements Classifier {
             SchemaInfo source;
             AnyRole anyRole = null;
             if (state.schemaDoubt != null) source = SchemaInfo.doubted(state.schemaDoubt, view.reach());
-            else if (roleUnknown != null && catalogued && state.searchPath.contains("$user")) source = anyRole = new AnyRole(view);
-            else source = view.actingAs(role);
+            else if (!catalogued) source = view;
+            else if (roleUnknown != null) source = anyRole = new AnyRole(view);
+            else if ((anyRole = AnyRole.actingAs(view, role)) != null) source = anyRole;
+            else source = view;
             List<String> pathBefore = state.searchPath;
             boolean pathUnknownBefore = state.searchPathUnknown;
             Facts f = walk(source, state, raw);
@@ -268,7 +270,7 @@ public final class PostgresClassifier implements Classifier {
                 // A name the path resolves differs by role: judged as while the catalog cannot be trusted.
                 state.searchPath = pathBefore;
                 state.searchPathUnknown = pathUnknownBefore;
-                state.schemaDoubt = roleDoubt(roleUnknown);
+                state.schemaDoubt = anyRole.dependsOnPrivileges() ? privilegeDoubt(role, roleUnknown) : roleDoubt(roleUnknown);
                 source = SchemaInfo.doubted(state.schemaDoubt, view.reach());
                 f = walk(source, state, raw);
                 state.schemaDoubt = null;
@@ -321,6 +323,13 @@ public final class PostgresClassifier implements Classifier {
      * a statement whose effect on it cannot be read): {@code "$user"} in the path stands for that role's schema, and
      * in the schemas it may be, the name resolves differently.
      */
+    static String privilegeDoubt(String role, String unknown) {
+        return "the session acts as " + (role != null ? "role " + role : "a role Warden cannot tell (" + unknown + ")")
+                + ", whose schema privileges Warden does not read, and more than one schema of its search path could"
+                + " be where this name resolves (PostgreSQL skips a schema the role may not use); name the schema, or"
+                + " RESET ROLE";
+    }
+
     public static String roleDoubt(String why) {
         return "Warden cannot tell which role the session acts as (" + why + "), and \"$user\" in its search path"
                 + " stands for that role's schema, where this name would resolve differently; name the schema, run"

@@ -592,6 +592,42 @@ class SchemaChangeInTransactionTest {
     }
 
     /**
+     * Red team: PostgreSQL leaves a schema the acting role may not use (no USAGE) out of the search path, and Warden read
+     * only the upstream user's privileges. After SET ROLE rc, a role without USAGE on s1, an unqualified {@code shadow}
+     * was judged as s1's plain table while the server read scratch's view, which ran the writer. The catalog now reads
+     * which schemas each role the user may become may use, where that differs from the user.
+     */
+    @Test
+    void aSchemaTheActingRoleMayNotUseIsNotTakenForOneItSearches() throws Exception {
+        try (Connection c = upstream(); Statement s = c.createStatement()) {
+            s.execute("""
+                    DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rc') THEN CREATE ROLE rc; END IF; END $$;
+                    GRANT rc TO %1$s;
+                    SET ROLE %1$s;
+                    DROP SCHEMA IF EXISTS s1 CASCADE;
+                    CREATE SCHEMA s1;
+                    CREATE TABLE s1.shadow (x int);
+                    CREATE VIEW scratch.shadow AS SELECT public.writer() AS x;
+                    GRANT USAGE ON SCHEMA scratch TO rc;
+                    GRANT SELECT ON scratch.shadow, scratch.a TO rc;
+                    GRANT INSERT ON public.hits TO rc;
+                    """.formatted(ProxyFixture.UP_USER));
+        }
+        live.catalogs.get("ddltx").invalidate();
+        try (Connection c = agent("")) {
+            exec(c, "SET search_path = s1, scratch");
+            exec(c, "SELECT * FROM shadow");
+            exec(c, "SET ROLE rc");
+            refused(c, "SELECT * FROM shadow", "reading scratch.shadow runs user code");
+            exec(c, "SELECT * FROM a");
+            exec(c, "SELECT * FROM scratch.a");
+            exec(c, "RESET ROLE");
+            exec(c, "SELECT * FROM shadow");
+        }
+        assertThat(hits()).isZero();
+    }
+
+    /**
      * Role {@code rb}, which the upstream user may become, with a schema of its name holding a view
      * {@code rb.rolepath} that runs the writer; {@code public.rolepath} is a plain table.
      */
