@@ -10,8 +10,9 @@ import java.util.Optional;
  * or any role it may act as when which is not known. {@code "$user"} in a search path stands for that role's schema
  * (for an unknown role, the schema of any role the user may become, or none), and the role's schema privileges were
  * not read: PostgreSQL leaves a schema the role may not use out of its search. A lookup the path decides (an
- * unqualified relation, function or operator, an unqualified creation) is asked for each role: where all agree and
- * no other schema of the path could be the answer, that is the answer (functions: every one any of them may reach,
+ * unqualified relation, function or operator, an unqualified creation) is asked for each role: where all agree (a
+ * role that finds no such relation is left out) and, for a relation, no other schema of the path could be the answer
+ * for a role whose privileges were not read, that is the answer (functions: every one any of them may reach,
  * in every schema of the path); otherwise the answer depends on the role, which {@link #dependsOnRole()} says, and
  * the classifier proves nothing from it. Names written with their schema, and what names no path (types, casts, what
  * relations run), are the catalog's.
@@ -60,24 +61,28 @@ public final class AnyRole implements SchemaInfo {
         }
     }
 
+    /**
+     * A role that finds no relation of that name is left out: the server refuses the statement for it ("does not
+     * exist"), which runs nothing.
+     */
     @Override
     public Optional<String> relation(List<String> searchPath, String schema, String name) {
         if (schema != null) return catalog.relation(searchPath, schema, name);
-        Optional<String> first = roles.getFirst().relation(searchPath, null, name);
+        Optional<String> found = Optional.empty();
         for (SchemaInfo r : roles) {
-            depends |= !r.relation(searchPath, null, name).equals(first);
+            Optional<String> answer = r.relation(searchPath, null, name);
+            if (answer.isEmpty()) continue;
+            if (found.isEmpty()) found = answer;
+            else depends |= !answer.equals(found);
             unread(r, searchPath, name);
         }
-        return first;
+        return found;
     }
 
     @Override
     public String creationSchema(List<String> searchPath) {
         String first = roles.getFirst().creationSchema(searchPath);
-        for (SchemaInfo r : roles) {
-            depends |= !r.creationSchema(searchPath).equals(first);
-            unread(r, searchPath, null);
-        }
+        for (SchemaInfo r : roles) depends |= !r.creationSchema(searchPath).equals(first);
         return first;
     }
 

@@ -191,17 +191,11 @@ public record CatalogSnapshot(String user, long databaseOid, Set<String> schemas
 
     /**
      * {@link SchemaInfo#resolvedByUnreadPrivileges}: acting as a role whose privileges were not read, more than one
-     * schema of the path holds a relation {@code name} (pg_catalog, which every role may use, ends the search), or for
-     * {@code null} more than one schema an unqualified creation may go to.
+     * schema of the path holds a relation {@code name} (pg_catalog, which every role may use, ends the search).
      */
     public boolean resolvedByUnreadPrivileges(List<String> searchPath, String name) {
         if (privilegesRead) return false;
         int holders = 0;
-        if (name == null) {
-            if ("pg_temp".equals(creationSchema(searchPath))) return false;
-            for (String s : effectivePath(searchPath)) if (!s.equals(PG_CATALOG) || searchPath.contains(PG_CATALOG)) holders++;
-            return holders > 1;
-        }
         for (String s : effectivePath(searchPath)) {
             if (!relations.containsKey(s + "." + name)) continue;
             holders++;

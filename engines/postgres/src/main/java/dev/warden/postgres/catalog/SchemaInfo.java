@@ -120,7 +120,7 @@ public interface SchemaInfo {
     }
 
     /**
-     * Whether an unqualified relation {@code name} (for {@code null}: an unqualified creation) may resolve otherwise on
+     * Whether an unqualified relation {@code name} may resolve otherwise on
      * the server than here because the session acts as a role whose schema privileges were not read: PostgreSQL leaves
      * a schema the role may not use out of its search, and more than one schema of the path could be the answer.
      */

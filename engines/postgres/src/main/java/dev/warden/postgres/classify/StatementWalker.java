@@ -878,7 +878,7 @@ final class StatementWalker {
                 String sch = names.size() >= 2 ? names.get(names.size() - 2) : null;
                 resolvingDdlTarget = true;
                 try {
-                    facts.object(offlineRelation(schema.relation(path, sch, rel).orElse(firstSchema() + "." + rel), sch != null), Access.DDL);
+                    facts.object(offlineRelation(schema.relation(path, sch, rel).orElseGet(() -> firstSchema() + "." + rel), sch != null), Access.DDL);
                 } finally {
                     resolvingDdlTarget = false;
                 }
@@ -1353,7 +1353,7 @@ final class StatementWalker {
             unseenRelations++;
             if (!resolvingDdlTarget) state.unseen.add(rel);
         }
-        return offlineRelation(known.orElse(firstSchema() + "." + rel), false);
+        return offlineRelation(known.orElseGet(() -> firstSchema() + "." + rel), false);
     }
 
     /** Set while resolving the target of a DDL statement (no FROM item: nothing of it runs). */
