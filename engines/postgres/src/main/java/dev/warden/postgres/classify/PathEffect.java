@@ -29,6 +29,8 @@ import java.util.Optional;
 public record PathEffect(Type kind, Setting setting, List<String> path, String name, boolean chain, boolean utility) {
     public enum Type {
         NONE, SET, SET_LOCAL, RESET, RESET_LOCAL, DISCARD_ALL,
+        /** {@code DISCARD TEMP}: no setting changes, but the session's temporary objects are dropped. */
+        DISCARD_TEMP,
         /** It changes the setting in a way that cannot be read from the text (computed value, conditional call). */
         UNKNOWN,
         BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE, ROLLBACK_TO, PREPARE_TRANSACTION
@@ -140,7 +142,11 @@ public record PathEffect(Type kind, Setting setting, List<String> path, String n
         if (tx != null) return transaction(tx);
         Node discard = stmt.get("DiscardStmt");
         if (discard != null) {
-            return "DISCARD_ALL".equals(StatementWalker.text(discard, "target")) ? utility(Type.DISCARD_ALL) : NONE;
+            return switch (String.valueOf(StatementWalker.text(discard, "target"))) {
+                case "DISCARD_ALL" -> utility(Type.DISCARD_ALL);
+                case "DISCARD_TEMP" -> new PathEffect(Type.DISCARD_TEMP, null, null, null, false, true);
+                default -> NONE;
+            };
         }
         return setConfig(stmt);
     }

@@ -380,6 +380,13 @@ final class ClientSession {
     private void sent(Verdict v, List<PathEffect> pathEffects) {
         paths.sent(generation + 1, SearchPathTracker.withOpaque(v, pathEffects));
         changes.sent(v, generation + 1);
+        // Alone in its unit and outside any transaction (nothing that runs before it, nothing of a block upstream): once
+        // it completes, the session has no temporary object left (a rollback around it would bring them back).
+        if (pathEffects.size() == 1 && !rawRuns && !transactionUpstream()
+                && (pathEffects.getFirst().kind() == PathEffect.Type.DISCARD_TEMP
+                    || pathEffects.getFirst().kind() == PathEffect.Type.DISCARD_ALL)) {
+            changes.discarding(generation + 1);
+        }
         for (dev.warden.core.Statement s : v.classification().statements()) {
             if ("COPY FROM".equals(s.command())) copyAhead = true;
         }
@@ -644,6 +651,7 @@ final class ClientSession {
     /** The relay saw an ErrorResponse: the unit it belongs to did not run to its end. */
     void upstreamError() {
         paths.error();
+        changes.error();
     }
 
     /** A prepared statement's text under a search path or role other than the one it was classified with. */

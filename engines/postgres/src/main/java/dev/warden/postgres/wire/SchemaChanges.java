@@ -16,8 +16,10 @@ import dev.warden.core.Verdict;
  * <p>Temporary relations are the session's own and searched before every schema, and the catalog never sees them:
  * once the session changed the schema of one (a trigger, rule, policy, index or default on it, a rename, a temporary
  * view, a copy of another table's defaults and checks with {@code LIKE} or {@code INHERITS}), every statement after it
- * is judged with the doubt, for the rest of the session. A temporary table that only holds rows (created plainly or
- * with {@code AS SELECT}, filled, read, dropped) changes nothing: its statements are judged as before.
+ * is judged with the doubt, until a DISCARD TEMP or ALL sent alone from outside a transaction completed (it drops
+ * every temporary object; a rollback around it would bring them back), or for the rest of the session. A temporary
+ * table that only holds rows (created plainly or with {@code AS SELECT}, filled, read, dropped) changes nothing: its
+ * statements are judged as before.
  *
  * <p>A change counts from when it is sent (a pipelined statement after it is judged before its result arrives) until
  * the server reports the session idle (ReadyForQuery {@code I}) after it: committed or rolled back, the catalog is read
@@ -30,13 +32,18 @@ final class SchemaChanges {
     private long until = -1;
     /** Names of the temporary relations the session created (without schema: unqualified names reach them). */
     private final java.util.Set<String> temporary = new java.util.HashSet<>();
-    /** The first change to a temporary relation, or null: the doubt stays for the rest of the session. */
+    /** The first change to a temporary relation, or null: the doubt stays until a DISCARD drops them all. */
     private String temporaryCode;
 
     private static final java.util.Set<String> CREATES_A_TABLE = java.util.Set.of("CREATE TABLE", "CREATE TABLE AS", "SELECT INTO");
 
+    /** The unit of a DISCARD TEMP or ALL sent alone from outside a transaction, until it ends; -1 when none. */
+    private long discardUnit = -1;
+
     /** An allowed statement is going upstream in unit {@code gen}. */
     synchronized void sent(Verdict v, long gen) {
+        // More in the unit of a DISCARD: an error there would roll it back, and the temporary objects with it.
+        if (gen == discardUnit) discardUnit = -1;
         if (!v.changesSchema()) {
             for (Statement s : v.classification().statements()) temporary(s, false);
             return;
@@ -82,10 +89,30 @@ final class SchemaChanges {
      * this ended the transaction of a change (whatever became of it): the catalog is to be read again.
      */
     synchronized boolean ended(char status, long gen) {
+        if (discardUnit >= 0 && gen >= discardUnit) {
+            if (gen == discardUnit && status == 'I') {
+                temporary.clear();
+                temporaryCode = null;
+            }
+            discardUnit = -1;
+        }
         if (status != 'I' || inTransaction == null || gen < until) return false;
         inTransaction = null;
         until = -1;
         return true;
+    }
+
+    /**
+     * Unit {@code gen} holds only a DISCARD TEMP or ALL, sent from outside a transaction: if it ends without an error,
+     * every temporary object is gone, and with them the doubt they caused.
+     */
+    synchronized void discarding(long gen) {
+        discardUnit = gen;
+    }
+
+    /** The server reported an error: a DISCARD waiting to end did not (or was rolled back). */
+    synchronized void error() {
+        discardUnit = -1;
     }
 
     /** {@code context} with this session's schema doubt: one look, under one lock, per statement. */
@@ -97,8 +124,9 @@ final class SchemaChanges {
     private String doubt() {
         if (temporaryCode != null) {
             return "this session changed a temporary relation (" + temporaryCode + "): Warden's catalog never sees"
-                    + " temporary objects, which are searched before every schema, so for the rest of the session what"
-                    + " depends on the database's own objects is not proven (open a new session)";
+                    + " temporary objects, which are searched before every schema, so until they are dropped what"
+                    + " depends on the database's own objects is not proven (run DISCARD TEMP outside a transaction"
+                    + " block, or open a new session)";
         }
         if (inTransaction == null) return null;
         return "this transaction changed the schema (" + inTransaction + "): Warden's catalog sees the change only"

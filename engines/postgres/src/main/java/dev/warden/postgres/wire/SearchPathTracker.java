@@ -400,7 +400,7 @@ final class SearchPathTracker {
         Type k = e.kind();
         if (s.aborted && k != Type.COMMIT && k != Type.ROLLBACK && k != Type.ROLLBACK_TO) return fail(s);
         return switch (k) {
-            case NONE -> s;
+            case NONE, DISCARD_TEMP -> s;
             case SET, RESET, UNKNOWN -> setting(s, e, true);
             case SET_LOCAL, RESET_LOCAL -> setting(s, e, false);
             // DISCARD ALL is SET SESSION AUTHORIZATION DEFAULT, RESET ALL and the role's reset value (seen on the server).

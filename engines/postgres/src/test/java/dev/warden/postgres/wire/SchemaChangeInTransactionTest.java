@@ -295,6 +295,34 @@ class SchemaChangeInTransactionTest {
     }
 
     /**
+     * False denial: once a temporary relation was changed, every later statement of the session was judged without the
+     * catalog, even after DISCARD TEMP (or DISCARD ALL) dropped every temporary object. Such a DISCARD, sent alone and
+     * from outside a transaction, ends the doubt once it completed; inside a block that rolls back (the objects come
+     * back) it does not (and Warden refuses a DISCARD sent along with other statements in one text).
+     */
+    @Test
+    void discardTempEndsTheTemporaryObjectDoubt() throws Exception {
+        for (String discard : List.of("DISCARD TEMP", "DISCARD ALL")) {
+            for (String mode : List.of("preferQueryMode=simple", "")) {
+                try (Connection c = agent(mode)) {
+                    exec(c, "CREATE TEMP TABLE tt (x int)");
+                    exec(c, "CREATE TRIGGER w BEFORE INSERT ON pg_temp.tt FOR EACH ROW EXECUTE FUNCTION public.trg_counter()");
+                    refused(c, "SELECT * FROM scratch.a", "this session changed a temporary relation");
+                    c.setAutoCommit(false);
+                    exec(c, "DISCARD TEMP");
+                    c.rollback();
+                    c.setAutoCommit(true);
+                    refused(c, "SELECT * FROM scratch.a", "this session changed a temporary relation");
+                    exec(c, discard);
+                    exec(c, "SELECT * FROM scratch.a");
+                    assertThatThrownBy(() -> exec(c, "INSERT INTO pg_temp.tt VALUES (1)")).hasMessageContaining("does not exist");
+                }
+            }
+        }
+        assertThat(hits()).isZero();
+    }
+
+    /**
      * A temporary domain named like PostgreSQL's own type: the temporary schema is searched for type names before
      * pg_catalog, so {@code 'x'::text} made the domain's value and ran its CHECK (here advancing a sequence) in what
      * Warden judged a read of a constant cast to pg_catalog's text.
