@@ -18,7 +18,8 @@ import java.util.List;
  * @param approvedBy  approvers who said yes so far
  * @param decidedBy   who decided it last, or {@code null}
  * @param comment     the deciding approver's comment (or why it expired), or {@code null}
- * @param inTransaction the statement waits inside an open transaction block (its locks are held meanwhile)
+ * @param inTransaction something of the statement's transaction is, or may be, on the server while it waits (a
+ *                    transaction block, or what a pipeline sent before it): its locks are held meanwhile
  * @param comments    every approver's comment, in the order given: under a rule that asks two approvers, the second
  *                    sees why the first said yes
  */
