@@ -51,6 +51,11 @@ public record PathEffect(Type kind, Setting setting, List<String> path, String n
         return new PathEffect(Type.UNKNOWN, Setting.ROLE, null, why, false, false);
     }
 
+    /** {@code DISCARD TEMP} or {@code DISCARD ALL}: the session's temporary objects are dropped. */
+    public boolean dropsTemporaryObjects() {
+        return kind == Type.DISCARD_TEMP || kind == Type.DISCARD_ALL;
+    }
+
     /** Whether it may change the role the session acts as. */
     public boolean touchesRole() {
         return kind == Type.DISCARD_ALL || (kind == Type.UNKNOWN || kind == Type.SET || kind == Type.SET_LOCAL

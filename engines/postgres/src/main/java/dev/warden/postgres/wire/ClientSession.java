@@ -380,11 +380,9 @@ final class ClientSession {
     private void sent(Verdict v, List<PathEffect> pathEffects) {
         paths.sent(generation + 1, SearchPathTracker.withOpaque(v, pathEffects));
         changes.sent(v, generation + 1);
-        // Alone in its unit and outside any transaction (nothing that runs before it, nothing of a block upstream): once
-        // it completes, the session has no temporary object left (a rollback around it would bring them back).
-        if (pathEffects.size() == 1 && !rawRuns && !transactionUpstream()
-                && (pathEffects.getFirst().kind() == PathEffect.Type.DISCARD_TEMP
-                    || pathEffects.getFirst().kind() == PathEffect.Type.DISCARD_ALL)) {
+        // Alone in its unit and outside any transaction: once it completes, the session has no temporary object left
+        // (a rollback around it would bring them back).
+        if (pathEffects.size() == 1 && pathEffects.getFirst().dropsTemporaryObjects() && nothingBefore()) {
             changes.discarding(generation + 1);
         }
         for (dev.warden.core.Statement s : v.classification().statements()) {
@@ -536,6 +534,11 @@ final class ClientSession {
         return transactionStatus != 'I' || answered < sentThrough;
     }
 
+    /** Nothing that runs waits to go upstream, and nothing of a transaction is there: what comes next starts afresh. */
+    private boolean nothingBefore() {
+        return !rawRuns && !transactionUpstream();
+    }
+
     /**
      * Before a frame is judged on a thread that may wait for a person (minutes): what came before it goes upstream
      * first if something among it runs (the client waits for it, a cancel must reach it) or its transaction is there
@@ -544,7 +547,7 @@ final class ClientSession {
      * the whole wait, so a migration's ALTER TABLE queues behind it, and every later query behind the ALTER.
      */
     void beforeWait() throws IOException {
-        if (rawRuns || transactionUpstream()) flushUpstream();
+        if (!nothingBefore()) flushUpstream();
     }
 
     /**
@@ -552,7 +555,7 @@ final class ClientSession {
      * to commit (a held statement's Parse and Bind and the failing stand-in of its refusal): that is not sent for no one.
      */
     void flushAtEnd() throws IOException {
-        if (!rawRuns && !transactionUpstream()) raw.reset();
+        if (nothingBefore()) raw.reset();
         flushUpstream();
     }
 

@@ -151,6 +151,19 @@ class SchemaChangeInTransactionTest {
         assertThat(lastDecisionReasons()).contains(reasonPart);
     }
 
+    /** Sends {@code sql}, which a rule holds for a person, approves it, and returns once it ran. */
+    static void approvedWhileHeld(Connection c, String sql) throws Exception {
+        Thread held = Thread.ofVirtual().start(() -> {
+            try {
+                exec(c, sql);
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        fx.approvals.decide(fx.approvals.awaitPending(java.time.Duration.ofSeconds(10)).id(), "alice", true, "ok");
+        held.join(10_000);
+    }
+
     static String lastDecisionReasons() {
         List<Entry> entries = live.ledger.entries();
         for (int i = entries.size() - 1; i >= 0; i--) {
@@ -232,15 +245,7 @@ class SchemaChangeInTransactionTest {
     void anApprovedStatementThatMayHaveRunDdlHasTheCatalogReadAgain() throws Exception {
         try (Connection c = agent("")) {
             exec(c, "SELECT * FROM scratch.v");
-            Thread held = Thread.ofVirtual().start(() -> {
-                try {
-                    exec(c, "SELECT public.remake_view()");
-                } catch (SQLException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            fx.approvals.decide(fx.approvals.awaitPending(java.time.Duration.ofSeconds(10)).id(), "alice", true, "ok");
-            held.join(10_000);
+            approvedWhileHeld(c, "SELECT public.remake_view()");
             try (Connection d = upstream(); Statement s = d.createStatement();
                  ResultSet rs = s.executeQuery("SELECT pg_catalog.pg_get_viewdef('scratch.v'::regclass)")) {
                 rs.next();
@@ -602,15 +607,7 @@ class SchemaChangeInTransactionTest {
     void anUnknownRoleLeavesQualifiedNamesToTheCatalog() throws Exception {
         roleSchemaWithAWritingView();
         try (Connection c = agent("")) {
-            Thread held = Thread.ofVirtual().start(() -> {
-                try {
-                    exec(c, "SELECT public.become_rb()");
-                } catch (SQLException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            fx.approvals.decide(fx.approvals.awaitPending(java.time.Duration.ofSeconds(10)).id(), "alice", true, "ok");
-            held.join(10_000);
+            approvedWhileHeld(c, "SELECT public.become_rb()");
             exec(c, "SELECT x FROM public.rolepath WHERE x = 1");
             refused(c, "SELECT * FROM rolepath", "Warden cannot tell which role");
             exec(c, "RESET ROLE");
@@ -656,15 +653,7 @@ class SchemaChangeInTransactionTest {
             exec(c, "SELECT * FROM shadow");
             // After code a person approved (it may set any role), whose privileges are not known: a name two schemas
             // of the path hold is unproven, a name one schema holds is still the catalog's.
-            Thread held = Thread.ofVirtual().start(() -> {
-                try {
-                    exec(c, "SELECT public.become_rb()");
-                } catch (SQLException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            fx.approvals.decide(fx.approvals.awaitPending(java.time.Duration.ofSeconds(10)).id(), "alice", true, "ok");
-            held.join(10_000);
+            approvedWhileHeld(c, "SELECT public.become_rb()");
             refused(c, "SELECT * FROM shadow", "whose schema privileges Warden does not read");
             exec(c, "SELECT * FROM a");
         }
@@ -715,15 +704,7 @@ class SchemaChangeInTransactionTest {
         }
         try (Connection c = agent("")) {
             exec(c, "SELECT * FROM rolepath");
-            Thread held = Thread.ofVirtual().start(() -> {
-                try {
-                    exec(c, "SELECT public.become_rb()");
-                } catch (SQLException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            fx.approvals.decide(fx.approvals.awaitPending(java.time.Duration.ofSeconds(10)).id(), "alice", true, "ok");
-            held.join(10_000);
+            approvedWhileHeld(c, "SELECT public.become_rb()");
             refused(c, "SELECT * FROM rolepath", "public.become_rb");
         }
         assertThat(hits()).isZero();
