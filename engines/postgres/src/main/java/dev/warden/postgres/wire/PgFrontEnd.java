@@ -365,7 +365,7 @@ public final class PgFrontEnd implements FrontEnd {
         if (slot != null) slot.release();
     }
 
-    /** Verdicts on secrets, one at a time per client address and later after failures (see {@link LoginThrottle}). */
+    /** Verdicts on secrets, one at a time per client address and agent name and later after failures (see {@link LoginThrottle}). */
     LoginThrottle throttle() {
         return throttle;
     }

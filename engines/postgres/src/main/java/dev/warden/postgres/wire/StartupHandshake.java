@@ -204,7 +204,7 @@ final class StartupHandshake {
             case MD5, PASSWORD -> password(method, user, agent);
         };
         byte[] finalMessage;
-        try (LoginThrottle.Turn turn = frontEnd.throttle().await(clientIp, deadlineNanos)) {
+        try (LoginThrottle.Turn turn = frontEnd.throttle().await(clientIp, user, deadlineNanos)) {
             finalMessage = proof.check();
             if (finalMessage == null || agent.isEmpty()) {
                 frontEnd.authenticationFailed(turn, user, dbName, clientAddress);
