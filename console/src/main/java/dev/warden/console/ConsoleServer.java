@@ -11,6 +11,7 @@ import dev.warden.core.approval.AgentSwitch;
 import dev.warden.core.approval.ApprovalJson;
 import dev.warden.core.approval.ApprovalRequest;
 import dev.warden.core.approval.Approvers;
+import dev.warden.core.auth.BearerThrottle;
 import dev.warden.core.config.ConsoleConfig;
 import java.io.IOException;
 import java.io.InputStream;
@@ -56,6 +57,7 @@ public final class ConsoleServer implements AutoCloseable {
     private final ExecutorService executor;
     private final ConsoleServices services;
     private final LoginSessions sessions = new LoginSessions();
+    private final BearerThrottle throttle = new BearerThrottle();
     private final EventStream events = new EventStream();
     private final LedgerFiles ledger;
     private final boolean tls;
@@ -247,8 +249,7 @@ public final class ConsoleServer implements AutoCloseable {
         String auth = ex.getRequestHeaders().getFirst("Authorization");
         if (auth != null) {
             if (!auth.regionMatches(true, 0, "Bearer ", 0, 7)) throw new HttpError(401, "use Authorization: Bearer <approver token>");
-            Approvers.Caller c = services.approvers().authenticate(auth.substring(7).strip())
-                    .orElseThrow(() -> refused());
+            Approvers.Caller c = proven(ex, auth.substring(7).strip());
             if (c.agent()) throw new HttpError(403, "'" + c.name() + "' is an agent identity; agents can never approve or use the console");
             if (!services.approvers().mayDecide(c.name())) throw new HttpError(403, "not an approver");
             return new Caller(c.name(), null);
@@ -284,7 +285,7 @@ public final class ConsoleServer implements AutoCloseable {
         Map<String, Object> body = body(ex);
         Object token = body.get("token");
         if (!(token instanceof String t)) throw new HttpError(400, "expected {\"token\": \"...\"}");
-        Approvers.Caller c = services.approvers().authenticate(t).orElseThrow(() -> refused());
+        Approvers.Caller c = proven(ex, t);
         if (c.agent()) throw new HttpError(403, "'" + c.name() + "' is an agent identity; agents can never approve or use the console");
         if (!services.approvers().mayDecide(c.name())) throw new HttpError(403, "not an approver");
         LoginSessions.Session s = sessions.create(c.name());
@@ -292,14 +293,23 @@ public final class ConsoleServer implements AutoCloseable {
         json(ex, 200, Map.of("approver", s.approver(), "csrf", s.csrf()));
     }
 
-    /** A wrong token costs the caller a pause (on its own virtual thread), which makes guessing slower still. */
-    private static HttpError refused() {
+    /**
+     * Who a token proves, once the throttle gives its verdict a turn ({@link BearerThrottle}: after wrong tokens from
+     * an address, its verdicts come one at a time and late). A wrong token is logged and answered 401.
+     */
+    private Approvers.Caller proven(HttpExchange ex, String token) {
+        Optional<Approvers.Caller> c = services.approvers().authenticate(token);
+        String address = ex.getRemoteAddress().getAddress().getHostAddress();
         try {
-            Thread.sleep(250);
+            throttle.admit(address, c.map(Approvers.Caller::name).orElse(null), n -> LOG.log(System.Logger.Level.WARNING,
+                    "wrong console token from " + address + " (" + n + " in a row from this address)"));
+        } catch (BearerThrottle.Busy e) {
+            throw new HttpError(429, e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            throw new HttpError(503, "interrupted");
         }
-        return new HttpError(401, "unknown token");
+        return c.orElseThrow(() -> new HttpError(401, "unknown token"));
     }
 
     private String cookie(String value, long maxAge) {

@@ -185,4 +185,34 @@ class RedTeamConsoleTest {
         assertThat(call("POST", path, null, "Authorization", "Bearer " + ConsoleFixture.BOB).statusCode()).isEqualTo(409);
         assertThat(f.approvals.get(r.id()).orElseThrow().status()).isEqualTo(ApprovalRequest.Status.DENIED);
     }
+    /**
+     * A wrong approver token cost a fixed 250 ms pause on the request's own thread: parallel requests each waited out
+     * their own pause at once, so a guesser tried tokens about as fast as it opened connections.
+     */
+    @Test
+    void parallelWrongTokensGetTheirVerdictsOneAtATimeWhileAnApproverAtWorkIsNotSlowed() throws Exception {
+        assertThat(call("GET", "/api/requests", null, "Authorization", "Bearer " + ConsoleFixture.BOB).statusCode()).isEqualTo(200);
+        assertThat(call("GET", "/api/requests", null, "Authorization", "Bearer guess-0").statusCode()).isEqualTo(401);
+        long start = System.nanoTime();
+        List<Thread> guesses = new java.util.ArrayList<>();
+        int[] status = new int[3];
+        for (int i = 0; i < status.length; i++) {
+            int n = i;
+            guesses.add(Thread.ofVirtual().start(() -> {
+                try {
+                    status[n] = call("GET", "/api/requests", null, "Authorization", "Bearer guess-" + (n + 1)).statusCode();
+                } catch (Exception e) {
+                    status[n] = -1;
+                }
+            }));
+        }
+        Thread.sleep(100);
+        long bob = System.nanoTime();
+        assertThat(call("GET", "/api/requests", null, "Authorization", "Bearer " + ConsoleFixture.BOB).statusCode()).isEqualTo(200);
+        assertThat((System.nanoTime() - bob) / 1_000_000).as("bob, already at work from this address").isLessThan(150);
+        for (Thread g : guesses) g.join();
+        assertThat(status).containsOnly(401);
+        // 0.2 s, 0.4 s and 0.8 s one after the other, not 0.25 s side by side.
+        assertThat((System.nanoTime() - start) / 1_000_000).isGreaterThanOrEqualTo(1300);
+    }
 }

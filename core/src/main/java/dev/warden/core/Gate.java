@@ -236,6 +236,19 @@ public final class Gate {
         return record(op, c, new Decision(Action.ALLOW, null, List.of(reason), null), p, null, true);
     }
 
+    /**
+     * Records a wrong secret or token (a front end's login): a denial entry, synced, under the name the client gave
+     * ({@code agent}, possibly not an agent's) and the {@code engine} of the front end it came through.
+     */
+    public void authenticationFailed(String agent, String database, String engine, String address, String reason)
+            throws LedgerException {
+        Operation op = new Operation(agent, database, engine, "-- authentication", List.of(), null, "", address, null);
+        Decision d = Decision.deny(null, reason);
+        ledger.append(new Entry.DecisionEntry(op, Classification.unknown(op.text(), "failed authentication"), d,
+                policy.get().hash(), null), Durability.SYNCED);
+        Metrics.shared().decision(d.action().label(), engine);
+    }
+
     private Classification enrich(Operation op, Classification c, ClassifyContext context, boolean estimate) {
         Target t = targets.get(op.database());
         if (t == null) return c;

@@ -30,6 +30,9 @@ final class AgentTokens {
 
     record Refused(String reason) implements Result {}
 
+    /** A token that belongs to no agent: a guess, as far as Warden can tell. */
+    record Wrong() implements Result {}
+
     /** @param authorization the whole {@code Authorization} header, or {@code null} */
     Result authenticate(String authorization) {
         if (authorization == null || authorization.isBlank()) return new Refused("a bearer token is required");
@@ -43,7 +46,7 @@ final class AgentTokens {
             // No early exit: every secret is compared whatever matched before.
             if (MessageDigest.isEqual(given, digests.get(i)) && found == null) found = agents.get(i);
         }
-        if (found == null) return new Refused("the bearer token does not belong to any agent");
+        if (found == null) return new Wrong();
         if (disabled.test(found.name())) return new Refused("agent '" + found.name() + "' is disabled");
         return new Authenticated(found);
     }

@@ -101,7 +101,7 @@ public final class McpServer implements AutoCloseable {
         // body before the token is checked; nothing reads a body before the token is; a body that is no JSON-RPC
         // message is answered before the transport sees it.
         for (jakarta.servlet.Filter filter : List.of(new OriginFilter(AllowedOrigins.of(mc)),
-                new BodyLimitFilter(mc.maxRequestBytes()), new BearerFilter(tokens), new JsonRpcFilter(mc.maxRequestBytes()))) {
+                new BodyLimitFilter(mc.maxRequestBytes()), new BearerFilter(tokens, gate), new JsonRpcFilter(mc.maxRequestBytes()))) {
             FilterHolder holder = new FilterHolder(filter);
             holder.setAsyncSupported(true);
             context.addFilter(holder, "/*", EnumSet.of(DispatcherType.REQUEST));

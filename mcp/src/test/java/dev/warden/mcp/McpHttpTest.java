@@ -253,6 +253,38 @@ class McpHttpTest {
         assertThat(http.send(ok, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
     }
 
+    /**
+     * A wrong bearer token left no trace and cost nothing: no ledger entry (a wrong secret on the wire has one) and no
+     * delay, so a guesser could try tokens as fast as the endpoint answered.
+     */
+    @Test
+    void aWrongTokenIsRecordedAndSlowsTheNextOnesFromItsAddress() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        String init = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\","
+                + "\"capabilities\":{},\"clientInfo\":{\"name\":\"x\",\"version\":\"1\"}}}";
+        HttpRequest wrong = HttpRequest.newBuilder(f.server.endpoint()).header("Content-Type", "application/json")
+                .header("Accept", "application/json, text/event-stream").header("Authorization", "Bearer guess")
+                .header("X-Warden-Agent", "coding-agent").POST(HttpRequest.BodyPublishers.ofString(init)).build();
+        int before = f.ledger.entries().size();
+        assertThat(http.send(wrong, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
+        long start = System.nanoTime();
+        assertThat(http.send(wrong, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
+        assertThat((System.nanoTime() - start) / 1_000_000).as("the second wrong token's answer waits").isGreaterThanOrEqualTo(150);
+        assertThat(f.ledger.entries().subList(before, f.ledger.entries().size()))
+                .filteredOn(e -> e instanceof Entry.DecisionEntry d && d.operation().text().equals("-- authentication"))
+                .hasSize(2)
+                .allSatisfy(e -> {
+                    Entry.DecisionEntry d = (Entry.DecisionEntry) e;
+                    assertThat(d.decision().action()).isEqualTo(Action.DENY);
+                    assertThat(d.operation().engine()).isEqualTo("mcp");
+                    assertThat(d.operation().agent()).isEqualTo("coding-agent");
+                    assertThat(d.decision().reasons().getFirst()).contains("wrong MCP bearer token for agent \"coding-agent\"");
+                });
+        // The agent itself, at work from this address, still gets in.
+        CallToolResult r = call(client, "list_databases", Map.of());
+        assertThat(r.isError()).isFalse();
+    }
+
     /** Malformed JSON from an agent got the SDK's 400 with a Java stack trace: class names, lines, library versions. */
     @Test
     void aMalformedRequestGetsAPlainErrorWithoutInternals() throws Exception {

@@ -1,9 +1,7 @@
 package dev.warden.postgres.wire;
 
-import dev.warden.core.Classification;
-import dev.warden.core.Decision;
 import dev.warden.core.Gate;
-import dev.warden.core.Operation;
+import dev.warden.core.auth.LoginThrottle;
 import dev.warden.core.config.AgentConfig;
 import dev.warden.core.config.DatabaseConfig;
 import dev.warden.core.config.HostPort;
@@ -11,8 +9,6 @@ import dev.warden.core.config.ListenerConfig;
 import dev.warden.core.config.WardenConfig;
 import dev.warden.core.engine.FrontEnd;
 import dev.warden.core.engine.FrontEndContext;
-import dev.warden.core.ledger.Durability;
-import dev.warden.core.ledger.Entry;
 import dev.warden.postgres.wire.SessionMessage.BackendKeyData;
 import dev.warden.postgres.wire.SessionMessage.ParameterStatus;
 import dev.warden.postgres.wire.SessionMessage.ReadyForQuery;
@@ -374,18 +370,13 @@ public final class PgFrontEnd implements FrontEnd {
     void authenticationFailed(LoginThrottle.Turn turn, String user, String database, String address) {
         int n = turn.failed();
         try {
-            Operation op = new Operation(user, database, "postgres", "-- authentication", List.of(), null, "", address, null);
-            Decision d = Decision.deny(null, "password authentication failed for user \"" + user + "\" from " + address
-                    + " (" + n + " failure" + (n == 1 ? "" : "s") + " in a row)");
-            gate.ledger().append(new Entry.DecisionEntry(op, Classification.unknown(op.text(), "failed authentication"),
-                    d, gate.policy().hash(), null), Durability.SYNCED);
-            dev.warden.core.metrics.Metrics.shared().decision(d.action().label(), "postgres");
+            gate.authenticationFailed(user, database, "postgres", address, "password authentication failed for user \""
+                    + user + "\" from " + address + " (" + n + " failure" + (n == 1 ? "" : "s") + " in a row)");
         } catch (Exception e) {
             log("warden: the ledger could not record a failed authentication: " + e.getMessage());
         }
         log("warden: password authentication failed for user " + quoted(user) + " from " + address);
     }
-
 
     /** A name from the network as one log token: quotes and control characters escaped, so it cannot forge lines. */
     static String quoted(String s) {

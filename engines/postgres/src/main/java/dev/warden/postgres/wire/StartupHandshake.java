@@ -1,5 +1,6 @@
 package dev.warden.postgres.wire;
 
+import dev.warden.core.auth.LoginThrottle;
 import dev.warden.core.config.AgentAuth;
 import dev.warden.core.config.AgentConfig;
 import dev.warden.core.config.DatabaseConfig;

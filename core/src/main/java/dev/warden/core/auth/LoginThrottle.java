@@ -1,4 +1,4 @@
-package dev.warden.postgres.wire;
+package dev.warden.core.auth;
 
 import java.net.SocketTimeoutException;
 import java.util.HashMap;
@@ -18,7 +18,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * name exists. The right secret waits like a wrong one, so no answer comes sooner for it. Failures are forgotten
  * {@link #KEPT} after the last one, never by a success (an attacker's own agent must not reset them).
  */
-final class LoginThrottle {
+public final class LoginThrottle {
     static final long KEPT = TimeUnit.MINUTES.toNanos(5);
     /** Names that may fail from one address before the address as a whole waits. */
     static final int FREE_NAMES = 3;
@@ -66,7 +66,7 @@ final class LoginThrottle {
     private final Map<String, Address> addresses = new ConcurrentHashMap<>();
 
     /** The right to give one verdict; close it once the outcome is recorded with {@link #failed}. */
-    final class Turn implements AutoCloseable {
+    public final class Turn implements AutoCloseable {
         private final String address;
         private final String name;
         private final Queue queue;
@@ -81,7 +81,7 @@ final class LoginThrottle {
         }
 
         /** Counts a wrong secret for this name from this address; returns its failures in a row, this one included. */
-        int failed() {
+        public int failed() {
             long now = System.nanoTime();
             int[] n = new int[1];
             addresses.compute(address, (k, a) -> {
@@ -109,7 +109,7 @@ final class LoginThrottle {
      * Waits for the name's turn at this address (and the address's own, when it is throttled as a whole) and then the
      * delay, all within {@code deadlineNanos} (a {@link System#nanoTime()} instant); past it the attempt gets no verdict.
      */
-    Turn await(String clientAddress, String user, long deadlineNanos) throws SocketTimeoutException, InterruptedException {
+    public Turn await(String clientAddress, String user, long deadlineNanos) throws SocketTimeoutException, InterruptedException {
         String address = network(clientAddress);
         if (addresses.size() > MAX_ADDRESSES) {
             long now = System.nanoTime();
@@ -190,7 +190,7 @@ final class LoginThrottle {
      * (SLAAC, privacy addresses) and could take a fresh address for each guess, never waiting and leaving an entry
      * per guess; a /64 is the smallest network an IPv6 host is usually given, so it counts as one client.
      */
-    static String network(String address) {
+    public static String network(String address) {
         if (address.indexOf(':') < 0) return address;
         int scope = address.indexOf('%');
         String literal = scope < 0 ? address : address.substring(0, scope);
