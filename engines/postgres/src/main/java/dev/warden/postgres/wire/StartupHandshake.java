@@ -173,7 +173,9 @@ final class StartupHandshake {
                     if (!v.isBlank()) throw new Refusal("28000", "warden: the startup parameter 'options' is not accepted (it could change server settings)");
                 }
                 case "client_encoding" -> {
-                    String enc = v.toUpperCase(Locale.ROOT).replace("-", "").replace("_", "");
+                    // Named as the server reads encoding names (clean_encoding_name): letters and digits only, any
+                    // case, so asyncpg's quoted 'utf-8' is UTF8 there, and here. Upstream it is UTF8 whatever the client says.
+                    String enc = v.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "");
                     if (!List.of("UTF8", "UNICODE", "SQLASCII").contains(enc)) {
                         throw new Refusal("22023", "warden: only the UTF8 client encoding is supported (got " + v + ")");
                     }
