@@ -88,6 +88,8 @@ final class ClientSession {
     private boolean skipToSync;
     /** Extended-protocol messages went out since the last Sync. */
     private boolean extendedOpen;
+    /** The server reported an error since its last ReadyForQuery (set and cleared by the relay). */
+    private volatile boolean failedSinceReady;
 
     /**
      * @param clientTransport closes the client's connection
@@ -161,10 +163,11 @@ final class ClientSession {
         int type = f.type();
         if (type == 'X') return Step.END;
         if (skipToSync && type != 'S') return Step.NEXT;
-        if ((type == 'Q' || type == 'F') && extendedOpen) {
-            // After an error the server ignores everything up to the Sync, this too, and Warden cannot know whether
-            // one happened: the replies would no longer match what they answer. No client needs this.
-            throw new ProtocolException("a simple Query or FunctionCall inside an extended-protocol pipeline: send Sync first");
+        if ((type == 'Q' || type == 'F') && extendedOpen && !extendedSettled()) {
+            // After an error the server ignores everything up to the Sync, this too, and while an answer is still to
+            // come Warden cannot know whether one happened: the replies would no longer match what they answer.
+            throw new ProtocolException("a simple Query or FunctionCall inside an extended-protocol pipeline: send Sync"
+                    + " first, or wait for the answers to what came before it");
         }
         boolean done = switch (type) {
             case 'Q' -> simpleQuery(f, withoutWaiting);
@@ -209,10 +212,22 @@ final class ClientSession {
         // Set once a frame is handled, so that while one is judged on another thread it says whether what was collected
         // before it leaves a pipeline open (what flushUpstream records as sent).
         if (type == 'P' || type == 'B' || type == 'E' || type == 'D' || type == 'C') extendedOpen = true;
-        else if (type == 'S') extendedOpen = false;
+        // A Query (or FunctionCall) ends the extended protocol's implicit transaction as a Sync does: it commits it,
+        // or rolls it back on an error, and ends with ReadyForQuery.
+        else if (type == 'S' || type == 'Q' || type == 'F') extendedOpen = false;
         // What runs nothing may wait for a held statement behind it (see beforeWait): at most what one pass read.
         if (type == 'H' || rawRuns && raw.size() > 65536) flushUpstream();
         return Step.NEXT;
+    }
+
+    /**
+     * Everything sent upstream is answered, without an error since the last ReadyForQuery: the server is not skipping
+     * to a Sync, so a Query sent now runs, and its answers are its own. asyncpg does this: Parse, Describe and Flush
+     * for the COPY's column types, then the COPY as a Query, without a Sync between them. The relay sets the error
+     * before it takes the answered message off {@link #pending}, so an empty queue says the flag is up to date.
+     */
+    private boolean extendedSettled() {
+        return pending.isEmpty() && !failedSinceReady && raw.size() == 0;
     }
 
     // ---- simple query
@@ -601,6 +616,7 @@ final class ClientSession {
     // ---- called by the relay
 
     void readyForQuery(char status, long gen) {
+        failedSinceReady = false;
         transactionStatus = status;
         if (gen >= 0) answered = gen;
         paths.ended(status, gen);
@@ -653,6 +669,7 @@ final class ClientSession {
 
     /** The relay saw an ErrorResponse: the unit it belongs to did not run to its end. */
     void upstreamError() {
+        failedSinceReady = true;
         paths.error();
         changes.error();
     }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.net.Socket;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -67,5 +69,71 @@ class DriverHabitsTest {
         Object latin = RawClient.startup(fx.port(), Map.of("user", ProxyFixture.AGENT, "database", "app",
                 "client_encoding", "'latin-1'"), ProxyFixture.AGENT_SECRET);
         assertThat(latin).isInstanceOfSatisfying(Notice.class, n -> assertThat(n.code()).isEqualTo("22023"));
+    }
+
+    /**
+     * asyncpg's copy_records_to_table: Parse and Describe of a query for the columns' types, Flush, and once they are
+     * answered the COPY as a simple Query, without a Sync. The server runs that Query (nothing failed, nothing is
+     * skipped); Warden took it for a Query inside an unfinished pipeline and ended the session with 08P01.
+     */
+    @Test
+    void aQueryAfterAnAnsweredParseAndFlushWasTakenForAnUnfinishedPipeline() throws Exception {
+        try (Connection c = fx.direct(); Statement st = c.createStatement()) {
+            st.execute("DELETE FROM orders WHERE user_id IN (7001, 7002)");
+        }
+        try (Session s = new Session()) {
+            PgWriter w = new PgWriter();
+            new QueryMessage.Parse("habit_cols", "SELECT user_id, amount FROM orders LIMIT 1", new int[0]).write(w);
+            w.begin('D').byte1('S').cstring("habit_cols").end();
+            QueryMessage.flush(w);
+            s.send(w);
+            assertThat(RawClient.types(s.until('T'))).isEqualTo("1tT");
+
+            w.begin('Q').cstring("COPY orders (user_id, amount) FROM STDIN").end();
+            s.send(w);
+            assertThat(RawClient.types(s.until('G'))).isEqualTo("G");
+            w.begin('d').bytes("7001\t1.5\n".getBytes()).end();
+            w.begin('c').end();
+            s.send(w);
+            List<Frame> done = s.until('Z');
+            assertThat(RawClient.types(done)).as(RawClient.errors(done).toString()).isEqualTo("CZ");
+            assertThat(done.getLast().body()[0]).isEqualTo((byte) 'I');
+
+            // The statement parsed before the Query is still there, and the session carries on with the protocol.
+            new QueryMessage.Bind("", "habit_cols", new int[0], new byte[0][], new int[0]).write(w);
+            new QueryMessage.Execute("", 0).write(w);
+            QueryMessage.sync(w);
+            s.send(w);
+            List<Frame> again = s.until('Z');
+            assertThat(RawClient.errors(again)).isEmpty();
+
+            // An insert executed before the Query, answered, is committed by it, as the server does.
+            new QueryMessage.Parse("", "INSERT INTO orders (user_id, amount) VALUES (7002, 2)", new int[0]).write(w);
+            new QueryMessage.Bind("", "", new int[0], new byte[0][], new int[0]).write(w);
+            new QueryMessage.Execute("", 0).write(w);
+            QueryMessage.flush(w);
+            s.send(w);
+            assertThat(RawClient.types(s.until('C'))).isEqualTo("12C");
+            w.begin('Q').cstring("SELECT 1").end();
+            s.send(w);
+            List<Frame> select = s.until('Z');
+            assertThat(RawClient.errors(select)).isEmpty();
+        }
+        assertThat(fx.directCount("SELECT count(*) FROM orders WHERE user_id IN (7001, 7002)")).isEqualTo(2);
+    }
+
+    /** The same Query behind a Parse that failed: the server skips it up to the Sync, so it still ends the session. */
+    @Test
+    void aQueryAfterAFailedParseAndFlushStillEndsTheSession() throws Exception {
+        try (Session s = new Session()) {
+            PgWriter w = new PgWriter();
+            new QueryMessage.Parse("", "SELECT * FROM habit_no_such_table", new int[0]).write(w);
+            QueryMessage.flush(w);
+            s.send(w);
+            s.until('E');
+            w.begin('Q').cstring("SELECT 1").end();
+            s.send(w);
+            assertThat(RawClient.errors(s.until('E')).toString()).contains("08P01");
+        }
     }
 }
