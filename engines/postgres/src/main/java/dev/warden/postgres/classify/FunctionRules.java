@@ -73,9 +73,11 @@ public final class FunctionRules {
             e("pg_try_advisory_lock_shared", Kind.WRITE, LOCKS, "takes an advisory lock"),
             e("pg_try_advisory_xact_lock", Kind.WRITE, LOCKS, "takes an advisory lock"),
             e("pg_try_advisory_xact_lock_shared", Kind.WRITE, LOCKS, "takes an advisory lock"),
-            e("pg_advisory_unlock", Kind.WRITE, LOCKS, "releases an advisory lock"),
-            e("pg_advisory_unlock_shared", Kind.WRITE, LOCKS, "releases an advisory lock"),
-            e("pg_advisory_unlock_all", Kind.WRITE, LOCKS, "releases advisory locks"),
+            // Releasing one: only the session's own locks, blocking no one (DISCARD ALL releases them all, and so does
+            // asyncpg's pool each time it takes a connection back).
+            e("pg_advisory_unlock", Kind.SESSION, NONE, "releases one of the session's advisory locks"),
+            e("pg_advisory_unlock_shared", Kind.SESSION, NONE, "releases one of the session's advisory locks"),
+            e("pg_advisory_unlock_all", Kind.SESSION, NONE, "releases the session's advisory locks"),
             // Backend and server control.
             e("pg_terminate_backend", Kind.ADMIN, NONE, "terminates another session"),
             e("pg_cancel_backend", Kind.ADMIN, NONE, "cancels another session's query"),

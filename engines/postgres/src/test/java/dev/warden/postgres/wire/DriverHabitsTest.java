@@ -1,6 +1,7 @@
 package dev.warden.postgres.wire;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.net.Socket;
@@ -134,6 +135,22 @@ class DriverHabitsTest {
             w.begin('Q').cstring("SELECT 1").end();
             s.send(w);
             assertThat(RawClient.errors(s.until('E')).toString()).contains("08P01");
+        }
+    }
+
+    /**
+     * asyncpg's pool, each time it takes a connection back: {@code SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+     * RESET ALL;}. Releasing the session's own advisory locks was judged a write (like taking one), so under a policy
+     * of reads and session settings every release failed with 42501, although DISCARD ALL, which does all of it, is a
+     * session statement. Taking a lock stays a write.
+     */
+    @Test
+    void asyncpgsPoolResetWasDeniedAsAWrite() throws Exception {
+        try (Connection c = fx.agent("preferQueryMode=simple"); Statement s = c.createStatement()) {
+            s.execute("SELECT pg_advisory_unlock_all();\nCLOSE ALL;\nUNLISTEN *;\nRESET ALL;");
+            s.execute("SELECT pg_advisory_unlock(77), pg_advisory_unlock_shared(77)");
+            assertThatThrownBy(() -> s.execute("SELECT pg_advisory_lock(77)"))
+                    .isInstanceOfSatisfying(java.sql.SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42501"));
         }
     }
 }
