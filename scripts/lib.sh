@@ -57,5 +57,12 @@ warden_ensure_packages() {
 WARDEN_RUNTIME_PACKAGES=(libpg-query-dev)
 # What the demo's walk-through needs on top: it prints psql commands to paste (psql is not on a fresh machine).
 WARDEN_DEMO_PACKAGES=(postgresql-client)
-# What the test suite needs on top: real clients and a real browser.
-WARDEN_TEST_PACKAGES=(libpg-query-dev postgresql-client chromium chromium-driver)
+# What the test suite needs on top: real clients (psql, the Python drivers agents use) and a real browser.
+WARDEN_TEST_PACKAGES=(libpg-query-dev postgresql-client python3-psycopg python3-asyncpg chromium chromium-driver)
+
+# node-postgres's test installs its pinned packages with npm: Debian's nodejs and npm, unless an npm is there already
+# (a Node.js from elsewhere, such as NodeSource's, brings its own npm and conflicts with Debian's).
+warden_ensure_npm() {
+  command -v npm >/dev/null 2>&1 && return 0
+  warden_ensure_packages nodejs npm
+}
