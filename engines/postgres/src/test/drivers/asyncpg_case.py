@@ -18,6 +18,8 @@ async def main():
     # Generous timeouts: a statement held for approval waits for a person.
     conn = await asyncpg.connect(timeout=30, command_timeout=150)
     step("version", asyncpg.__version__)
+    # asyncpg's default sslmode is prefer: TLS, since the listener offers it.
+    step("tls", conn._transport.get_extra_info("ssl_object") is not None)
 
     rows = await conn.fetch(f"SELECT id, name FROM {S}.items WHERE id = ANY($1::int[]) ORDER BY id", [1, 2])
     step("fetch", ",".join(f"{r['id']}={r['name']}" for r in rows))

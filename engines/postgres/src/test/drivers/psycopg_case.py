@@ -16,6 +16,8 @@ def step(name, value):
 
 with psycopg.connect(connect_timeout=10) as conn:
     step("version", psycopg.__version__)
+    # libpq's default sslmode is prefer: TLS, since the listener offers it.
+    step("tls", conn.pgconn.ssl_in_use)
 
     # Server-side binding: the extended protocol with an unnamed statement.
     row = conn.execute(f"SELECT name FROM {S}.items WHERE id = %s AND name <> %s", (1, "x")).fetchone()

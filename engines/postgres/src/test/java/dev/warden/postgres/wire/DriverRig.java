@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.warden.core.approval.ApprovalRequest;
 import dev.warden.core.config.DatabaseConfig;
 import dev.warden.core.config.ListenerConfig;
+import dev.warden.core.config.TlsConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -70,7 +71,9 @@ final class DriverRig {
             s.execute("DROP DATABASE IF EXISTS drivers");
             s.execute("CREATE DATABASE drivers OWNER " + ProxyFixture.UP_USER);
         }
-        DatabaseConfig db = Listeners.db("drivers", fx.pg.getPort(), "drivers", ListenerConfig.DEFAULTS);
+        // TLS offered, as a production listener would: libpq and asyncpg take it by default (sslmode prefer).
+        DatabaseConfig db = Listeners.db("drivers", fx.pg.getPort(), "drivers",
+                ListenerConfig.DEFAULTS.withTls(new TlsConfig(TlsConfig.Mode.OPTIONAL, null, null)));
         live = Listeners.live(fx, POLICY, List.of(db));
         fe = live.start(db);
     }
@@ -135,9 +138,11 @@ final class DriverRig {
             err = Files.createTempFile(fx.dir, "driver", ".err");
             ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile())
                     .redirectOutput(out.toFile()).redirectError(err.toFile());
+            // Only the connection given here: no PGSSLMODE, PGOPTIONS or PGSERVICE of the machine's.
+            pb.environment().keySet().removeIf(k -> k.startsWith("PG"));
             pb.environment().putAll(Map.of("PGHOST", "127.0.0.1", "PGPORT", Integer.toString(fe.port()),
                     "PGDATABASE", "drivers", "PGUSER", ProxyFixture.AGENT, "PGPASSWORD", ProxyFixture.AGENT_SECRET,
-                    "PGSSLMODE", "disable", "PGCONNECT_TIMEOUT", "10"));
+                    "PGCONNECT_TIMEOUT", "10"));
             pb.environment().putAll(env);
             process = pb.start();
         }

@@ -31,6 +31,7 @@ class DriversAsyncpgTest {
         DriverRig.Run run = script.finish();
         assertThat(run.exit()).as("%s", run).isZero();
 
+        assertThat(run.step("tls")).isEqualTo("True");
         assertThat(run.step("fetch")).isEqualTo("1=one,2=two");
         assertThat(run.step("introspection")).isEqualTo("busy");
         assertThat(run.step("execute")).isEqualTo("INSERT 0 1");

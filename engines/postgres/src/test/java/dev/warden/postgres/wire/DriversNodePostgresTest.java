@@ -43,6 +43,7 @@ class DriversNodePostgresTest {
         DriverRig.Run run = script.finish();
         assertThat(run.exit()).as("%s", run).isZero();
 
+        // node-postgres asks for no TLS unless told to: this case covers the plain connection, the Python ones TLS.
         assertThat(run.step("version")).isEqualTo("8.23.1");
         assertThat(run.step("params")).isEqualTo("one");
         assertThat(run.step("prepared")).isEqualTo("two,one,two");

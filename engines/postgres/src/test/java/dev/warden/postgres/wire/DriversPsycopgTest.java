@@ -31,6 +31,7 @@ class DriversPsycopgTest {
         DriverRig.Run run = script.finish();
         assertThat(run.exit()).as("%s", run).isZero();
 
+        assertThat(run.step("tls")).isEqualTo("True");
         assertThat(run.step("params")).isEqualTo("one");
         assertThat(run.step("prepared")).isEqualTo("two");
         assertThat(run.step("threshold")).isEqualTo("one,two,one,two,one,two,one,two");
