@@ -58,7 +58,8 @@ WARDEN_RUNTIME_PACKAGES=(libpg-query-dev)
 # What the demo's walk-through needs on top: it prints psql commands to paste (psql is not on a fresh machine).
 WARDEN_DEMO_PACKAGES=(postgresql-client)
 # What the test suite needs on top: real clients (psql, the Python drivers agents use) and a real browser.
-WARDEN_TEST_PACKAGES=(libpg-query-dev postgresql-client python3-psycopg python3-asyncpg chromium chromium-driver)
+WARDEN_TEST_PACKAGES=(libpg-query-dev postgresql-client python3-psycopg python3-asyncpg python3-psycopg2 python3-sqlalchemy
+  chromium chromium-driver)
 
 # node-postgres's test installs its pinned packages with npm: Debian's nodejs and npm, unless an npm is there already
 # (a Node.js from elsewhere, such as NodeSource's, brings its own npm and conflicts with Debian's).
