@@ -61,6 +61,11 @@ async def main():
     except asyncpg.exceptions.InsufficientPrivilegeError as e:
         step("denied", f"{e.sqlstate} {e.message}")
     step("after-denial", await conn.fetchval(f"SELECT v FROM {S}.secret"))
+    try:
+        await conn.copy_records_to_table("secret", schema_name=S, records=[(2, "smuggled")])
+        step("copy-denied", "NOT DENIED")
+    except asyncpg.exceptions.InsufficientPrivilegeError as e:
+        step("copy-denied", e.sqlstate)
 
     try:
         async with conn.transaction():

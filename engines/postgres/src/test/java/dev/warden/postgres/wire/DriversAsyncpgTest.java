@@ -44,6 +44,7 @@ class DriversAsyncpgTest {
         assertThat(run.step("denied")).isEqualTo("42501 warden: denied by rule \"secrets-are-read-only\": agents may read"
                 + " the secrets table, never change it");
         assertThat(run.step("after-denial")).isEqualTo("the original");
+        assertThat(run.step("copy-denied")).isEqualTo("42501");
         assertThat(run.step("denied-in-transaction")).isEqualTo("42501");
         assertThat(run.step("after-denied-transaction")).isEqualTo("0");
         assertThat(run.step("held")).isEqualTo("INSERT 0 1");
