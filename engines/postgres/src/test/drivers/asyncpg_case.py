@@ -76,6 +76,8 @@ async def main():
         step("denied-in-transaction", e.sqlstate)
     step("after-denied-transaction", await conn.fetchval(f"SELECT count(*) FROM {S}.items WHERE id = 30"))
 
+    # Held twice: a COPY (sent as a Query after the Parse of its column query) and an insert.
+    step("held-copy", await conn.copy_records_to_table("held", schema_name=S, records=[(2, "copied once approved")]))
     step("held", await conn.execute(f"INSERT INTO {S}.held (id, v) VALUES ($1, $2)", 1, "approved by a person"))
     await conn.close()
 
