@@ -51,6 +51,11 @@ public record PathEffect(Type kind, Setting setting, List<String> path, String n
         return new PathEffect(Type.UNKNOWN, Setting.ROLE, null, why, false, false);
     }
 
+    /** Code Warden cannot see into ran ({@code why}): the path and the role may both have changed. */
+    public static PathEffect opaque(String why) {
+        return new PathEffect(Type.UNKNOWN, null, null, why, false, false);
+    }
+
     /** {@code DISCARD TEMP} or {@code DISCARD ALL}: the session's temporary objects are dropped. */
     public boolean dropsTemporaryObjects() {
         return kind == Type.DISCARD_TEMP || kind == Type.DISCARD_ALL;

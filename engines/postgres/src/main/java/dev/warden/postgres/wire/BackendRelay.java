@@ -18,6 +18,8 @@ final class BackendRelay {
     private int scan;   // first byte not yet examined
     private int end;    // first free byte
     private long skip;  // bytes of a passed-through message still to come
+    /** Warden's own question is being answered: every message is looked at, its rows too (kept from the client). */
+    private boolean rereading;
     // Outcomes are recorded after the response bytes went to the client, so the ledger write is not on its path.
     private final java.util.ArrayList<dev.warden.core.Verdict> doneVerdicts = new java.util.ArrayList<>();
     private final java.util.ArrayList<Outcome> doneOutcomes = new java.util.ArrayList<>();
@@ -66,7 +68,7 @@ final class BackendRelay {
             int type = buf[scan] & 0xff;
             int len = PgReader.getInt(buf, scan + 1);
             if (len < 4) throw new ProtocolException("invalid message length from the database");
-            if (!interesting(type)) {
+            if (!interesting(type) && !rereading) {
                 long total = 1L + len;
                 int take = (int) Math.min(total, end - scan);
                 scan += take;
@@ -78,7 +80,7 @@ final class BackendRelay {
             byte[] replacement = handle(type, scan + 5, scan + 1 + len);
             if (replacement != null) {
                 if (scan > start) client.relay(buf, start, scan - start, false);
-                client.relay(replacement, 0, replacement.length, false);
+                if (replacement.length > 0) client.relay(replacement, 0, replacement.length, false);
                 start = scan + 1 + len;
             }
             scan += 1 + len;
@@ -107,6 +109,7 @@ final class BackendRelay {
     /** Acts on a message of interest; returns bytes to write instead of it, or {@code null} to pass it on. */
     private byte[] handle(int type, int bodyStart, int bodyEnd) throws IOException {
         Pending head = pending.peekFirst();
+        if (head instanceof Pending.Reread r) return reread(r.question(), type, bodyStart, bodyEnd);
         switch (type) {
             case 'Z' -> {
                 char status = (char) buf[bodyStart];
@@ -188,6 +191,32 @@ final class BackendRelay {
             default -> { }
         }
         return null;
+    }
+
+    private static final byte[] NOTHING = new byte[0];
+
+    /**
+     * A message while Warden's own question is answered: the answer's messages go to the question and none of them to
+     * the client; a notice, notification or parameter status is the client's, as ever. It ends no unit of the client's.
+     */
+    private byte[] reread(SettingsReread question, int type, int bodyStart, int bodyEnd) throws ProtocolException {
+        switch (type) {
+            case 'T', 'C', 'I' -> rereading = true;
+            case 'D' -> question.row(java.util.Arrays.copyOfRange(buf, bodyStart, bodyEnd));
+            case 'E' -> {
+                rereading = true;
+                question.failed(error(bodyStart, bodyEnd));
+            }
+            case 'Z' -> {
+                pending.pollFirst();
+                rereading = false;
+                question.ready((char) buf[bodyStart]);
+            }
+            default -> {
+                return null;
+            }
+        }
+        return NOTHING;
     }
 
     /** After an error the server skips everything up to the next Sync: so do the expectations. */

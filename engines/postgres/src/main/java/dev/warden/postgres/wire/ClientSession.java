@@ -172,7 +172,7 @@ final class ClientSession {
         boolean done = switch (type) {
             case 'Q' -> simpleQuery(f, withoutWaiting);
             case 'P' -> parse(f, withoutWaiting);
-            case 'B' -> bind(f);
+            case 'B' -> bind(f, withoutWaiting);
             case 'E' -> execute(f, withoutWaiting);
             case 'D' -> {
                 Describe.read(f);
@@ -239,6 +239,15 @@ final class ClientSession {
         context = contextFor(path);
         Classification c = classify(op, withoutWaiting);
         if (c == null) return false;
+        if (path.unknown()) {
+            SearchPathTracker.View asked = settled(path, c, withoutWaiting);
+            if (asked == null) return false;
+            if (asked != path) {
+                context = contextFor(asked);
+                c = classify(op, false);
+            }
+            path = asked;
+        }
         SqlSessionTracking.Effect effect = SqlSessionTracking.of(q.sql(), c, tracker);
         // PREPARE classifies its body when applied.
         if (withoutWaiting && effect.kind() == SqlSessionTracking.Effect.Kind.PREPARE) return false;
@@ -265,9 +274,18 @@ final class ClientSession {
     private boolean parse(Frame f, boolean withoutWaiting) throws IOException {
         Parse p = Parse.read(f);
         Operation op = operation(p.sql(), List.of());
-        context = contextFor(paths.view(generation + 1));
+        SearchPathTracker.View path = paths.view(generation + 1);
+        context = contextFor(path);
         Classification c = classify(op, withoutWaiting);
         if (c == null) return false;
+        if (path.unknown()) {
+            SearchPathTracker.View asked = settled(path, c, withoutWaiting);
+            if (asked == null) return false;
+            if (asked != path) {
+                context = contextFor(asked);
+                c = classify(op, false);
+            }
+        }
         c = withParameterTypes(c, p.parameterTypes(), withoutWaiting);
         if (c == null) return false;
         if (gate.preview(op, c).action() == dev.warden.core.Action.DENY) {
@@ -292,7 +310,7 @@ final class ClientSession {
         return forward(new Pending.Parse(st), f);
     }
 
-    private boolean bind(Frame f) throws IOException {
+    private boolean bind(Frame f, boolean withoutWaiting) throws IOException {
         Bind b = Bind.read(f);
         StatementTracker.Prepared st = tracker.statement(b.statement());
         StatementTracker.Portal held = b.portal().isEmpty() ? null : tracker.portal(b.portal());
@@ -300,9 +318,13 @@ final class ClientSession {
             denyMessage("warden: refused: portal \"" + b.portal() + "\" already exists", false);
             return true;
         }
+        // A statement prepared earlier and bound first in its unit: the last moment the server can be asked.
+        SearchPathTracker.View path = paths.view(generation + 1);
+        if (st != null && path.unknown()) path = settled(path, st.classification, withoutWaiting);
+        if (path == null) return false;
         StatementTracker.Portal portal = tracker.bind(b.portal(), st, b.rendered(st == null ? null : st.parameterTypes), generation + 1);
         // The server plans the portal at Bind: under the search path of that moment.
-        if (portal != null) portal.searchPath = paths.view(generation + 1);
+        if (portal != null) portal.searchPath = path;
         return forward(new Pending.Bind(portal), f);
     }
 
@@ -370,7 +392,9 @@ final class ClientSession {
         QueryMessage.FunctionCall call = QueryMessage.FunctionCall.read(f);
         Classification c = FastPathCall.classify(call.functionOid(), catalog);
         String text = c.statements().getFirst().text();
-        context = contextFor(paths.view(generation + 1));
+        SearchPathTracker.View path = paths.view(generation + 1);
+        if (path.unknown()) path = settled(path, c, false);
+        context = contextFor(path);
         Verdict v = judge(operation(text, call.rendered()), c, false, true);
         if (!v.run()) {
             deny(v, true);
@@ -384,6 +408,72 @@ final class ClientSession {
     void startsAs(String role) {
         paths.startsAs(role);
         context = contextFor(paths.view(0));
+    }
+
+    /** Warden's own question to the server while it is answered, so that the session's end can end the wait. */
+    private volatile SettingsReread asking;
+
+    /**
+     * {@code path} (of the next unit, not fully known), made known by asking the server where that may be done now: with
+     * nothing of the client on its way or in flight upstream (the server answers in order, and a question inside an
+     * open pipeline would end its implicit transaction), outside an aborted transaction (the question would fail), and
+     * not before a transaction command inside a block (a query before {@code SET TRANSACTION} would make it fail;
+     * those do not depend on the path). Otherwise {@code path} as it is, refused with the reason that applies.
+     * {@code null} when asking needs a thread that may wait.
+     */
+    private SearchPathTracker.View settled(SearchPathTracker.View path, Classification c, boolean withoutWaiting) throws IOException {
+        // Asked at this unit's Parse already, in vain: its Bind says why.
+        if (askFailedFor == generation + 1) return path.refusedFor(SearchPathTracker.askFailed(askFailure));
+        if (transactionStatus == 'E' && paths.settled()) return path.refusedFor(SearchPathTracker.ABORTED);
+        if (!paths.settled() || !pending.isEmpty() || raw.size() > 0 || extendedOpen || copyIn || copyAhead) return path;
+        if (transactionStatus == 'T' && onlyTransactionControl(c)) return path;
+        if (withoutWaiting) return null;
+        String failure = ask();
+        SearchPathTracker.View now = paths.view(generation + 1);
+        if (failure == null) return now;
+        askFailure = failure;
+        askFailedFor = generation + 1;
+        return now.refusedFor(SearchPathTracker.askFailed(failure));
+    }
+
+    /** Why the last question failed, and the unit it was asked for. */
+    private String askFailure;
+    private long askFailedFor = -1;
+
+    private static boolean onlyTransactionControl(Classification c) {
+        for (dev.warden.core.Statement s : c.statements()) if (s.kind() != dev.warden.core.Kind.TCL) return false;
+        return true;
+    }
+
+    /**
+     * Asks the server for the session's search path, role and user ({@link SettingsReread}) and follows its answer;
+     * returns why not, or {@code null}. On the judging thread, which owns the upstream's side until it is back.
+     */
+    private String ask() throws IOException {
+        SettingsReread question = new SettingsReread();
+        asking = question;
+        try {
+            // Queued before the bytes leave, as for the client's messages, so that the relay knows whose answer it is.
+            pending.addLast(new Pending.Reread(question));
+            if (closed.get()) return "the session ended";
+            upOut.write(SettingsReread.QUERY);
+            upOut.flush();
+            java.time.Duration limit = database.statementTimeout();
+            SettingsReread.Answer answer = question.await((limit == null || limit.isZero() ? java.time.Duration.ofSeconds(30) : limit).plusSeconds(5));
+            return switch (answer) {
+                case SettingsReread.Answer.Known k -> {
+                    paths.reread(k.settings(), k.status());
+                    yield null;
+                }
+                case SettingsReread.Answer.Failed failed -> {
+                    frontEnd.log("warden: session " + sessionId + " could not read its search path and role from the"
+                            + " server: " + failed.why());
+                    yield failed.why();
+                }
+            };
+        } finally {
+            asking = null;
+        }
     }
 
     /** The context of a statement that runs under this path, with the doubt of a schema change not seen yet. */
@@ -760,6 +850,8 @@ final class ClientSession {
     /** Ends the session now, both sides. */
     void close() {
         boolean first = closed.compareAndSet(false, true);
+        SettingsReread question = asking;
+        if (question != null) question.abandon("the session ended");
         // A held statement never runs on a session that is gone (the upstream died, the kill switch, shutdown).
         endHold();
         if (first) sayGoodbyeUpstream();

@@ -47,4 +47,7 @@ sealed interface Pending {
      * one. {@code simple}: the poison was a Query, whose ReadyForQuery follows.
      */
     record Denied(byte[] error, boolean simple, long generation) implements Pending {}
+
+    /** Warden's own question ({@link SettingsReread}): its whole answer, up to its ReadyForQuery, is Warden's. */
+    record Reread(SettingsReread question) implements Pending {}
 }

@@ -28,8 +28,17 @@ import java.util.function.Function;
  */
 final class SearchPathTracker {
     static final String UNKNOWN_PATH = "Warden cannot tell which search path the server uses now (after a statement"
-            + " whose effect on it cannot be read, or an error in a transaction that changed it); run SET search_path TO …"
-            + " outside a transaction block (or reconnect), then send the statement again";
+            + " whose effect on it cannot be read, or an error in a transaction that changed it), and asks the server only"
+            + " once everything sent before has completed; wait for those results, then send the statement again (or run"
+            + " SET search_path TO …)";
+    static final String ABORTED = "Warden cannot tell which search path the server uses now, and cannot ask the server"
+            + " while the transaction is aborted; end it with ROLLBACK, then send the statement again";
+
+    /** Asking the server ({@link SettingsReread}) failed: {@code why}. */
+    static String askFailed(String why) {
+        return "Warden cannot tell which search path the server uses now, and asking the server failed (" + why
+                + "); run SET search_path TO … outside a transaction block (or reconnect), then send the statement again";
+    }
     static final String IN_FLIGHT = "an earlier statement that changes the search path or ends a transaction block has"
             + " not completed yet, so the search path this statement would use is not known; wait for its result, then"
             + " send the statement again";
@@ -103,7 +112,17 @@ final class SearchPathTracker {
      * The path to classify a statement with, or {@code null} and why not ({@code refusal}); the role it acts as
      * ({@code current_user}), or {@code null} and why not ({@code roleUnknown}).
      */
-    record View(List<String> path, String refusal, String role, String roleUnknown) {}
+    record View(List<String> path, String refusal, String role, String roleUnknown) {
+        /** Whether something names depend on is not known: the path, or the role {@code "$user"} stands for. */
+        boolean unknown() {
+            return path == null || role == null;
+        }
+
+        /** The same, refused for another reason when the path is not known. */
+        View refusedFor(String why) {
+            return path == null ? new View(null, why, role, roleUnknown) : this;
+        }
+    }
 
     private Settings initial;
     private final Function<ClassifyContext, Map<String, Classification>> prepared;
@@ -226,8 +245,9 @@ final class SearchPathTracker {
     }
 
     /**
-     * A statement a person approved runs code nobody proved (a function that may call {@code set_config('role', …)}):
-     * after it, the role is not known. {@code effects} as {@link #effects} gave them.
+     * A statement a person approved runs code nobody proved (a function that may call {@code set_config('search_path',
+     * …)} or {@code set_config('role', …)}): after it, neither the path nor the role is known, until the server is
+     * asked ({@link SettingsReread}). {@code effects} as {@link #effects} gave them.
      */
     static List<PathEffect> withOpaque(dev.warden.core.Verdict v, List<PathEffect> effects) {
         List<dev.warden.core.Statement> sts = v.classification().statements();
@@ -235,12 +255,13 @@ final class SearchPathTracker {
         List<PathEffect> out = null;
         for (int i = 0; i < sts.size(); i++) {
             if (sts.get(i).kind() != dev.warden.core.Kind.UNKNOWN) continue;
-            if (i < effects.size() && effects.get(i).kind() == Type.UNKNOWN) continue;
+            // Already unknown for every setting; one that is unknown for the role only may still move the path.
+            if (i < effects.size() && effects.get(i).kind() == Type.UNKNOWN && effects.get(i).setting() == null) continue;
             if (out == null) {
                 out = new ArrayList<>(effects);
                 while (out.size() < sts.size()) out.add(PathEffect.NONE);
             }
-            out.set(i, PathEffect.unknownRole(sts.get(i).brief()));
+            out.set(i, PathEffect.opaque(sts.get(i).brief()));
         }
         return out == null ? effects : out;
     }
@@ -305,6 +326,31 @@ final class SearchPathTracker {
         u.effects.add(FAIL);
         optimistic = step(s, FAIL);
         optimisticUnit = unit;
+    }
+
+    /** No unit of the session is in flight: what is confirmed is what the next statement meets. */
+    synchronized boolean settled() {
+        return inFlight.isEmpty();
+    }
+
+    /**
+     * The settings as the server reported them just now ({@link SettingsReread}), with nothing of the session in
+     * flight, its transaction status {@code status}. Outside a block they are the session's. Inside one they are what
+     * names resolve with now, but whether they were set with or without LOCAL cannot be told: what a commit keeps stays
+     * what it was (unknown, when it was), so after the block the server is asked again. A rollback restores what
+     * was before the block, as ever. Nothing changes where the status is not the one Warden followed.
+     */
+    synchronized void reread(Settings read, char status) {
+        State c = confirmed;
+        if (!inFlight.isEmpty() || c.aborted) return;
+        if (status == 'I' && c.tx == 0) {
+            confirmed = new State(read, read, null, 0, false, List.of(), false);
+        } else if (status == 'T' && c.tx == 2) {
+            confirmed = new State(read, c.session, c.txStart, 2, false, c.frames, false);
+        } else {
+            return;
+        }
+        reset();
     }
 
     // ---- relay thread
@@ -437,7 +483,8 @@ final class SearchPathTracker {
         java.util.function.UnaryOperator<Settings> change = switch (which == null ? Setting.SEARCH_PATH : which) {
             case SEARCH_PATH -> x -> {
                 Settings p = x.withPath(e.kind() == Type.UNKNOWN ? null : reset ? initial.path : e.path());
-                return which == null ? p.withRole(null, "an earlier statement whose effect on the role cannot be read") : p;
+                return which == null ? p.withRole(null, Objects.requireNonNullElse(e.name(),
+                        "an earlier statement whose effect on the role cannot be read")) : p;
             };
             case ROLE -> x -> x.withRole(e.kind() == Type.UNKNOWN ? null : reset ? initial.role : e.name(),
                     e.name() == null ? "a statement that may change the role in a way Warden cannot read" : e.name());
