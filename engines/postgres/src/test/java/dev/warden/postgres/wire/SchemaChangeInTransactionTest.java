@@ -599,17 +599,18 @@ class SchemaChangeInTransactionTest {
     }
 
     /**
-     * While the role is not known (after a function a person approved, which may set it), a statement whose names do
-     * not go through the path, or go through it the same way for every role the session may act as, is judged on the
-     * catalog: it was refused. The name {@code rolepath} resolves differently by role, and is refused.
+     * After a function a person approved, which may set the role, the role was unknown for the rest of the session:
+     * every name that resolves differently by role was refused. Warden asks the server which role the session has
+     * (see SettingsRereadTest): {@code rolepath} is judged as rb's writing view, which it is, and qualified names
+     * are judged on the catalog as before.
      */
     @Test
-    void anUnknownRoleLeavesQualifiedNamesToTheCatalog() throws Exception {
+    void afterApprovedCodeTheRoleIsTheServersNotAnyRole() throws Exception {
         roleSchemaWithAWritingView();
         try (Connection c = agent("")) {
             approvedWhileHeld(c, "SELECT public.become_rb()");
             exec(c, "SELECT x FROM public.rolepath WHERE x = 1");
-            refused(c, "SELECT * FROM rolepath", "Warden cannot tell which role");
+            refused(c, "SELECT * FROM rolepath", ROLE_VIEW);
             exec(c, "RESET ROLE");
             readsThePlainTable(c, "SELECT * FROM rolepath");
         }
@@ -651,10 +652,10 @@ class SchemaChangeInTransactionTest {
             exec(c, "SELECT * FROM scratch.a");
             exec(c, "RESET ROLE");
             exec(c, "SELECT * FROM shadow");
-            // After code a person approved (it may set any role), whose privileges are not known: a name two schemas
-            // of the path hold is unproven, a name one schema holds is still the catalog's.
+            // After code a person approved (it may set any role), the server says which role it set: rb, without USAGE
+            // on s1 either, reads scratch's view; a name one schema holds is still the catalog's.
             approvedWhileHeld(c, "SELECT public.become_rb()");
-            refused(c, "SELECT * FROM shadow", "whose schema privileges Warden does not read");
+            refused(c, "SELECT * FROM shadow", "reading scratch.shadow runs user code");
             exec(c, "SELECT * FROM a");
         }
         assertThat(hits()).isZero();
@@ -705,7 +706,8 @@ class SchemaChangeInTransactionTest {
         try (Connection c = agent("")) {
             exec(c, "SELECT * FROM rolepath");
             approvedWhileHeld(c, "SELECT public.become_rb()");
-            refused(c, "SELECT * FROM rolepath", "public.become_rb");
+            // The role it set is asked of the server (SettingsRereadTest), and followed.
+            refused(c, "SELECT * FROM rolepath", ROLE_VIEW);
         }
         assertThat(hits()).isZero();
     }
