@@ -452,28 +452,23 @@ final class ClientSession {
     private String ask() throws IOException {
         SettingsReread question = new SettingsReread();
         asking = question;
+        SettingsReread.Answer answer;
         try {
-            // Queued before the bytes leave, as for the client's messages, so that the relay knows whose answer it is.
-            pending.addLast(new Pending.Reread(question));
             if (closed.get()) return "the session ended";
-            upOut.write(SettingsReread.QUERY);
-            upOut.flush();
             java.time.Duration limit = database.statementTimeout();
-            SettingsReread.Answer answer = question.await((limit == null || limit.isZero() ? java.time.Duration.ofSeconds(30) : limit).plusSeconds(5));
-            return switch (answer) {
-                case SettingsReread.Answer.Known k -> {
-                    paths.reread(k.settings(), k.status());
-                    yield null;
-                }
-                case SettingsReread.Answer.Failed failed -> {
-                    frontEnd.log("warden: session " + sessionId + " could not read its search path and role from the"
-                            + " server: " + failed.why());
-                    yield failed.why();
-                }
-            };
+            answer = question.ask(pending, upOut, (limit == null || limit.isZero() ? java.time.Duration.ofSeconds(30) : limit).plusSeconds(5));
         } finally {
             asking = null;
         }
+        String failure = switch (answer) {
+            case SettingsReread.Answer.Known k -> paths.reread(k.settings(), k.status()) ? null
+                    : "the server's transaction status '" + k.status() + "' is not the one Warden followed";
+            case SettingsReread.Answer.Failed failed -> failed.why();
+        };
+        if (failure != null) {
+            frontEnd.log("warden: session " + sessionId + " could not read its search path and role from the server: " + failure);
+        }
+        return failure;
     }
 
     /** The context of a statement that runs under this path, with the doubt of a schema change not seen yet. */

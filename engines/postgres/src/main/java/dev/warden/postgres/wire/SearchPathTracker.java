@@ -338,19 +338,20 @@ final class SearchPathTracker {
      * flight, its transaction status {@code status}. Outside a block they are the session's. Inside one they are what
      * names resolve with now, but whether they were set with or without LOCAL cannot be told: what a commit keeps stays
      * what it was (unknown, when it was), so after the block the server is asked again. A rollback restores what
-     * was before the block, as ever. Nothing changes where the status is not the one Warden followed.
+     * was before the block, as ever. False, and nothing changes, where the status is not the one Warden followed.
      */
-    synchronized void reread(Settings read, char status) {
+    synchronized boolean reread(Settings read, char status) {
         State c = confirmed;
-        if (!inFlight.isEmpty() || c.aborted) return;
+        if (!inFlight.isEmpty() || c.aborted) return false;
         if (status == 'I' && c.tx == 0) {
             confirmed = new State(read, read, null, 0, false, List.of(), false);
         } else if (status == 'T' && c.tx == 2) {
             confirmed = new State(read, c.session, c.txStart, 2, false, c.frames, false);
         } else {
-            return;
+            return false;
         }
         reset();
+        return true;
     }
 
     // ---- relay thread

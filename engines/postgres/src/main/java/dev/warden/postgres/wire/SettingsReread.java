@@ -44,6 +44,18 @@ final class SettingsReread {
         return w.toByteArray();
     }
 
+    /**
+     * Sends the question upstream and waits for its answer; a question not answered in time counts as failed (its
+     * answer is still consumed when it comes). The caller makes sure nothing of the client is on its way or in flight.
+     */
+    Answer ask(java.util.Deque<Pending> pending, java.io.OutputStream upstream, Duration timeout) throws java.io.IOException {
+        // Queued before the bytes leave, as for the client's messages, so that the relay knows whose answer it is.
+        pending.addLast(new Pending.Reread(this));
+        upstream.write(QUERY);
+        upstream.flush();
+        return await(timeout);
+    }
+
     // ---- relay thread
 
     /** A DataRow of the answer: three text values. */
@@ -84,8 +96,7 @@ final class SettingsReread {
         answer.complete(new Answer.Failed(why));
     }
 
-    /** Waits for the answer; a question not answered in time counts as failed (its answer is still consumed). */
-    Answer await(Duration timeout) {
+    private Answer await(Duration timeout) {
         try {
             return answer.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
