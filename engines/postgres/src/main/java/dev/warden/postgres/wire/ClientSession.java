@@ -319,6 +319,7 @@ final class ClientSession {
             return true;
         }
         // A statement prepared earlier and bound first in its unit: the last moment the server can be asked.
+        if (b.portal().isEmpty()) unnamedPortalOpen = false;
         SearchPathTracker.View path = paths.view(generation + 1);
         if (st != null && path.unknown()) path = settled(path, st.classification, withoutWaiting);
         if (path == null) return false;
@@ -377,6 +378,7 @@ final class ClientSession {
         }
         Runnable onSuccess = effect.apply(this);
         sent(v, pathEffects);
+        if (e.portal().isEmpty() && e.maxRows() > 0) unnamedPortalOpen = true;
         return forward(new Pending.Execute(v, System.nanoTime(), onSuccess), v, withoutWaiting, f);
     }
 
@@ -422,23 +424,40 @@ final class ClientSession {
      * {@code null} when asking needs a thread that may wait.
      */
     private SearchPathTracker.View settled(SearchPathTracker.View path, Classification c, boolean withoutWaiting) throws IOException {
-        // Asked at this unit's Parse already, in vain: its Bind says why.
-        if (askFailedFor == generation + 1) return path.refusedFor(SearchPathTracker.askFailed(askFailure));
-        if (transactionStatus == 'E' && paths.settled()) return path.refusedFor(SearchPathTracker.ABORTED);
-        if (!paths.settled() || !pending.isEmpty() || raw.size() > 0 || extendedOpen || copyIn || copyAhead) return path;
-        if (transactionStatus == 'T' && onlyTransactionControl(c)) return path;
-        if (withoutWaiting) return null;
-        String failure = ask();
-        SearchPathTracker.View now = paths.view(generation + 1);
-        if (failure == null) return now;
-        askFailure = failure;
-        askFailedFor = generation + 1;
-        return now.refusedFor(SearchPathTracker.askFailed(failure));
+        // Not asked at this unit's Parse, for a reason its Bind (where the path is taken) must give too.
+        if (notAskedFor == generation + 1) return path.refusedFor(notAsked);
+        String why;
+        if (transactionStatus == 'E' && paths.settled()) {
+            why = SearchPathTracker.ABORTED;
+        } else if (!paths.settled() || !pending.isEmpty() || raw.size() > 0 || extendedOpen || copyIn || copyAhead
+                || transactionStatus == 'T' && onlyTransactionControl(c)) {
+            return path;
+        } else if (transactionStatus == 'T' && unnamedPortalOpen) {
+            why = PORTAL_OPEN;
+        } else {
+            if (withoutWaiting) return null;
+            String failure = ask();
+            if (failure == null) return paths.view(generation + 1);
+            why = SearchPathTracker.askFailed(failure);
+        }
+        notAsked = why;
+        notAskedFor = generation + 1;
+        return paths.view(generation + 1).refusedFor(why);
     }
 
-    /** Why the last question failed, and the unit it was asked for. */
-    private String askFailure;
-    private long askFailedFor = -1;
+    /**
+     * An Execute of the unnamed portal with a row limit went upstream: in a transaction block the portal may be
+     * suspended, for the client to read on from, and a simple Query (Warden's question too) would close it. Cleared
+     * when the unnamed portal is bound again or the transaction ends.
+     */
+    private volatile boolean unnamedPortalOpen;
+    private static final String PORTAL_OPEN = "Warden cannot tell which search path the server uses now, and asking the"
+            + " server would close the unnamed portal this transaction may still read from; end the transaction, then"
+            + " send the statement again";
+
+    /** Why the server was not asked, or its answer is not known, and the unit that was for. */
+    private String notAsked;
+    private long notAskedFor = -1;
 
     private static boolean onlyTransactionControl(Classification c) {
         for (dev.warden.core.Statement s : c.statements()) if (s.kind() != dev.warden.core.Kind.TCL) return false;
@@ -706,6 +725,7 @@ final class ClientSession {
         if (gen >= 0) answered = gen;
         paths.ended(status, gen);
         if (status == 'I' && gen >= 0) tracker.transactionEnded(gen);
+        if (status == 'I') unnamedPortalOpen = false;
         // A transaction that changed the schema ended (committed or not): the catalog's cache may be out of date.
         if (changes.ended(status, gen)) invalidateCatalog();
     }

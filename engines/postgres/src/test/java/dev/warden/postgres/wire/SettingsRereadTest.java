@@ -385,6 +385,54 @@ class SettingsRereadTest {
         assertThat(hits()).isZero();
     }
 
+    /**
+     * A simple Query closes the unnamed portal, so Warden's question would close one the client suspended in its
+     * transaction block and means to read on from (an Execute with a row limit): while one may be open, the server is
+     * not asked, and a statement that needs the path is refused with the reason.
+     */
+    @Test
+    void wardensQuestionDoesNotCloseASuspendedUnnamedPortal() throws Exception {
+        try (Socket s = RawClient.login(fe.port(), "reread", ProxyFixture.AGENT, ProxyFixture.AGENT_SECRET)) {
+            RawClient.exchange(s, query("BEGIN"), 1);
+            PgWriter w = new PgWriter();
+            new QueryMessage.Parse("", "SELECT g FROM generate_series(1, 5) g", new int[0]).write(w);
+            new QueryMessage.Bind("", "", new int[0], new byte[0][], new int[0]).write(w);
+            new QueryMessage.Execute("", 2).write(w);
+            w.begin('S').end();
+            assertThat(RawClient.types(RawClient.exchange(s, w.toByteArray(), 1))).isEqualTo("12DDsZ");
+            // Approved code through a named statement and portal: the unnamed portal stays open.
+            w = new PgWriter();
+            new QueryMessage.Parse("s1", "SELECT public.go_evil()", new int[0]).write(w);
+            new QueryMessage.Bind("p1", "s1", new int[0], new byte[0][], new int[0]).write(w);
+            new QueryMessage.Execute("p1", 0).write(w);
+            w.begin('S').end();
+            Thread approve = Thread.ofVirtual().start(() -> {
+                try {
+                    fx.approvals.decide(fx.approvals.awaitPending(java.time.Duration.ofSeconds(10)).id(), "alice", true, "ok");
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertThat(RawClient.types(RawClient.exchange(s, w.toByteArray(), 1))).endsWith("DCZ");
+            approve.join(10_000);
+            // Reading on from it needs no question.
+            w = new PgWriter();
+            new QueryMessage.Execute("", 2).write(w);
+            w.begin('S').end();
+            assertThat(RawClient.types(RawClient.exchange(s, w.toByteArray(), 1))).isEqualTo("DDsZ");
+            w = new PgWriter();
+            new QueryMessage.Parse("s2", "SELECT * FROM shadow", new int[0]).write(w);
+            new QueryMessage.Bind("p2", "s2", new int[0], new byte[0][], new int[0]).write(w);
+            new QueryMessage.Execute("p2", 0).write(w);
+            w.begin('S').end();
+            List<Frame> got = RawClient.exchange(s, w.toByteArray(), 1);
+            assertThat(RawClient.types(got)).doesNotContain("D");
+            assertThat(RawClient.errors(got)).singleElement().asString().startsWith("42501").contains("unnamed portal");
+            RawClient.exchange(s, query("ROLLBACK"), 1);
+        }
+        assertThat(hits()).isZero();
+    }
+
     static byte[] query(String sql) {
         PgWriter w = new PgWriter();
         new QueryMessage.Query(sql).write(w);
