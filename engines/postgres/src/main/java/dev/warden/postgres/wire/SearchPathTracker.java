@@ -24,7 +24,9 @@ import java.util.function.Function;
  * numbers them. Inside a unit a statement runs only if those before it succeeded, so it is classified as if they
  * did. When a unit ends, its ReadyForQuery (and whether it carried an error) settles what the server really did; when
  * that is ambiguous, the path becomes unknown. A statement sent while an earlier unit that matters is still running
- * cannot know its path either. Unknown means refused (fail closed), with a message that says how to go on.
+ * cannot know its path either. Where the path or role is unknown, the session asks the server once nothing is in
+ * flight ({@link SettingsReread}) and {@link #reread} takes its answer; until then, or where it cannot ask, unknown
+ * means refused (fail closed), with a message that says how to go on.
  */
 final class SearchPathTracker {
     static final String UNKNOWN_PATH = "Warden cannot tell which search path the server uses now (after a statement"
