@@ -46,7 +46,12 @@ final class ProxyCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         if (service instanceof WardenService ws) {
             try {
-                sun.misc.Signal.handle(new sun.misc.Signal("HUP"), s -> ws.reloadPolicy());
+                // Started with SIGHUP ignored (nohup, some supervisors), the JVM keeps it ignored and says so only
+                // by handing back SIG_IGN: without a word, a reload would silently do nothing.
+                if (sun.misc.Signal.handle(new sun.misc.Signal("HUP"), s -> ws.reloadPolicy()) == sun.misc.SignalHandler.SIG_IGN) {
+                    System.err.println("warning: SIGHUP is ignored in this process (started under nohup?), so it cannot"
+                            + " reload the policy; start Warden without ignoring SIGHUP, or restart it to reload");
+                }
             } catch (IllegalArgumentException e) {
                 System.err.println("warning: SIGHUP is not available here; restart to reload the policy");
             }
