@@ -101,13 +101,24 @@ final class BackendRelay {
 
     private static boolean interesting(int type) {
         return switch (type) {
-            case 'C', 'E', 'Z', 'I', 's', '1', '2', '3', 'n', 'T', 'G' -> true;
+            case 'C', 'E', 'Z', 'I', 's', '1', '2', '3', 'n', 'T', 'G', 'S' -> true;
             default -> false;
         };
     }
 
     /** Acts on a message of interest; returns bytes to write instead of it, or {@code null} to pass it on. */
     private byte[] handle(int type, int bodyStart, int bodyEnd) throws IOException {
+        if (type == 'S') {
+            SessionMessage.ParameterStatus ps = SessionMessage.ParameterStatus.read(
+                    new Frame('S', java.util.Arrays.copyOfRange(buf, bodyStart, bodyEnd)));
+            String why = ps.readsDifferently();
+            if (why != null) {
+                // Nothing after it may be relayed or settled: the session ends here, before its ReadyForQuery.
+                session.readsDifferently(why);
+                throw new ProtocolException("the server reads statements differently from Warden now (" + why + ")");
+            }
+            return null;
+        }
         Pending head = pending.peekFirst();
         if (head instanceof Pending.Reread r) return reread(r.question(), type, bodyStart, bodyEnd);
         switch (type) {

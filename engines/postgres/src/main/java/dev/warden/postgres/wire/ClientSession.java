@@ -234,6 +234,10 @@ final class ClientSession {
 
     private boolean simpleQuery(Frame f, boolean withoutWaiting) throws IOException {
         Query q = Query.read(f);
+        if (unseenCodeRunning()) {
+            denyMessage("warden: refused: " + UNSEEN_CODE, true);
+            return true;
+        }
         Operation op = operation(q.sql(), List.of());
         SearchPathTracker.View path = paths.view(generation + 1);
         context = contextFor(path);
@@ -273,6 +277,10 @@ final class ClientSession {
 
     private boolean parse(Frame f, boolean withoutWaiting) throws IOException {
         Parse p = Parse.read(f);
+        if (unseenCodeRunning()) {
+            denyMessage("warden: refused: " + UNSEEN_CODE, false);
+            return true;
+        }
         Operation op = operation(p.sql(), List.of());
         SearchPathTracker.View path = paths.view(generation + 1);
         context = contextFor(path);
@@ -495,8 +503,30 @@ final class ClientSession {
         return changes.applyTo(paths.context(path));
     }
 
+    /**
+     * The unit of the last statement sent that runs code Warden cannot see into. Such code may change how the server
+     * reads the text of what follows (standard_conforming_strings, client_encoding), which the server reports only
+     * with that unit's ReadyForQuery (the relay ends the session then): a text sent before that would be read by the
+     * server one way and judged by Warden another.
+     */
+    private volatile long unseenCodeUnit = -1;
+    static final String UNSEEN_CODE = "an earlier statement runs code Warden cannot see into, which may change how the"
+            + " server reads the text of the next one; wait for its result (its ReadyForQuery: in the extended protocol,"
+            + " after a Sync), then send the statement again";
+
+    private boolean unseenCodeRunning() {
+        return answered < unseenCodeUnit;
+    }
+
+    /** The relay read a setting report after which the server reads texts differently from Warden: nothing more runs. */
+    void readsDifferently(String why) {
+        fatal("55000", "warden: the server now reads statements differently from Warden's parser (" + why + ", set by"
+                + " code that ran on the server); nothing more is judged on this session, reconnect");
+    }
+
     /** What an allowed statement going upstream (in the next unit) changes in the session's state. */
     private void sent(Verdict v, List<PathEffect> pathEffects) {
+        if (SearchPathTracker.runsUnseenCode(v)) unseenCodeUnit = generation + 1;
         paths.sent(generation + 1, SearchPathTracker.withOpaque(v, pathEffects));
         changes.sent(v, generation + 1);
         // Alone in its unit and outside any transaction: once it completes, the session has no temporary object left

@@ -253,7 +253,7 @@ final class SearchPathTracker {
      */
     static List<PathEffect> withOpaque(dev.warden.core.Verdict v, List<PathEffect> effects) {
         List<dev.warden.core.Statement> sts = v.classification().statements();
-        if (!v.changesSchema()) return effects;
+        if (!runsUnseenCode(v)) return effects;
         List<PathEffect> out = null;
         for (int i = 0; i < sts.size(); i++) {
             if (sts.get(i).kind() != dev.warden.core.Kind.UNKNOWN) continue;
@@ -266,6 +266,13 @@ final class SearchPathTracker {
             out.set(i, PathEffect.opaque(sts.get(i).brief()));
         }
         return out == null ? effects : out;
+    }
+
+    /** Whether a statement that may run runs code nobody proved (a person approved it): see {@link #withOpaque}. */
+    static boolean runsUnseenCode(dev.warden.core.Verdict v) {
+        if (!v.changesSchema()) return false;
+        for (dev.warden.core.Statement s : v.classification().statements()) if (s.kind() == dev.warden.core.Kind.UNKNOWN) return true;
+        return false;
     }
 
     /**

@@ -11,6 +11,21 @@ public sealed interface SessionMessage {
         public void write(PgWriter w) {
             w.begin('S').cstring(name).cstring(value).end();
         }
+
+        /**
+         * Why, once the server reports this, it reads the client's text differently from Warden's parser (which reads
+         * it as UTF-8, with standard conforming strings), or {@code null}. Code Warden cannot see into (approved by a
+         * person) may change either setting; the server reports both whenever they change.
+         */
+        public String readsDifferently() {
+            boolean differs = switch (name.toLowerCase(java.util.Locale.ROOT)) {
+                case "standard_conforming_strings" -> !value.equalsIgnoreCase("on");
+                // The two Warden's classifier lets SET choose (SQL_ASCII passes bytes as they are).
+                case "client_encoding" -> !value.equalsIgnoreCase("UTF8") && !value.equalsIgnoreCase("SQL_ASCII");
+                default -> false;
+            };
+            return differs ? name + " = " + value : null;
+        }
     }
 
     record BackendKeyData(int processId, int secretKey) implements SessionMessage {

@@ -1,0 +1,235 @@
+package dev.warden.postgres.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.warden.core.config.DatabaseConfig;
+import dev.warden.core.config.ListenerConfig;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Red-team probes of Warden's own question to the server ({@link SettingsReread}) and of what code a person approved
+ * may change on the server besides the search path and role. Database {@code redreread}: {@code public.victim} holds
+ * three rows the policy lets no one delete; every test checks it on a direct connection.
+ */
+class RedTeamRereadTest {
+    static ProxyFixture fx;
+    static Listeners live;
+    static PgFrontEnd fe;
+
+    static final String POLICY = """
+            rules:
+              - name: reads
+                match: {kind: [read]}
+                action: allow
+              - name: settings
+                match: {kind: [session]}
+                action: allow
+              - name: transactions
+                match: {kind: [tcl]}
+                action: allow
+              - name: approved-code
+                match: {kind: [unknown]}
+                action: approve
+                approval: {mode: hold, timeout: 20s}
+            """;
+
+    @BeforeAll
+    static void start() throws Exception {
+        fx = ProxyFixture.get();
+        try (Connection c = fx.direct(); Statement s = c.createStatement()) {
+            s.execute("DROP DATABASE IF EXISTS redreread");
+            s.execute("CREATE DATABASE redreread OWNER " + ProxyFixture.UP_USER);
+        }
+        try (Connection c = upstream(); Statement s = c.createStatement()) {
+            s.execute("""
+                    SET ROLE %1$s;
+                    CREATE TABLE public.victim (n int);
+                    CREATE FUNCTION public.go_lax() RETURNS int LANGUAGE plpgsql VOLATILE
+                        AS 'BEGIN PERFORM pg_catalog.set_config(''standard_conforming_strings'', ''off'', false); RETURN 1; END';
+                    CREATE FUNCTION public.go_path() RETURNS int LANGUAGE plpgsql VOLATILE
+                        AS 'BEGIN PERFORM pg_catalog.set_config(''search_path'', ''public'', false); RETURN 1; END';
+                    """.formatted(ProxyFixture.UP_USER));
+        }
+        DatabaseConfig db = Listeners.db("redreread", fx.pg.getPort(), "redreread", ListenerConfig.DEFAULTS);
+        live = Listeners.live(fx, POLICY, List.of(db));
+        fe = live.start(db);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (fe != null) fe.close();
+        if (live != null) live.closeCatalogs();
+    }
+
+    @BeforeEach
+    void victimRows() throws Exception {
+        try (Connection c = upstream(); Statement s = c.createStatement()) {
+            s.execute("TRUNCATE public.victim; INSERT INTO public.victim VALUES (1), (2), (3)");
+        }
+    }
+
+    static Connection upstream() throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + fx.pg.getPort() + "/redreread", "postgres", "");
+    }
+
+    static long victims() throws SQLException {
+        try (Connection c = upstream(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM public.victim")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    static byte[] query(String sql) {
+        PgWriter w = new PgWriter();
+        new QueryMessage.Query(sql).write(w);
+        return w.toByteArray();
+    }
+
+    static Thread approveNext() {
+        return Thread.ofVirtual().start(() -> {
+            try {
+                fx.approvals.decide(fx.approvals.awaitPending(java.time.Duration.ofSeconds(10)).id(), "alice", true, "ok");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+    }
+
+    static String show(List<Frame> got) throws java.io.IOException {
+        StringBuilder b = new StringBuilder(RawClient.types(got));
+        for (Frame f : got) {
+            if (f.type() == 'E' || f.type() == 'N') {
+                Notice n = Notice.read(f);
+                b.append("\n  ").append((char) f.type()).append(' ').append(n.code()).append(' ').append(n.message());
+            }
+        }
+        return b.toString();
+    }
+
+    /** Reads until a ReadyForQuery, or until the server ends the session (a FATAL, then the end of the stream). */
+    static List<Frame> untilReadyOrEnd(FrameReader r) throws java.io.IOException {
+        List<Frame> out = new java.util.ArrayList<>();
+        while (true) {
+            Frame f;
+            try {
+                f = r.read();
+            } catch (java.io.IOException e) {
+                return out;
+            }
+            out.add(f);
+            if (f.type() == 'Z') return out;
+        }
+    }
+
+    static void send(Socket s, byte[] bytes) {
+        try {
+            s.getOutputStream().write(bytes);
+            s.getOutputStream().flush();
+        } catch (java.io.IOException e) {
+            // the session ended: nothing more reaches the server
+        }
+    }
+
+    static void endedReadingDifferently(List<Frame> got) throws java.io.IOException {
+        assertThat(RawClient.errors(got)).as(show(got)).anySatisfy(e -> assertThat(e)
+                .startsWith("55000").contains("standard_conforming_strings = off"));
+    }
+
+    // With standard_conforming_strings off the server reads 'a\'' as the string a' and runs what follows; Warden's
+    // parser (on) reads one string to the last quote: a read of a constant.
+    static final String HIDDEN_DELETE = "SELECT 'a\\''; DELETE FROM public.victim; --'";
+    static final String HIDDEN_DELETE_IN_A_SET = "SET search_path = 'a\\''; DELETE FROM public.victim; --'";
+
+    /**
+     * Red team: approved code (here a function a person let run) turned standard_conforming_strings off with
+     * set_config. Warden asks the server for the search path and role after such code, but went on reading strings as
+     * before, so a DELETE inside what Warden read as one string literal of a SELECT ran on the server and emptied the
+     * table no rule lets the agent change. The server reports the setting (ParameterStatus) before the ReadyForQuery
+     * of the code: the session ends there.
+     */
+    @Test
+    void aDeleteHiddenInAStringRanAfterApprovedCodeTurnedStandardConformingStringsOff() throws Exception {
+        try (Socket s = RawClient.login(fe.port(), "redreread", ProxyFixture.AGENT, ProxyFixture.AGENT_SECRET)) {
+            FrameReader r = new FrameReader(s.getInputStream(), 1 << 24);
+            Thread a = approveNext();
+            send(s, query("SELECT public.go_lax()"));
+            List<Frame> got = untilReadyOrEnd(r);
+            a.join(10_000);
+            send(s, query(HIDDEN_DELETE));
+            got.addAll(untilReadyOrEnd(r));
+            endedReadingDifferently(got);
+        }
+        assertThat(victims()).isEqualTo(3);
+    }
+
+    /**
+     * The same, with the hidden DELETE pipelined behind the held code inside a SET search_path, which Warden lets
+     * through while the path is unknown: it went upstream right behind the code, before the server's report of the
+     * setting could end the session. Any text behind such code now waits for the code's ReadyForQuery.
+     */
+    @Test
+    void aDeleteHiddenInATextPipelinedBehindApprovedCodeThatTurnsStandardConformingStringsOffRan() throws Exception {
+        try (Socket s = RawClient.login(fe.port(), "redreread", ProxyFixture.AGENT, ProxyFixture.AGENT_SECRET)) {
+            FrameReader r = new FrameReader(s.getInputStream(), 1 << 24);
+            Thread a = approveNext();
+            PgWriter w = new PgWriter();
+            new QueryMessage.Query("SELECT public.go_lax()").write(w);
+            new QueryMessage.Query(HIDDEN_DELETE_IN_A_SET).write(w);
+            send(s, w.toByteArray());
+            List<Frame> got = untilReadyOrEnd(r);
+            got.addAll(untilReadyOrEnd(r));
+            a.join(10_000);
+            endedReadingDifferently(got);
+        }
+        assertThat(victims()).isEqualTo(3);
+    }
+
+    /**
+     * The extended protocol: the code executed and answered (CommandComplete after a Flush), then a simple Query
+     * before any Sync, which Warden lets run once everything is answered (asyncpg's COPY). The server reports the
+     * setting only with a ReadyForQuery, so the SET search_path with the DELETE in its string (a utility that may run
+     * while the path is unknown) went upstream before Warden could know. Now it is refused; its stand-in fails the
+     * implicit transaction the code ran in, so the server rolls the setting back.
+     */
+    @Test
+    void aDeleteHiddenInAQueryAfterFlushBehindApprovedCodeThatTurnsStandardConformingStringsOffRan() throws Exception {
+        try (Socket s = RawClient.login(fe.port(), "redreread", ProxyFixture.AGENT, ProxyFixture.AGENT_SECRET)) {
+            FrameReader r = new FrameReader(s.getInputStream(), 1 << 24);
+            Thread a = approveNext();
+            PgWriter w = new PgWriter();
+            new QueryMessage.Parse("", "SELECT public.go_lax()", new int[0]).write(w);
+            new QueryMessage.Bind("", "", new int[0], new byte[0][], new int[0]).write(w);
+            new QueryMessage.Execute("", 0).write(w);
+            QueryMessage.flush(w);
+            send(s, w.toByteArray());
+            List<Frame> got = new java.util.ArrayList<>();
+            while (got.isEmpty() || got.getLast().type() != 'C') got.add(r.read());
+            a.join(10_000);
+            send(s, query(HIDDEN_DELETE_IN_A_SET));
+            got.addAll(untilReadyOrEnd(r));
+            assertThat(RawClient.errors(got)).as(show(got)).anySatisfy(e -> assertThat(e).startsWith("42501")
+                    .contains("code Warden cannot see into"));
+            // The refusal's stand-in failed the implicit transaction the code ran in: the server rolled the setting back.
+            w = new PgWriter();
+            QueryMessage.sync(w);
+            send(s, w.toByteArray());
+            untilReadyOrEnd(r);
+            send(s, query("SHOW standard_conforming_strings"));
+            List<Frame> shown = untilReadyOrEnd(r);
+            assertThat(RawClient.types(shown)).as(show(shown)).isEqualTo("TDCZ");
+            assertThat(new String(shown.get(1).body(), StandardCharsets.UTF_8)).endsWith("on");
+        }
+        assertThat(victims()).isEqualTo(3);
+    }
+}
