@@ -68,7 +68,8 @@ final class BackendRelay {
             int type = buf[scan] & 0xff;
             int len = PgReader.getInt(buf, scan + 1);
             if (len < 4) throw new ProtocolException("invalid message length from the database");
-            if (!interesting(type) && !rereading) {
+            // A notice while Warden's question is answered is the question's (debug output, a LOG of its text).
+            if (!interesting(type) && !rereading && !(type == 'N' && pending.peekFirst() instanceof Pending.Reread)) {
                 long total = 1L + len;
                 int take = (int) Math.min(total, end - scan);
                 scan += take;
@@ -208,11 +209,14 @@ final class BackendRelay {
 
     /**
      * A message while Warden's own question is answered: the answer's messages go to the question and none of them to
-     * the client; a notice, notification or parameter status is the client's, as ever. It ends no unit of the client's.
+     * the client, its notices neither (with client_min_messages at log or debug and debug_print_parse on, the server
+     * sends the question's text as a notice); a notification or parameter status is the client's, as ever. It ends no
+     * unit of the client's.
      */
     private byte[] reread(SettingsReread question, int type, int bodyStart, int bodyEnd) throws ProtocolException {
         switch (type) {
             case 'T', 'C', 'I' -> rereading = true;
+            case 'N' -> { }
             case 'D' -> question.row(java.util.Arrays.copyOfRange(buf, bodyStart, bodyEnd));
             case 'E' -> {
                 rereading = true;

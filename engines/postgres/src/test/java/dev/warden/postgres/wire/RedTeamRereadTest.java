@@ -232,4 +232,28 @@ class RedTeamRereadTest {
         }
         assertThat(victims()).isEqualTo(3);
     }
+
+    /**
+     * Red team: with client_min_messages at debug5 and debug_print_parse on (both settings the policy allows), the
+     * server sent the parse tree of Warden's own question, current_setting calls and all, to the client as LOG
+     * notices, with the debug lines of its transaction: the client saw that, and what, Warden asked. The question's
+     * notices are the question's, and are kept from the client with the rest of its answer.
+     */
+    @Test
+    void theNoticesOfWardensQuestionReachedTheClient() throws Exception {
+        try (Socket s = RawClient.login(fe.port(), "redreread", ProxyFixture.AGENT, ProxyFixture.AGENT_SECRET)) {
+            RawClient.exchange(s, query("SET client_min_messages = debug5"), 1);
+            RawClient.exchange(s, query("SET debug_print_parse = on"), 1);
+            List<Frame> plain = RawClient.exchange(s, query("SELECT * FROM victim"), 1);
+            Thread a = approveNext();
+            RawClient.exchange(s, query("SELECT public.go_path()"), 1);
+            a.join(10_000);
+            List<Frame> asked = RawClient.exchange(s, query("SELECT * FROM victim"), 1);
+            for (Frame f : asked) {
+                assertThat(new String(f.body(), StandardCharsets.UTF_8)).as(show(asked)).doesNotContain("current_setting");
+            }
+            // Exactly what the same statement gets without a question before it.
+            assertThat(RawClient.types(asked)).isEqualTo(RawClient.types(plain));
+        }
+    }
 }
