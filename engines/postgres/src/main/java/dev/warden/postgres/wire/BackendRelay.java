@@ -215,7 +215,8 @@ final class BackendRelay {
      */
     private byte[] reread(SettingsReread question, int type, int bodyStart, int bodyEnd) throws ProtocolException {
         switch (type) {
-            case 'T', 'C', 'I' -> rereading = true;
+            // ParseComplete first, so that its DataRow is looked at; then BindComplete, CommandComplete, CloseComplete.
+            case '1', '2', '3', 'T', 'n', 'C', 'I', 's' -> rereading = true;
             case 'N' -> { }
             case 'D' -> question.row(java.util.Arrays.copyOfRange(buf, bodyStart, bodyEnd));
             case 'E' -> {

@@ -20,11 +20,14 @@ import java.util.concurrent.TimeoutException;
  * <p>Each call is schema-qualified and {@code session_user} is a keyword, so no object of the session's path can
  * stand in for what it calls; the values come back in the server's own spelling ({@code "$user", public}), read with
  * the same parser as the startup's {@code SHOW search_path}.
+ *
+ * <p>It goes through the extended protocol under a statement and portal name of its own, closed again before its
+ * Sync: a simple Query would drop the client's unnamed prepared statement and unnamed portal, which the client may
+ * still bind or read on from (the server would then refuse them while Warden still tracks them).
  */
 final class SettingsReread {
     static final String SQL = "SELECT pg_catalog.current_setting('search_path'), pg_catalog.current_setting('role'),"
             + " session_user";
-    static final byte[] QUERY = query();
 
     /** The settings, or why there are none. */
     sealed interface Answer {
@@ -38,20 +41,27 @@ final class SettingsReread {
     private SearchPathTracker.Settings row;
     private String error;
 
-    private static byte[] query() {
+    /** Parse, Bind, Execute, Close of both and Sync, under {@code name}, which no statement or portal of the client has. */
+    static byte[] messages(String name) {
         PgWriter w = new PgWriter();
-        new QueryMessage.Query(SQL).write(w);
+        new QueryMessage.Parse(name, SQL, new int[0]).write(w);
+        new QueryMessage.Bind(name, name, new int[0], new byte[0][], new int[0]).write(w);
+        new QueryMessage.Execute(name, 0).write(w);
+        w.begin('C').byte1('P').cstring(name).end();
+        w.begin('C').byte1('S').cstring(name).end();
+        QueryMessage.sync(w);
         return w.toByteArray();
     }
 
     /**
-     * Sends the question upstream and waits for its answer; a question not answered in time counts as failed (its
-     * answer is still consumed when it comes). The caller makes sure nothing of the client is on its way or in flight.
+     * Sends the question upstream under {@code name} and waits for its answer; a question not answered in time counts
+     * as failed (its answer is still consumed when it comes). The caller makes sure nothing of the client is on its way
+     * or in flight, and that the client has no statement or portal of that name.
      */
-    Answer ask(java.util.Deque<Pending> pending, java.io.OutputStream upstream, Duration timeout) throws java.io.IOException {
+    Answer ask(java.util.Deque<Pending> pending, java.io.OutputStream upstream, String name, Duration timeout) throws java.io.IOException {
         // Queued before the bytes leave, as for the client's messages, so that the relay knows whose answer it is.
         pending.addLast(new Pending.Reread(this));
-        upstream.write(QUERY);
+        upstream.write(messages(name));
         upstream.flush();
         return await(timeout);
     }
@@ -78,7 +88,7 @@ final class SettingsReread {
         return new String(r.bytes(len), StandardCharsets.UTF_8);
     }
 
-    /** The server's ErrorResponse to it (25P02 in an aborted transaction, a cancel, a shutdown). */
+    /** The server's ErrorResponse to it (25P02 in an aborted transaction, a cancel, a shutdown, a name in use). */
     void failed(String why) {
         if (error == null) error = why;
     }

@@ -256,4 +256,46 @@ class RedTeamRereadTest {
             assertThat(RawClient.types(asked)).isEqualTo(RawClient.types(plain));
         }
     }
+
+    /**
+     * Red team: Warden's question was a simple Query, and a simple Query drops the session's unnamed prepared
+     * statement. A client that parsed the unnamed statement in one unit and binds it in a later one (asyncpg without
+     * a statement cache does: Parse and Describe, Sync, then Bind and Execute) got "unnamed prepared statement does
+     * not exist" from the server when Warden asked in between, while Warden still tracked the statement. The question
+     * now leaves the client's unnamed statement and portal alone.
+     */
+    @Test
+    void wardensQuestionDroppedTheUnnamedStatementTheClientBindsNext() throws Exception {
+        try (Socket s = RawClient.login(fe.port(), "redreread", ProxyFixture.AGENT, ProxyFixture.AGENT_SECRET)) {
+            PgWriter w = new PgWriter();
+            new QueryMessage.Parse("", "SELECT n FROM public.victim ORDER BY n", new int[0]).write(w);
+            // A client's statement under the name Warden would take first: the question takes another.
+            new QueryMessage.Parse("warden_reread", "SELECT 7", new int[0]).write(w);
+            QueryMessage.sync(w);
+            assertThat(RawClient.types(RawClient.exchange(s, w.toByteArray(), 1))).isEqualTo("11Z");
+            // Approved code through a named statement and portal, which leaves the unnamed statement in place.
+            w = new PgWriter();
+            new QueryMessage.Parse("code", "SELECT public.go_path()", new int[0]).write(w);
+            new QueryMessage.Bind("code", "code", new int[0], new byte[0][], new int[0]).write(w);
+            new QueryMessage.Execute("code", 0).write(w);
+            QueryMessage.sync(w);
+            Thread a = approveNext();
+            assertThat(RawClient.types(RawClient.exchange(s, w.toByteArray(), 1))).endsWith("12DCZ");
+            a.join(10_000);
+            // The path is unknown: Warden asks at this Bind, the first message of its unit.
+            w = new PgWriter();
+            new QueryMessage.Bind("", "", new int[0], new byte[0][], new int[0]).write(w);
+            new QueryMessage.Execute("", 0).write(w);
+            QueryMessage.sync(w);
+            List<Frame> got = RawClient.exchange(s, w.toByteArray(), 1);
+            assertThat(RawClient.types(got)).as(show(got)).isEqualTo("2DDDCZ");
+            w = new PgWriter();
+            new QueryMessage.Bind("", "warden_reread", new int[0], new byte[0][], new int[0]).write(w);
+            new QueryMessage.Execute("", 0).write(w);
+            QueryMessage.sync(w);
+            got = RawClient.exchange(s, w.toByteArray(), 1);
+            assertThat(RawClient.types(got)).as(show(got)).isEqualTo("2DCZ");
+            assertThat(new String(got.get(1).body(), StandardCharsets.UTF_8)).endsWith("7");
+        }
+    }
 }
