@@ -38,6 +38,10 @@ class RedTeamRereadTest {
               - name: transactions
                 match: {kind: [tcl]}
                 action: allow
+              - name: the-writer
+                match: {objects: ["evil.*"]}
+                action: deny
+                reason: this view runs the writer
               - name: approved-code
                 match: {kind: [unknown]}
                 action: approve
@@ -59,6 +63,16 @@ class RedTeamRereadTest {
                         AS 'BEGIN PERFORM pg_catalog.set_config(''standard_conforming_strings'', ''off'', false); RETURN 1; END';
                     CREATE FUNCTION public.go_path() RETURNS int LANGUAGE plpgsql VOLATILE
                         AS 'BEGIN PERFORM pg_catalog.set_config(''search_path'', ''public'', false); RETURN 1; END';
+                    CREATE TABLE public.hits (n int);
+                    CREATE FUNCTION public.writer() RETURNS int LANGUAGE sql VOLATILE
+                        AS 'INSERT INTO public.hits VALUES (1); SELECT 1';
+                    CREATE TABLE public.shadow (x int);
+                    CREATE SCHEMA evil;
+                    CREATE VIEW evil.shadow AS SELECT public.writer() AS x;
+                    CREATE FUNCTION public.go_evil() RETURNS int LANGUAGE plpgsql VOLATILE
+                        AS 'BEGIN PERFORM pg_catalog.set_config(''search_path'', ''evil, public'', false); RETURN 1; END';
+                    CREATE FUNCTION public.go_evil_local() RETURNS int LANGUAGE plpgsql VOLATILE
+                        AS 'BEGIN PERFORM pg_catalog.set_config(''search_path'', ''evil, public'', true); RETURN 1; END';
                     """.formatted(ProxyFixture.UP_USER));
         }
         DatabaseConfig db = Listeners.db("redreread", fx.pg.getPort(), "redreread", ListenerConfig.DEFAULTS);
@@ -75,7 +89,7 @@ class RedTeamRereadTest {
     @BeforeEach
     void victimRows() throws Exception {
         try (Connection c = upstream(); Statement s = c.createStatement()) {
-            s.execute("TRUNCATE public.victim; INSERT INTO public.victim VALUES (1), (2), (3)");
+            s.execute("TRUNCATE public.victim, public.hits; INSERT INTO public.victim VALUES (1), (2), (3)");
         }
     }
 
@@ -96,12 +110,27 @@ class RedTeamRereadTest {
         return w.toByteArray();
     }
 
-    static Thread approveNext() {
+    /** Approves the request held for {@code text} on this database (the approvals are shared with other suites). */
+    static Thread approveNext(String text) {
+        return decideNext(text, true);
+    }
+
+    static Thread decideNext(String text, boolean approve) {
         return Thread.ofVirtual().start(() -> {
-            try {
-                fx.approvals.decide(fx.approvals.awaitPending(java.time.Duration.ofSeconds(10)).id(), "alice", true, "ok");
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            long end = System.nanoTime() + 10_000_000_000L;
+            while (System.nanoTime() < end) {
+                for (dev.warden.core.approval.ApprovalRequest r : fx.approvals.list()) {
+                    if (r.status() == dev.warden.core.approval.ApprovalRequest.Status.PENDING
+                            && r.operation().database().equals("redreread") && r.operation().text().equals(text)) {
+                        fx.approvals.decide(r.id(), "alice", approve, approve ? "ok" : "no");
+                        return;
+                    }
+                }
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    return;
+                }
             }
         });
     }
@@ -162,7 +191,7 @@ class RedTeamRereadTest {
     void aDeleteHiddenInAStringRanAfterApprovedCodeTurnedStandardConformingStringsOff() throws Exception {
         try (Socket s = RawClient.login(fe.port(), "redreread", ProxyFixture.AGENT, ProxyFixture.AGENT_SECRET)) {
             FrameReader r = new FrameReader(s.getInputStream(), 1 << 24);
-            Thread a = approveNext();
+            Thread a = approveNext("SELECT public.go_lax()");
             send(s, query("SELECT public.go_lax()"));
             List<Frame> got = untilReadyOrEnd(r);
             a.join(10_000);
@@ -182,7 +211,7 @@ class RedTeamRereadTest {
     void aDeleteHiddenInATextPipelinedBehindApprovedCodeThatTurnsStandardConformingStringsOffRan() throws Exception {
         try (Socket s = RawClient.login(fe.port(), "redreread", ProxyFixture.AGENT, ProxyFixture.AGENT_SECRET)) {
             FrameReader r = new FrameReader(s.getInputStream(), 1 << 24);
-            Thread a = approveNext();
+            Thread a = approveNext("SELECT public.go_lax()");
             PgWriter w = new PgWriter();
             new QueryMessage.Query("SELECT public.go_lax()").write(w);
             new QueryMessage.Query(HIDDEN_DELETE_IN_A_SET).write(w);
@@ -206,7 +235,7 @@ class RedTeamRereadTest {
     void aDeleteHiddenInAQueryAfterFlushBehindApprovedCodeThatTurnsStandardConformingStringsOffRan() throws Exception {
         try (Socket s = RawClient.login(fe.port(), "redreread", ProxyFixture.AGENT, ProxyFixture.AGENT_SECRET)) {
             FrameReader r = new FrameReader(s.getInputStream(), 1 << 24);
-            Thread a = approveNext();
+            Thread a = approveNext("SELECT public.go_lax()");
             PgWriter w = new PgWriter();
             new QueryMessage.Parse("", "SELECT public.go_lax()", new int[0]).write(w);
             new QueryMessage.Bind("", "", new int[0], new byte[0][], new int[0]).write(w);
@@ -245,7 +274,7 @@ class RedTeamRereadTest {
             RawClient.exchange(s, query("SET client_min_messages = debug5"), 1);
             RawClient.exchange(s, query("SET debug_print_parse = on"), 1);
             List<Frame> plain = RawClient.exchange(s, query("SELECT * FROM victim"), 1);
-            Thread a = approveNext();
+            Thread a = approveNext("SELECT public.go_path()");
             RawClient.exchange(s, query("SELECT public.go_path()"), 1);
             a.join(10_000);
             List<Frame> asked = RawClient.exchange(s, query("SELECT * FROM victim"), 1);
@@ -279,7 +308,7 @@ class RedTeamRereadTest {
             new QueryMessage.Bind("code", "code", new int[0], new byte[0][], new int[0]).write(w);
             new QueryMessage.Execute("code", 0).write(w);
             QueryMessage.sync(w);
-            Thread a = approveNext();
+            Thread a = approveNext("SELECT public.go_path()");
             assertThat(RawClient.types(RawClient.exchange(s, w.toByteArray(), 1))).endsWith("12DCZ");
             a.join(10_000);
             // The path is unknown: Warden asks at this Bind, the first message of its unit.
@@ -296,6 +325,53 @@ class RedTeamRereadTest {
             got = RawClient.exchange(s, w.toByteArray(), 1);
             assertThat(RawClient.types(got)).as(show(got)).isEqualTo("2DCZ");
             assertThat(new String(got.get(1).body(), StandardCharsets.UTF_8)).endsWith("7");
+        }
+    }
+
+    static long hits() throws SQLException {
+        try (Connection c = upstream(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM public.hits")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** Sends each text as a Query, approving what is held; returns every frame. */
+    static List<Frame> run(Socket s, String... texts) throws Exception {
+        List<Frame> all = new java.util.ArrayList<>();
+        for (String t : texts) {
+            // The code is approved; anything else held (a read judged without the catalog after the code) is denied.
+            Thread a = decideNext(t, t.contains("go_"));
+            all.addAll(RawClient.exchange(s, query(t), 1));
+            a.interrupt();
+        }
+        return all;
+    }
+
+    /**
+     * Ideas that held: savepoints, SET LOCAL, RESET ALL, DISCARD ALL and COMMIT AND CHAIN around approved code that
+     * sets the path, each followed by the unqualified read whose writing twin evil.shadow would insert into
+     * public.hits. Whatever Warden decides (refused, denied as evil.shadow, read as public.shadow, or held as unknown
+     * and denied by the person), the server never reads the writing view.
+     */
+    @Test
+    void savepointsResetsAndChainsAroundApprovedCodeNeverLetTheWritingViewRun() throws Exception {
+        String[][] sequences = {
+                {"BEGIN", "SAVEPOINT a", "SELECT public.go_evil()", "ROLLBACK TO SAVEPOINT a", "SELECT * FROM shadow", "ROLLBACK"},
+                {"BEGIN", "SELECT public.go_evil()", "SAVEPOINT a", "SET LOCAL search_path = public", "ROLLBACK TO SAVEPOINT a", "SELECT * FROM shadow", "ROLLBACK"},
+                {"BEGIN", "SAVEPOINT a", "SELECT public.go_evil()", "RELEASE SAVEPOINT a", "COMMIT", "SELECT * FROM shadow", "SET search_path = public"},
+                {"BEGIN", "SELECT public.go_evil_local()", "COMMIT AND CHAIN", "SELECT * FROM shadow", "ROLLBACK"},
+                {"BEGIN", "SELECT public.go_evil()", "COMMIT AND CHAIN", "SELECT * FROM shadow", "ROLLBACK", "SET search_path = public"},
+                {"SELECT public.go_evil()", "RESET ALL", "SELECT * FROM shadow"},
+                {"SELECT public.go_evil()", "DISCARD ALL", "SELECT * FROM shadow"},
+                {"SET search_path = evil, public", "BEGIN", "SELECT public.go_path()", "ROLLBACK", "SELECT * FROM shadow", "SET search_path = public"},
+                {"BEGIN", "SELECT public.go_evil()", "SELECT * FROM public.shadow", "ROLLBACK", "SELECT * FROM shadow"},
+        };
+        for (String[] seq : sequences) {
+            try (Socket s = RawClient.login(fe.port(), "redreread", ProxyFixture.AGENT, ProxyFixture.AGENT_SECRET)) {
+                List<Frame> got = run(s, seq);
+                System.err.println("HELD " + String.join(" | ", seq) + " -> " + show(got));
+            }
+            assertThat(hits()).as(String.join(" | ", seq)).isZero();
         }
     }
 }
