@@ -41,9 +41,14 @@ final class SettingsReread {
     private SearchPathTracker.Settings row;
     private String error;
 
-    /** Parse, Bind, Execute, Close of both and Sync, under {@code name}, which no statement or portal of the client has. */
+    /**
+     * Parse, Bind, Execute, Close of both and Sync, under {@code name}, which no statement or portal of the client has.
+     * The statement is closed first too: a question whose Bind failed (a cursor the client declared under that name)
+     * skipped its Closes, and the statement it left would make every later question fail.
+     */
     static byte[] messages(String name) {
         PgWriter w = new PgWriter();
+        w.begin('C').byte1('S').cstring(name).end();
         new QueryMessage.Parse(name, SQL, new int[0]).write(w);
         new QueryMessage.Bind(name, name, new int[0], new byte[0][], new int[0]).write(w);
         new QueryMessage.Execute(name, 0).write(w);

@@ -328,6 +328,24 @@ class RedTeamRereadTest {
         }
     }
 
+    /**
+     * A cursor the client declared under the question's portal name makes the question's Bind fail: the statement is
+     * refused (fail closed, with the reason), and the question's prepared statement, whose Close the server then
+     * skipped, does not make the next question fail too.
+     */
+    @Test
+    void aQuestionWhosePortalNameACursorHoldsFailsClosedAndLeavesNothingBehind() throws Exception {
+        try (Socket s = RawClient.login(fe.port(), "redreread", ProxyFixture.AGENT, ProxyFixture.AGENT_SECRET)) {
+            run(s, "BEGIN", "DECLARE warden_reread CURSOR FOR SELECT 1", "SELECT public.go_path()");
+            List<Frame> got = RawClient.exchange(s, query("SELECT * FROM victim"), 1);
+            assertThat(RawClient.errors(got)).as(show(got)).singleElement().asString().startsWith("42501")
+                    .contains("asking the server failed").contains("warden_reread");
+            run(s, "ROLLBACK", "SELECT public.go_path()");
+            got = RawClient.exchange(s, query("SELECT * FROM victim"), 1);
+            assertThat(RawClient.types(got)).as(show(got)).isEqualTo("TDDDCZ");
+        }
+    }
+
     static long hits() throws SQLException {
         try (Connection c = upstream(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM public.hits")) {
             rs.next();
