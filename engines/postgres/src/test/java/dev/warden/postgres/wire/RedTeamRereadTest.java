@@ -346,6 +346,35 @@ class RedTeamRereadTest {
         }
     }
 
+    /**
+     * Held: what the client pipelines behind the statement Warden asks for (a Query, an extended unit and another
+     * Query in one write) waits while the question is out, and every reply reaches the client in order, none of the
+     * question's among them; in a block too.
+     */
+    @Test
+    void whatIsPipelinedBehindTheQuestionIsAnsweredInOrder() throws Exception {
+        for (boolean block : new boolean[] {false, true}) {
+            try (Socket s = RawClient.login(fe.port(), "redreread", ProxyFixture.AGENT, ProxyFixture.AGENT_SECRET)) {
+                if (block) RawClient.exchange(s, query("BEGIN"), 1);
+                run(s, "SELECT public.go_path()");
+                PgWriter w = new PgWriter();
+                // No relation: inside the block, after the code, a relation would be judged without the catalog (held).
+                new QueryMessage.Query("SELECT 1").write(w);
+                new QueryMessage.Parse("", "SELECT 2", new int[0]).write(w);
+                new QueryMessage.Bind("", "", new int[0], new byte[0][], new int[0]).write(w);
+                new QueryMessage.Execute("", 0).write(w);
+                QueryMessage.sync(w);
+                new QueryMessage.Query("SELECT 3").write(w);
+                List<Frame> got = RawClient.exchange(s, w.toByteArray(), 3);
+                assertThat(RawClient.types(got)).as(show(got)).isEqualTo("TDCZ12DCZTDCZ");
+                assertThat(new String(got.get(1).body(), StandardCharsets.UTF_8)).endsWith("1");
+                assertThat(new String(got.get(6).body(), StandardCharsets.UTF_8)).endsWith("2");
+                assertThat(new String(got.get(10).body(), StandardCharsets.UTF_8)).endsWith("3");
+                assertThat(got.getLast().body()[0]).isEqualTo((byte) (block ? 'T' : 'I'));
+            }
+        }
+    }
+
     static long hits() throws SQLException {
         try (Connection c = upstream(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM public.hits")) {
             rs.next();
