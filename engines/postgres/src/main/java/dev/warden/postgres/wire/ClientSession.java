@@ -239,19 +239,10 @@ final class ClientSession {
             return true;
         }
         Operation op = operation(q.sql(), List.of());
-        SearchPathTracker.View path = paths.view(generation + 1);
-        context = contextFor(path);
-        Classification c = classify(op, withoutWaiting);
-        if (c == null) return false;
-        if (path.unknown()) {
-            SearchPathTracker.View asked = settled(path, c, withoutWaiting);
-            if (asked == null) return false;
-            if (asked != path) {
-                context = contextFor(asked);
-                c = classify(op, false);
-            }
-            path = asked;
-        }
+        Classified classified = classifyForNextUnit(op, withoutWaiting);
+        if (classified == null) return false;
+        SearchPathTracker.View path = classified.path();
+        Classification c = classified.classification();
         SqlSessionTracking.Effect effect = SqlSessionTracking.of(q.sql(), c, tracker);
         // PREPARE classifies its body when applied.
         if (withoutWaiting && effect.kind() == SqlSessionTracking.Effect.Kind.PREPARE) return false;
@@ -282,19 +273,9 @@ final class ClientSession {
             return true;
         }
         Operation op = operation(p.sql(), List.of());
-        SearchPathTracker.View path = paths.view(generation + 1);
-        context = contextFor(path);
-        Classification c = classify(op, withoutWaiting);
-        if (c == null) return false;
-        if (path.unknown()) {
-            SearchPathTracker.View asked = settled(path, c, withoutWaiting);
-            if (asked == null) return false;
-            if (asked != path) {
-                context = contextFor(asked);
-                c = classify(op, false);
-            }
-        }
-        c = withParameterTypes(c, p.parameterTypes(), withoutWaiting);
+        Classified classified = classifyForNextUnit(op, withoutWaiting);
+        if (classified == null) return false;
+        Classification c = withParameterTypes(classified.classification(), p.parameterTypes(), withoutWaiting);
         if (c == null) return false;
         if (gate.preview(op, c).action() == dev.warden.core.Action.DENY) {
             // The text alone condemns it: refuse at Parse, with the decision on record. An approval is asked for at
@@ -327,7 +308,6 @@ final class ClientSession {
             return true;
         }
         // A statement prepared earlier and bound first in its unit: the last moment the server can be asked.
-        if (b.portal().isEmpty()) unnamedPortalOpen = false;
         SearchPathTracker.View path = paths.view(generation + 1);
         if (st != null && path.unknown()) path = settled(path, st.classification, withoutWaiting);
         if (path == null) return false;
@@ -386,7 +366,6 @@ final class ClientSession {
         }
         Runnable onSuccess = effect.apply(this);
         sent(v, pathEffects);
-        if (e.portal().isEmpty() && e.maxRows() > 0) unnamedPortalOpen = true;
         return forward(new Pending.Execute(v, System.nanoTime(), onSuccess), v, withoutWaiting, f);
     }
 
@@ -420,6 +399,29 @@ final class ClientSession {
         context = contextFor(paths.view(0));
     }
 
+    /** A text classified under the path (and role) it was classified with. */
+    private record Classified(SearchPathTracker.View path, Classification classification) {}
+
+    /**
+     * The text classified under the path of the next unit, where that path is not known after the server was asked
+     * ({@link #settled}); {@code null} when that needs a thread that may wait.
+     */
+    private Classified classifyForNextUnit(Operation op, boolean withoutWaiting) throws IOException {
+        SearchPathTracker.View path = paths.view(generation + 1);
+        context = contextFor(path);
+        Classification c = classify(op, withoutWaiting);
+        if (c == null) return null;
+        if (!path.unknown()) return new Classified(path, c);
+        SearchPathTracker.View asked = settled(path, c, withoutWaiting);
+        if (asked == null) return null;
+        if (asked != path) {
+            context = contextFor(asked);
+            c = classify(op, withoutWaiting);
+            if (c == null) return null;
+        }
+        return new Classified(asked, c);
+    }
+
     /** Warden's own question to the server while it is answered, so that the session's end can end the wait. */
     private volatile SettingsReread asking;
 
@@ -440,8 +442,6 @@ final class ClientSession {
         } else if (!paths.settled() || !pending.isEmpty() || raw.size() > 0 || extendedOpen || copyIn || copyAhead
                 || transactionStatus == 'T' && onlyTransactionControl(c)) {
             return path;
-        } else if (transactionStatus == 'T' && unnamedPortalOpen) {
-            why = PORTAL_OPEN;
         } else {
             if (withoutWaiting) return null;
             String failure = ask();
@@ -452,16 +452,6 @@ final class ClientSession {
         notAskedFor = generation + 1;
         return paths.view(generation + 1).refusedFor(why);
     }
-
-    /**
-     * An Execute of the unnamed portal with a row limit went upstream: in a transaction block the portal may be
-     * suspended, for the client to read on from, and a simple Query (Warden's question too) would close it. Cleared
-     * when the unnamed portal is bound again or the transaction ends.
-     */
-    private volatile boolean unnamedPortalOpen;
-    private static final String PORTAL_OPEN = "Warden cannot tell which search path the server uses now, and asking the"
-            + " server would close the unnamed portal this transaction may still read from; end the transaction, then"
-            + " send the statement again";
 
     /** Why the server was not asked, or its answer is not known, and the unit that was for. */
     private String notAsked;
@@ -759,7 +749,6 @@ final class ClientSession {
         if (gen >= 0) answered = gen;
         paths.ended(status, gen);
         if (status == 'I' && gen >= 0) tracker.transactionEnded(gen);
-        if (status == 'I') unnamedPortalOpen = false;
         // A transaction that changed the schema ended (committed or not): the catalog's cache may be out of date.
         if (changes.ended(status, gen)) invalidateCatalog();
     }
