@@ -75,4 +75,18 @@ class PsqlTest {
         assertThat(r.exit()).isNotZero();
         assertThat(r.err()).contains("password authentication failed for user \"agent\"");
     }
+    /**
+     * Coding agents look at a database with psql's describe commands before they write a query: each is one or more
+     * catalog reads psql builds itself (regular expressions, visibility functions, array functions…).
+     */
+    @Test
+    void psqlDescribeCommandsAreReads() throws Exception {
+        for (String meta : List.of("\\d users", "\\d+ users", "\\dt", "\\dt+", "\\d", "\\dn", "\\df", "\\dv", "\\di",
+                "\\ds", "\\du", "\\l", "\\dx", "\\dT", "\\dp users", "\\sf+ pg_catalog.now", "\\conninfo")) {
+            Run r = psql(ProxyFixture.AGENT_SECRET, "disable", meta);
+            assertThat(r.exit()).as("%s: %s", meta, r.err()).isZero();
+            assertThat(r.err()).as(meta).doesNotContain("42501").doesNotContain("ERROR");
+        }
+        assertThat(psql(ProxyFixture.AGENT_SECRET, "disable", "\\d users").out()).contains("email|text");
+    }
 }
