@@ -473,9 +473,9 @@ final class ClientSession {
         try {
             if (closed.get()) return "the session ended";
             java.time.Duration limit = database.statementTimeout();
-            // A name the client's statements and portals do not have (one made by code Warden cannot see into fails the
-            // question, and so the statement: closed).
-            String name = "warden_reread";
+            // A name the client's statements and portals do not have, nor, by its random part, a cursor the client
+            // declared in SQL (a clash would fail the question's Bind and so abort the client's transaction block).
+            String name = "warden_reread_" + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
             while (tracker.statement(name) != null || tracker.portal(name) != null) name += "_";
             answer = question.ask(pending, upOut, name, (limit == null || limit.isZero() ? java.time.Duration.ofSeconds(30) : limit).plusSeconds(5));
         } finally {
