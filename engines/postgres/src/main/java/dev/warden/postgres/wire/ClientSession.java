@@ -440,7 +440,7 @@ final class ClientSession {
         if (transactionStatus == 'E' && paths.settled()) {
             why = SearchPathTracker.ABORTED;
         } else if (!paths.settled() || !pending.isEmpty() || raw.size() > 0 || extendedOpen || copyIn || copyAhead
-                || transactionStatus == 'T' && onlyTransactionControl(c)) {
+                || transactionStatus == 'T' && c.kind() == dev.warden.core.Kind.TCL) {
             return path;
         } else {
             if (withoutWaiting) return null;
@@ -456,11 +456,6 @@ final class ClientSession {
     /** Why the server was not asked, or its answer is not known, and the unit that was for. */
     private String notAsked;
     private long notAskedFor = -1;
-
-    private static boolean onlyTransactionControl(Classification c) {
-        for (dev.warden.core.Statement s : c.statements()) if (s.kind() != dev.warden.core.Kind.TCL) return false;
-        return true;
-    }
 
     /**
      * Asks the server for the session's search path, role and user ({@link SettingsReread}) and follows its answer;

@@ -100,6 +100,10 @@ public sealed interface QueryMessage {
             if (k != 'S' && k != 'P') throw new ProtocolException("invalid Close kind " + k);
             return new Close(k, n);
         }
+
+        public void write(PgWriter w) {
+            w.begin('C').byte1(kind).cstring(name).end();
+        }
     }
 
     /** 'E' */

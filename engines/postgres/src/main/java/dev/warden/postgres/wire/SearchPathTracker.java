@@ -270,9 +270,7 @@ final class SearchPathTracker {
 
     /** Whether a statement that may run runs code nobody proved (a person approved it): see {@link #withOpaque}. */
     static boolean runsUnseenCode(dev.warden.core.Verdict v) {
-        if (!v.changesSchema()) return false;
-        for (dev.warden.core.Statement s : v.classification().statements()) if (s.kind() == dev.warden.core.Kind.UNKNOWN) return true;
-        return false;
+        return v.changesSchema() && v.classification().kind() == dev.warden.core.Kind.UNKNOWN;
     }
 
     /**

@@ -48,12 +48,12 @@ final class SettingsReread {
      */
     static byte[] messages(String name) {
         PgWriter w = new PgWriter();
-        w.begin('C').byte1('S').cstring(name).end();
+        new QueryMessage.Close('S', name).write(w);
         new QueryMessage.Parse(name, SQL, new int[0]).write(w);
         new QueryMessage.Bind(name, name, new int[0], new byte[0][], new int[0]).write(w);
         new QueryMessage.Execute(name, 0).write(w);
-        w.begin('C').byte1('P').cstring(name).end();
-        w.begin('C').byte1('S').cstring(name).end();
+        new QueryMessage.Close('P', name).write(w);
+        new QueryMessage.Close('S', name).write(w);
         QueryMessage.sync(w);
         return w.toByteArray();
     }

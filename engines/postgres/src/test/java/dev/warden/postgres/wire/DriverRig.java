@@ -11,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -67,10 +66,7 @@ final class DriverRig {
 
     private DriverRig() throws Exception {
         fx = ProxyFixture.get();
-        try (Connection c = fx.direct(); Statement s = c.createStatement()) {
-            s.execute("DROP DATABASE IF EXISTS drivers");
-            s.execute("CREATE DATABASE drivers OWNER " + ProxyFixture.UP_USER);
-        }
+        fx.freshDatabase("drivers");
         // TLS offered, as a production listener would: libpq and asyncpg take it by default (sslmode prefer).
         DatabaseConfig db = Listeners.db("drivers", fx.pg.getPort(), "drivers",
                 ListenerConfig.DEFAULTS.withTls(new TlsConfig(TlsConfig.Mode.OPTIONAL, null, null)));
@@ -97,7 +93,7 @@ final class DriverRig {
     }
 
     Connection direct() throws SQLException {
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + fx.pg.getPort() + "/drivers", "postgres", "");
+        return fx.direct("drivers");
     }
 
     /** The rows of a query on a direct connection, each row's columns joined by '|'. */

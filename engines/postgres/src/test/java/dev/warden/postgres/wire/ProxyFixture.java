@@ -151,7 +151,20 @@ final class ProxyFixture {
     }
 
     Connection direct() throws Exception {
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres", "postgres", "");
+        return direct("postgres");
+    }
+
+    /** A superuser connection to {@code database}, straight to the server. */
+    Connection direct(String database) throws java.sql.SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/" + database, "postgres", "");
+    }
+
+    /** A new, empty {@code database} owned by the upstream user (one a previous run left is dropped first). */
+    void freshDatabase(String database) throws Exception {
+        try (Connection c = direct(); java.sql.Statement s = c.createStatement()) {
+            s.execute("DROP DATABASE IF EXISTS " + database);
+            s.execute("CREATE DATABASE " + database + " OWNER " + UP_USER);
+        }
     }
 
     long directCount(String sql) throws Exception {

@@ -7,7 +7,6 @@ import dev.warden.core.config.ListenerConfig;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -51,10 +50,7 @@ class RedTeamRereadTest {
     @BeforeAll
     static void start() throws Exception {
         fx = ProxyFixture.get();
-        try (Connection c = fx.direct(); Statement s = c.createStatement()) {
-            s.execute("DROP DATABASE IF EXISTS redreread");
-            s.execute("CREATE DATABASE redreread OWNER " + ProxyFixture.UP_USER);
-        }
+        fx.freshDatabase("redreread");
         try (Connection c = upstream(); Statement s = c.createStatement()) {
             s.execute("""
                     SET ROLE %1$s;
@@ -94,7 +90,7 @@ class RedTeamRereadTest {
     }
 
     static Connection upstream() throws SQLException {
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + fx.pg.getPort() + "/redreread", "postgres", "");
+        return fx.direct("redreread");
     }
 
     static long victims() throws SQLException {

@@ -67,10 +67,7 @@ class SchemaChangeInTransactionTest {
     @BeforeAll
     static void start() throws Exception {
         fx = ProxyFixture.get();
-        try (Connection c = fx.direct(); Statement s = c.createStatement()) {
-            s.execute("DROP DATABASE IF EXISTS ddltx");
-            s.execute("CREATE DATABASE ddltx OWNER " + ProxyFixture.UP_USER);
-        }
+        fx.freshDatabase("ddltx");
         try (Connection c = upstream(); Statement s = c.createStatement()) {
             s.execute("""
                     SET ROLE %s;
@@ -120,7 +117,7 @@ class SchemaChangeInTransactionTest {
     }
 
     static Connection upstream() throws SQLException {
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + fx.pg.getPort() + "/ddltx", "postgres", "");
+        return fx.direct("ddltx");
     }
 
     static Connection agent(String extra) throws SQLException {

@@ -64,10 +64,7 @@ class SettingsRereadTest {
     @BeforeAll
     static void start() throws Exception {
         fx = ProxyFixture.get();
-        try (Connection c = fx.direct(); Statement s = c.createStatement()) {
-            s.execute("DROP DATABASE IF EXISTS reread");
-            s.execute("CREATE DATABASE reread OWNER " + ProxyFixture.UP_USER);
-        }
+        fx.freshDatabase("reread");
         try (Connection c = upstream(); Statement s = c.createStatement()) {
             s.execute("""
                     DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rb') THEN CREATE ROLE rb; END IF; END $$;
@@ -118,7 +115,7 @@ class SettingsRereadTest {
     }
 
     static Connection upstream() throws SQLException {
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + fx.pg.getPort() + "/reread", "postgres", "");
+        return fx.direct("reread");
     }
 
     static Connection agent(String extra) throws SQLException {
