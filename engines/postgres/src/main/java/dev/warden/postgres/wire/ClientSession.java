@@ -60,6 +60,7 @@ final class ClientSession {
     private final List<String> initialSearchPath;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final SearchPathTracker paths;
+    private final SettingsAsker asker;
     /** Schema changes the catalog cannot see yet: while there is one, statements are judged with its doubt. */
     private final SchemaChanges changes = new SchemaChanges();
     /** The context of the statement being handled: its search path, as {@link #paths} says it is when it runs. */
@@ -112,6 +113,8 @@ final class ClientSession {
         this.initialSearchPath = s.searchPath();
         this.paths = new SearchPathTracker(initialSearchPath, database.upstream().user(),
                 names -> tracker.preparedView(names, this::reclassify));
+        this.asker = new SettingsAsker(paths, tracker, pending, upOut, database.statementTimeout(), failure -> frontEnd.log(
+                "warden: session " + sessionId + " could not read its search path and role from the server: " + failure));
         this.context = contextFor(paths.view(0));
     }
 
@@ -399,6 +402,15 @@ final class ClientSession {
         context = contextFor(paths.view(0));
     }
 
+    /**
+     * {@code path} of the next unit, made known by asking the server where it may be asked now ({@link SettingsAsker});
+     * {@code null} when that needs a thread that may wait.
+     */
+    private SearchPathTracker.View settled(SearchPathTracker.View path, Classification c, boolean withoutWaiting) throws IOException {
+        boolean quiet = pending.isEmpty() && raw.size() == 0 && !extendedOpen && !copyIn && !copyAhead;
+        return asker.settled(path, generation + 1, c.kind(), transactionStatus, quiet, withoutWaiting);
+    }
+
     /** A text classified under the path (and role) it was classified with. */
     private record Classified(SearchPathTracker.View path, Classification classification) {}
 
@@ -420,71 +432,6 @@ final class ClientSession {
             if (c == null) return null;
         }
         return new Classified(asked, c);
-    }
-
-    /** Warden's own question to the server while it is answered, so that the session's end can end the wait. */
-    private volatile SettingsReread asking;
-
-    /**
-     * {@code path} (of the next unit, not fully known), made known by asking the server where that may be done now: with
-     * nothing of the client on its way or in flight upstream (the server answers in order, and a question inside an
-     * open pipeline would end its implicit transaction), outside an aborted transaction (the question would fail), and
-     * not before a transaction command inside a block (a query before {@code SET TRANSACTION} would make it fail;
-     * those do not depend on the path). Otherwise {@code path} as it is, refused with the reason that applies.
-     * {@code null} when asking needs a thread that may wait.
-     */
-    private SearchPathTracker.View settled(SearchPathTracker.View path, Classification c, boolean withoutWaiting) throws IOException {
-        // Not asked at this unit's Parse, for a reason its Bind (where the path is taken) must give too.
-        if (notAskedFor == generation + 1) return path.refusedFor(notAsked);
-        String why;
-        if (transactionStatus == 'E' && paths.settled()) {
-            why = SearchPathTracker.ABORTED;
-        } else if (!paths.settled() || !pending.isEmpty() || raw.size() > 0 || extendedOpen || copyIn || copyAhead
-                || transactionStatus == 'T' && c.kind() == dev.warden.core.Kind.TCL) {
-            return path;
-        } else {
-            if (withoutWaiting) return null;
-            String failure = ask();
-            if (failure == null) return paths.view(generation + 1);
-            why = SearchPathTracker.askFailed(failure);
-        }
-        notAsked = why;
-        notAskedFor = generation + 1;
-        return paths.view(generation + 1).refusedFor(why);
-    }
-
-    /** Why the server was not asked, or its answer is not known, and the unit that was for. */
-    private String notAsked;
-    private long notAskedFor = -1;
-
-    /**
-     * Asks the server for the session's search path, role and user ({@link SettingsReread}) and follows its answer;
-     * returns why not, or {@code null}. On the judging thread, which owns the upstream's side until it is back.
-     */
-    private String ask() throws IOException {
-        SettingsReread question = new SettingsReread();
-        asking = question;
-        SettingsReread.Answer answer;
-        try {
-            if (closed.get()) return "the session ended";
-            java.time.Duration limit = database.statementTimeout();
-            // A name the client's statements and portals do not have, nor, by its random part, a cursor the client
-            // declared in SQL (a clash would fail the question's Bind and so abort the client's transaction block).
-            String name = "warden_reread_" + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
-            while (tracker.statement(name) != null || tracker.portal(name) != null) name += "_";
-            answer = question.ask(pending, upOut, name, (limit == null || limit.isZero() ? java.time.Duration.ofSeconds(30) : limit).plusSeconds(5));
-        } finally {
-            asking = null;
-        }
-        String failure = switch (answer) {
-            case SettingsReread.Answer.Known k -> paths.reread(k.settings(), k.status()) ? null
-                    : "the server's transaction status '" + k.status() + "' is not the one Warden followed";
-            case SettingsReread.Answer.Failed failed -> failed.why();
-        };
-        if (failure != null) {
-            frontEnd.log("warden: session " + sessionId + " could not read its search path and role from the server: " + failure);
-        }
-        return failure;
     }
 
     /** The context of a statement that runs under this path, with the doubt of a schema change not seen yet. */
@@ -883,8 +830,7 @@ final class ClientSession {
     /** Ends the session now, both sides. */
     void close() {
         boolean first = closed.compareAndSet(false, true);
-        SettingsReread question = asking;
-        if (question != null) question.abandon("the session ended");
+        asker.sessionEnded();
         // A held statement never runs on a session that is gone (the upstream died, the kill switch, shutdown).
         endHold();
         if (first) sayGoodbyeUpstream();
@@ -900,6 +846,7 @@ final class ClientSession {
      */
     void terminated() {
         if (!closed.compareAndSet(false, true)) return;
+        asker.sessionEnded();
         endHold();
         sayGoodbyeUpstream();
         closeClient();
