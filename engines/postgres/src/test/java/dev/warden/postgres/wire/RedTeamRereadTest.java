@@ -382,6 +382,14 @@ class RedTeamRereadTest {
         }
     }
 
+    /** Sends {@code text} as a Query, approving it when it is held. */
+    static List<Frame> approved(Socket s, String text) throws Exception {
+        Thread a = approveNext(text);
+        List<Frame> got = RawClient.exchange(s, query(text), 1);
+        a.interrupt();
+        return got;
+    }
+
     /** Sends each text as a Query, approving what is held; returns every frame. */
     static List<Frame> run(Socket s, String... texts) throws Exception {
         List<Frame> all = new java.util.ArrayList<>();
@@ -419,6 +427,42 @@ class RedTeamRereadTest {
                 System.err.println("HELD " + String.join(" | ", seq) + " -> " + show(got));
             }
             assertThat(hits()).as(String.join(" | ", seq)).isZero();
+        }
+    }
+
+    /**
+     * Red team: approved code that sets the path, and the unqualified read of the writing view behind it in the same
+     * Query text. Warden asks the server for the path after such code, but within one text it classified what
+     * follows the code with the path from before: the person was asked to approve a read of public.shadow, and the
+     * server then read evil.shadow, whose writer ran. The same with a computed set_config and with a DO block. Such a
+     * text is now refused before anyone is asked; sent one by one, the read is judged under the path the server
+     * reports, and denied.
+     */
+    @Test
+    void aReadBehindApprovedCodeInTheSameTextWasJudgedWithThePathFromBeforeTheCode() throws Exception {
+        String[] codes = {
+                "SELECT public.go_evil()",
+                "SELECT pg_catalog.set_config('search_path', (SELECT 'evil, public'), false)",
+                "DO $$BEGIN PERFORM pg_catalog.set_config('search_path', 'evil, public', false); END$$",
+        };
+        for (String code : codes) {
+            try (Socket s = RawClient.login(fe.port(), "redreread", ProxyFixture.AGENT, ProxyFixture.AGENT_SECRET)) {
+                String text = code + "; SELECT * FROM shadow";
+                Thread a = approveNext(text);
+                List<Frame> got = RawClient.exchange(s, query(text), 1);
+                a.interrupt();
+                assertThat(RawClient.types(got)).as(show(got)).isEqualTo("EZ");
+                assertThat(RawClient.errors(got).getFirst()).startsWith("42501").contains("send those as separate queries");
+                assertThat(fx.approvals.list()).noneMatch(r -> r.operation().text().equals(text));
+                // What follows the code may be sent with it where it does not depend on the path.
+                got = approved(s, code + "; SET search_path = public");
+                assertThat(RawClient.types(got)).as(show(got)).endsWith("CCZ");
+                approved(s, code);
+                got = RawClient.exchange(s, query("SELECT * FROM shadow"), 1);
+                assertThat(RawClient.errors(got)).as(show(got)).singleElement().asString()
+                        .startsWith("42501").contains("this view runs the writer");
+            }
+            assertThat(hits()).as(code).isZero();
         }
     }
 }
