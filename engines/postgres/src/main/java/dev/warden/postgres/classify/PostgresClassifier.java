@@ -280,6 +280,7 @@ public final class PostgresClassifier implements Classifier {
             ImplicitCalls.add(f, source);
             Statement st = f.toStatement(stmtText);
             out.add(st);
+            if (st.kind() == Kind.UNKNOWN && state.unseenCode == null) state.unseenCode = st.brief();
             PathEffect effect = st.kind() == Kind.DCL || st.kind() == Kind.SESSION || PathEffect.callsSetConfig(st)
                     ? PathEffect.statement(raw.get("stmt")) : PathEffect.NONE;
             if (effect.touchesRole()) {

@@ -29,6 +29,11 @@ final class StatementWalker {
     static final class TextState {
         List<String> searchPath;
         boolean searchPathUnknown;
+        /**
+         * An earlier statement of this text runs code the classifier cannot see into (its brief), or null: that code
+         * may have changed the search path and role, so names after it are not proven.
+         */
+        String unseenCode;
         final Map<String, Classification> prepared;
         final Map<String, Classification> preparedHere = new java.util.HashMap<>();
         /** True when the result depends on session state beyond text and search path (EXECUTE of a session PREPARE). */
@@ -79,9 +84,14 @@ final class StatementWalker {
             return facts;
         }
         boolean pathUnknown = state.searchPathUnknown;
+        String unseenCode = state.unseenCode;
         top(type, stmt.get(type));
         if (pathUnknown) {
             facts.opaque("an earlier statement changed the search path to a value the classifier cannot know");
+        }
+        if (unseenCode != null && !type.equals("TransactionStmt")) {
+            facts.opaque("an earlier statement of this text runs code Warden cannot see into (" + unseenCode + "), which"
+                    + " may change the search path and role this one resolves names with; send it separately");
         }
         return facts;
     }

@@ -251,8 +251,7 @@ final class ClientSession {
         if (withoutWaiting && effect.kind() == SqlSessionTracking.Effect.Kind.PREPARE) return false;
         List<PathEffect> pathEffects = SearchPathTracker.effects(q.sql(), c, withoutWaiting);
         if (pathEffects == null) return false;
-        String refusal = effect.refusal() != null ? effect.refusal() : SearchPathTracker.unseenThenNames(c, pathEffects);
-        if (refusal == null) refusal = paths.refusal(generation + 1, path, pathEffects);
+        String refusal = effect.refusal() != null ? effect.refusal() : paths.refusal(generation + 1, path, pathEffects);
         if (refusal != null) {
             denyMessage("warden: refused: " + refusal, true);
             return true;

@@ -47,10 +47,6 @@ final class SearchPathTracker {
     static final String MIXED = "this text changes the search path and then ends or rolls back a transaction (or a"
             + " savepoint) before using it; send those statements as separate queries so that Warden can follow the path";
 
-    static final String AFTER_UNSEEN = "this text runs code Warden cannot see into (or sets the search path or role to a"
-            + " value it cannot read), which may change both, and then statements whose names depend on them; send those"
-            + " as separate queries, so that Warden can ask the server what the code left";
-
     static final String ROLE_IN_FLIGHT = "an earlier statement that may change the role (or end a transaction that"
             + " changed it) has not completed yet";
     static final String ROLE_AFTER_ERROR = "an error in a transaction that changed the role left unclear which role";
@@ -270,25 +266,6 @@ final class SearchPathTracker {
             out.set(i, PathEffect.opaque(sts.get(i).brief()));
         }
         return out == null ? effects : out;
-    }
-
-    /**
-     * Why a text of several statements cannot be judged as one, or {@code null}: after a statement whose effect on the
-     * path and role cannot be read (unknown code a person may approve, a computed {@code set_config}) the classifier
-     * goes on with the settings from before it, so only commands that do not depend on them may follow (transaction
-     * control, {@code SET}, {@code RESET}). Otherwise the person approving the code would be shown the later statements
-     * under names the server may not use. {@code effects} as {@link #effects} gave them.
-     */
-    static String unseenThenNames(Classification c, List<PathEffect> effects) {
-        List<dev.warden.core.Statement> sts = c.statements();
-        boolean unseen = false;
-        for (int i = 0; i < sts.size(); i++) {
-            // Effects that do not line up with the statements (a text Warden's parser could not read) say nothing.
-            PathEffect e = effects.size() == sts.size() ? effects.get(i) : effects.isEmpty() ? PathEffect.NONE : PathEffect.UNKNOWN;
-            if (unseen && (!e.utility() || e.kind() == Type.UNKNOWN)) return AFTER_UNSEEN;
-            if (sts.get(i).kind() == dev.warden.core.Kind.UNKNOWN || e.kind() == Type.UNKNOWN) unseen = true;
-        }
-        return null;
     }
 
     /** Whether a statement that may run runs code nobody proved (a person approved it): see {@link #withOpaque}. */

@@ -99,6 +99,23 @@ class PostgresClassifierTest {
         assertThat(one(OFFLINE.classify("SELECT * FROM pg_class", null)).objects().get(0).name()).isEqualTo("pg_catalog.pg_class");
     }
 
+    /**
+     * Code the classifier cannot see into (a DO block, an unknown function) may call set_config: the names of the
+     * statements after it in the same text were resolved with the path from before it, and a person asked to approve
+     * the code saw them as plain reads of public objects. They are unknown now, saying why; transaction control is not.
+     */
+    @Test
+    void namesAfterUnseenCodeInTheSameTextAreNotProven() {
+        for (String code : new String[] {"DO $$BEGIN PERFORM set_config('search_path', 'evil, public', false); END$$",
+                "SELECT public.unknown_fn()"}) {
+            List<Statement> sts = OFFLINE.classify("BEGIN; " + code + "; SELECT * FROM orders; COMMIT", null).statements();
+            assertThat(sts).extracting(Statement::kind).containsExactly(Kind.TCL, Kind.UNKNOWN, Kind.UNKNOWN, Kind.TCL);
+            assertThat(String.join("; ", sts.get(2).reasons())).contains("runs code Warden cannot see into");
+        }
+        assertThat(OFFLINE.classify("SELECT * FROM orders; SELECT * FROM users", null).statements())
+                .extracting(Statement::kind).containsExactly(Kind.READ, Kind.READ);
+    }
+
     @Test
     void objectsCarryModesAndColumns() {
         Statement s = one(OFFLINE.classify("UPDATE orders o SET total = 0 FROM users u WHERE o.user_id = u.id AND u.name = 'x'", null));

@@ -434,30 +434,41 @@ class RedTeamRereadTest {
      * Red team: approved code that sets the path, and the unqualified read of the writing view behind it in the same
      * Query text. Warden asks the server for the path after such code, but within one text it classified what
      * follows the code with the path from before: the person was asked to approve a read of public.shadow, and the
-     * server then read evil.shadow, whose writer ran. The same with a computed set_config and with a DO block. Such a
-     * text is now refused before anyone is asked; sent one by one, the read is judged under the path the server
-     * reports, and denied.
+     * server would read evil.shadow, whose writer runs. Now what follows unseen code in a text is classified as unknown,
+     * saying why, and so shown to the person, who denies it here; sent one by one, the read is judged under the path
+     * the server reports after the code, and denied by the rule on evil.*.
      */
     @Test
-    void aReadBehindApprovedCodeInTheSameTextWasJudgedWithThePathFromBeforeTheCode() throws Exception {
+    void aReadBehindApprovedCodeInTheSameTextWasShownToTheApproverWithThePathFromBeforeTheCode() throws Exception {
         String[] codes = {
                 "SELECT public.go_evil()",
-                "SELECT pg_catalog.set_config('search_path', (SELECT 'evil, public'), false)",
                 "DO $$BEGIN PERFORM pg_catalog.set_config('search_path', 'evil, public', false); END$$",
         };
         for (String code : codes) {
             try (Socket s = RawClient.login(fe.port(), "redreread", ProxyFixture.AGENT, ProxyFixture.AGENT_SECRET)) {
                 String text = code + "; SELECT * FROM shadow";
-                Thread a = approveNext(text);
+                java.util.concurrent.atomic.AtomicReference<dev.warden.core.Statement> shown = new java.util.concurrent.atomic.AtomicReference<>();
+                Thread a = Thread.ofVirtual().start(() -> {
+                    long end = System.nanoTime() + 10_000_000_000L;
+                    while (System.nanoTime() < end && shown.get() == null) {
+                        for (dev.warden.core.approval.ApprovalRequest r : fx.approvals.list()) {
+                            if (r.status() == dev.warden.core.approval.ApprovalRequest.Status.PENDING
+                                    && r.operation().text().equals(text)) {
+                                shown.set(r.classification().statements().get(1));
+                                fx.approvals.decide(r.id(), "alice", false, "that read is not what it seems");
+                            }
+                        }
+                        Thread.onSpinWait();
+                    }
+                });
                 List<Frame> got = RawClient.exchange(s, query(text), 1);
-                a.interrupt();
-                assertThat(RawClient.types(got)).as(show(got)).isEqualTo("EZ");
-                assertThat(RawClient.errors(got).getFirst()).startsWith("42501").contains("send those as separate queries");
-                assertThat(fx.approvals.list()).noneMatch(r -> r.operation().text().equals(text));
-                // What follows the code may be sent with it where it does not depend on the path.
-                got = approved(s, code + "; SET search_path = public");
-                assertThat(RawClient.types(got)).as(show(got)).endsWith("CCZ");
-                approved(s, code);
+                a.join(10_000);
+                assertThat(RawClient.errors(got)).as(show(got)).singleElement().asString().startsWith("42501");
+                assertThat(shown.get().kind()).isEqualTo(dev.warden.core.Kind.UNKNOWN);
+                assertThat(String.join("; ", shown.get().reasons())).contains("runs code Warden cannot see into");
+                // A transaction command after the code does not depend on the path: the text is the code's alone.
+                got = approved(s, "BEGIN; " + code + "; COMMIT");
+                assertThat(RawClient.errors(got)).as(show(got)).isEmpty();
                 got = RawClient.exchange(s, query("SELECT * FROM shadow"), 1);
                 assertThat(RawClient.errors(got)).as(show(got)).singleElement().asString()
                         .startsWith("42501").contains("this view runs the writer");
