@@ -74,17 +74,7 @@ final class ClientSession {
      * a COPY.
      */
     private volatile boolean copyAhead;
-    private volatile boolean judging;
-    /**
-     * The thread waiting for a person's decision, while it waits (guarded by itself): only then may it be
-     * interrupted, never during its I/O (an interrupt there would close a channel, the ledger's among them).
-     */
-    private final Object holdGuard = new Object();
-    private Thread holdingThread;
-    /** The client sent Terminate or closed its connection while a statement was judged: nobody waits for it. */
-    private volatile boolean clientGone;
-    /** A CancelRequest came while the statement was judged, before any wait began (guarded by {@link #holdGuard}). */
-    private boolean cancelledWhileJudged;
+    private final ApprovalWait approval = new ApprovalWait();
     private long generation;
     private boolean skipToSync;
     /** Extended-protocol messages went out since the last Sync. */
@@ -148,12 +138,12 @@ final class ClientSession {
 
     /** A frame is being judged (on a thread that may wait, a hold among others). */
     boolean judging() {
-        return judging;
+        return approval.judging();
     }
 
     /** True when nothing is in flight: a shutdown or the idle timeout may close it now. */
     boolean idle() {
-        return pending.isEmpty() && !judging;
+        return pending.isEmpty() && !approval.judging();
     }
 
     /** The rest of the startup: parameter statuses, the cancel key, ReadyForQuery. */
@@ -519,53 +509,13 @@ final class ClientSession {
     /** The verdict, or {@code null} when it cannot be had without waiting. {@code mayHold}: an approval may hold it. */
     private Verdict judge(Operation op, Classification c, boolean withoutWaiting, boolean mayHold) {
         if (withoutWaiting) return gate.judgeWithoutWaiting(op, c, context).orElse(null);
-        return judging(() -> gate.judge(op, c, context, mayHold ? hold() : null));
+        // Locks are held while it waits when its transaction is (or may be) on the server: beforeWait sent what had to go.
+        return approval.judge(() -> gate.judge(op, c, context, mayHold ? approval.hold(out, closed::get, transactionUpstream()) : null));
     }
 
     /** The verdict at Parse, or {@code null} when an approval rule leaves it to Execute. */
     private Verdict judgeUnlessApproval(Operation op, Classification c) {
-        return judging(() -> gate.judgeUnlessApproval(op, c, context).orElse(null));
-    }
-
-    /** Runs a judgement on this thread, which {@link #endHold} may interrupt while it is held, and no longer. */
-    private Verdict judging(java.util.function.Supplier<Verdict> judgement) {
-        synchronized (holdGuard) {
-            cancelledWhileJudged = false;
-            judging = true;
-        }
-        try {
-            return judgement.get();
-        } finally {
-            judging = false;
-            synchronized (holdGuard) {
-                holdingThread = null;
-            }
-            // An interrupt that came while it was held, after the wait had ended on its own.
-            Thread.interrupted();
-        }
-    }
-
-    /**
-     * How this session waits for a person. The request says that locks are held while it waits when something of its
-     * transaction is, or may be, on the server ({@link #beforeWait} sent what had to go before this thread began).
-     */
-    private Gate.Hold hold() {
-        return new Gate.Hold(held -> {
-            try {
-                out.send(Notice.notice(held.message()).bytes());
-            } catch (IOException ignored) {
-                // the wait goes on; the client will see the result or the connection end
-            }
-            // Only now may a cancel interrupt this thread: an interrupt during the writes above (the ledger's staged
-            // entries among them) would close a channel, and the ledger's would fail every session.
-            synchronized (holdGuard) {
-                holdingThread = Thread.currentThread();
-                // Nobody is left to get its result: a session that ended, or a client that went away, before the
-                // wait began. The wait ends at once (the request expires), so no later approval can run it.
-                // So does a statement the client cancelled while it was being judged.
-                if (closed.get() || clientGone || cancelledWhileJudged) holdingThread.interrupt();
-            }
-        }, transactionUpstream());
+        return approval.judge(() -> gate.judgeUnlessApproval(op, c, context).orElse(null));
     }
 
     private Operation operation(String text, List<String> params) {
@@ -765,30 +715,12 @@ final class ClientSession {
         // client waited for it to finish); a backend reading its next command ignores a cancel. First, so that it
         // cannot reach what the hold's end lets go next.
         upstream.cancel();
-        synchronized (holdGuard) {
-            // Before the wait began (the request being opened): the wait ends as soon as it begins. A cancel that
-            // found nothing to end was lost, and the client waited out the whole timeout.
-            if (!endHold() && judging) cancelledWhileJudged = true;
-        }
+        approval.cancel();
     }
 
     /** A statement waits for a person's decision. */
     boolean holding() {
-        synchronized (holdGuard) {
-            return holdingThread != null;
-        }
-    }
-
-    /**
-     * Ends the approval wait, if one is on: the request expires ("the held session ended before the statement ran")
-     * and the statement is refused, so an approval given later can never run it. True when there was one.
-     */
-    private boolean endHold() {
-        synchronized (holdGuard) {
-            if (holdingThread == null) return false;
-            holdingThread.interrupt();
-            return true;
-        }
+        return approval.waiting();
     }
 
     /**
@@ -797,8 +729,7 @@ final class ClientSession {
      * still runs, as PostgreSQL runs what a client sent before it went away.
      */
     void clientLeft() {
-        clientGone = true;
-        endHold();
+        approval.clientLeft();
     }
 
     // ---- how sessions end early (the same words whichever driver noticed)
@@ -832,7 +763,7 @@ final class ClientSession {
         boolean first = closed.compareAndSet(false, true);
         asker.sessionEnded();
         // A held statement never runs on a session that is gone (the upstream died, the kill switch, shutdown).
-        endHold();
+        approval.end();
         if (first) sayGoodbyeUpstream();
         closeUpstream();
         if (first) closeClient();
@@ -847,7 +778,7 @@ final class ClientSession {
     void terminated() {
         if (!closed.compareAndSet(false, true)) return;
         asker.sessionEnded();
-        endHold();
+        approval.end();
         sayGoodbyeUpstream();
         closeClient();
     }
