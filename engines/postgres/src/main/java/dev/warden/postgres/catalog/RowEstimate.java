@@ -16,8 +16,10 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The planner's estimate of rows in scope: {@code EXPLAIN (FORMAT JSON)} of the statement, never {@code ANALYZE},
- * on Warden's own connection, in a read-only transaction with a short statement timeout that is always rolled back.
+ * Rows in scope, from the plan: {@code EXPLAIN (FORMAT JSON, VERBOSE)} of the statement, never {@code ANALYZE},
+ * on Warden's own connection, in a read-only transaction with a short statement timeout that is always rolled back;
+ * for a read the planner's estimate, for a write a bound the planner's arithmetic cannot be talked under
+ * ({@link RowBound}).
  * The planner can evaluate functions while it plans, so the estimate is asked only when every function of the
  * statement is proven pure and nothing it reads expands into user code.
  */
@@ -92,7 +94,7 @@ final class RowEstimate {
             st.setEscapeProcessing(false);
             String explain;
             if (parameters.isEmpty()) {
-                explain = "EXPLAIN (FORMAT JSON) " + body;
+                explain = "EXPLAIN (FORMAT JSON, VERBOSE) " + body;
             } else {
                 st.execute("PREPARE " + PREPARED_NAME + " AS " + body);
                 prepared = true;
@@ -101,12 +103,9 @@ final class RowEstimate {
                     if (!args.isEmpty()) args.append(", ");
                     args.append(p == null ? "NULL" : literal(p));
                 }
-                explain = "EXPLAIN (FORMAT JSON) EXECUTE " + PREPARED_NAME + "(" + args + ")";
+                explain = "EXPLAIN (FORMAT JSON, VERBOSE) EXECUTE " + PREPARED_NAME + "(" + args + ")";
             }
-            try (ResultSet rs = st.executeQuery(explain)) {
-                if (!rs.next()) throw new SQLException("EXPLAIN returned no plan");
-                return rows(rs.getString(1));
-            }
+            return RowBound.of(plan(st, explain), sql -> RowBound.planRows(plan(st, "EXPLAIN (FORMAT JSON) " + sql).path("Plan")));
         } finally {
             conn.rollback();
             // Prepared statements outlive the transaction.
@@ -131,20 +130,11 @@ final class RowEstimate {
         return b.append('\'').toString();
     }
 
-    /** Rows of the top plan node; for INSERT/UPDATE/DELETE the rows fed to the modification. */
-    static long rows(String planJson) throws SQLException {
-        try {
-            JsonNode plan = JSON.readTree(planJson).path(0).path("Plan");
-            if ("ModifyTable".equals(plan.path("Node Type").asText())) {
-                JsonNode fed = null;
-                for (JsonNode child : plan.path("Plans")) {
-                    if (fed == null || "Outer".equals(child.path("Parent Relationship").asText())) fed = child;
-                }
-                if (fed != null) plan = fed;
-            }
-            JsonNode rows = plan.path("Plan Rows");
-            if (!rows.isNumber()) throw new SQLException("EXPLAIN output has no row estimate");
-            return (long) Math.ceil(rows.asDouble());
+    /** The first element of an EXPLAIN (FORMAT JSON) output. */
+    private static JsonNode plan(java.sql.Statement st, String explain) throws SQLException {
+        try (ResultSet rs = st.executeQuery(explain)) {
+            if (!rs.next()) throw new SQLException("EXPLAIN returned no plan");
+            return JSON.readTree(rs.getString(1)).path(0);
         } catch (IOException e) {
             throw new SQLException("EXPLAIN output is not JSON: " + e.getMessage());
         }
