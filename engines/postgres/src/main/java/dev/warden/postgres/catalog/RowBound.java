@@ -22,9 +22,17 @@ import java.util.regex.Pattern;
  * <p>Reads keep the planner's estimate: it is not a bound (see the README).
  */
 final class RowBound {
-    /** Plans a statement of Warden's own ({@code SELECT FROM …}) and returns its top node's estimate. */
+    /** What the bound asks the server, on the estimate's connection and transaction. */
     interface Planner {
+        /** Plans a statement of Warden's own ({@code SELECT FROM …}) and returns its top node's estimate. */
         long rows(String sql) throws SQLException;
+
+        /**
+         * Whether the column's type converts to {@code type} by a binary-coercible cast (varchar to text), which the
+         * planner looks through to the column's statistics; any other cast (integer to text) is an expression it has
+         * none for.
+         */
+        boolean relabels(String relation, String column, String type) throws SQLException;
     }
 
     private RowBound() {}
@@ -79,18 +87,25 @@ final class RowBound {
                 return unbounded(operation, modify, planner, "a plan node " + type);
             }
         }
-        String relation = relation(node);
+        String relation = relation(node, true);
         conditions.removeIf(java.util.Objects::isNull);
         // No WHERE: every row, which is what the planner estimates for the scan.
         if (conditions.isEmpty()) return planRows(node);
         Map<String, List<String>> byColumn = new LinkedHashMap<>();
+        boolean allSimple = true;
         for (String condition : conditions) {
             for (String conjunct : conjuncts(condition)) {
-                String column = simpleColumn(conjunct);
-                if (column != null) byColumn.computeIfAbsent(column, k -> new ArrayList<>()).add(conjunct);
+                Simple simple = simple(conjunct);
+                if (simple != null && (simple.castTo() == null || planner.relabels(relation(node, false), simple.name(), simple.castTo()))) {
+                    byColumn.computeIfAbsent(simple.column(), k -> new ArrayList<>()).add(conjunct);
+                } else {
+                    allSimple = false;
+                }
             }
         }
         if (byColumn.isEmpty()) return planner.rows("SELECT FROM " + relation);
+        // Conditions on one column alone (WHERE id = 5): the plan's own figure is that column's, without a round trip.
+        if (allSimple && byColumn.size() == 1) return planRows(node);
         long bound = Long.MAX_VALUE;
         for (List<String> same : byColumn.values()) {
             bound = Math.min(bound, planner.rows("SELECT FROM " + relation + " WHERE " + String.join(" AND ", same)));
@@ -104,7 +119,7 @@ final class RowBound {
             throw new SQLException("no bound on the rows of this " + operation.toUpperCase(java.util.Locale.ROOT)
                     + " (its plan has " + why + ")");
         }
-        return planner.rows("SELECT FROM " + relation(modify));
+        return planner.rows("SELECT FROM " + relation(modify, true));
     }
 
     /** Why a node's subtree is not one relation's plain scan: a subquery in it; null when there is none. */
@@ -118,13 +133,15 @@ final class RowBound {
         return null;
     }
 
-    /** {@code "schema"."name" AS "alias"} of a node that scans or writes a relation, as the VERBOSE plan names it. */
-    private static String relation(JsonNode node) throws SQLException {
+    /**
+     * {@code "schema"."name"} of a node that scans or writes a relation, as the VERBOSE plan names it, with {@code AS
+     * "alias"} when {@code aliased}.
+     */
+    private static String relation(JsonNode node, boolean aliased) throws SQLException {
         String schema = node.path("Schema").asText(null);
         String name = node.path("Relation Name").asText(null);
         if (schema == null || name == null) throw new SQLException("the plan does not name the relation");
-        String alias = node.path("Alias").asText(name);
-        return quote(schema) + "." + quote(name) + " AS " + quote(alias);
+        return quote(schema) + "." + quote(name) + (aliased ? " AS " + quote(node.path("Alias").asText(name)) : "");
     }
 
     private static String quote(String identifier) {
@@ -140,7 +157,6 @@ final class RowBound {
     // ---- the planner's own spelling of conditions (ruleutils.c): fully parenthesized, columns qualified by alias
 
     private static final String IDENT = "(?:[a-z_][a-z0-9_$]*|\"(?:[^\"]|\"\")+\")";
-    private static final String COLUMN = IDENT + "\\." + IDENT;
     private static final String TYPE = "(?:[A-Za-z_][A-Za-z0-9_ .\"]*(?:\\(\\d+(?:,\\d+)?\\))?(?:\\[\\])?)";
     private static final String CONSTANT = "(?:'(?:[^']|'')*'|-?\\d+(?:\\.\\d+)?)(?:::" + TYPE + ")*";
     /**
@@ -148,16 +164,25 @@ final class RowBound {
      * tested for NULL: what column statistics estimate. Anything else (an expression, another column, a parameter, a
      * pattern) has no statistics behind it.
      */
-    private static final Pattern SIMPLE = Pattern.compile("\\((" + COLUMN + "|\\(" + COLUMN + "\\)::" + TYPE + ")"
+    private static final Pattern SIMPLE = Pattern.compile("\\((?:(" + IDENT + ")\\.(" + IDENT + ")|\\((" + IDENT + ")\\.(" + IDENT + ")\\)::(" + TYPE + "))"
             + "(?: (?:=|<>|<|>|<=|>=) (?:" + CONSTANT + "|ANY \\(" + CONSTANT + "\\))| IS (?:NOT )?NULL)\\)");
 
-    /** The column a conjunct compares with a constant, or null. */
-    static String simpleColumn(String conjunct) {
+    /**
+     * A conjunct that compares one column with constants: {@code column} as the plan qualifies it (the key that
+     * groups conditions on the same column), {@code name} unquoted, {@code castTo} the type it is cast to, or null.
+     */
+    record Simple(String column, String name, String castTo) {}
+
+    /** The conjunct as a column compared with constants, or null. */
+    static Simple simple(String conjunct) {
         var m = SIMPLE.matcher(conjunct);
         if (!m.matches()) return null;
-        String left = m.group(1);
-        // (t.email)::text: the column's statistics answer for the cast of a text type too.
-        return left.startsWith("(") ? left.substring(1, left.indexOf(")::")) : left;
+        return m.group(1) != null ? new Simple(m.group(1) + "." + m.group(2), unquote(m.group(2)), null)
+                : new Simple(m.group(3) + "." + m.group(4), unquote(m.group(4)), m.group(5));
+    }
+
+    private static String unquote(String ident) {
+        return ident.startsWith("\"") ? ident.substring(1, ident.length() - 1).replace("\"\"", "\"") : ident;
     }
 
     /** The conjuncts of a condition: its top-level AND split, each with its parentheses. */

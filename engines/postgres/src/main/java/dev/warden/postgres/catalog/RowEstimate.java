@@ -28,6 +28,9 @@ final class RowEstimate {
     private static final Set<String> ESTIMATED = Set.of("SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "WITH", "VALUES", "TABLE");
     private static final String PREPARED_NAME = "warden_estimate";
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String RELABELS = "SELECT EXISTS (SELECT FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_cast c"
+            + " ON c.castsource = a.atttypid WHERE a.attrelid = pg_catalog.to_regclass(?) AND a.attname = ?"
+            + " AND c.casttarget = pg_catalog.to_regtype(?) AND c.castmethod = 'b')";
 
     private RowEstimate() {}
 
@@ -105,7 +108,24 @@ final class RowEstimate {
                 }
                 explain = "EXPLAIN (FORMAT JSON, VERBOSE) EXECUTE " + PREPARED_NAME + "(" + args + ")";
             }
-            return RowBound.of(plan(st, explain), sql -> RowBound.planRows(plan(st, "EXPLAIN (FORMAT JSON) " + sql).path("Plan")));
+            return RowBound.of(plan(st, explain), new RowBound.Planner() {
+                @Override
+                public long rows(String sql) throws SQLException {
+                    return RowBound.planRows(plan(st, "EXPLAIN (FORMAT JSON) " + sql).path("Plan"));
+                }
+
+                @Override
+                public boolean relabels(String relation, String column, String type) throws SQLException {
+                    try (var q = conn.prepareStatement(RELABELS)) {
+                        q.setString(1, relation);
+                        q.setString(2, column);
+                        q.setString(3, type);
+                        try (ResultSet rs = q.executeQuery()) {
+                            return rs.next() && rs.getBoolean(1);
+                        }
+                    }
+                }
+            });
         } finally {
             conn.rollback();
             // Prepared statements outlive the transaction.

@@ -23,13 +23,14 @@ class RowBoundTest {
         for (String simple : List.of("(t.a = 5)", "(t.a <= '-5'::integer)", "(t.name = 'n''5'::text)",
                 "((t.email)::text = 'x'::text)", "(t.a = ANY ('{1,2,3}'::integer[]))", "(t.a IS NULL)",
                 "(t.ts < '2020-01-01 00:00:00'::timestamp without time zone)", "(\"T\".\"Col\" <> 7.5)")) {
-            assertThat(RowBound.simpleColumn(simple)).as(simple).isNotNull();
+            assertThat(RowBound.simple(simple)).as(simple).isNotNull();
         }
-        assertThat(RowBound.simpleColumn("((t.email)::text = 'x'::text)")).isEqualTo("t.email");
+        assertThat(RowBound.simple("((t.email)::text = 'x'::text)")).isEqualTo(new RowBound.Simple("t.email", "email", "text"));
+        assertThat(RowBound.simple("(\"T\".\"Co\"\"l\" = 5)")).isEqualTo(new RowBound.Simple("\"T\".\"Co\"\"l\"", "Co\"l", null));
         for (String not : List.of("((t.a % 1) = 0)", "(t.a = t.b)", "(t.a = $1)", "(t.a = (SubPlan 1))",
                 "(t.a OPERATOR(public.===) 1)", "(t.name ~~ '%x%'::text)", "(length(t.name) = 5)", "t.flag",
                 "(t.a = 5) OR (t.b = 1)", "((t.a = 1) OR (t.b = 2))", "(t.a = NULL::integer)")) {
-            assertThat(RowBound.simpleColumn(not)).as(not).isNull();
+            assertThat(RowBound.simple(not)).as(not).isNull();
         }
     }
 }
