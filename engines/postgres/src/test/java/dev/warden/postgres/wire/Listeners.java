@@ -105,6 +105,17 @@ final class Listeners {
                 Duration.ofSeconds(30), listener);
     }
 
+    /**
+     * A database {@code name} in front of the upstream database {@code upstreamDatabase}, as the embedded server's
+     * superuser {@code postgres} (the fixture's pg_hba trusts it from localhost): only a superuser may SET SESSION
+     * AUTHORIZATION to another role.
+     */
+    static DatabaseConfig superuserDb(String name, int upstreamPort, String upstreamDatabase, ListenerConfig listener) {
+        return new DatabaseConfig(name, "postgres", new HostPort("127.0.0.1", 0),
+                new UpstreamConfig("127.0.0.1", upstreamPort, upstreamDatabase, "postgres", new Secret("trusted")),
+                Duration.ofSeconds(30), listener);
+    }
+
     /** Closes the live catalogs. */
     void closeCatalogs() {
         catalogs.values().forEach(Catalog::close);
