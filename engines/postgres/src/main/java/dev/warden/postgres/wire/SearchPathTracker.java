@@ -52,6 +52,9 @@ final class SearchPathTracker {
     static final String ROLE_AFTER_ERROR = "an error in a transaction that changed the role left unclear which role";
     static final String ROLE_AFTER_AUTHORIZATION = "a rollback after SET SESSION AUTHORIZATION (the server then"
             + " restores the role in an order Warden does not follow)";
+    static final String ROLE_AFTER_RESET_AUTHORIZATION = "a reset of the session authorization (RESET SESSION"
+            + " AUTHORIZATION, SET SESSION AUTHORIZATION DEFAULT, DISCARD ALL), which leaves the role at the session's"
+            + " default or at none depending on the server's version";
 
     /**
      * The settings names depend on. {@code path}: the search path; {@code role}: the {@code role} setting (a role's
@@ -457,8 +460,13 @@ final class SearchPathTracker {
             case NONE, DISCARD_TEMP -> s;
             case SET, RESET, UNKNOWN -> setting(s, e, true);
             case SET_LOCAL, RESET_LOCAL -> setting(s, e, false);
-            // DISCARD ALL is SET SESSION AUTHORIZATION DEFAULT, RESET ALL and the role's reset value (seen on the server).
-            case DISCARD_ALL -> s.tx == 2 ? fail(s) : s.with(initial, initial);
+            // DISCARD ALL is SET SESSION AUTHORIZATION DEFAULT and RESET ALL: the path the session started with, and
+            // the role as a reset of the session authorization leaves it.
+            case DISCARD_ALL -> {
+                if (s.tx == 2) yield fail(s);
+                Settings after = resetAuthorization(initial);
+                yield s.with(after, after);
+            }
             case BEGIN -> new State(s.current, s.session, s.txStart, 2, false, s.frames, false);
             case COMMIT, PREPARE_TRANSACTION -> s.aborted ? rollback(s, e.chain()) : commit(s, e.chain());
             case ROLLBACK -> rollback(s, e.chain());
@@ -484,6 +492,18 @@ final class SearchPathTracker {
         };
     }
 
+    /**
+     * {@code x} after a reset of the session authorization: the user Warden logs in as again, and the role as the server
+     * leaves it. Since the fix of CVE-2024-10978 (14.14, 15.9, 16.5, 17.1) the server resets the role with the session
+     * authorization, to the session's default (a role's or database's {@code SET role}); before it, no role was
+     * active afterwards. Where that default is a role, the two differ, and which one the server does is not read from
+     * the text: the role is unknown, and the server is asked.
+     */
+    private Settings resetAuthorization(Settings x) {
+        Settings back = x.withUser(initial.user);
+        return "none".equals(initial.role) ? back : back.withRole(null, ROLE_AFTER_RESET_AUTHORIZATION);
+    }
+
     /** {@code SET}, {@code RESET} or an unknown change of one setting; {@code session}: kept at commit too. */
     private State setting(State s, PathEffect e, boolean session) {
         boolean reset = e.kind() == Type.RESET || e.kind() == Type.RESET_LOCAL;
@@ -497,7 +517,7 @@ final class SearchPathTracker {
             case ROLE -> x -> x.withRole(e.kind() == Type.UNKNOWN ? null : reset ? initial.role : e.name(),
                     e.name() == null ? "a statement that may change the role in a way Warden cannot read" : e.name());
             case SESSION_AUTHORIZATION -> x -> e.kind() == Type.UNKNOWN ? x.withRole(null, e.name())
-                    : x.withUser(reset ? initial.user : e.name());
+                    : reset ? resetAuthorization(x) : x.withUser(e.name());
         };
         State out = s.with(change.apply(s.current), session ? change.apply(s.session) : s.session);
         if (which != Setting.SESSION_AUTHORIZATION || e.kind() == Type.UNKNOWN) return out;

@@ -541,4 +541,24 @@ class RedTeamSessionAuthorizationTest {
         probe("redauthrole", ok("SET SESSION AUTHORIZATION alice"), ok("DISCARD ALL"), denied(T));
         probe("redauthrole", ok("BEGIN"), ok("SET SESSION AUTHORIZATION postgres"), read(T), ok("ROLLBACK"), denied(T));
     }
+
+    /**
+     * Red team: in a database whose sessions start as carol ({@code ALTER DATABASE … SET role}), RESET SESSION
+     * AUTHORIZATION (or SET SESSION AUTHORIZATION DEFAULT) was followed as "back to the upstream user, no role", so
+     * Warden judged the unqualified read as postgres's, public.t, and allowed it; the server (since the fix of
+     * CVE-2024-10978: 14.14, 15.9, 16.5, 17.1) resets the role with the session authorization, back to carol, and read
+     * carol.t, whose writer ran.
+     */
+    @Test
+    void resetSessionAuthorizationWasFollowedAsNoRoleWhereTheServerResetsTheRoleToItsDefault() throws Exception {
+        probe("redauthrole", ok("RESET SESSION AUTHORIZATION"), denied(T));
+        probe("redauthrole", ok("SET SESSION AUTHORIZATION alice"), denied(T), ok("RESET SESSION AUTHORIZATION"), denied(T),
+                ok("SET ROLE NONE"), read(T));
+        probe("redauthrole", ok("SET ROLE NONE"), read(T), ok("SET SESSION AUTHORIZATION DEFAULT"), denied(T));
+        probe("redauthrole", ok("SET ROLE bob"), ok("RESET SESSION AUTHORIZATION; SELECT 1"), denied(T));
+        probe("redauthrole", ok("SET SESSION AUTHORIZATION postgres"), read(T), ok("BEGIN"), ok("RESET SESSION AUTHORIZATION"),
+                denied(T), ok("ROLLBACK"), read(T));
+        probe("redauthrole", ok("SELECT set_config('session_authorization', 'alice', false)"), denied(T),
+                ok("RESET SESSION AUTHORIZATION"), denied(T));
+    }
 }
