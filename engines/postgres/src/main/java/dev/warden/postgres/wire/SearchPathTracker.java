@@ -303,7 +303,10 @@ final class SearchPathTracker {
                 if (role != null && !role.equals(s.current.currentUser())) return MIXED;
                 s = step(s, e);
                 if (e.touchesRole()) role = e.roleSet();
-                if (e.setting() != Setting.SEARCH_PATH && e.kind() != Type.DISCARD_ALL && e.kind() != Type.UNKNOWN) continue;
+                // Only what may change the path moves the linear path: an unknown change of the role alone (set_config
+                // of the role or session authorization) leaves it where it was, in the classifier as on the server.
+                boolean pathUnknown = e.kind() == Type.UNKNOWN && (e.setting() == null || e.setting() == Setting.SEARCH_PATH);
+                if (e.setting() != Setting.SEARCH_PATH && e.kind() != Type.DISCARD_ALL && !pathUnknown) continue;
                 linear = switch (e.kind()) {
                     case SET, SET_LOCAL -> e.path();
                     case RESET, RESET_LOCAL, DISCARD_ALL -> ClassifyContext.DEFAULT_SEARCH_PATH;

@@ -367,6 +367,23 @@ class RedTeamSessionAuthorizationTest {
                 denied(T), ok("ROLLBACK"), read(T));
     }
 
+    /**
+     * False refusal: a set_config of the role or session authorization followed by anything in the same text was
+     * refused as "this text changes the search path and then ends or rolls back a transaction … before using it",
+     * though it changes neither the path nor the transaction: the check that compares Warden's linear reading of the
+     * text with the tracked path took an unknown role for an unknown path. PostgreSQL runs these harmlessly; a read
+     * whose name depends on the role after it is still unproven.
+     */
+    @Test
+    void aSetConfigOfTheRoleFollowedByAnyStatementInOneTextWasRefusedAsAChangeOfThePath() throws Exception {
+        probe("redauth", ok("SELECT set_config('session_authorization', 'alice', false); SELECT 1"), denied(T),
+                ok("RESET SESSION AUTHORIZATION"), read(T));
+        probe("redauth", ok("SELECT set_config('role', 'bob', false); SELECT 1"), denied(T), ok("RESET ROLE"), read(T));
+        probe("redauth", ok("BEGIN; SELECT set_config('session_authorization', 'alice', true); SELECT 1; COMMIT"), read(T));
+        probe("redauth", ok("SET ROLE bob; SELECT set_config('session_authorization', 'alice', false); SELECT 2"), denied(T),
+                ok("RESET SESSION AUTHORIZATION"), read(T));
+    }
+
     // ---- the extended protocol
 
     static void parse(PgWriter w, String name, String sql) {
