@@ -95,6 +95,7 @@ final class ClientSession {
         this.upstream = upstream;
         this.upOut = upOut;
         this.gate = frontEnd.gate();
+        this.batch = new UpstreamBatch(gate);
         this.agent = s.agent();
         this.database = s.database();
         this.catalog = gate.target(database.name()).map(t -> t.catalog()).orElse(null);
@@ -182,7 +183,7 @@ final class ClientSession {
                 yield forward(new Pending.Sync(++generation), f);
             }
             case 'H' -> {
-                f.writeTo(raw);
+                batch.add(f);
                 yield true;
             }
             case 'd', 'c', 'f' -> {
@@ -192,8 +193,7 @@ final class ClientSession {
                         copyIn = false;
                         copyAhead = false;
                     }
-                    f.writeTo(raw);
-                    rawRuns = true;
+                    batch.addData(f);
                 }
                 yield true;
             }
@@ -209,7 +209,7 @@ final class ClientSession {
         // or rolls it back on an error, and ends with ReadyForQuery.
         else if (type == 'S' || type == 'Q' || type == 'F') extendedOpen = false;
         // What runs nothing may wait for a held statement behind it (see beforeWait): at most what one pass read.
-        if (type == 'H' || rawRuns && raw.size() > 65536) flushUpstream();
+        if (type == 'H' || batch.runs() && batch.size() > 65536) flushUpstream();
         return Step.NEXT;
     }
 
@@ -220,7 +220,7 @@ final class ClientSession {
      * before it takes the answered message off {@link #pending}, so an empty queue says the flag is up to date.
      */
     private boolean extendedSettled() {
-        return pending.isEmpty() && !failedSinceReady && raw.size() == 0;
+        return pending.isEmpty() && !failedSinceReady && batch.size() == 0;
     }
 
     // ---- simple query
@@ -397,7 +397,7 @@ final class ClientSession {
      * {@code null} when that needs a thread that may wait.
      */
     private SearchPathTracker.View settled(SearchPathTracker.View path, Classification c, boolean withoutWaiting) throws IOException {
-        boolean quiet = pending.isEmpty() && raw.size() == 0 && !extendedOpen && !copyIn && !copyAhead;
+        boolean quiet = pending.isEmpty() && batch.size() == 0 && !extendedOpen && !copyIn && !copyAhead;
         return asker.settled(path, generation + 1, c.kind(), transactionStatus, quiet, withoutWaiting);
     }
 
@@ -476,11 +476,11 @@ final class ClientSession {
         if (simple) {
             pending.addLast(new Pending.Denied(error, true, ++generation));
             paths.denied(generation);
-            raw.bytes(POISON_QUERY);
+            batch.addStandIn(POISON_QUERY);
         } else {
             pending.addLast(new Pending.Denied(error, false, generation));
             paths.denied(generation + 1);
-            raw.bytes(POISON_PARSE);
+            batch.addStandIn(POISON_PARSE);
             // PostgreSQL skips to the next Sync after an error; the denied pipeline's remaining messages go nowhere.
             skipToSync = true;
         }
@@ -524,38 +524,23 @@ final class ClientSession {
 
     // ---- forwarding
 
-    /** Messages for the upstream, collected while the driver works through what the client sent in one go. */
-    private final PgWriter raw = new PgWriter();
-
-    /** {@link #raw} holds something that runs: an Execute, a Query, a FunctionCall, COPY data. */
-    private boolean rawRuns;
+    private final UpstreamBatch batch;
     /** The Sync generation whose ReadyForQuery answers all that went upstream (one more while a pipeline is open). */
     private long sentThrough;
     /** The Sync generation of the last ReadyForQuery. */
     private volatile long answered;
 
-    /** The highest seq among the decisions of what {@link #raw} holds: written ahead before it leaves. */
-    private long writeAheadOf = -1;
-    /** The highest seq among those decisions that must be fsynced first, until they are; -1 when none. */
-    private long syncAheadOf = -1;
-
     /** Sends what was collected; the driver calls it once it has handled every whole message it has. */
     void flushUpstream() throws IOException {
         // Nothing leaves while a decision among what waits is not durable yet (the driver flushes again once it is).
-        if (syncAheadOf >= 0) return;
-        if (raw.size() > 0) {
-            if (writeAheadOf >= 0) {
-                try {
-                    gate.writeAhead(writeAheadOf);
-                } catch (LedgerException e) {
-                    ledgerFailed(e);
-                    throw new IOException("the decisions could not be written ahead", e);
-                }
-                writeAheadOf = -1;
+        if (batch.waitsForSync()) return;
+        if (batch.size() > 0) {
+            try {
+                batch.sendTo(upOut);
+            } catch (LedgerException e) {
+                ledgerFailed(e);
+                throw new IOException("the decisions could not be written ahead", e);
             }
-            raw.writeTo(upOut);
-            raw.reset();
-            rawRuns = false;
             sentThrough = extendedOpen ? generation + 1 : generation;
         }
         upOut.flush();
@@ -571,7 +556,7 @@ final class ClientSession {
 
     /** Nothing that runs waits to go upstream, and nothing of a transaction is there: what comes next starts afresh. */
     private boolean nothingBefore() {
-        return !rawRuns && !transactionUpstream();
+        return !batch.runs() && !transactionUpstream();
     }
 
     /**
@@ -590,16 +575,22 @@ final class ClientSession {
      * to commit (a held statement's Parse and Bind and the failing stand-in of its refusal): that is not sent for no one.
      */
     void flushAtEnd() throws IOException {
-        if (nothingBefore()) raw.reset();
+        if (nothingBefore()) batch.drop();
         flushUpstream();
     }
 
     /** {@code staged}: judged without waiting, so its decision may still have to be written, or fsynced, first. */
     private boolean forward(Pending p, Verdict v, boolean staged, Frame f) {
-        rawRuns = true;
-        if (v.seq() > writeAheadOf) writeAheadOf = v.seq();
-        if (staged && v.seq() > syncAheadOf && gate.waitsForSync(v)) syncAheadOf = v.seq();
-        return forward(p, f);
+        // The expectation is queued before the bytes leave, so the relay always finds it.
+        pending.addLast(p);
+        batch.addAllowed(f, v, staged);
+        return true;
+    }
+
+    private boolean forward(Pending p, Frame f) {
+        pending.addLast(p);
+        batch.add(f);
+        return true;
     }
 
     /**
@@ -607,30 +598,23 @@ final class ClientSession {
      * another thread, until the driver had {@link #afterSync} call back and called {@link #synced}.
      */
     boolean syncPending() {
-        return syncAheadOf >= 0;
+        return batch.waitsForSync();
     }
 
     /** Calls {@code then} once the pending decisions are durable, or with the reason they cannot be. Any thread. */
     void afterSync(java.util.function.Consumer<LedgerException> then) {
-        gate.afterSync(syncAheadOf, then);
+        batch.afterSync(then);
     }
 
     /** The decisions {@link #afterSync} waited for are durable: what waits may go. */
     void synced() {
-        syncAheadOf = -1;
+        batch.synced();
     }
 
     /** Decisions that cannot be recorded: what they were for never runs, and neither does anything else here. */
     void ledgerFailed(LedgerException e) {
-        raw.reset();
+        batch.drop();
         fatal("58030", "warden: the audit ledger cannot record decisions; nothing more runs (" + e.getMessage() + ")");
-    }
-
-    private boolean forward(Pending p, Frame f) {
-        // The expectation is queued before the bytes leave, so the relay always finds it.
-        pending.addLast(p);
-        f.writeTo(raw);
-        return true;
     }
 
     // ---- called by the relay
