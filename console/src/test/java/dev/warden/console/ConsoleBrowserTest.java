@@ -115,6 +115,8 @@ class ConsoleBrowserTest {
         WebElement card = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#pending-list .request.pending")));
         assertThat(card.findElement(By.cssSelector("pre.sql")).getText()).contains("CREATE INDEX CONCURRENTLY orders_created_idx");
         assertThat(card.findElement(By.cssSelector(".agent")).getText()).contains("claude");
+        // Why there is no row estimate, for the person deciding.
+        assertThat(card.findElement(By.cssSelector(".rows")).getText()).isEqualTo("unknown (no catalog: enrichment not available)");
         assertThat(card.findElement(By.cssSelector(".txn")).isDisplayed()).as("in-transaction mark").isTrue();
         // The reason is shown as text, never as markup.
         assertThat(card.findElement(By.cssSelector(".reason")).getText()).contains("<b>fixing</b> slow /orders endpoint");

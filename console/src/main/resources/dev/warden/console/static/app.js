@@ -171,6 +171,16 @@
     return flags.size ? [...flags].join(', ') : '—';
   }
 
+  // The figure, and what it rests on where the catalog said so (its last note: "no row estimate: …", "rows: …"),
+  // or why there is none.
+  function rowsOf(r) {
+    const c = r.classification;
+    const e = c.enrichment || '';
+    const at = Math.max(e.indexOf('no row estimate: '), e.indexOf('rows: '));
+    const why = at >= 0 ? e.substring(at) : c.estimated_rows === null ? e : '';
+    return (c.estimated_rows === null ? 'unknown' : c.estimated_rows.toLocaleString()) + (why ? ' (' + why + ')' : '');
+  }
+
   function commentsOf(r) {
     return r.comments.map(x => x.by + ': ' + x.comment).join('; ');
   }
@@ -192,7 +202,7 @@
       ? params.map((p, i) => '$' + (i + 1) + ' = ' + (p === null ? 'NULL' : "'" + visible(p) + "'")).join(', ')
       : 'none';
     $('.flags', c).textContent = flagsOf(r);
-    $('.rows', c).textContent = r.classification.estimated_rows === null ? 'unknown' : r.classification.estimated_rows.toLocaleString();
+    $('.rows', c).textContent = rowsOf(r);
     $('.approvals', c).textContent = r.approved_by.length + ' of ' + r.approvals_needed +
       (r.approved_by.length ? ' (' + r.approved_by.join(', ') + ')' : '');
     if (r.comments.length) $('.comments', c).textContent = commentsOf(r); else c.querySelectorAll('.comments-box').forEach(e => { e.hidden = true; });
