@@ -89,8 +89,12 @@ final class RowBound {
         }
         String relation = relation(node, true);
         conditions.removeIf(java.util.Objects::isNull);
+        // An index scan of a relation it does not write (an INSERT's source) leaves out the conditions the partial
+        // index's predicate implies (the written relation keeps them, for rechecks), and its figure still multiplies
+        // their selectivities: only what it shows counts, each column planned on its own.
+        boolean showsAll = !operation.equals("Insert") || type.equals("Seq Scan") || type.equals("Bitmap Heap Scan");
         // No WHERE: every row, which is what the planner estimates for the scan.
-        if (conditions.isEmpty()) return planRows(node);
+        if (conditions.isEmpty()) return showsAll ? planRows(node) : planner.rows("SELECT FROM " + relation);
         Map<String, List<String>> byColumn = new LinkedHashMap<>();
         boolean allSimple = true;
         for (String condition : conditions) {
@@ -105,7 +109,7 @@ final class RowBound {
         }
         if (byColumn.isEmpty()) return planner.rows("SELECT FROM " + relation);
         // Conditions on one column alone (WHERE id = 5): the plan's own figure is that column's, without a round trip.
-        if (allSimple && byColumn.size() == 1) return planRows(node);
+        if (showsAll && allSimple && byColumn.size() == 1) return planRows(node);
         long bound = Long.MAX_VALUE;
         for (List<String> same : byColumn.values()) {
             bound = Math.min(bound, planner.rows("SELECT FROM " + relation + " WHERE " + String.join(" AND ", same)));
