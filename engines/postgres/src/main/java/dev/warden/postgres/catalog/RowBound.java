@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
  * FROM t WHERE (id % 1) = 0 AND (x % 1) = 0} is planned at 0.0025 % of {@code t} and deletes all of it, a bulk write
  * that would pass under a {@code rows_over} rule. So the bound trusts only what column statistics answer, one column
  * at a time: for a write that scans one relation, the smallest of the planner's estimates for the conditions on each
- * single column compared with constants (no row can meet all conditions without meeting those of each column); with
+ * single column compared with constants (no row can meet all conditions without meeting those of each column), where
+ * the column has statistics or the condition is an equality on a unique column (else the estimate is a guess); with
  * no such condition, or a plan of any other shape (a join, a subquery), every row of the relation written. An INSERT
  * is bounded by its VALUES, or by the one relation it selects from; a MERGE has no bound.
  *
@@ -33,6 +34,19 @@ final class RowBound {
          * none for.
          */
         boolean relabels(String relation, String column, String type) throws SQLException;
+
+        /** What the server knows of the relation's columns (named unquoted). */
+        Columns columns(String relation) throws SQLException;
+    }
+
+    /**
+     * The columns that have statistics (without them the planner's selectivity is a fixed guess), and those that
+     * alone are a unique key (an equality then holds one row a value, with or without statistics).
+     */
+    record Columns(java.util.Set<String> analyzed, java.util.Set<String> unique) {
+        boolean estimates(Simple simple) {
+            return analyzed.contains(simple.name()) || simple.equality() && unique.contains(simple.name());
+        }
     }
 
     private RowBound() {}
@@ -97,10 +111,13 @@ final class RowBound {
         if (conditions.isEmpty()) return showsAll ? planRows(node) : planner.rows("SELECT FROM " + relation);
         Map<String, List<String>> byColumn = new LinkedHashMap<>();
         boolean allSimple = true;
+        Columns columns = null;
         for (String condition : conditions) {
             for (String conjunct : conjuncts(condition)) {
                 Simple simple = simple(conjunct);
-                if (simple != null && (simple.castTo() == null || planner.relabels(relation(node, false), simple.name(), simple.castTo()))) {
+                if (simple != null && columns == null) columns = planner.columns(relation(node, false));
+                if (simple != null && columns.estimates(simple)
+                        && (simple.castTo() == null || planner.relabels(relation(node, false), simple.name(), simple.castTo()))) {
                     byColumn.computeIfAbsent(simple.column(), k -> new ArrayList<>()).add(conjunct);
                 } else {
                     allSimple = false;
@@ -169,20 +186,22 @@ final class RowBound {
      * pattern) has no statistics behind it.
      */
     private static final Pattern SIMPLE = Pattern.compile("\\((?:(" + IDENT + ")\\.(" + IDENT + ")|\\((" + IDENT + ")\\.(" + IDENT + ")\\)::(" + TYPE + "))"
-            + "(?: (?:=|<>|<|>|<=|>=) (?:" + CONSTANT + "|ANY \\(" + CONSTANT + "\\))| IS (?:NOT )?NULL)\\)");
+            + "(?: (=|<>|<|>|<=|>=) (?:" + CONSTANT + "|ANY \\(" + CONSTANT + "\\))| IS (?:NOT )?NULL)\\)");
 
     /**
      * A conjunct that compares one column with constants: {@code column} as the plan qualifies it (the key that
-     * groups conditions on the same column), {@code name} unquoted, {@code castTo} the type it is cast to, or null.
+     * groups conditions on the same column), {@code name} unquoted, {@code castTo} the type it is cast to, or null;
+     * {@code equality} for {@code =} and {@code = ANY}.
      */
-    record Simple(String column, String name, String castTo) {}
+    record Simple(String column, String name, String castTo, boolean equality) {}
 
     /** The conjunct as a column compared with constants, or null. */
     static Simple simple(String conjunct) {
         var m = SIMPLE.matcher(conjunct);
         if (!m.matches()) return null;
-        return m.group(1) != null ? new Simple(m.group(1) + "." + m.group(2), unquote(m.group(2)), null)
-                : new Simple(m.group(3) + "." + m.group(4), unquote(m.group(4)), m.group(5));
+        boolean equality = "=".equals(m.group(6));
+        return m.group(1) != null ? new Simple(m.group(1) + "." + m.group(2), unquote(m.group(2)), null, equality)
+                : new Simple(m.group(3) + "." + m.group(4), unquote(m.group(4)), m.group(5), equality);
     }
 
     private static String unquote(String ident) {

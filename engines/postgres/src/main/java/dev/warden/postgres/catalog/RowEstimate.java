@@ -32,6 +32,16 @@ final class RowEstimate {
             + " ON c.castsource = a.atttypid WHERE a.attrelid = pg_catalog.to_regclass(?) AND a.attname = ?"
             + " AND c.casttarget = pg_catalog.to_regtype(?) AND c.castmethod = 'b')";
 
+    /** Per column: whether it has statistics the planner reads, and whether it alone is a unique key. */
+    private static final String COLUMNS = "SELECT a.attname,"
+            + " EXISTS (SELECT FROM pg_catalog.pg_stats s WHERE s.schemaname = n.nspname AND s.tablename = c.relname"
+            + " AND s.attname = a.attname AND NOT s.inherited),"
+            + " EXISTS (SELECT FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisunique AND i.indimmediate"
+            + " AND i.indisvalid AND i.indnkeyatts = 1 AND i.indkey[0] = a.attnum AND i.indpred IS NULL)"
+            + " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+            + " JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid"
+            + " WHERE c.oid = pg_catalog.to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped";
+
     private RowEstimate() {}
 
     /** Why no estimate may be asked for this classification, or empty when it may. */
@@ -124,6 +134,22 @@ final class RowEstimate {
                             return rs.next() && rs.getBoolean(1);
                         }
                     }
+                }
+
+                @Override
+                public RowBound.Columns columns(String relation) throws SQLException {
+                    var analyzed = new java.util.HashSet<String>();
+                    var unique = new java.util.HashSet<String>();
+                    try (var q = conn.prepareStatement(COLUMNS)) {
+                        q.setString(1, relation);
+                        try (ResultSet rs = q.executeQuery()) {
+                            while (rs.next()) {
+                                if (rs.getBoolean(2)) analyzed.add(rs.getString(1));
+                                if (rs.getBoolean(3)) unique.add(rs.getString(1));
+                            }
+                        }
+                    }
+                    return new RowBound.Columns(analyzed, unique);
                 }
             });
         } finally {

@@ -25,8 +25,11 @@ class RowBoundTest {
                 "(t.ts < '2020-01-01 00:00:00'::timestamp without time zone)", "(\"T\".\"Col\" <> 7.5)")) {
             assertThat(RowBound.simple(simple)).as(simple).isNotNull();
         }
-        assertThat(RowBound.simple("((t.email)::text = 'x'::text)")).isEqualTo(new RowBound.Simple("t.email", "email", "text"));
-        assertThat(RowBound.simple("(\"T\".\"Co\"\"l\" = 5)")).isEqualTo(new RowBound.Simple("\"T\".\"Co\"\"l\"", "Co\"l", null));
+        assertThat(RowBound.simple("((t.email)::text = 'x'::text)")).isEqualTo(new RowBound.Simple("t.email", "email", "text", true));
+        assertThat(RowBound.simple("(\"T\".\"Co\"\"l\" = 5)")).isEqualTo(new RowBound.Simple("\"T\".\"Co\"\"l\"", "Co\"l", null, true));
+        assertThat(RowBound.simple("(t.a = ANY ('{1,2,3}'::integer[]))").equality()).isTrue();
+        assertThat(RowBound.simple("(t.a <> ANY ('{1,2,3}'::integer[]))").equality()).isFalse();
+        assertThat(RowBound.simple("(t.a IS NULL)").equality()).isFalse();
         for (String not : List.of("((t.a % 1) = 0)", "(t.a = t.b)", "(t.a = $1)", "(t.a = (SubPlan 1))",
                 "(t.a OPERATOR(public.===) 1)", "(t.name ~~ '%x%'::text)", "(length(t.name) = 5)", "t.flag",
                 "(t.a = 5) OR (t.b = 1)", "((t.a = 1) OR (t.b = 2))", "(t.a = NULL::integer)")) {
