@@ -66,6 +66,11 @@ class RedTeamRowBoundTest {
                 ANALYZE public.lines;
                 ANALYZE public.codes;
                 ANALYZE public.events;
+                -- Rows inserted after the last ANALYZE: the statistics know only 'old'.
+                CREATE TABLE public.grown (id int, status text) WITH (autovacuum_enabled = false);
+                INSERT INTO public.grown SELECT g, 'old' FROM generate_series(1, 1000) g;
+                ANALYZE public.grown;
+                INSERT INTO public.grown SELECT g, 'new' FROM generate_series(1001, 5000) g;
                 """);
         shop.openCatalog(java.util.Map.of());
         policy = PolicyLoader.parse(Path.of("policy.yaml"), POLICY.getBytes(StandardCharsets.UTF_8));
@@ -127,6 +132,22 @@ class RedTeamRowBoundTest {
     void aConditionOnAColumnWithoutStatisticsBoundedAWrite(String both) throws SQLException {
         String sql = both.substring(0, both.indexOf('|'));
         assertThat(changed(sql)).isEqualTo(Long.parseLong(both.substring(both.indexOf('|') + 1)));
+        notAllowed(sql);
+    }
+
+    /**
+     * OPEN, not fixed: statistics describe the rows at the last ANALYZE, and rows inserted or updated since may all
+     * meet a condition they estimate near zero: {@code DELETE FROM grown WHERE status = 'new'} is bounded at 1 row
+     * and deletes 4,000 (a value absent from the statistics, or a range past their histogram, such as the newest
+     * timestamps of a large table, which autovacuum analyzes again only after 10 % of it changed). Adding the rows
+     * changed since (pg_stat n_mod_since_analyze, or the table's growth over reltuples) would close it at the cost of
+     * holding every write but a unique-key equality on a busy table; a decision for the policy's owner.
+     */
+    @org.junit.jupiter.api.Disabled("open: rows changed since the last ANALYZE are not in the bound")
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"DELETE FROM grown WHERE status = 'new'", "DELETE FROM grown WHERE id > 1000"})
+    void aConditionOnStaleStatisticsBoundsAWriteOfRowsInsertedSince(String sql) throws SQLException {
+        assertThat(changed(sql)).isEqualTo(4000);
         notAllowed(sql);
     }
 
