@@ -276,7 +276,9 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
         } else {
             List<String> path = ctx == null || ctx.searchPath() == null ? ClassifyContext.DEFAULT_SEARCH_PATH : ctx.searchPath();
             try {
-                estimate = estimate(op, path);
+                RowBound.Bound bound = estimate(op, path);
+                estimate = bound.rows();
+                if (bound.basis() != null) notes.add("rows: " + bound.basis());
             } catch (SQLException e) {
                 notes.add("no row estimate: " + oneLine(e.getMessage()));
             }
@@ -321,7 +323,7 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
         }
     }
 
-    private long estimate(Operation op, List<String> path) throws SQLException {
+    private RowBound.Bound estimate(Operation op, List<String> path) throws SQLException {
         boolean changed = false;
         lock.lock();
         try {

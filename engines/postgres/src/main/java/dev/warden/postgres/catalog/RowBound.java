@@ -40,21 +40,33 @@ final class RowBound {
     }
 
     /**
-     * The columns that have statistics (without them the planner's selectivity is a fixed guess), and those that
-     * alone are a unique key (an equality then holds one row a value, with or without statistics).
+     * The columns that have statistics (without them the planner's selectivity is a fixed guess), and the column sets
+     * of the relation's unique keys (equalities on all of one hold one row, with or without statistics).
      */
-    record Columns(java.util.Set<String> analyzed, java.util.Set<String> unique) {
+    record Columns(java.util.Set<String> analyzed, List<java.util.Set<String>> uniqueKeys) {
         boolean estimates(Simple simple) {
-            return analyzed.contains(simple.name()) || simple.equality() && unique.contains(simple.name());
+            return analyzed.contains(simple.name()) || simple.equality() && uniqueKeys.contains(java.util.Set.of(simple.name()));
+        }
+
+        /** A unique key every column of which {@code equal} holds to one value, or null. */
+        java.util.Set<String> keyOf(java.util.Set<String> equal) {
+            for (java.util.Set<String> key : uniqueKeys) if (equal.containsAll(key)) return key;
+            return null;
         }
     }
+
+    /**
+     * Rows in scope, and what they rest on where that is not the plan's own figure for the statement (null): shown to
+     * the person deciding with the estimate.
+     */
+    record Bound(long rows, String basis) {}
 
     private RowBound() {}
 
     /** The bound for the plan {@code top} (the output's first element); the planner's estimate for a read. */
-    static long of(JsonNode top, Planner planner) throws SQLException {
+    static Bound of(JsonNode top, Planner planner) throws SQLException {
         JsonNode plan = top.path("Plan");
-        if (!"ModifyTable".equals(plan.path("Node Type").asText())) return planRows(plan);
+        if (!"ModifyTable".equals(plan.path("Node Type").asText())) return planned(plan);
         String operation = plan.path("Operation").asText();
         JsonNode fed = null;
         for (JsonNode child : plan.path("Plans")) {
@@ -69,7 +81,7 @@ final class RowBound {
             case "Insert" -> switch (fed.path("Node Type").asText()) {
                 // INSERT … VALUES: exactly its rows.
                 case "Values Scan", "Result" -> fed.has("Filter") || fed.has("One-Time Filter") ? unbounded(operation, plan, planner, "a filter")
-                        : planRows(fed);
+                        : planned(fed);
                 default -> scan(fed, planner, operation, plan);
             };
             case "Update", "Delete" -> scan(fed, planner, operation, plan);
@@ -78,7 +90,7 @@ final class RowBound {
     }
 
     /** The bound of one scan of a relation, or of the written relation (an INSERT: none) for any other node. */
-    private static long scan(JsonNode node, Planner planner, String operation, JsonNode modify) throws SQLException {
+    private static Bound scan(JsonNode node, Planner planner, String operation, JsonNode modify) throws SQLException {
         String type = node.path("Node Type").asText();
         List<String> conditions = new ArrayList<>();
         switch (type) {
@@ -108,39 +120,59 @@ final class RowBound {
         // their selectivities: only what it shows counts, each column planned on its own.
         boolean showsAll = !operation.equals("Insert") || type.equals("Seq Scan") || type.equals("Bitmap Heap Scan");
         // No WHERE: every row, which is what the planner estimates for the scan.
-        if (conditions.isEmpty()) return showsAll ? planRows(node) : planner.rows("SELECT FROM " + relation);
+        if (conditions.isEmpty()) return showsAll ? planned(node) : everyRow(planner, node, "an index scan that may leave conditions out");
         Map<String, List<String>> byColumn = new LinkedHashMap<>();
+        java.util.Set<String> equal = new java.util.HashSet<>();
         boolean allSimple = true;
         Columns columns = null;
         for (String condition : conditions) {
             for (String conjunct : conjuncts(condition)) {
                 Simple simple = simple(conjunct);
                 if (simple != null && columns == null) columns = planner.columns(relation(node, false));
-                if (simple != null && columns.estimates(simple)
-                        && (simple.castTo() == null || planner.relabels(relation(node, false), simple.name(), simple.castTo()))) {
+                boolean comparable = simple != null
+                        && (simple.castTo() == null || planner.relabels(relation(node, false), simple.name(), simple.castTo()));
+                if (comparable && simple.single()) equal.add(simple.name());
+                if (comparable && columns.estimates(simple)) {
                     byColumn.computeIfAbsent(simple.column(), k -> new ArrayList<>()).add(conjunct);
                 } else {
                     allSimple = false;
                 }
             }
         }
-        if (byColumn.isEmpty()) return planner.rows("SELECT FROM " + relation);
+        java.util.Set<String> key = columns == null ? null : columns.keyOf(equal);
+        if (key != null) return new Bound(1, "one row: an equality on every column of the unique key (" + String.join(", ", key) + ")");
+        if (byColumn.isEmpty()) return everyRow(planner, node, "no condition compares a column with statistics to constants");
         // Conditions on one column alone (WHERE id = 5): the plan's own figure is that column's, without a round trip.
-        if (showsAll && allSimple && byColumn.size() == 1) return planRows(node);
+        if (showsAll && allSimple && byColumn.size() == 1) return planned(node);
         long bound = Long.MAX_VALUE;
-        for (List<String> same : byColumn.values()) {
-            bound = Math.min(bound, planner.rows("SELECT FROM " + relation + " WHERE " + String.join(" AND ", same)));
+        String by = null;
+        for (Map.Entry<String, List<String>> same : byColumn.entrySet()) {
+            long rows = planner.rows("SELECT FROM " + relation + " WHERE " + String.join(" AND ", same.getValue()));
+            if (rows < bound) {
+                bound = rows;
+                by = same.getKey();
+            }
         }
-        return bound;
+        return new Bound(bound, "the conditions on " + by + " alone (the planner's figure for all of them multiplies"
+                + " their selectivities as if they were independent)");
+    }
+
+    private static Bound planned(JsonNode node) throws SQLException {
+        return new Bound(planRows(node), null);
+    }
+
+    /** Every row of the relation {@code node} scans or writes. */
+    private static Bound everyRow(Planner planner, JsonNode node, String why) throws SQLException {
+        return new Bound(planner.rows("SELECT FROM " + relation(node, true)), "every row of " + relation(node, false) + ": " + why);
     }
 
     /** Without a bound from the plan: every row of the relation an UPDATE or DELETE writes; none for others. */
-    private static long unbounded(String operation, JsonNode modify, Planner planner, String why) throws SQLException {
+    private static Bound unbounded(String operation, JsonNode modify, Planner planner, String why) throws SQLException {
         if (!operation.equals("Update") && !operation.equals("Delete")) {
             throw new SQLException("no bound on the rows of this " + operation.toUpperCase(java.util.Locale.ROOT)
                     + " (its plan has " + why + ")");
         }
-        return planner.rows("SELECT FROM " + relation(modify, true));
+        return everyRow(planner, modify, "its plan has " + why);
     }
 
     /** Why a node's subtree is not one relation's plain scan: a subquery in it; null when there is none. */
@@ -191,17 +223,18 @@ final class RowBound {
     /**
      * A conjunct that compares one column with constants: {@code column} as the plan qualifies it (the key that
      * groups conditions on the same column), {@code name} unquoted, {@code castTo} the type it is cast to, or null;
-     * {@code equality} for {@code =} and {@code = ANY}.
+     * {@code equality} for {@code =} and {@code = ANY}, {@code single} for {@code =} with one value.
      */
-    record Simple(String column, String name, String castTo, boolean equality) {}
+    record Simple(String column, String name, String castTo, boolean equality, boolean single) {}
 
     /** The conjunct as a column compared with constants, or null. */
     static Simple simple(String conjunct) {
         var m = SIMPLE.matcher(conjunct);
         if (!m.matches()) return null;
         boolean equality = "=".equals(m.group(6));
-        return m.group(1) != null ? new Simple(m.group(1) + "." + m.group(2), unquote(m.group(2)), null, equality)
-                : new Simple(m.group(3) + "." + m.group(4), unquote(m.group(4)), m.group(5), equality);
+        boolean single = equality && !conjunct.contains(" = ANY (");
+        return m.group(1) != null ? new Simple(m.group(1) + "." + m.group(2), unquote(m.group(2)), null, equality, single)
+                : new Simple(m.group(3) + "." + m.group(4), unquote(m.group(4)), m.group(5), equality, single);
     }
 
     private static String unquote(String ident) {

@@ -32,15 +32,20 @@ final class RowEstimate {
             + " ON c.castsource = a.atttypid WHERE a.attrelid = pg_catalog.to_regclass(?) AND a.attname = ?"
             + " AND c.casttarget = pg_catalog.to_regtype(?) AND c.castmethod = 'b')";
 
-    /** Per column: whether it has statistics the planner reads, and whether it alone is a unique key. */
-    private static final String COLUMNS = "SELECT a.attname,"
-            + " EXISTS (SELECT FROM pg_catalog.pg_stats s WHERE s.schemaname = n.nspname AND s.tablename = c.relname"
-            + " AND s.attname = a.attname AND NOT s.inherited),"
-            + " EXISTS (SELECT FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisunique AND i.indimmediate"
-            + " AND i.indisvalid AND i.indnkeyatts = 1 AND i.indkey[0] = a.attnum AND i.indpred IS NULL)"
+    /**
+     * The relation's columns that have statistics the planner reads (one row each, with its name), then its unique keys
+     * on plain columns, without a predicate, enforced at once (one row each, with their columns' names).
+     */
+    private static final String COLUMNS = "SELECT a.attname::text, NULL::text[]"
             + " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
             + " JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid"
-            + " WHERE c.oid = pg_catalog.to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped";
+            + " WHERE c.oid = pg_catalog.to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped"
+            + " AND EXISTS (SELECT FROM pg_catalog.pg_stats s WHERE s.schemaname = n.nspname AND s.tablename = c.relname"
+            + " AND s.attname = a.attname AND NOT s.inherited)"
+            + " UNION ALL SELECT NULL, ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = i.indrelid"
+            + " AND a.attnum = ANY ((i.indkey::int2[])[0:i.indnkeyatts - 1]))"
+            + " FROM pg_catalog.pg_index i WHERE i.indrelid = pg_catalog.to_regclass(?) AND i.indisunique AND i.indimmediate"
+            + " AND i.indisvalid AND i.indpred IS NULL AND NOT 0 = ANY ((i.indkey::int2[])[0:i.indnkeyatts - 1])";
 
     private RowEstimate() {}
 
@@ -90,7 +95,7 @@ final class RowEstimate {
      *
      * @throws SQLException when the server refuses (then the estimate is unavailable)
      */
-    static long explain(Connection conn, String text, List<String> parameters, List<String> searchPath,
+    static RowBound.Bound explain(Connection conn, String text, List<String> parameters, List<String> searchPath,
                         Duration timeout) throws SQLException {
         String body = body(text);
         boolean prepared = false;
@@ -139,17 +144,18 @@ final class RowEstimate {
                 @Override
                 public RowBound.Columns columns(String relation) throws SQLException {
                     var analyzed = new java.util.HashSet<String>();
-                    var unique = new java.util.HashSet<String>();
+                    var keys = new java.util.ArrayList<java.util.Set<String>>();
                     try (var q = conn.prepareStatement(COLUMNS)) {
                         q.setString(1, relation);
+                        q.setString(2, relation);
                         try (ResultSet rs = q.executeQuery()) {
                             while (rs.next()) {
-                                if (rs.getBoolean(2)) analyzed.add(rs.getString(1));
-                                if (rs.getBoolean(3)) unique.add(rs.getString(1));
+                                if (rs.getString(1) != null) analyzed.add(rs.getString(1));
+                                else keys.add(java.util.Set.of((String[]) rs.getArray(2).getArray()));
                             }
                         }
                     }
-                    return new RowBound.Columns(analyzed, unique);
+                    return new RowBound.Columns(analyzed, keys);
                 }
             });
         } finally {

@@ -63,6 +63,10 @@ class RedTeamRowBoundTest {
                 INSERT INTO public.events SELECT g, '2024-01-01'::timestamptz + g * interval '1 minute', 'e'
                     FROM generate_series(1, 10000) g;
                 CREATE INDEX ON public.events (at);
+                -- A composite key neither column of which is selective alone: 200 rows a value each.
+                CREATE TABLE public.grid (a int, b int, v int, PRIMARY KEY (a, b)) WITH (autovacuum_enabled = false);
+                INSERT INTO public.grid SELECT g % 200, g / 200, 0 FROM generate_series(0, 39999) g;
+                ANALYZE public.grid;
                 ANALYZE public.lines;
                 ANALYZE public.codes;
                 ANALYZE public.events;
@@ -182,5 +186,24 @@ class RedTeamRowBoundTest {
         Classification c = shop.judge(sql);
         assertThat(PolicyEngine.decide(policy, LiveShop.op(sql), c).action()).as("%s rows=%s", sql, c.estimatedRows())
                 .isEqualTo(Action.ALLOW);
+    }
+
+    /**
+     * An equality on every column of a composite unique key holds one row, but the bound took the smallest of the
+     * columns' own estimates, 200 rows each here: a write of one row by its primary key was held on a table where
+     * neither column is selective alone. An equality on part of the key is still bounded by that column.
+     */
+    @org.junit.jupiter.api.Test
+    void aWriteByEveryColumnOfACompositeKeyWasBoundedByOneColumnAlone() throws SQLException {
+        String sql = "UPDATE grid SET v = 1 WHERE a = 7 AND b = 3";
+        assertThat(changed(sql)).isEqualTo(1);
+        Classification c = shop.judge(sql);
+        assertThat(PolicyEngine.decide(policy, LiveShop.op(sql), c).action()).as("%s rows=%s (%s)", sql, c.estimatedRows(),
+                c.enrichment()).isEqualTo(Action.ALLOW);
+        assertThat(c.enrichment()).contains("rows: one row: an equality on every column of the unique key");
+        String part = "UPDATE grid SET v = 1 WHERE a = 7 AND (b % 1) = 0";
+        assertThat(changed(part)).isEqualTo(200);
+        notAllowed(part);
+        assertThat(shop.judge(part).enrichment()).contains("rows: the conditions on grid.a alone");
     }
 }

@@ -25,9 +25,10 @@ class RowBoundTest {
                 "(t.ts < '2020-01-01 00:00:00'::timestamp without time zone)", "(\"T\".\"Col\" <> 7.5)")) {
             assertThat(RowBound.simple(simple)).as(simple).isNotNull();
         }
-        assertThat(RowBound.simple("((t.email)::text = 'x'::text)")).isEqualTo(new RowBound.Simple("t.email", "email", "text", true));
-        assertThat(RowBound.simple("(\"T\".\"Co\"\"l\" = 5)")).isEqualTo(new RowBound.Simple("\"T\".\"Co\"\"l\"", "Co\"l", null, true));
+        assertThat(RowBound.simple("((t.email)::text = 'x'::text)")).isEqualTo(new RowBound.Simple("t.email", "email", "text", true, true));
+        assertThat(RowBound.simple("(\"T\".\"Co\"\"l\" = 5)")).isEqualTo(new RowBound.Simple("\"T\".\"Co\"\"l\"", "Co\"l", null, true, true));
         assertThat(RowBound.simple("(t.a = ANY ('{1,2,3}'::integer[]))").equality()).isTrue();
+        assertThat(RowBound.simple("(t.a = ANY ('{1,2,3}'::integer[]))").single()).isFalse();
         assertThat(RowBound.simple("(t.a <> ANY ('{1,2,3}'::integer[]))").equality()).isFalse();
         assertThat(RowBound.simple("(t.a IS NULL)").equality()).isFalse();
         for (String not : List.of("((t.a % 1) = 0)", "(t.a = t.b)", "(t.a = $1)", "(t.a = (SubPlan 1))",
