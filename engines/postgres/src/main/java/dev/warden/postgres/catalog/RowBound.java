@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -16,9 +17,10 @@ import java.util.regex.Pattern;
  * that would pass under a {@code rows_over} rule. So the bound trusts only what column statistics answer, one column
  * at a time: for a write that scans one relation, the smallest of the planner's estimates for the conditions on each
  * single column compared with constants (no row can meet all conditions without meeting those of each column), where
- * the column has statistics or the condition is an equality on a unique column (else the estimate is a guess); with
- * no such condition, or a plan of any other shape (a join, a subquery), every row of the relation written. An INSERT
- * is bounded by its VALUES, or by the one relation it selects from; a MERGE has no bound.
+ * the column has statistics or the condition is an equality on a unique column (else the estimate is a guess); one
+ * row for equalities on every column of a unique key; with no such condition, or a plan of any other shape (a join, a
+ * subquery), every row of the relation written. An INSERT is bounded by its VALUES, or by the one relation it selects
+ * from; a MERGE has no bound.
  *
  * <p>Reads keep the planner's estimate: it is not a bound (see the README).
  */
@@ -43,14 +45,14 @@ final class RowBound {
      * The columns that have statistics (without them the planner's selectivity is a fixed guess), and the column sets
      * of the relation's unique keys (equalities on all of one hold one row, with or without statistics).
      */
-    record Columns(java.util.Set<String> analyzed, List<java.util.Set<String>> uniqueKeys) {
+    record Columns(Set<String> analyzed, List<Set<String>> uniqueKeys) {
         boolean estimates(Simple simple) {
-            return analyzed.contains(simple.name()) || simple.equality() && uniqueKeys.contains(java.util.Set.of(simple.name()));
+            return analyzed.contains(simple.name()) || simple.equality() && uniqueKeys.contains(Set.of(simple.name()));
         }
 
         /** A unique key every column of which {@code equal} holds to one value, or null. */
-        java.util.Set<String> keyOf(java.util.Set<String> equal) {
-            for (java.util.Set<String> key : uniqueKeys) if (equal.containsAll(key)) return key;
+        Set<String> keyOf(Set<String> equal) {
+            for (Set<String> key : uniqueKeys) if (equal.containsAll(key)) return key;
             return null;
         }
     }
@@ -122,7 +124,7 @@ final class RowBound {
         // No WHERE: every row, which is what the planner estimates for the scan.
         if (conditions.isEmpty()) return showsAll ? planned(node) : everyRow(planner, node, "an index scan that may leave conditions out");
         Map<String, List<String>> byColumn = new LinkedHashMap<>();
-        java.util.Set<String> equal = new java.util.HashSet<>();
+        Set<String> equal = new java.util.HashSet<>();
         boolean allSimple = true;
         Columns columns = null;
         for (String condition : conditions) {
@@ -139,7 +141,7 @@ final class RowBound {
                 }
             }
         }
-        java.util.Set<String> key = columns == null ? null : columns.keyOf(equal);
+        Set<String> key = columns == null ? null : columns.keyOf(equal);
         if (key != null) return new Bound(1, "one row: an equality on every column of the unique key (" + String.join(", ", key) + ")");
         if (byColumn.isEmpty()) return everyRow(planner, node, "no condition compares a column with statistics to constants");
         // Conditions on one column alone (WHERE id = 5): the plan's own figure is that column's, without a round trip.
