@@ -301,8 +301,7 @@ public final class ConsoleServer implements AutoCloseable {
         Optional<Approvers.Caller> c = services.approvers().authenticate(token);
         String address = ex.getRemoteAddress().getAddress().getHostAddress();
         try {
-            throttle.admit(address, c.map(Approvers.Caller::name).orElse(null), n -> LOG.log(System.Logger.Level.WARNING,
-                    "wrong console token from " + address + " (" + n + " in a row from this address)"));
+            throttle.admit(address, c.map(Approvers.Caller::name).orElse(null), n -> failed(address, n));
         } catch (BearerThrottle.Busy e) {
             throw new HttpError(429, e.getMessage());
         } catch (InterruptedException e) {
@@ -310,6 +309,17 @@ public final class ConsoleServer implements AutoCloseable {
             throw new HttpError(503, "interrupted");
         }
         return c.orElseThrow(() -> new HttpError(401, "unknown token"));
+    }
+
+    /** A wrong token: logged, and recorded where the services say (the ledger). */
+    private void failed(String address, int inARow) {
+        String reason = "wrong console token from " + address + " (" + inARow + " in a row from this address)";
+        LOG.log(System.Logger.Level.WARNING, reason);
+        try {
+            services.failures().record(address, reason);
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.ERROR, "a wrong console token could not be recorded: " + e.getMessage());
+        }
     }
 
     private String cookie(String value, long maxAge) {

@@ -19,9 +19,23 @@ import java.util.function.Supplier;
  * @param metrics   rendered at {@code /metrics}
  * @param healthy   false when the ledger has failed; {@code /healthz} then answers 503
  * @param verifier  the ledger's verification, or {@code null} when none is available
+ * @param failures  where a wrong token is recorded (the ledger, through the gate)
  */
 public record ConsoleServices(Approvals approvals, Approvers approvers, AgentSwitch agents, Path dataDir,
-                              Metrics metrics, BooleanSupplier healthy, Supplier<Verification> verifier) {
+                              Metrics metrics, BooleanSupplier healthy, Supplier<Verification> verifier,
+                              FailedLogins failures) {
+    /** Records a wrong approver token from {@code address}, with the reason; may throw, which is logged. */
+    @FunctionalInterface
+    public interface FailedLogins {
+        void record(String address, String reason) throws Exception;
+    }
+
+    /** Without a record of wrong tokens (they are still logged and throttled). */
+    public ConsoleServices(Approvals approvals, Approvers approvers, AgentSwitch agents, Path dataDir, Metrics metrics,
+                           BooleanSupplier healthy, Supplier<Verification> verifier) {
+        this(approvals, approvers, agents, dataDir, metrics, healthy, verifier, (address, reason) -> {});
+    }
+
     /** The outcome of verifying the ledger, shown in the audit browser. */
     public record Verification(boolean ok, String detail) {}
 

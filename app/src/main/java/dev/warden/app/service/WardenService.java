@@ -113,7 +113,8 @@ public final class WardenService implements AutoCloseable {
         if (config.console().isEmpty() || console != null) return console == null ? null : console.url();
         console = ConsoleServer.start(config.console().get(), new ConsoleServices(approvals, approvalServices.approvers(),
                 approvalServices.agents(), config.dataDir(), Metrics.shared(), ledger::healthy,
-                ConsoleServices.fileLedgerVerifier(config.dataDir())));
+                ConsoleServices.fileLedgerVerifier(config.dataDir()),
+                (address, reason) -> gate.authenticationFailed("", "", "console", address, reason)));
         log.println("warden: console on " + console.where());
         return console.url();
     }
