@@ -58,6 +58,8 @@ final class DatabaseTools {
     // ---- list_databases ----------------------------------------------------------------------------------------
 
     ToolResult listDatabases(Caller caller) {
+        Verdict v = recordWardenRead(caller, "", "-- list_databases", "list_databases: the databases this agent may use");
+        if (!v.run()) return ToolResult.error(v.message() + ".", refusalJson(v, "denied"));
         AgentConfig agent = agent(caller);
         List<Map<String, Object>> dbs = new ArrayList<>();
         StringBuilder text = new StringBuilder();
@@ -75,7 +77,22 @@ final class DatabaseTools {
         s.put("databases", dbs);
         s.put("max_rows", maxRows);
         s.put("max_bytes", maxBytes);
+        String warning = recordOutcome(v, Outcome.ok(dbs.size(), 0));
+        if (warning != null) s.put("warning", warning);
         return ToolResult.ok(dbs.isEmpty() ? "No database is available to this agent." : ResultShape.json(s), s);
+    }
+
+    /**
+     * Records a tool call that reads only Warden's own state, not a database: an entry like any other, so that every
+     * tool call is in the ledger, allowed by no rule for {@code reason}; refused, as everything is, when the agent is
+     * disabled or the ledger cannot record it.
+     */
+    private Verdict recordWardenRead(Caller caller, String database, String text, String reason) {
+        Operation op = new Operation(caller.agent(), database, "mcp", text, List.of(), null, caller.sessionId(),
+                caller.clientAddress(), null);
+        Classification c = Classification.of(List.of(new dev.warden.core.Statement(Kind.READ, text, "", List.of(),
+                List.of(), Set.of(), List.of(reason + " (Warden's own state; no database is touched)"))));
+        return gate.recordOwn(op, c, reason + ": Warden's own state, not judged by the policy");
     }
 
     // ---- describe ----------------------------------------------------------------------------------------------
@@ -315,6 +332,10 @@ final class DatabaseTools {
 
     ToolResult approvalStatus(Caller caller, String id) {
         Optional<ApprovalRequest> r = ownRequest(caller, id);
+        Verdict v = recordWardenRead(caller, r.map(a -> a.operation().database()).orElse(""), "-- approval_status " + id,
+                "approval_status: the state of this agent's approval request");
+        if (!v.run()) return ToolResult.error(v.message() + ".", refusalJson(v, "denied"));
+        recordOutcome(v, r.isPresent() ? Outcome.ok(1, 0) : Outcome.error("no such request", 0));
         if (r.isEmpty()) return ToolResult.error("There is no approval request '" + id + "' for this agent.");
         ApprovalRequest a = r.get();
         String next = switch (a.status()) {

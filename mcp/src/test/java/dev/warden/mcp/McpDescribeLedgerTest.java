@@ -74,6 +74,27 @@ class McpDescribeLedgerTest {
         }
     }
 
+    /**
+     * list_databases and approval_status read only Warden's own state, and left no entry: "every tool call is
+     * recorded" held for all tools but these two, so an agent's probing of what it may use and of its requests was
+     * invisible to an auditor. Each is now a decision entry (allowed by no rule, engine mcp) and an outcome.
+     */
+    @Test
+    void listDatabasesAndApprovalStatusAreRecorded() throws Exception {
+        try (RedTeamMcpTest.TwoAgents t = RedTeamMcpTest.TwoAgents.start()) {
+            int before = t.ledger.entries().size();
+            assertThat(call(t.a, "list_databases", Map.of()).isError()).isFalse();
+            assertThat(call(t.a, "approval_status", Map.of("id", "no-such-request")).isError()).isTrue();
+            List<Entry> added = t.ledger.entries().subList(before, t.ledger.entries().size());
+            assertThat(added).filteredOn(e -> e instanceof Entry.DecisionEntry).extracting(e -> (Entry.DecisionEntry) e)
+                    .extracting(d -> d.operation().agent() + "|" + d.operation().engine() + "|" + d.operation().text() + "|"
+                            + d.decision().action())
+                    .containsExactly("agent-a|mcp|-- list_databases|ALLOW", "agent-a|mcp|-- approval_status no-such-request|ALLOW");
+            assertThat(added).filteredOn(e -> e instanceof Entry.OutcomeEntry).extracting(e -> ((Entry.OutcomeEntry) e).outcome().status())
+                    .containsExactly("ok", "error");
+        }
+    }
+
     @Test
     void aDescribeThatCannotReachTheDatabaseIsRecordedWithItsError() throws Exception {
         try (McpFixture f = McpFixture.start()) {
