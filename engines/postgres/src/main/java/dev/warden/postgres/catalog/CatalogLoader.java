@@ -150,6 +150,11 @@ final class CatalogLoader {
             FROM pg_catalog.pg_cast c JOIN pg_catalog.pg_type t ON t.oid = c.casttarget
             WHERE c.castmethod = 'f' AND c.castfunc >= 16384""";
 
+    // Event triggers run code for DDL that the statement never names, where Warden cannot see into it (it may move the
+    // search path or the role, or change how the server reads the next text). A login trigger fires for no statement.
+    private static final String EVENT_TRIGGERS = """
+            SELECT EXISTS (SELECT FROM pg_catalog.pg_event_trigger WHERE evtenabled <> 'D' AND evtevent <> 'login')""";
+
     private CatalogLoader() {}
 
     /** Reads the catalog. The caller owns the connection's transaction (auto-commit off) and ends it. */
@@ -270,8 +275,12 @@ final class CatalogLoader {
                 }
             }
             RelationReach reach = RelationReach.load(st, rels);
+            boolean eventTriggers;
+            try (ResultSet rs = st.executeQuery(EVENT_TRIGGERS)) {
+                eventTriggers = !rs.next() || rs.getBoolean(1);
+            }
             return new CatalogSnapshot(user, dbOid, schemas, roleSchemas, relations, frozen, frozenOperators, castTargets,
-                    reach, implicit, unusable, true, roleUsage);
+                    reach, implicit, unusable, true, roleUsage, eventTriggers);
         }
     }
 

@@ -26,12 +26,15 @@ import java.util.Set;
  *                    privileges were not read (every schema is then one the path may reach)
  * @param roleUsage   for each role the user may become, the schemas whose USAGE it has and the user has not, or the
  *                    other way round; {@code null} when there were too many to read
+ * @param eventTriggers the database has an enabled event trigger (other than on login): DDL may run code no
+ *                    statement names
  */
 public record CatalogSnapshot(String user, long databaseOid, Set<String> schemas, Set<String> roleSchemas,
                               Map<String, Relation> relations,
                               Map<String, List<Function>> functions, Map<String, List<Operator>> operators,
                               Set<String> userCastTargets, RelationReach reach, ImplicitCode implicitCode,
-                              Set<String> unusable, boolean privilegesRead, Map<String, Set<String>> roleUsage) {
+                              Set<String> unusable, boolean privilegesRead, Map<String, Set<String>> roleUsage,
+                              boolean eventTriggers) {
     static final String PG_CATALOG = "pg_catalog";
 
     public CatalogSnapshot {
@@ -150,7 +153,7 @@ public record CatalogSnapshot(String user, long databaseOid, Set<String> schemas
         // "" is no role: a session whose role is not known may act as one that has no schema of its name.
         if (roleUsage == null || role.isEmpty()) {
             return new CatalogSnapshot(role, databaseOid, all, roleSchemas, relations, functions, operators,
-                    userCastTargets, reach, implicitCode, Set.of(), false, null);
+                    userCastTargets, reach, implicitCode, Set.of(), false, null, eventTriggers);
         }
         Set<String> usable = new java.util.HashSet<>(schemas);
         for (String differs : roleUsage.getOrDefault(role, Set.of())) {
@@ -158,7 +161,7 @@ public record CatalogSnapshot(String user, long databaseOid, Set<String> schemas
         }
         all.removeAll(usable);
         return new CatalogSnapshot(role, databaseOid, usable, roleSchemas, relations, functions, operators,
-                userCastTargets, reach, implicitCode, all, true, null);
+                userCastTargets, reach, implicitCode, all, true, null, eventTriggers);
     }
 
     /**

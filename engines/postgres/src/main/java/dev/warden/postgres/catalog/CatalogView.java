@@ -81,6 +81,11 @@ sealed interface CatalogView extends SchemaInfo {
         }
 
         @Override
+        public boolean eventTriggers() {
+            return snap.eventTriggers();
+        }
+
+        @Override
         public SchemaInfo actingAs(String role) {
             return role == null || role.equals(snap.user()) ? this : new Live(snap.actingAs(role));
         }

@@ -379,6 +379,13 @@ public final class PostgresCatalog implements Catalog, SchemaInfo {
     }
 
 
+    /** The snapshot in use as it stands, not read again first (a front end asks this where it must not wait). */
+    @Override
+    public boolean eventTriggers() {
+        CatalogSnapshot snap = snapshot;
+        return snap == null || snap.eventTriggers();
+    }
+
     @Override
     public boolean castRunsUserCode(String typeName) {
         return pin().castRunsUserCode(typeName);

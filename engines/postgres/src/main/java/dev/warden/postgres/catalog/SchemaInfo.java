@@ -93,6 +93,15 @@ public interface SchemaInfo {
         return RelationReach.NONE;
     }
 
+    /**
+     * Whether DDL may fire an event trigger (code a superuser attached to DDL, which no statement names): true unless
+     * a live catalog read that the database has none enabled. The offline table cannot tell, so it says true (fail
+     * closed). Answers without waiting.
+     */
+    default boolean eventTriggers() {
+        return true;
+    }
+
     /** What PostgreSQL runs for a statement without its naming it (domain checks, triggers…); offline, nothing. */
     default ImplicitCode implicitCode() {
         return ImplicitCode.NONE;

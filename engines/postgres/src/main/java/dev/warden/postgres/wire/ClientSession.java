@@ -430,10 +430,11 @@ final class ClientSession {
     }
 
     /**
-     * The unit of the last statement sent that runs code Warden cannot see into. Such code may change how the server
-     * reads the text of what follows (standard_conforming_strings, client_encoding), which the server reports only
-     * with that unit's ReadyForQuery (the relay ends the session then): a text sent before that would be read by the
-     * server one way and judged by Warden another.
+     * The unit of the last statement sent that runs code Warden cannot see into (approved code, or DDL that may fire
+     * an event trigger). Such code may change how the server reads the text of what follows
+     * (standard_conforming_strings, client_encoding), which the server reports only with that unit's ReadyForQuery
+     * (the relay ends the session then): a text sent before that would be read by the server one way and judged by
+     * Warden another.
      */
     private volatile long unseenCodeUnit = -1;
     static final String UNSEEN_CODE = "an earlier statement runs code Warden cannot see into, which may change how the"
@@ -452,8 +453,11 @@ final class ClientSession {
 
     /** What an allowed statement going upstream (in the next unit) changes in the session's state. */
     private void sent(Verdict v, List<PathEffect> pathEffects) {
-        if (SearchPathTracker.runsUnseenCode(v)) unseenCodeUnit = generation + 1;
-        paths.sent(generation + 1, SearchPathTracker.withOpaque(v, pathEffects));
+        // An event trigger runs code for DDL as approved code does; without a catalog that says there is none, DDL
+        // may fire one (fail closed).
+        boolean eventTriggers = !(catalog instanceof dev.warden.postgres.catalog.SchemaInfo s) || s.eventTriggers();
+        if (SearchPathTracker.runsUnseenCode(v, eventTriggers)) unseenCodeUnit = generation + 1;
+        paths.sent(generation + 1, SearchPathTracker.withOpaque(v, pathEffects, eventTriggers));
         changes.sent(v, generation + 1);
         // Alone in its unit and outside any transaction: once it completes, the session has no temporary object left
         // (a rollback around it would bring them back).

@@ -2,6 +2,7 @@ package dev.warden.postgres.wire;
 
 import dev.warden.core.Classification;
 import dev.warden.core.engine.ClassifyContext;
+import dev.warden.postgres.classify.EventTriggers;
 import dev.warden.postgres.classify.PathEffect;
 import dev.warden.postgres.classify.PathEffect.Setting;
 import dev.warden.postgres.classify.PathEffect.Type;
@@ -252,27 +253,42 @@ final class SearchPathTracker {
     /**
      * A statement a person approved runs code nobody proved (a function that may call {@code set_config('search_path',
      * …)} or {@code set_config('role', …)}): after it, neither the path nor the role is known, until the server is
-     * asked ({@link SettingsReread}). {@code effects} as {@link #effects} gave them.
+     * asked ({@link SettingsReread}). So does a statement that may fire an event trigger, where the database has one
+     * ({@code eventTriggers}: {@link EventTriggers}). {@code effects} as {@link #effects} gave them.
      */
-    static List<PathEffect> withOpaque(dev.warden.core.Verdict v, List<PathEffect> effects) {
+    static List<PathEffect> withOpaque(dev.warden.core.Verdict v, List<PathEffect> effects, boolean eventTriggers) {
         List<dev.warden.core.Statement> sts = v.classification().statements();
-        if (!runsUnseenCode(v)) return effects;
+        if (!runsUnseenCode(v, eventTriggers)) return effects;
+        boolean approved = approvedCode(v);
         List<PathEffect> out = null;
         for (int i = 0; i < sts.size(); i++) {
-            if (sts.get(i).kind() != dev.warden.core.Kind.UNKNOWN) continue;
+            dev.warden.core.Statement st = sts.get(i);
+            boolean fires = eventTriggers && EventTriggers.mayFire(st);
+            if (!fires && !(approved && st.kind() == dev.warden.core.Kind.UNKNOWN)) continue;
             // Already unknown for every setting; one that is unknown for the role only may still move the path.
             if (i < effects.size() && effects.get(i).kind() == Type.UNKNOWN && effects.get(i).setting() == null) continue;
             if (out == null) {
                 out = new ArrayList<>(effects);
                 while (out.size() < sts.size()) out.add(PathEffect.NONE);
             }
-            out.set(i, PathEffect.opaque(sts.get(i).brief()));
+            out.set(i, PathEffect.opaque(fires ? st.brief() + ", which may fire an event trigger" : st.brief()));
         }
         return out == null ? effects : out;
     }
 
-    /** Whether a statement that may run runs code nobody proved (a person approved it): see {@link #withOpaque}. */
-    static boolean runsUnseenCode(dev.warden.core.Verdict v) {
+    /**
+     * Whether a statement that may run runs code nobody proved: a person approved it, or, where the database has an
+     * event trigger ({@code eventTriggers}), it may fire one. See {@link #withOpaque}.
+     */
+    static boolean runsUnseenCode(dev.warden.core.Verdict v, boolean eventTriggers) {
+        if (approvedCode(v)) return true;
+        if (!eventTriggers) return false;
+        for (dev.warden.core.Statement st : v.classification().statements()) if (EventTriggers.mayFire(st)) return true;
+        return false;
+    }
+
+    /** A person approved it: its code is not proven. */
+    private static boolean approvedCode(dev.warden.core.Verdict v) {
         return v.changesSchema() && v.classification().kind() == dev.warden.core.Kind.UNKNOWN;
     }
 
