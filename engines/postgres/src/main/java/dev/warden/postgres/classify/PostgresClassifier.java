@@ -281,6 +281,11 @@ public final class PostgresClassifier implements Classifier {
             Statement st = f.toStatement(stmtText);
             out.add(st);
             if (st.kind() == Kind.UNKNOWN && state.unseenCode == null) state.unseenCode = st.brief();
+            // An event trigger's function may move the path or the role, as unseen code may; the server cannot be
+            // asked between statements of one text. Offline (no database configured) there is none to tell.
+            if (state.unseenCode == null && catalogued && view.eventTriggers() && EventTriggers.mayFire(st)) {
+                state.unseenCode = st.brief() + ", which may fire an event trigger";
+            }
             PathEffect effect = st.kind() == Kind.DCL || st.kind() == Kind.SESSION || PathEffect.callsSetConfig(st)
                     ? PathEffect.statement(raw.get("stmt")) : PathEffect.NONE;
             if (effect.touchesRole()) {

@@ -182,6 +182,23 @@ class RedTeamEventTriggerTest {
         }
     }
 
+    /**
+     * Red team: in one text the server cannot be asked between statements. A temporary table is no DDL to the policy
+     * (it is the session's own), so nothing after it was in doubt: the read behind it in the same text was judged with
+     * the path from before the event trigger moved it. A statement after one that may fire an event trigger is
+     * {@code unknown}, as after unseen code.
+     */
+    @Test
+    void anEventTriggerMovedTheSearchPathWithinOneText() throws Exception {
+        try (Socket s = login("redevt")) {
+            FrameReader r = new FrameReader(s.getInputStream(), 1 << 24);
+            s.getOutputStream().write(query("CREATE TEMP TABLE made_4 (a int); SELECT * FROM shadow"));
+            List<Frame> got = untilReadyOrEnd(r);
+            assertThat(count("redevt", "public.hits")).as(show(got)).isZero();
+            assertThat(RawClient.errors(got)).as(show(got)).singleElement().satisfies(e -> assertThat(e).startsWith("42501"));
+        }
+    }
+
     /** Without an enabled event trigger nothing changes: text pipelined behind DDL runs, and no question is asked. */
     @Test
     void withoutEventTriggersTextPipelinedBehindDdlRuns() throws Exception {
