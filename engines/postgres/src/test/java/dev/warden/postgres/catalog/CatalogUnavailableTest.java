@@ -250,7 +250,9 @@ class CatalogUnavailableTest {
 
             // The catalog's session ends (a restart, an administrator, pg_terminate_backend) and the agent takes the
             // slot before the catalog can reconnect.
-            shop.admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'warden-catalog'"
+            // Waiting for the backend to be gone (up to 5 s): a slot it still held made the agent's connection fail
+            // ("too many connections for role lc") when the machine was busy.
+            shop.admin("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE application_name = 'warden-catalog'"
                     + " AND datname = 'lc'");
             try (Connection agent = shop.connect("lc", "lc")) {
                 cat.invalidate(); // DDL passed through: the next question reads the catalog again, and cannot
