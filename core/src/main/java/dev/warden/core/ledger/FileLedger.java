@@ -47,6 +47,7 @@ public final class FileLedger implements Ledger {
     private final EntryWriter entryWriter;
     private final NoteKey key;
     private final String origin;
+    private static final System.Logger LOG = System.getLogger(FileLedger.class.getName());
     private final List<Witness> witnesses;
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -107,6 +108,9 @@ public final class FileLedger implements Ledger {
             });
         }
         this.witnesses = List.copyOf(w);
+        if (!witnesses.isEmpty()) {
+            dev.warden.core.metrics.Metrics.shared().gauge("warden_ledger_witnesses_failing", witnessProblems::size);
+        }
         this.leaves = LeafFile.open(dir.leaves(), true);
         this.writer = Thread.ofPlatform().name("ledger-writer").daemon(true).unstarted(this::writerLoop);
         this.treeThread = Thread.ofPlatform().name("ledger-tree").daemon(true).unstarted(this::treeLoop);
@@ -742,13 +746,27 @@ public final class FileLedger implements Ledger {
         }
     }
 
+    /**
+     * Pushes a checkpoint to a witness. A failure does not stop the ledger (the next checkpoint tries again), but it
+     * is said at once: the guarantees a witness gives (truncation, a rewritten log) lapse while it takes nothing.
+     */
     private void pushTo(Witness w, Checkpoint cp) {
+        String prefix = w.describe() + ":";
         try {
             w.push(cp, this::consistencyProof);
-            witnessProblems.removeIf(s -> s.startsWith(w.describe() + ":"));
+            if (witnessProblems.removeIf(s -> s.startsWith(prefix))) {
+                LOG.log(System.Logger.Level.INFO, "warden: the ledger witness " + w.describe() + " took checkpoint "
+                        + cp.size() + " again");
+            }
         } catch (IOException | RuntimeException e) {
-            witnessProblems.removeIf(s -> s.startsWith(w.describe() + ":"));
-            witnessProblems.add(w.describe() + ": " + e.getMessage());
+            String why = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+            boolean first = !witnessProblems.removeIf(s -> s.startsWith(prefix));
+            witnessProblems.add(prefix + " " + why);
+            if (first) {
+                LOG.log(System.Logger.Level.WARNING, "warden: the ledger witness " + w.describe() + " did not take"
+                        + " checkpoint " + cp.size() + " (" + why + "); its guarantees lapse until it takes one again"
+                        + " (tried with every checkpoint)");
+            }
         }
     }
 

@@ -97,6 +97,8 @@ class HttpWitnessTest {
             long deadline = System.nanoTime() + 5_000_000_000L;
             while (l.witnessProblems().isEmpty() && System.nanoTime() < deadline) Thread.sleep(10);
             assertThat(l.witnessProblems()).singleElement().asString().startsWith("url http://127.0.0.1:1/add-checkpoint: ");
+            // Said where an operator looks: /metrics (it was kept in memory only, read by nothing).
+            assertThat(dev.warden.core.metrics.Metrics.shared().render()).contains("warden_ledger_witnesses_failing 1");
             assertThat(l.healthy()).isTrue();
             assertThat(l.append(Entries.read(1), Durability.SYNCED)).isEqualTo(1);
         }
