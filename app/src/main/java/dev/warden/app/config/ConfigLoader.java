@@ -378,6 +378,12 @@ public final class ConfigLoader {
                 ? secret(up, u, "password", "password_env", "database '" + name + "'") : null;
         if (user == null && !"mongodb".equals(engine)) throw up.error("missing key 'user'");
         Duration timeout = m.containsKey("statement_timeout") ? m.get("statement_timeout").duration() : Duration.ofSeconds(30);
+        if (timeout.isZero()) {
+            YamlNode t = m.get("statement_timeout");
+            // PostgreSQL reads 0 as no limit: an agent's runaway query then runs until someone kills it.
+            warnings.accept(t.file() + ":" + t.line() + ": " + t.key() + ": 0 turns the server's statement timeout off"
+                    + " for every agent session of database '" + name + "'; an agent's runaway query runs until it is killed");
+        }
         UpstreamTlsConfig upTls = UpstreamTlsConfig.DISABLE;
         if (u.containsKey("tls") && !u.get("tls").isNull()) {
             Map<String, YamlNode> t = u.get("tls").map(UPSTREAM_TLS_KEYS);

@@ -85,6 +85,15 @@ class ConfigLoaderTest {
         assertThat(warnings).singleElement().asString().contains("agents[0].secret").doesNotContain("inline-agent-secret");
     }
 
+    /** PostgreSQL reads a statement_timeout of 0 as none: accepted (an operator's choice), with a warning that says so. */
+    @Test
+    void aStatementTimeoutOfZeroLoadsWithAWarning() throws Exception {
+        WardenConfig c = load(CONTRACT.replace("password_env: APP_DB_PASSWORD }", "password_env: APP_DB_PASSWORD }\n    statement_timeout: 0s"));
+        assertThat(c.databases().getFirst().statementTimeout()).isZero();
+        assertThat(warnings).singleElement().asString().contains("warden.yaml:").contains("databases[0].statement_timeout")
+                .contains("turns the server's statement timeout off");
+    }
+
     /**
      * An approver running {@code warden approvals … --config} or an auditor running {@code warden audit verify --config}
      * had to hold every agent's secret and the database password, or the configuration did not load.
