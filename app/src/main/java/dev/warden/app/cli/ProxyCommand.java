@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "proxy", mixinStandardHelpOptions = true,
-        description = "Run every configured database listener in the foreground. One line per decision on stderr. "
+        description = "Run every configured database listener, and the console and the MCP endpoint when configured, in"
+                + " the foreground. One line per decision on stderr. "
                 + "SIGHUP reloads the policy; SIGTERM stops accepting, lets running statements finish and exits.",
         footer = {"", "Example:", "  warden proxy --config warden.yaml"})
 final class ProxyCommand implements Callable<Integer> {
