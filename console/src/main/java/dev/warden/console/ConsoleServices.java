@@ -39,11 +39,18 @@ public record ConsoleServices(Approvals approvals, Approvers approvers, AgentSwi
     /** The outcome of verifying the ledger, shown in the audit browser. */
     public record Verification(boolean ok, String detail) {}
 
-    /** The file ledger's own verifier over {@code <dataDir>/ledger} (the tree, the checkpoints, the signing key). */
-    public static Supplier<Verification> fileLedgerVerifier(Path dataDir) {
+    /**
+     * The file ledger's own verifier over {@code <dataDir>/ledger} (the tree, the checkpoints, the signing key), and
+     * against {@code witness}, a file witness's copy of the checkpoints, when there is one: without it the console could
+     * show "verified" for a log whose newest entries were deleted or which was rewritten under a new key.
+     */
+    public static Supplier<Verification> fileLedgerVerifier(Path dataDir, java.util.Optional<Path> witness) {
         return () -> {
             try {
-                LedgerVerifier.Report r = LedgerVerifier.verify(dataDir, LedgerVerifier.Options.none());
+                // Before the first checkpoint reaches it there is nothing to check against (a witness that fails is
+                // logged and counted in /metrics by the ledger itself).
+                LedgerVerifier.Report r = LedgerVerifier.verify(dataDir, new LedgerVerifier.Options(
+                        witness.filter(java.nio.file.Files::exists), java.util.Optional.empty()));
                 return new Verification(r.ok(), r.summary());
             } catch (java.io.IOException e) {
                 return new Verification(false, "cannot read the ledger: " + e.getMessage());

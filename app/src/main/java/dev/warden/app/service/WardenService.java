@@ -10,6 +10,7 @@ import dev.warden.core.approval.Approvals;
 import dev.warden.core.metrics.Metrics;
 import dev.warden.core.config.DatabaseConfig;
 import dev.warden.core.config.HostPort;
+import dev.warden.core.config.LedgerConfig;
 import dev.warden.core.config.WardenConfig;
 import dev.warden.core.engine.Catalog;
 import dev.warden.core.engine.Engine;
@@ -113,7 +114,9 @@ public final class WardenService implements AutoCloseable {
         if (config.console().isEmpty() || console != null) return console == null ? null : console.url();
         console = ConsoleServer.start(config.console().get(), new ConsoleServices(approvals, approvalServices.approvers(),
                 approvalServices.agents(), config.dataDir(), Metrics.shared(), ledger::healthy,
-                ConsoleServices.fileLedgerVerifier(config.dataDir()),
+                ConsoleServices.fileLedgerVerifier(config.dataDir(), config.ledger().witnesses().stream()
+                        .flatMap(w -> w instanceof LedgerConfig.WitnessConfig.File f ? java.util.stream.Stream.of(f.path())
+                                : java.util.stream.Stream.empty()).findFirst()),
                 (address, reason) -> gate.authenticationFailed("", "", "console", address, reason)));
         log.println("warden: console on " + console.where());
         return console.url();

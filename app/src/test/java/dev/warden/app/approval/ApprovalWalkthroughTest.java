@@ -128,7 +128,7 @@ class ApprovalWalkthroughTest {
             AgentSwitch agents = AgentSwitch.open(data, both, Set.of("claude"));
             ConsoleServer console = ConsoleServer.start(new ConsoleConfig(new HostPort("127.0.0.1", 0)),
                     new ConsoleServices(approvals, approvers, agents, data, new Metrics(), both::healthy,
-                            ConsoleServices.fileLedgerVerifier(data)));
+                            ConsoleServices.fileLedgerVerifier(data, java.util.Optional.empty())));
             try {
                 Gate gate = new Gate(Map.of("shop", new Target("shop", "postgres", engine.classifier(catalog), catalog)),
                         PolicyLoader.parse(dir.resolve("policy.yaml"), POLICY.getBytes(StandardCharsets.UTF_8)), approvals, both,

@@ -122,7 +122,7 @@ class WireWalkthroughTest {
             AgentSwitch agents = AgentSwitch.open(data, ledger, approvers.agents());
             ConsoleServer console = ConsoleServer.start(new ConsoleConfig(new HostPort("127.0.0.1", 0)),
                     new ConsoleServices(approvals, approvers, agents, data, new Metrics(), ledger::healthy,
-                            ConsoleServices.fileLedgerVerifier(data)));
+                            ConsoleServices.fileLedgerVerifier(data, java.util.Optional.empty())));
             Gate gate = new Gate(Map.of("shop", new Target("shop", "postgres", engine.classifier(catalog), catalog)),
                     PolicyLoader.parse(policyFile, POLICY.getBytes(StandardCharsets.UTF_8)), approvals, ledger, console.url(), agents);
             PgFrontEnd frontEnd = new PgFrontEnd(new FrontEndContext(gate, config, List.of(shop)), null, System.err::println);
@@ -190,7 +190,7 @@ class WireWalkthroughTest {
             Thread.sleep(1500);
             ConsoleServer reader = ConsoleServer.start(new ConsoleConfig(new HostPort("127.0.0.1", 0)),
                     new ConsoleServices(approvals, approvers, agents, data, new Metrics(), ledger::healthy,
-                            ConsoleServices.fileLedgerVerifier(data)));
+                            ConsoleServices.fileLedgerVerifier(data, java.util.Optional.empty())));
             try {
                 Map<String, Object> all = new ObjectMapper().readValue(http.send(HttpRequest.newBuilder(URI.create(reader.url() + "/api/ledger"))
                         .header("Authorization", "Bearer alice-token-123").build(), HttpResponse.BodyHandlers.ofString()).body(), new TypeReference<>() {});
