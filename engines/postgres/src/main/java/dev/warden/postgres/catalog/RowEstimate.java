@@ -123,41 +123,7 @@ final class RowEstimate {
                 }
                 explain = "EXPLAIN (FORMAT JSON, VERBOSE) EXECUTE " + PREPARED_NAME + "(" + args + ")";
             }
-            return RowBound.of(plan(st, explain), new RowBound.Planner() {
-                @Override
-                public long rows(String sql) throws SQLException {
-                    return RowBound.planRows(plan(st, "EXPLAIN (FORMAT JSON) " + sql).path("Plan"));
-                }
-
-                @Override
-                public boolean relabels(String relation, String column, String type) throws SQLException {
-                    try (var q = conn.prepareStatement(RELABELS)) {
-                        q.setString(1, relation);
-                        q.setString(2, column);
-                        q.setString(3, type);
-                        try (ResultSet rs = q.executeQuery()) {
-                            return rs.next() && rs.getBoolean(1);
-                        }
-                    }
-                }
-
-                @Override
-                public RowBound.Columns columns(String relation) throws SQLException {
-                    var analyzed = new java.util.HashSet<String>();
-                    var keys = new java.util.ArrayList<java.util.Set<String>>();
-                    try (var q = conn.prepareStatement(COLUMNS)) {
-                        q.setString(1, relation);
-                        q.setString(2, relation);
-                        try (ResultSet rs = q.executeQuery()) {
-                            while (rs.next()) {
-                                if (rs.getString(1) != null) analyzed.add(rs.getString(1));
-                                else keys.add(java.util.Set.of((String[]) rs.getArray(2).getArray()));
-                            }
-                        }
-                    }
-                    return new RowBound.Columns(analyzed, keys);
-                }
-            });
+            return RowBound.of(plan(st, explain), new Server(conn, st));
         } finally {
             conn.rollback();
             // Prepared statements outlive the transaction.
@@ -180,6 +146,43 @@ final class RowEstimate {
         StringBuilder b = new StringBuilder(value.length() * 6 + 4).append("U&'");
         value.codePoints().forEach(cp -> b.append(cp <= 0xFFFF ? String.format("\\%04X", cp) : String.format("\\+%06X", cp)));
         return b.append('\'').toString();
+    }
+
+    /** What the bound asks, on the estimate's connection and in its read-only transaction. */
+    private record Server(Connection conn, java.sql.Statement st) implements RowBound.Planner {
+        @Override
+        public long rows(String sql) throws SQLException {
+            return RowBound.planRows(plan(st, "EXPLAIN (FORMAT JSON) " + sql).path("Plan"));
+        }
+
+        @Override
+        public boolean relabels(String relation, String column, String type) throws SQLException {
+            try (var q = conn.prepareStatement(RELABELS)) {
+                q.setString(1, relation);
+                q.setString(2, column);
+                q.setString(3, type);
+                try (ResultSet rs = q.executeQuery()) {
+                    return rs.next() && rs.getBoolean(1);
+                }
+            }
+        }
+
+        @Override
+        public RowBound.Columns columns(String relation) throws SQLException {
+            Set<String> analyzed = new java.util.HashSet<>();
+            List<Set<String>> keys = new java.util.ArrayList<>();
+            try (var q = conn.prepareStatement(COLUMNS)) {
+                q.setString(1, relation);
+                q.setString(2, relation);
+                try (ResultSet rs = q.executeQuery()) {
+                    while (rs.next()) {
+                        if (rs.getString(1) != null) analyzed.add(rs.getString(1));
+                        else keys.add(Set.of((String[]) rs.getArray(2).getArray()));
+                    }
+                }
+            }
+            return new RowBound.Columns(analyzed, keys);
+        }
     }
 
     /** The first element of an EXPLAIN (FORMAT JSON) output. */
