@@ -210,4 +210,25 @@ class RedTeamEventTriggerTest {
             assertThat(RawClient.errors(got)).as(show(got)).isEmpty();
         }
     }
+
+    /**
+     * pgjdbc sends everything through the extended protocol (Parse, Bind, Execute, Sync): the DDL that fires the
+     * trigger and the read after it take the same way as a simple Query, and the writer never runs; the connection
+     * stays usable (a read written with its schema runs).
+     */
+    @Test
+    void anEventTriggerMovedTheSearchPathUnderPgjdbc() throws Exception {
+        String url = "jdbc:postgresql://127.0.0.1:" + fe.port() + "/redevt?sslmode=disable&assumeMinServerVersion=9.0";
+        try (Connection c = java.sql.DriverManager.getConnection(url, ProxyFixture.AGENT, ProxyFixture.AGENT_SECRET);
+             Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE made_jdbc (a int)");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> st.executeQuery("SELECT * FROM shadow"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42501"));
+            try (ResultSet rs = st.executeQuery("SELECT count(*) FROM public.victim")) {
+                rs.next();
+                assertThat(rs.getLong(1)).isEqualTo(3);
+            }
+        }
+        assertThat(count("redevt", "public.hits")).isZero();
+    }
 }
