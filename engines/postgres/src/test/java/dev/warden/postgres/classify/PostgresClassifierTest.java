@@ -192,6 +192,12 @@ class PostgresClassifierTest {
         assertThat(decide(policy, reader).action()).isEqualTo(Action.ALLOW);
         assertThat(decide(policy, other).action()).isEqualTo(Action.DENY);
         assertThat(decide(policy, dblink).action()).isEqualTo(Action.DENY);
+        // Within one text a declared reader is still code Warden cannot see into for what follows it (the policy
+        // judges each statement on its own: an allow rule for the function must not allow the next statement's read):
+        // refused with the reason, which says to send it separately.
+        Classification after = OFFLINE.classify("SELECT my_reader(1); SELECT * FROM orders", null);
+        assertThat(decide(policy, after).action()).isEqualTo(Action.DENY);
+        assertThat(String.join("; ", after.statements().get(1).reasons())).contains("send it separately");
     }
 
     static Decision decide(Policy p, Classification c) {
