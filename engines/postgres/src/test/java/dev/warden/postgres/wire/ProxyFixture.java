@@ -159,6 +159,17 @@ final class ProxyFixture {
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/" + database, "postgres", "");
     }
 
+    /** The rows of {@code table} in {@code database}, read straight from the server (as the superuser, whatever role the database's sessions start as). */
+    long count(String database, String table) throws java.sql.SQLException {
+        try (Connection c = direct(database); java.sql.Statement s = c.createStatement()) {
+            s.execute("SET ROLE NONE");
+            try (java.sql.ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table)) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
     /** A new, empty {@code database} owned by the upstream user (one a previous run left is dropped first). */
     void freshDatabase(String database) throws Exception {
         try (Connection c = direct(); java.sql.Statement s = c.createStatement()) {

@@ -71,4 +71,38 @@ final class RawClient {
             }
         }
     }
+
+    /** A simple Query message. */
+    static byte[] query(String sql) {
+        PgWriter w = new PgWriter();
+        new QueryMessage.Query(sql).write(w);
+        return w.toByteArray();
+    }
+
+    /** The frames' types, and each error's and notice's code and message: for assertion messages. */
+    static String show(java.util.List<Frame> got) throws IOException {
+        StringBuilder b = new StringBuilder(types(got));
+        for (Frame f : got) {
+            if (f.type() == 'E' || f.type() == 'N') {
+                Notice n = Notice.read(f);
+                b.append("\n  ").append((char) f.type()).append(' ').append(n.code()).append(' ').append(n.message());
+            }
+        }
+        return b.toString();
+    }
+
+    /** Reads until a ReadyForQuery, or until the server ends the session (a FATAL, then the end of the stream). */
+    static java.util.List<Frame> untilReadyOrEnd(FrameReader r) throws IOException {
+        java.util.List<Frame> out = new java.util.ArrayList<>();
+        while (true) {
+            Frame f;
+            try {
+                f = r.read();
+            } catch (IOException e) {
+                return out;
+            }
+            out.add(f);
+            if (f.type() == 'Z') return out;
+        }
+    }
 }

@@ -1,9 +1,9 @@
 package dev.warden.postgres.wire;
 
 import static dev.warden.postgres.wire.RedTeamRereadTest.HIDDEN_DELETE;
-import static dev.warden.postgres.wire.RedTeamRereadTest.query;
-import static dev.warden.postgres.wire.RedTeamRereadTest.show;
-import static dev.warden.postgres.wire.RedTeamRereadTest.untilReadyOrEnd;
+import static dev.warden.postgres.wire.RawClient.query;
+import static dev.warden.postgres.wire.RawClient.show;
+import static dev.warden.postgres.wire.RawClient.untilReadyOrEnd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.warden.core.config.DatabaseConfig;
@@ -111,11 +111,7 @@ class RedTeamEventTriggerTest {
     }
 
     static long count(String db, String table) throws SQLException {
-        try (Connection c = fx.direct(db); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table)) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return fx.count(db, table);
     }
 
     static byte[] queries(String... sqls) {

@@ -1,5 +1,8 @@
 package dev.warden.postgres.wire;
 
+import static dev.warden.postgres.wire.RawClient.query;
+import static dev.warden.postgres.wire.RawClient.show;
+import static dev.warden.postgres.wire.RawClient.untilReadyOrEnd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.warden.core.config.DatabaseConfig;
@@ -7,7 +10,6 @@ import dev.warden.core.config.ListenerConfig;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
@@ -94,16 +96,7 @@ class RedTeamRereadTest {
     }
 
     static long victims() throws SQLException {
-        try (Connection c = upstream(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM public.victim")) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
-
-    static byte[] query(String sql) {
-        PgWriter w = new PgWriter();
-        new QueryMessage.Query(sql).write(w);
-        return w.toByteArray();
+        return fx.count("redreread", "public.victim");
     }
 
     /** Approves the request held for {@code text} on this database (the approvals are shared with other suites). */
@@ -129,32 +122,6 @@ class RedTeamRereadTest {
                 }
             }
         });
-    }
-
-    static String show(List<Frame> got) throws java.io.IOException {
-        StringBuilder b = new StringBuilder(RawClient.types(got));
-        for (Frame f : got) {
-            if (f.type() == 'E' || f.type() == 'N') {
-                Notice n = Notice.read(f);
-                b.append("\n  ").append((char) f.type()).append(' ').append(n.code()).append(' ').append(n.message());
-            }
-        }
-        return b.toString();
-    }
-
-    /** Reads until a ReadyForQuery, or until the server ends the session (a FATAL, then the end of the stream). */
-    static List<Frame> untilReadyOrEnd(FrameReader r) throws java.io.IOException {
-        List<Frame> out = new java.util.ArrayList<>();
-        while (true) {
-            Frame f;
-            try {
-                f = r.read();
-            } catch (java.io.IOException e) {
-                return out;
-            }
-            out.add(f);
-            if (f.type() == 'Z') return out;
-        }
     }
 
     static void send(Socket s, byte[] bytes) {
@@ -376,10 +343,7 @@ class RedTeamRereadTest {
     }
 
     static long hits() throws SQLException {
-        try (Connection c = upstream(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM public.hits")) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return fx.count("redreread", "public.hits");
     }
 
     /** Sends {@code text} as a Query, approving it when it is held. */

@@ -1,5 +1,6 @@
 package dev.warden.postgres.wire;
 
+import static dev.warden.postgres.wire.RawClient.query;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.warden.core.config.DatabaseConfig;
@@ -131,13 +132,7 @@ class RedTeamSessionAuthorizationTest {
     }
 
     static long hits(String db) throws SQLException {
-        try (Connection c = fx.direct(db); Statement s = c.createStatement()) {
-            s.execute("SET ROLE NONE");  // sessions of redauthrole start as carol
-            try (ResultSet rs = s.executeQuery("SELECT count(*) FROM public.hits")) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
+        return fx.count(db, "public.hits");
     }
 
     // ---- what Warden must answer
@@ -194,12 +189,6 @@ class RedTeamSessionAuthorizationTest {
         public String toString() {
             return errors.isEmpty() ? "rows " + values : String.join(" / ", errors);
         }
-    }
-
-    static byte[] query(String sql) {
-        PgWriter w = new PgWriter();
-        new QueryMessage.Query(sql).write(w);
-        return w.toByteArray();
     }
 
     static Socket login(String db) throws IOException {

@@ -1,5 +1,6 @@
 package dev.warden.postgres.wire;
 
+import static dev.warden.postgres.wire.RawClient.query;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -124,10 +125,7 @@ class SettingsRereadTest {
     }
 
     static long hits() throws SQLException {
-        try (Connection c = upstream(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM public.hits")) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return fx.count("reread", "public.hits");
     }
 
     static void exec(Connection c, String sql) throws SQLException {
@@ -431,12 +429,6 @@ class SettingsRereadTest {
             RawClient.exchange(s, query("ROLLBACK"), 1);
         }
         assertThat(hits()).isZero();
-    }
-
-    static byte[] query(String sql) {
-        PgWriter w = new PgWriter();
-        new QueryMessage.Query(sql).write(w);
-        return w.toByteArray();
     }
 
     static char status(List<Frame> frames) {
