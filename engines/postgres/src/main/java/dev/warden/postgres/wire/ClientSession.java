@@ -456,8 +456,9 @@ final class ClientSession {
         // An event trigger runs code for DDL as approved code does; without a catalog that says there is none, DDL
         // may fire one (fail closed).
         boolean eventTriggers = !(catalog instanceof dev.warden.postgres.catalog.SchemaInfo s) || s.eventTriggers();
-        if (SearchPathTracker.runsUnseenCode(v, eventTriggers)) unseenCodeUnit = generation + 1;
-        paths.sent(generation + 1, SearchPathTracker.withOpaque(v, pathEffects, eventTriggers));
+        boolean unseen = SearchPathTracker.runsUnseenCode(v, eventTriggers);
+        if (unseen) unseenCodeUnit = generation + 1;
+        paths.sent(generation + 1, unseen ? SearchPathTracker.withOpaque(v, pathEffects, eventTriggers) : pathEffects);
         changes.sent(v, generation + 1);
         // Alone in its unit and outside any transaction: once it completes, the session has no temporary object left
         // (a rollback around it would bring them back).

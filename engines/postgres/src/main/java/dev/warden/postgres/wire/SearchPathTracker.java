@@ -254,11 +254,11 @@ final class SearchPathTracker {
      * A statement a person approved runs code nobody proved (a function that may call {@code set_config('search_path',
      * …)} or {@code set_config('role', …)}): after it, neither the path nor the role is known, until the server is
      * asked ({@link SettingsReread}). So does a statement that may fire an event trigger, where the database has one
-     * ({@code eventTriggers}: {@link EventTriggers}). {@code effects} as {@link #effects} gave them.
+     * ({@code eventTriggers}: {@link EventTriggers}). {@code effects} as {@link #effects} gave them; for a verdict that
+     * {@link #runsUnseenCode} (the caller asked first).
      */
     static List<PathEffect> withOpaque(dev.warden.core.Verdict v, List<PathEffect> effects, boolean eventTriggers) {
         List<dev.warden.core.Statement> sts = v.classification().statements();
-        if (!runsUnseenCode(v, eventTriggers)) return effects;
         boolean approved = approvedCode(v);
         List<PathEffect> out = null;
         for (int i = 0; i < sts.size(); i++) {
